@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .library(name: "StrataRepository", targets: ["StrataRepository"]),
+        .library(name: "PipelineDescription", type: .dynamic, targets: ["PipelineDescription"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries: SHA-256 (OpenSSL libcrypto), zstd, SQLite.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
+        .target(name: "StrataModel", dependencies: ["COpenSSL"]),
+        // POSIX file calls with typed errors: stat, atomic writes, locks.
+        .target(name: "StrataPlatform"),
+        // A thin wrapper over the SQLite C API: one connection, prepared statements, transactions.
+        .target(name: "StrataSQLite", dependencies: ["CSQLite"]),
+        // Content addressing and object storage: hashing, chunking, compression, packs, the object index.
+        .target(name: "StrataObjects", dependencies: ["StrataModel", "StrataSQLite", "StrataPlatform", "CZstd", "COpenSSL"]),
+        // Refs (branches, tags, HEAD) moved by compare-and-swap, and the reflog.
+        .target(name: "StrataRefs", dependencies: ["StrataModel", "StrataSQLite"]),
+        // The workspace: scanning with ignore rules, the stat cache, safe file materialisation.
+        .target(name: "StrataWorkspace", dependencies: ["StrataModel", "StrataSQLite", "StrataPlatform"]),
+        // File-level diff of two trees, descending only into differing subtrees.
+        .target(name: "StrataDiff", dependencies: ["StrataModel"]),
+        // The facade: init/open, status, commit, checkout, log, diff, refs, fsck.
+        .target(name: "StrataRepository", dependencies: [
+            "StrataModel", "StrataSQLite", "StrataPlatform", "StrataObjects", "StrataRefs", "StrataWorkspace", "StrataDiff",
+        ]),
+        // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
+        .target(name: "StrataCommands", dependencies: [
+            "StrataRepository", "StrataModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        // The DSL that Pipeline.swift imports. Depends on nothing.
+        .target(name: "PipelineDescription"),
+
+        .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
+        .testTarget(name: "StrataObjectsTests", dependencies: ["StrataObjects", "StrataSQLite", "StrataModel"]),
+        .testTarget(name: "StrataRefsTests", dependencies: ["StrataRefs", "StrataSQLite", "StrataModel"]),
+        .testTarget(name: "StrataWorkspaceTests", dependencies: ["StrataWorkspace", "StrataModel"]),
+        .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
+        .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,45 @@
+import ArgumentParser
+import StrataDiff
+import StrataRepository
+
+/// `strata diff`.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "diff", abstract: "File-level changes between two commits, or between a commit (default HEAD) and the workspace.",
+        discussion: "Lists added, modified, deleted and renamed (same content, new path) files with old and new sha256 and sizes.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Old revision (default HEAD).") var a: String?
+    @Argument(help: "New revision (default: the workspace).") var b: String?
+    @Flag(help: "Summarise: paths with size changes and totals.") var stat = false
+    @Flag(help: "Print JSON.") var json = false
+    @Argument(parsing: .postTerminator, help: "Only these paths (after --).") var paths: [String] = []
+
+    struct JSONDiff: Encodable { var version = 1; var from: String; var to: String; var changes: [JSONChange] }
+
+    func run() throws {
+        let repo = try global.repository()
+        let from = a ?? "HEAD"
+        let changes = try repo.diff(from, b, paths: paths)
+        if json {
+            try Out.json(JSONDiff(from: try repo.resolve(from).hex, to: try b.map { try repo.resolve($0).hex } ?? "workspace", changes: changes.map(JSONChange.init)))
+            return
+        }
+        if stat {
+            var grow: Int64 = 0
+            for c in changes {
+                let delta = Int64(c.new?.size ?? 0) - Int64(c.old?.size ?? 0)
+                grow += delta
+                Out.line(" \(Format.statusLetter(c.status)) \(c.displayPath) | \(delta >= 0 ? "+" : "")\(delta) bytes")
+            }
+            let n = { (s: Change.Status) in changes.filter { $0.status == s }.count }
+            Out.line(" \(changes.count) files changed: \(n(.added)) added, \(n(.modified)) modified, \(n(.deleted)) deleted, \(n(.renamed)) renamed; \(grow >= 0 ? "+" : "")\(grow) bytes")
+            Out.flush(); return
+        }
+        for c in changes {
+            let old = c.old.map { "\($0.id.short) \($0.size)" } ?? "-"
+            let new = c.new.map { "\($0.id.short) \($0.size)" } ?? "-"
+            Out.line("\(Format.statusLetter(c.status))  \(c.displayPath)  (\(old) -> \(new))")
+        }
+        Out.flush()
+    }
+}

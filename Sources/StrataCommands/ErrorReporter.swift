@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import StrataModel
+import StrataObjects
+import StrataPlatform
+import StrataRefs
+import StrataRepository
+import StrataSQLite
+import StrataWorkspace
+
+/// An error already reported to the user, carrying only the exit status.
+struct CommandError: Error { var status: Int32 }
+
+/// The one place that turns errors into messages and exit statuses (docs/reference/exit-codes.md).
+enum ErrorReporter {
+    /// Exit statuses.
+    enum Status {
+        static let failure: Int32 = 1
+        static let nothingToCommit: Int32 = 2
+        static let notFound: Int32 = 3
+        static let conflict: Int32 = 4
+        static let noStore: Int32 = 10
+        static let locked: Int32 = 11
+        static let integrity: Int32 = 12
+        static let unsafePath: Int32 = 13
+        static let usage: Int32 = 64
+    }
+
+    /// The exit status for a library error; nil for argument-parser errors (it reports those itself).
+    static func status(for error: Error) -> Int32? {
+        switch error {
+        case let e as RepositoryError:
+            switch e {
+            case .notAStore, .alreadyInitialized, .unsupportedFormat: return Status.noStore
+            case .nothingToCommit: return Status.nothingToCommit
+            case .unknownRevision, .ambiguousRevision, .noSuchAncestor, .noCommitsYet, .pathNotFound, .notAFile: return Status.notFound
+            case .uncommittedChanges: return Status.conflict
+            case .locked: return Status.locked
+            case .invalidArgument: return Status.usage
+            case .dataCollected: return Status.notFound
+            }
+        case let e as RefError:
+            switch e {
+            case .notFound: return Status.notFound
+            case .exists, .deletingCurrentBranch, .conflict: return Status.conflict
+            }
+        case let e as ObjectError:
+            switch e {
+            case .missing, .corrupt, .wrongKind, .packMissing: return Status.integrity
+            case .unstableFile, .io, .database: return Status.failure
+            }
+        case is ModelError:
+            if case ModelError.malformedObject = error { return Status.integrity }
+            if case ModelError.unsafeEntryName = error { return Status.unsafePath }
+            return Status.usage
+        case is WorkspaceError: return Status.unsafePath
+        case let e as SQLiteError: return e.isBusy ? Status.locked : Status.failure
+        case is PosixError: return Status.failure
+        default: return nil
+        }
+    }
+
+    /// Prints `strata: error: MESSAGE` on stderr.
+    static func print(_ error: Error) {
+        let message: String
+        if let e = error as? CustomStringConvertible { message = e.description } else { message = "\(error)" }
+        FileHandle.standardError.write(Data("strata: error: \(message)\n".utf8))
+    }
+}

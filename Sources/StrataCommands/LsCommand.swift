@@ -1,0 +1,35 @@
+import ArgumentParser
+import StrataRepository
+
+/// `strata ls`.
+struct LsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the entries of a folder in a commit: type, mode, size, sha256, path.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Revision.") var ref: String = "HEAD"
+    @Argument(help: "Folder or file inside the commit (default: the root).") var path: String = ""
+    @Flag(name: .shortAndLong, help: "List every file below, recursively.") var recursive = false
+    @Flag(help: "Print JSON.") var json = false
+
+    struct JSONEntry: Encodable { var path: String; var type: String; var mode: String; var size: UInt64; var sha256: String }
+    struct JSONList: Encodable { var version = 1; var commit: String; var entries: [JSONEntry] }
+
+    func run() throws {
+        let repo = try global.repository()
+        let entries = try repo.list(ref, path: path, recursive: recursive)
+        if json {
+            try Out.json(JSONList(commit: try repo.resolve(ref).hex, entries: entries.map {
+                JSONEntry(path: $0.path, type: $0.kind.typeName, mode: $0.kind.mode, size: $0.size, sha256: $0.id.hex)
+            }))
+            return
+        }
+        for e in entries {
+            Out.line("\(e.kind.mode) \(e.kind.typeName.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(e.size).leftPad(12)) \(e.id.hex)  \(e.path)\(e.kind == .directory ? "/" : "")")
+        }
+        Out.flush()
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

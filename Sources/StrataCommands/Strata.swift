@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+
+/// The `strata` command: content-addressed versioning for data.
+public struct Strata: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "Content-addressed versioning for data: commits, branches, diffs and time travel for tables and evidence logs.",
+        discussion: """
+            Every file is identified by the SHA-256 of its bytes (check it with sha256sum). Large files are split \
+            into content-defined chunks, so a new version of a big table stores only its changed chunks.
+            Exit statuses are listed in docs/reference/exit-codes.md.
+            """,
+        version: StrataVersion.string,
+        subcommands: [
+            InitCommand.self, StatusCommand.self, CommitCommand.self, LogCommand.self, ShowCommand.self, LsCommand.self,
+            CatCommand.self, DiffCommand.self, BranchCommand.self, SwitchCommand.self, TagCommand.self, CheckoutCommand.self,
+            ResetCommand.self, ReflogCommand.self, FsckCommand.self, ConfigCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Runs the command line and exits with the documented status.
+    public static func runMain() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Foundation.exit(0)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch let e as CommandError {
+            Foundation.exit(e.status)
+        } catch {
+            if let status = ErrorReporter.status(for: error) {
+                ErrorReporter.print(error)
+                Foundation.exit(status)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Strata's version.
+public enum StrataVersion {
+    /// The version string.
+    public static let string = "0.1.0"
+}

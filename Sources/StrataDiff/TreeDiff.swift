@@ -1,0 +1,130 @@
+import StrataModel
+
+/// One side of a changed path: what was there.
+public struct FileVersion: Sendable, Equatable, Hashable {
+    /// File, executable or symlink.
+    public var kind: EntryKind
+    /// Content id.
+    public var id: ObjectID
+    /// Size in bytes.
+    public var size: UInt64
+    /// Creates a version.
+    public init(kind: EntryKind, id: ObjectID, size: UInt64) { self.kind = kind; self.id = id; self.size = size }
+}
+
+/// A file-level change between two snapshots.
+public struct Change: Sendable, Equatable {
+    /// What happened to the path.
+    public enum Status: String, Sendable, Codable {
+        case added, deleted, modified, renamed
+    }
+    /// What happened.
+    public var status: Status
+    /// Path in the new snapshot (the old path for deletions).
+    public var path: String
+    /// Old path, for renames.
+    public var oldPath: String?
+    /// Before (nil for additions).
+    public var old: FileVersion?
+    /// After (nil for deletions).
+    public var new: FileVersion?
+}
+
+/// File-level diff of trees and flat listings.
+public enum TreeDiff {
+    /// Diffs two trees, descending only into subtrees whose ids differ, and pairs deletions with identical
+    /// additions as renames. `paths` limits the result to those paths and whatever lies below them.
+    public static func diff(_ a: ObjectID?, _ b: ObjectID?, paths: [String] = [], load: (ObjectID) throws -> Tree) throws -> [Change] {
+        var out: [Change] = []
+        try walk(a, b, prefix: "", paths: normalize(paths), load: load, into: &out)
+        return detectRenames(out)
+    }
+
+    static func normalize(_ paths: [String]) -> [String] {
+        paths.map { $0.split(separator: "/").joined(separator: "/") }.filter { !$0.isEmpty }
+    }
+
+    /// True when `path` is selected by `filters` (or is an ancestor folder of a selected path).
+    static func selected(_ path: String, _ filters: [String], isDirectory: Bool) -> Bool {
+        if filters.isEmpty { return true }
+        for f in filters {
+            if path == f || path.hasPrefix(f + "/") { return true }
+            if isDirectory && f.hasPrefix(path + "/") { return true }
+        }
+        return false
+    }
+
+    static func walk(_ a: ObjectID?, _ b: ObjectID?, prefix: String, paths: [String], load: (ObjectID) throws -> Tree, into out: inout [Change]) throws {
+        if a == b { return }
+        let ta = try a.map(load) ?? Tree.empty
+        let tb = try b.map(load) ?? Tree.empty
+        var i = 0, j = 0
+        let ea = ta.entries, eb = tb.entries
+        while i < ea.count || j < eb.count {
+            let x: TreeEntry? = i < ea.count ? ea[i] : nil
+            let y: TreeEntry? = j < eb.count ? eb[j] : nil
+            if let x, let y, x.name == y.name {
+                try pair(x, y, prefix: prefix, paths: paths, load: load, into: &out); i += 1; j += 1
+            } else if let x, y == nil || Tree.less(x.name, y!.name) {
+                try pair(x, nil, prefix: prefix, paths: paths, load: load, into: &out); i += 1
+            } else {
+                try pair(nil, y, prefix: prefix, paths: paths, load: load, into: &out); j += 1
+            }
+        }
+    }
+
+    static func pair(_ x: TreeEntry?, _ y: TreeEntry?, prefix: String, paths: [String], load: (ObjectID) throws -> Tree, into out: inout [Change]) throws {
+        let name = (x ?? y)!.name
+        let path = prefix.isEmpty ? name : prefix + "/" + name
+        let xDir = x?.kind == .directory, yDir = y?.kind == .directory
+        if !selected(path, paths, isDirectory: xDir || yDir) { return }
+        if xDir || yDir {
+            // A folder on either side: recurse for the folder part, and treat the non-folder side as a file.
+            try walk(xDir ? x?.id : nil, yDir ? y?.id : nil, prefix: path, paths: paths, load: load, into: &out)
+            if let x, !xDir { out.append(Change(status: .deleted, path: path, old: version(x), new: nil)) }
+            if let y, !yDir { out.append(Change(status: .added, path: path, old: nil, new: version(y))) }
+            return
+        }
+        switch (x, y) {
+        case let (x?, y?):
+            if x.id != y.id || x.kind != y.kind { out.append(Change(status: .modified, path: path, old: version(x), new: version(y))) }
+        case let (x?, nil): out.append(Change(status: .deleted, path: path, old: version(x), new: nil))
+        case let (nil, y?): out.append(Change(status: .added, path: path, old: nil, new: version(y)))
+        default: break
+        }
+    }
+
+    static func version(_ e: TreeEntry) -> FileVersion { FileVersion(kind: e.kind, id: e.id, size: e.size) }
+
+    /// Diffs two flat listings (path → version).
+    public static func diff(flat a: [String: FileVersion], _ b: [String: FileVersion], paths: [String] = []) -> [Change] {
+        let filters = normalize(paths)
+        var out: [Change] = []
+        for (p, x) in a where selected(p, filters, isDirectory: false) {
+            if let y = b[p] {
+                if x != y { out.append(Change(status: .modified, path: p, old: x, new: y)) }
+            } else { out.append(Change(status: .deleted, path: p, old: x, new: nil)) }
+        }
+        for (p, y) in b where a[p] == nil && selected(p, filters, isDirectory: false) {
+            out.append(Change(status: .added, path: p, old: nil, new: y))
+        }
+        return detectRenames(out)
+    }
+
+    /// Pairs each deletion with an addition of identical content (and kind) as a rename; output sorted by path.
+    public static func detectRenames(_ changes: [Change]) -> [Change] {
+        var addedByID: [FileVersion: [Int]] = [:]
+        for (i, c) in changes.enumerated() where c.status == .added { addedByID[c.new!, default: []].append(i) }
+        var consumed = Set<Int>()
+        var out: [Change] = []
+        for (i, c) in changes.enumerated() where c.status == .deleted {
+            if var list = addedByID[c.old!], !list.isEmpty, c.old!.size > 0 {
+                let j = list.removeFirst(); addedByID[c.old!] = list
+                consumed.insert(i); consumed.insert(j)
+                out.append(Change(status: .renamed, path: changes[j].path, oldPath: c.path, old: c.old, new: changes[j].new))
+            }
+        }
+        for (i, c) in changes.enumerated() where !consumed.contains(i) { out.append(c) }
+        return out.sorted { Tree.less($0.path, $1.path) }
+    }
+}

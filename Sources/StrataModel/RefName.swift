@@ -1,0 +1,43 @@
+/// A validated branch name (git's `check-ref-format` rules, simplified).
+public struct BranchName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The name as typed.
+    public let rawValue: String
+    /// Validates and wraps a branch name.
+    public init(_ raw: String) throws(ModelError) { try RefNameRules.check(raw); rawValue = raw }
+    public var description: String { rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    /// The default first branch.
+    public static let main = try! BranchName("main")
+}
+
+/// A validated tag name.
+public struct TagName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The name as typed.
+    public let rawValue: String
+    /// Validates and wraps a tag name.
+    public init(_ raw: String) throws(ModelError) { try RefNameRules.check(raw); rawValue = raw }
+    public var description: String { rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The naming rules shared by branches and tags.
+public enum RefNameRules {
+    /// Throws when `raw` is not a valid ref name.
+    public static func check(_ raw: String) throws(ModelError) {
+        func no(_ r: String) -> ModelError { .invalidRefName(raw, reason: r) }
+        if raw.isEmpty { throw no("it is empty") }
+        if raw == "HEAD" || raw == "@" { throw no("'\(raw)' is reserved") }
+        if raw.hasPrefix("-") { throw no("it may not start with '-'") }
+        if raw.hasPrefix("/") || raw.hasSuffix("/") || raw.contains("//") { throw no("slashes must separate non-empty parts") }
+        if raw.contains("..") { throw no("it may not contain '..'") }
+        if raw.hasSuffix(".lock") || raw.hasSuffix(".") { throw no("it may not end with '.lock' or '.'") }
+        if raw.contains("@{") { throw no("it may not contain '@{'") }
+        for part in raw.split(separator: "/") where part.hasPrefix(".") { throw no("a part may not start with '.'") }
+        for u in raw.unicodeScalars {
+            if u.value < 0x21 || u.value == 0x7f || "~^:?*[\\".unicodeScalars.contains(u) {
+                throw no("it may not contain spaces, control characters or any of ~ ^ : ? * [ \\")
+            }
+        }
+        if raw.count > 200 { throw no("it is longer than 200 characters") }
+    }
+}

@@ -1,0 +1,73 @@
+/// FastCDC-style content-defined chunking with a gear hash and normalised chunk sizes.
+///
+/// Parameters are fixed by format version 1 (see `store/FORMAT.md`): minimum 64 KiB, average 256 KiB,
+/// maximum 1 MiB, gear table of 256 splitmix64 values from seed 0x5354524154414344 ("STRATACD").
+public struct Chunker: Sendable {
+    /// Smallest chunk (except the last one of a file).
+    public static let minSize = 64 * 1024
+    /// Target average chunk size.
+    public static let avgSize = 256 * 1024
+    /// Largest chunk.
+    public static let maxSize = 1024 * 1024
+    /// Files of at least this many bytes are chunked; smaller ones are stored whole.
+    public static let threshold = 1024 * 1024
+
+    /// Mask used below the average size: the top 20 bits (log2(avg) + 2), so cuts are rarer.
+    static let maskS: UInt64 = ~UInt64(0) << 44
+    /// Mask used above the average size: the top 16 bits (log2(avg) - 2), so cuts come sooner.
+    static let maskL: UInt64 = ~UInt64(0) << 48
+
+    /// The gear table.
+    public static let gear: [UInt64] = {
+        var s: UInt64 = 0x5354_5241_5441_4344
+        var t: [UInt64] = []
+        for _ in 0..<256 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            t.append(z ^ (z >> 31))
+        }
+        return t
+    }()
+
+    /// Creates a chunker.
+    public init() {}
+
+    /// The length of the next chunk at the start of `p[0..<n]`; `n` must hold `maxSize` bytes unless at end of file.
+    @inline(__always)
+    public func cut(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        if n <= Chunker.minSize { return n }
+        let limit = n < Chunker.maxSize ? n : Chunker.maxSize
+        let normal = Chunker.avgSize < limit ? Chunker.avgSize : limit
+        return Chunker.gear.withUnsafeBufferPointer { g -> Int in
+            var h: UInt64 = 0
+            var i = Chunker.minSize
+            let ms = Chunker.maskS, ml = Chunker.maskL
+            while i < normal {
+                h = (h << 1) &+ g[Int(p[i])]
+                if h & ms == 0 { return i + 1 }
+                i &+= 1
+            }
+            while i < limit {
+                h = (h << 1) &+ g[Int(p[i])]
+                if h & ml == 0 { return i + 1 }
+                i &+= 1
+            }
+            return limit
+        }
+    }
+
+    /// Splits a whole buffer into chunk lengths (for tests and small inputs).
+    public func boundaries(_ bytes: [UInt8]) -> [Int] {
+        var out: [Int] = []
+        bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            while start < b.count {
+                let n = cut(b.baseAddress! + start, b.count - start)
+                out.append(n); start += n
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,34 @@
+import StrataModel
+import StrataPlatform
+import StrataSQLite
+
+/// Failures of the object store; each names the object or path and says what to do.
+public enum ObjectError: Error, Sendable, CustomStringConvertible {
+    /// No object with this id is in the store.
+    case missing(ObjectID)
+    /// An object's bytes do not hash to its id, or its frame cannot be decoded.
+    case corrupt(ObjectID, pack: String, reason: String)
+    /// An object exists but is of another kind than expected.
+    case wrongKind(ObjectID, expected: ObjectKind, found: ObjectKind)
+    /// A pack file named by the index is gone.
+    case packMissing(String)
+    /// A file changed while it was being read, again and again.
+    case unstableFile(String)
+    /// The operating system refused.
+    case io(PosixError)
+    /// The metadata database refused.
+    case database(SQLiteError)
+
+    public var description: String {
+        switch self {
+        case .missing(let id): return "object \(id.hex) is not in the store (it may have been collected by gc or never committed); run 'strata fsck'"
+        case .corrupt(let id, let pack, let r):
+            return "object \(id.hex) in pack \(pack) is corrupt: \(r); restore the pack from a backup or a remote, then run 'strata fsck'"
+        case .wrongKind(let id, let e, let f): return "object \(id.hex) is a \(f), not a \(e)"
+        case .packMissing(let p): return "pack file \(p) is missing from .strata/objects/packs; restore it from a backup, then run 'strata fsck'"
+        case .unstableFile(let p): return "'\(p)' kept changing while it was being read; stop the writer and try again"
+        case .io(let e): return e.description
+        case .database(let e): return e.description
+        }
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import StrataModel
+import StrataPlatform
+import StrataSQLite
+
+/// Where an object's bytes live: a frame of a pack file, and a slice of that frame once decompressed.
+public struct ObjectLocation: Sendable, Equatable {
+    /// What the object is.
+    public var kind: ObjectKind
+    /// Row id of the pack in the `packs` table.
+    public var pack: Int64
+    /// Byte offset of the frame header in the pack.
+    public var frameOffset: Int64
+    /// Length of the frame (header and stored bytes).
+    public var frameLength: Int64
+    /// Offset of the object inside the decompressed frame.
+    public var offset: Int64
+    /// Length of the object's bytes.
+    public var length: Int64
+}
+
+/// The content-addressed object store: append-only pack files under `objects/packs/` indexed in SQLite.
+///
+/// Objects are immutable once their pack is renamed into place and indexed. Every read is verified
+/// against the object's SHA-256. `lock` guards the open pack descriptors and the frame cache, which is why
+/// the class may be `@unchecked Sendable`.
+public final class ObjectStore: @unchecked Sendable {
+    /// The `objects` folder.
+    public let root: String
+    /// The metadata database shared with the other engines.
+    public let db: Database
+    /// zstd level for new objects.
+    public let compressionLevel: Int32
+    private let lock = NSLock()
+    private var descriptors: [Int64: Int32] = [:]
+    private var packNames: [Int64: String] = [:]
+    private var frameCache: [FrameKey: [UInt8]] = [:]
+    private var frameOrder: [FrameKey] = []
+
+    struct FrameKey: Hashable { var pack: Int64; var offset: Int64 }
+
+    /// Magic at the start of every pack file.
+    public static let packMagic = Array("STRATAPACK1\n".utf8)
+    /// Magic at the start of every frame.
+    static let frameMagic = Array("SFR".utf8)
+    /// Frame header size: magic (3), compression (1), raw length (4), stored length (4).
+    static let frameHeader = 12
+
+    /// Opens the store rooted at `root`, creating its tables when missing.
+    public init(root: String, db: Database, compressionLevel: Int32 = 3) throws {
+        self.root = root; self.db = db; self.compressionLevel = compressionLevel
+        do {
+            try Posix.makeDirectories(packsPath)
+            try db.execute("""
+                CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS objects (id BLOB PRIMARY KEY, kind INTEGER NOT NULL, pack INTEGER NOT NULL REFERENCES packs(id),
+                    frame_offset INTEGER NOT NULL, frame_length INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS objects_by_pack ON objects(pack);
+                """)
+        } catch { throw error }
+    }
+
+    deinit { for (_, fd) in descriptors { close(fd) } }
+
+    /// The folder that holds pack files.
+    public var packsPath: String { root + "/packs" }
+
+    // MARK: Lookup
+
+    /// Where the object is, or nil when the store does not have it.
+    public func location(_ id: ObjectID) throws -> ObjectLocation? {
+        var loc: ObjectLocation?
+        do {
+            try db.query("SELECT kind, pack, frame_offset, frame_length, offset, length FROM objects WHERE id = ?", [.blob(id.bytes)]) { r in
+                loc = ObjectLocation(kind: ObjectKind(rawValue: r.int(0)) ?? .blob, pack: r.int(1), frameOffset: r.int(2),
+                                     frameLength: r.int(3), offset: r.int(4), length: r.int(5))
+            }
+        } catch { throw error }
+        return loc
+    }
+
+    /// True when the store has the object.
+    public func contains(_ id: ObjectID) throws -> Bool { try location(id) != nil }
+
+    /// The kind of a stored object, or nil when missing.
+    public func kind(of id: ObjectID) throws -> ObjectKind? { try location(id)?.kind }
+
+    /// Ids of commits whose hex form starts with `prefix` (at most `limit`).
+    public func commits(withPrefix prefix: String, limit: Int = 2) throws -> [ObjectID] {
+        let lower = prefix.lowercased()
+        guard lower.allSatisfy({ $0.isHexDigit }), !lower.isEmpty, lower.count <= 64 else { return [] }
+        let lo = lower.padding(toLength: 64, withPad: "0", startingAt: 0)
+        let hi = lower.padding(toLength: 64, withPad: "f", startingAt: 0)
+        guard let a = ObjectID(hex: lo), let b = ObjectID(hex: hi) else { return [] }
+        var out: [ObjectID] = []
+        do {
+            try db.query("SELECT id FROM objects WHERE id BETWEEN ? AND ? AND kind = ? LIMIT ?",
+                         [.blob(a.bytes), .blob(b.bytes), .int(ObjectKind.commit.rawValue), .int(Int64(limit))]) { r in
+                out.append(ObjectID(bytes: r.blob(0)))
+            }
+        } catch { throw error }
+        return out
+    }
+
+    // MARK: Reading
+
+    func packName(_ pack: Int64) throws -> String {
+        lock.lock(); defer { lock.unlock() }
+        if let n = packNames[pack] { return n }
+        var name: String?
+        do { try db.query("SELECT name FROM packs WHERE id = ?", [.int(pack)]) { r in name = r.text(0) } }
+        catch { throw error }
+        guard let name else { throw ObjectError.packMissing("#\(pack)") }
+        packNames[pack] = name
+        return name
+    }
+
+    func descriptor(_ pack: Int64) throws -> (Int32, String) {
+        let name = try packName(pack)
+        lock.lock(); defer { lock.unlock() }
+        if let fd = descriptors[pack] { return (fd, name) }
+        let path = packsPath + "/" + name
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw errno == ENOENT ? ObjectError.packMissing(name) : ObjectError.io(PosixError("open", path)) }
+        descriptors[pack] = fd
+        return (fd, name)
+    }
+
+    /// Reads and decompresses the frame holding `loc`.
+    func frame(_ id: ObjectID, _ loc: ObjectLocation) throws -> [UInt8] {
+        let key = FrameKey(pack: loc.pack, offset: loc.frameOffset)
+        lock.lock()
+        if let f = frameCache[key] { lock.unlock(); return f }
+        lock.unlock()
+        let (fd, name) = try descriptor(loc.pack)
+        var stored = [UInt8](repeating: 0, count: Int(loc.frameLength))
+        let got: Int
+        do { got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) } }
+        catch { throw error }
+        guard got == stored.count, stored.count >= ObjectStore.frameHeader, Array(stored[0..<3]) == ObjectStore.frameMagic else {
+            throw ObjectError.corrupt(id, pack: name, reason: "frame header at offset \(loc.frameOffset) is damaged or truncated")
+        }
+        let comp = stored[3]
+        let rawLen = Int(stored[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        let storedLen = Int(stored[8..<12].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        guard storedLen == stored.count - ObjectStore.frameHeader else {
+            throw ObjectError.corrupt(id, pack: name, reason: "frame length does not match the index")
+        }
+        let raw: [UInt8]
+        switch comp {
+        case 0:
+            raw = Array(stored[ObjectStore.frameHeader...])
+        case 1:
+            guard let r = stored.withUnsafeBytes({ Zstd.decompress(UnsafeRawBufferPointer(rebasing: $0[ObjectStore.frameHeader...]), rawLength: rawLen) }) else {
+                throw ObjectError.corrupt(id, pack: name, reason: "zstd frame does not decompress")
+            }
+            raw = r
+        default:
+            throw ObjectError.corrupt(id, pack: name, reason: "unknown compression \(comp)")
+        }
+        guard raw.count == rawLen, loc.offset + loc.length <= raw.count else {
+            throw ObjectError.corrupt(id, pack: name, reason: "object lies outside its frame")
+        }
+        if loc.offset != 0 || loc.length != raw.count {  // a group frame: keep it for its neighbours
+            lock.lock()
+            if frameCache[key] == nil {
+                frameCache[key] = raw; frameOrder.append(key)
+                if frameOrder.count > 16 { frameCache[frameOrder.removeFirst()] = nil }
+            }
+            lock.unlock()
+        }
+        return raw
+    }
+
+    /// The raw stored bytes of an object (a chunk list for a chunked file), verified where the id covers them.
+    public func readPayload(_ id: ObjectID) throws -> (ObjectKind, [UInt8]) {
+        guard let loc = try location(id) else { throw ObjectError.missing(id) }
+        let f = try frame(id, loc)
+        let bytes = (loc.offset == 0 && loc.length == f.count) ? f : Array(f[Int(loc.offset)..<Int(loc.offset + loc.length)])
+        if loc.kind != .chunked {
+            let got = ObjectID.hash(bytes)
+            guard got == id else {
+                throw ObjectError.corrupt(id, pack: (try? packName(loc.pack)) ?? "?", reason: "content hashes to \(got.hex)")
+            }
+        }
+        return (loc.kind, bytes)
+    }
+
+    /// Reads a small object of a given kind (tree, commit, blob), verified.
+    public func read(_ id: ObjectID, as kind: ObjectKind) throws -> [UInt8] {
+        let (k, b) = try readPayload(id)
+        guard k == kind else { throw ObjectError.wrongKind(id, expected: kind, found: k) }
+        return b
+    }
+
+    /// Reads and decodes a tree.
+    public func readTree(_ id: ObjectID) throws -> Tree {
+        if id == Tree.empty.id { return Tree.empty }
+        return try Tree.decode(read(id, as: .tree))
+    }
+
+    /// Reads and decodes a commit.
+    public func readCommit(_ id: ObjectID) throws -> Commit {
+        try Commit.decode(read(id, as: .commit))
+    }
+
+    /// Streams a file's bytes (whole blob or chunked) to `sink`, verifying every chunk and the whole file.
+    public func streamFile(_ id: ObjectID, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let (kind, payload) = try readPayload(id)
+        switch kind {
+        case .blob:
+            try payload.withUnsafeBytes { try sink($0) }
+        case .chunked:
+            guard let list = ChunkList.decode(payload) else {
+                let loc = try location(id)
+                throw ObjectError.corrupt(id, pack: (try? packName(loc?.pack ?? -1)) ?? "?", reason: "chunk list does not decode")
+            }
+            var h = SHA256Hasher()
+            for c in list.chunks {
+                let bytes = try read(c.id, as: .blob)
+                guard bytes.count == Int(c.size) else {
+                    throw ObjectError.corrupt(id, pack: "?", reason: "chunk \(c.id.hex) has \(bytes.count) bytes, list says \(c.size)")
+                }
+                try bytes.withUnsafeBytes { b in h.update(b); try sink(b) }
+            }
+            let got = h.finalize()
+            guard got == id else {
+                throw ObjectError.corrupt(id, pack: "?", reason: "reassembled file hashes to \(got.hex)")
+            }
+        default:
+            throw ObjectError.wrongKind(id, expected: .blob, found: kind)
+        }
+    }
+
+    /// Forgets cached descriptors and frames (after packs were rewritten or removed).
+    public func dropCaches() {
+        lock.lock(); defer { lock.unlock() }
+        for (_, fd) in descriptors { close(fd) }
+        descriptors = [:]; packNames = [:]; frameCache = [:]; frameOrder = []
+    }
+
+    /// Every pack file on disk.
+    public func packFilesOnDisk() -> [String] {
+        ((try? Posix.listDirectory(packsPath)) ?? []).filter { $0.hasSuffix(".pack") }.sorted()
+    }
+
+    /// Starts a write session: new objects go to fresh packs that become visible only when recorded.
+    public func beginWrite() -> WriteSession { WriteSession(store: self) }
+}

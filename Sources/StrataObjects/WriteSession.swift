@@ -1,0 +1,259 @@
+import Foundation
+import StrataModel
+import StrataPlatform
+import StrataSQLite
+
+/// The result of storing one file.
+public struct StoredFile: Sendable, Equatable {
+    /// SHA-256 of the file's bytes.
+    public var id: ObjectID
+    /// Its size in bytes.
+    public var size: UInt64
+    /// The `lstat` taken before reading, for the stat cache.
+    public var stat: FileStat
+}
+
+/// A batch of new objects written to fresh pack files. Nothing becomes visible to readers until
+/// `finishPacks()` has made the packs durable and `recordIndex()` has indexed them in the caller's transaction.
+///
+/// Workers borrow a `Lane` (one pack writer each) so that compression runs in parallel; `lock` guards the
+/// free lanes, the ids claimed by this session and the finished rows — hence `@unchecked Sendable`.
+public final class WriteSession: @unchecked Sendable {
+    let store: ObjectStore
+    private let lock = NSLock()
+    private var freeLanes: [Lane] = []
+    private var allLanes: [Lane] = []
+    private var claimed: Set<ObjectID> = []
+    private var rows: [PendingRow] = []
+    private var finishedPacks: [String] = []
+    /// Bytes of new objects written (after compression), for reports.
+    public private(set) var bytesWritten: Int64 = 0
+    /// Number of new objects written.
+    public private(set) var objectsWritten: Int = 0
+
+    struct PendingRow { var id: ObjectID; var kind: ObjectKind; var pack: String; var frameOffset: Int64; var frameLength: Int64; var offset: Int64; var length: Int64 }
+
+    /// Largest pack before a lane starts a new one.
+    static let packLimit: Int64 = 128 << 20
+    /// Small objects are grouped into frames of about this size before compression.
+    static let groupLimit = 256 << 10
+    /// Objects at least this large get a frame of their own.
+    static let soloLimit = 64 << 10
+
+    init(store: ObjectStore) { self.store = store }
+
+    /// Claims `id` for writing: false when the store or this session already has it.
+    func claim(_ id: ObjectID) throws -> Bool {
+        lock.lock()
+        if claimed.contains(id) { lock.unlock(); return false }
+        claimed.insert(id)
+        lock.unlock()
+        if try store.contains(id) { return false }
+        return true
+    }
+
+    func withLane<R>(_ body: (Lane) throws -> R) throws -> R {
+        lock.lock()
+        let lane: Lane
+        if let l = freeLanes.popLast() { lane = l } else { lane = Lane(session: self); allLanes.append(lane) }
+        lock.unlock()
+        defer { lock.lock(); freeLanes.append(lane); lock.unlock() }
+        return try body(lane)
+    }
+
+    func add(rows new: [PendingRow], bytes: Int64) {
+        lock.lock(); rows.append(contentsOf: new); bytesWritten += bytes; objectsWritten += new.count; lock.unlock()
+    }
+
+    func packFinished(_ name: String) { lock.lock(); finishedPacks.append(name); lock.unlock() }
+
+    /// Stores a small object (tree, commit, blob, chunk list) and returns its id.
+    @discardableResult
+    public func put(_ kind: ObjectKind, _ bytes: [UInt8], id given: ObjectID? = nil) throws -> ObjectID {
+        let id = given ?? ObjectID.hash(bytes)
+        if try claim(id) {
+            try withLane { lane in try bytes.withUnsafeBytes { try lane.append(id: id, kind: kind, bytes: $0) } }
+        }
+        return id
+    }
+
+    /// Stores the file at `path` (chunked when large), streaming it; retries when it changes while read.
+    public func storeFile(path: String) throws -> StoredFile {
+        for _ in 0..<3 {
+            if let r = try storeFileOnce(path: path) { return r }
+        }
+        throw ObjectError.unstableFile(path)
+    }
+
+    private func storeFileOnce(path: String) throws -> StoredFile? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw ObjectError.io(PosixError("open", path)) }
+        defer { close(fd) }
+        let before: FileStat
+        do { before = try Posix.fstat(fd, path: path) } catch { throw error }
+        let result: (ObjectID, UInt64)
+        if before.size < UInt64(Chunker.threshold) {
+            var buf = [UInt8](repeating: 0, count: Int(before.size) + 1)
+            let n: Int
+            do { n = try buf.withUnsafeMutableBytes { (b) throws -> Int in try Posix.readFull(fd, into: b, path: path) } }
+            catch { throw error }
+            if n != Int(before.size) { return nil }
+            buf.removeLast()
+            let id = try put(.blob, buf)
+            result = (id, UInt64(n))
+        } else {
+            result = try storeChunked(fd: fd, path: path)
+        }
+        let after: FileStat
+        do { after = try Posix.fstat(fd, path: path) } catch { throw error }
+        guard after.size == result.1, after.mtimeNs == before.mtimeNs, after.size == before.size else { return nil }
+        return StoredFile(id: result.0, size: result.1, stat: before)
+    }
+
+    private func storeChunked(fd: Int32, path: String) throws -> (ObjectID, UInt64) {
+        let chunker = Chunker()
+        let capacity = 8 << 20
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buf.deallocate() }
+        var fileHash = SHA256Hasher()
+        var list: [(id: ObjectID, size: UInt32)] = []
+        var filled = 0, start = 0, eof = false, total: UInt64 = 0
+        while true {
+            if !eof && filled < capacity {
+                let n: Int
+                do { n = try Posix.readFull(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]), path: path) }
+                catch { throw error }
+                fileHash.update(UnsafeRawBufferPointer(rebasing: buf[filled..<filled + n]))
+                filled += n; total += UInt64(n)
+                if filled < capacity { eof = true }
+            }
+            while filled - start >= Chunker.maxSize || (eof && filled > start) {
+                let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+                let n = chunker.cut(p, filled - start)
+                let chunk = UnsafeRawBufferPointer(start: p, count: n)
+                let id = ObjectID.hash(chunk)
+                if try claim(id) {
+                    try withLane { lane in try lane.append(id: id, kind: .blob, bytes: chunk) }
+                }
+                list.append((id, UInt32(n)))
+                start += n
+            }
+            if eof && start == filled { break }
+            // Move the unchunked tail to the front and read more.
+            let rest = filled - start
+            if rest > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, rest) }
+            filled = rest; start = 0
+        }
+        let id = fileHash.finalize()
+        _ = try put(.chunked, ChunkList(chunks: list).encoded(), id: id)
+        return (id, total)
+    }
+
+    /// Flushes every lane, fsyncs the new packs and renames them into place.
+    public func finishPacks() throws {
+        for lane in allLanes { try lane.finish() }
+        if !allLanes.isEmpty { Posix.fsyncDirectory(store.packsPath) }
+    }
+
+    /// Indexes the finished packs' objects; call inside the caller's database transaction.
+    public func recordIndex() throws {
+        let db = store.db
+        try db.transaction {
+            var packIDs: [String: Int64] = [:]
+            let now = Posix.nowNs() / 1_000_000_000
+            for name in finishedPacks {
+                try db.run("INSERT INTO packs (name, created) VALUES (?, ?)", [.text(name), .int(now)])
+                packIDs[name] = try db.scalarInt("SELECT id FROM packs WHERE name = ?", [.text(name)])
+            }
+            for r in rows {
+                guard let pid = packIDs[r.pack] else { fatalError("row for an unfinished pack \(r.pack) (this is a bug)") }
+                try db.run("INSERT OR IGNORE INTO objects (id, kind, pack, frame_offset, frame_length, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [.blob(r.id.bytes), .int(r.kind.rawValue), .int(pid), .int(r.frameOffset), .int(r.frameLength), .int(r.offset), .int(r.length)])
+            }
+        }
+        lock.lock(); rows = []; finishedPacks = []; claimed = []; lock.unlock()
+    }
+
+    /// Removes unfinished temporary packs (after a failure).
+    public func abort() {
+        for lane in allLanes { lane.discard() }
+    }
+}
+
+/// One pack writer plus a buffer that groups small objects into shared frames. Used by one worker at a time.
+final class Lane {
+    unowned let session: WriteSession
+    var fd: Int32 = -1
+    var tempPath = ""
+    var name = ""
+    var offset: Int64 = 0
+    var group: [UInt8] = []
+    var groupObjects: [(ObjectID, ObjectKind, Int64, Int64)] = []
+    var scratch: [UInt8] = []
+
+    init(session: WriteSession) { self.session = session }
+
+    func open() throws {
+        name = "pack-" + Posix.randomHex(16) + ".pack"
+        tempPath = session.store.packsPath + "/tmp-" + name
+        fd = Glibc.open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        if fd < 0 { throw ObjectError.io(PosixError("create", tempPath)) }
+        do { try Posix.writeAll(fd, ObjectStore.packMagic, path: tempPath) } catch { throw error }
+        offset = Int64(ObjectStore.packMagic.count)
+    }
+
+    func append(id: ObjectID, kind: ObjectKind, bytes: UnsafeRawBufferPointer) throws {
+        if bytes.count >= WriteSession.soloLimit {
+            let (fo, fl) = try writeFrame(bytes)
+            session.add(rows: [.init(id: id, kind: kind, pack: name, frameOffset: fo, frameLength: fl, offset: 0, length: Int64(bytes.count))], bytes: fl)
+            return
+        }
+        groupObjects.append((id, kind, Int64(group.count), Int64(bytes.count)))
+        group.append(contentsOf: bytes)
+        if group.count >= WriteSession.groupLimit { try flushGroup() }
+    }
+
+    func flushGroup() throws {
+        guard !groupObjects.isEmpty else { return }
+        let (fo, fl) = try group.withUnsafeBytes { try writeFrame($0) }
+        session.add(rows: groupObjects.map { .init(id: $0.0, kind: $0.1, pack: name, frameOffset: fo, frameLength: fl, offset: $0.2, length: $0.3) }, bytes: fl)
+        group.removeAll(keepingCapacity: true); groupObjects.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes one frame; returns its offset and length.
+    func writeFrame(_ raw: UnsafeRawBufferPointer) throws -> (Int64, Int64) {
+        if fd < 0 || offset >= WriteSession.packLimit {
+            if fd >= 0 { try finishPack() }
+            try open()
+        }
+        let compressed = raw.count >= 64 && Zstd.compress(raw, level: session.store.compressionLevel, into: &scratch)
+        var header = ObjectStore.frameMagic
+        header.append(compressed ? 1 : 0)
+        let storedLen = compressed ? scratch.count : raw.count
+        for v in [UInt32(raw.count), UInt32(storedLen)] { for s in [24, 16, 8, 0] { header.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+        do {
+            try Posix.writeAll(fd, header, path: tempPath)
+            if compressed { try scratch.withUnsafeBytes { (b) throws in try Posix.writeAll(fd, b, path: tempPath) } }
+            else { try Posix.writeAll(fd, raw, path: tempPath) }
+        } catch { throw error }
+        let fo = offset
+        offset += Int64(header.count + storedLen)
+        return (fo, Int64(header.count + storedLen))
+    }
+
+    func finishPack() throws {
+        if fsync(fd) != 0 { throw ObjectError.io(PosixError("fsync", tempPath)) }
+        close(fd); fd = -1
+        do { try Posix.rename(tempPath, session.store.packsPath + "/" + name) } catch { throw error }
+        session.packFinished(name)
+    }
+
+    func finish() throws {
+        try flushGroup()
+        if fd >= 0 { try finishPack() }
+    }
+
+    func discard() {
+        if fd >= 0 { close(fd); fd = -1; _ = unlink(tempPath) }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Runs `body` for every index in `0..<count` on up to `width` threads; rethrows the first error.
+func parallelForEach(_ count: Int, width: Int = ProcessInfo.processInfo.activeProcessorCount, _ body: @Sendable (Int) throws -> Void) throws {
+    if count == 0 { return }
+    let state = ParallelState()
+    let workers = max(1, min(width, count))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while let i = state.next(limit: count) {
+            do { try body(i) } catch { state.fail(error); return }
+        }
+    }
+    if let e = state.error { throw e }
+}
+
+/// Shared cursor and first error of a parallel loop; `lock` guards both.
+final class ParallelState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cursor = 0
+    private(set) var error: Error?
+
+    func next(limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        if error != nil || cursor >= limit { return nil }
+        cursor += 1
+        return cursor - 1
+    }
+
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+}
+
+/// A value guarded by a lock, for collecting results from worker threads.
+final class Locked<Value>: @unchecked Sendable {
+    // `lock` guards `value`.
+    private let lock = NSLock()
+    private var value: Value
+    init(_ v: Value) { value = v }
+    func with<R>(_ body: (inout Value) throws -> R) rethrows -> R { lock.lock(); defer { lock.unlock() }; return try body(&value) }
+    var get: Value { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import StrataDiff
+import StrataModel
+import StrataObjects
+import StrataPlatform
+import StrataRefs
+import StrataWorkspace
+
+/// What a commit recorded.
+public struct CommitResult: Sendable {
+    /// The new commit.
+    public var id: ObjectID
+    /// Its branch (nil when HEAD is detached).
+    public var branch: BranchName?
+    /// What changed since the parent.
+    public var changes: [Change]
+    /// New objects written.
+    public var objectsWritten: Int
+    /// Bytes written to packs.
+    public var bytesWritten: Int64
+}
+
+/// Options of `commit`.
+public struct CommitOptions: Sendable {
+    /// Message.
+    public var message: String
+    /// Author (default: `defaultAuthor()`).
+    public var author: Signature?
+    /// Commit time in seconds since the epoch (default: now).
+    public var time: Int64?
+    /// Time-zone offset in minutes (default: the machine's).
+    public var timeZoneOffsetMinutes: Int?
+    /// Record a commit even when nothing changed.
+    public var allowEmpty = false
+    /// Commit only these workspace paths (nil = everything).
+    public var paths: [String]?
+
+    /// Creates options with a message.
+    public init(message: String) { self.message = message }
+}
+
+extension Repository {
+    /// Snapshots the workspace (or only `options.paths`) onto the current branch.
+    public func commit(_ options: CommitOptions, progress: ProgressHandler? = nil) throws -> CommitResult {
+        try withWriteLock {
+            let branch = try currentBranch()
+            let parent = try refs.headCommit()
+            let parentTree = try parent.map { try commit($0).tree }
+            let base = try parentTree.map { try flatten(tree: $0) } ?? [:]
+            let session = objects.beginWrite()
+            do {
+                let paths = try options.paths.map { try $0.map { try relativePath($0) } }
+                let (scanned, updates) = try snapshot(paths: paths, session: session, progress: progress)
+                var listing: [String: FileVersion]
+                if let paths {
+                    listing = base.filter { p, _ in !paths.contains { sel in sel.isEmpty || p == sel || p.hasPrefix(sel + "/") } }
+                    listing.merge(scanned) { _, new in new }
+                } else {
+                    listing = scanned
+                }
+                let treeID = try writeTree(listing, session: session)
+                if treeID == parentTree && !options.allowEmpty {
+                    session.abort()
+                    try? statCache.update(updates)
+                    throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
+                }
+                if parent == nil && listing.isEmpty && !options.allowEmpty {
+                    session.abort()
+                    throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
+                }
+                let author = try options.author ?? defaultAuthor()
+                let time = options.time ?? Posix.nowNs() / 1_000_000_000
+                let tz = options.timeZoneOffsetMinutes ?? TimeZone.current.secondsFromGMT() / 60
+                let c = Commit(tree: treeID, parents: parent.map { [$0] } ?? [], author: author, time: time,
+                               timeZoneOffsetMinutes: tz, message: options.message)
+                let id = try session.put(.commit, c.encoded())
+                try session.finishPacks()
+                let summary = options.message.split(separator: "\n").first.map(String.init) ?? ""
+                try db.transaction {
+                    try session.recordIndex()
+                    let now = Posix.nowNs() / 1_000_000_000
+                    if let branch {
+                        try refs.updateBranch(branch, expected: parent, new: id, message: (parent == nil ? "commit (initial): " : "commit: ") + summary, time: now)
+                    } else {
+                        try refs.setHead(.detached(id), message: "commit: " + summary, time: now)
+                    }
+                    try statCache.update(updates)
+                }
+                let changes = TreeDiff.diff(flat: base, listing)
+                return CommitResult(id: id, branch: branch, changes: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)
+            } catch {
+                session.abort()
+                throw error
+            }
+        }
+    }
+
+    /// Builds and stores the trees for a flat listing; returns the root tree id.
+    func writeTree(_ listing: [String: FileVersion], session: WriteSession) throws -> ObjectID {
+        final class Dir { var files: [TreeEntry] = []; var dirs: [String: Dir] = [:] }
+        let top = Dir()
+        for (path, v) in listing {
+            var d = top
+            let parts = path.split(separator: "/").map(String.init)
+            for p in parts.dropLast() {
+                if let n = d.dirs[p] { d = n } else { let n = Dir(); d.dirs[p] = n; d = n }
+            }
+            d.files.append(TreeEntry(name: parts.last!, kind: v.kind, id: v.id, size: v.size))
+        }
+        func write(_ d: Dir) throws -> (ObjectID, UInt64) {
+            var entries = d.files
+            for (name, sub) in d.dirs {
+                let (id, size) = try write(sub)
+                entries.append(TreeEntry(name: name, kind: .directory, id: id, size: size))
+            }
+            let t = try Tree(entries: entries)
+            let bytes = t.encoded()
+            let id = try session.put(.tree, bytes)
+            return (id, entries.reduce(0) { $0 + $1.size })
+        }
+        return try write(top).0
+    }
+
+    /// Turns a user path (relative to the current folder, or absolute) into a workspace-relative path.
+    public func relativePath(_ path: String) throws -> String {
+        let cwd = Posix.currentDirectory()
+        let abs = path.hasPrefix("/") ? path : cwd + "/" + path
+        var parts: [Substring] = []
+        for p in abs.split(separator: "/") {
+            if p == "." || p.isEmpty { continue }
+            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(p)
+        }
+        var normalized = "/" + parts.joined(separator: "/")
+        // Resolve the workspace root through symlinks the same way it was opened.
+        if !normalized.hasPrefix(root), let real = Posix.realpath(Posix.dirname(normalized)) {
+            normalized = real + "/" + (parts.last.map(String.init) ?? "")
+        }
+        if normalized == root { return "" }
+        guard normalized.hasPrefix(root + "/") else {
+            throw RepositoryError.invalidArgument("'\(path)' is outside the workspace '\(root)'")
+        }
+        return String(normalized.dropFirst(root.count + 1))
+    }
+}

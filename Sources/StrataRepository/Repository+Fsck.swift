@@ -1,0 +1,137 @@
+import StrataModel
+import StrataObjects
+import StrataPlatform
+import StrataSQLite
+
+/// One problem `fsck` found.
+public struct FsckProblem: Sendable, Equatable {
+    /// `corrupt`, `missing`, `malformed`, `unsafe-name`, `dangling-ref`, `missing-pack`.
+    public var kind: String
+    /// The object concerned, if any.
+    public var object: ObjectID?
+    /// Where it was reached from (ref, commit and path).
+    public var location: String
+    /// What is wrong.
+    public var message: String
+}
+
+/// The result of `fsck`.
+public struct FsckReport: Sendable {
+    /// Objects whose bytes were re-hashed.
+    public var objectsChecked: Int
+    /// Commits reachable from refs, HEAD and the reflog.
+    public var commitsChecked: Int
+    /// Bytes re-read.
+    public var bytesChecked: UInt64
+    /// Problems (empty when the store is sound).
+    public var problems: [FsckProblem]
+    /// Harmless leftovers (temporary packs of interrupted writes).
+    public var notes: [String]
+    /// True when there are no problems.
+    public var isClean: Bool { problems.isEmpty }
+}
+
+extension Repository {
+    /// Re-hashes every stored object and checks every reachable commit and tree.
+    public func fsck(progress: ProgressHandler? = nil) throws -> FsckReport {
+        var problems: [FsckProblem] = []
+        var notes: [String] = []
+        // 1. Every indexed object: its pack exists and its bytes hash to its id.
+        var rows: [(ObjectID, ObjectKind)] = []
+        try db.query("SELECT o.id, o.kind FROM objects o ORDER BY o.pack, o.frame_offset, o.offset") { r in
+            rows.append((ObjectID(bytes: r.blob(0)), ObjectKind(rawValue: r.int(1)) ?? .blob))
+        }
+        var packs: [String] = []
+        try db.query("SELECT name FROM packs ORDER BY id") { r in packs.append(r.text(0)) }
+        let onDisk = Set(objects.packFilesOnDisk())
+        for p in packs where !onDisk.contains(p) {
+            problems.append(FsckProblem(kind: "missing-pack", object: nil, location: "objects/packs/\(p)", message: "pack file is missing"))
+        }
+        for p in onDisk where !packs.contains(p) { notes.append("pack \(p) is not indexed (left by an interrupted write; gc removes it)") }
+        let tmp = ((try? Posix.listDirectory(objects.packsPath)) ?? []).filter { $0.hasPrefix("tmp-") }
+        for t in tmp { notes.append("temporary pack \(t) left by an interrupted write (gc removes it)") }
+        var bytes: UInt64 = 0
+        var checked = 0
+        var chunkedKinds: [ObjectID] = []
+        for (i, (id, kind)) in rows.enumerated() {
+            do {
+                if kind == .chunked { chunkedKinds.append(id); continue }
+                let (_, b) = try objects.readPayload(id)
+                bytes += UInt64(b.count)
+                checked += 1
+            } catch let e as ObjectError {
+                problems.append(FsckProblem(kind: "corrupt", object: id, location: "objects index", message: e.description))
+            }
+            if i % 512 == 0 { progress?(ProgressReport(phase: "checking objects", files: i, totalFiles: rows.count, bytes: bytes, totalBytes: 0)) }
+        }
+        for id in chunkedKinds {
+            do {
+                try objects.streamFile(id) { bytes += UInt64($0.count) }
+                checked += 1
+            } catch let e as ObjectError {
+                problems.append(FsckProblem(kind: "corrupt", object: id, location: "objects index", message: e.description))
+            }
+        }
+        // 2. Reachability from refs, HEAD and the reflog.
+        var roots: [(String, ObjectID)] = []
+        for (b, t) in try refs.branches() { roots.append(("branch \(b)", t)) }
+        for t in try refs.tags() { roots.append(("tag \(t.name)", t.target)) }
+        if let h = try refs.headCommit() { roots.append(("HEAD", h)) }
+        for e in try refs.reflog(nil) { if let n = e.new { roots.append(("reflog \(e.ref)@\(e.sequence)", n)) } }
+        var seenCommits = Set<ObjectID>(), seenTrees = Set<ObjectID>()
+        let pruned = (try? prunedCommits()) ?? []
+        var stack = roots
+        while let (from, id) = stack.popLast() {
+            guard seenCommits.insert(id).inserted else { continue }
+            let c: Commit
+            do { c = try commit(id) } catch {
+                problems.append(FsckProblem(kind: kindOf(error), object: id, location: from, message: "commit: \(error)"))
+                continue
+            }
+            for p in c.parents { stack.append(("\(id.short)^", p)) }
+            checkTree(c.tree, location: "commit \(id.short)", path: "", dataRequired: !pruned.contains(id), seen: &seenTrees, problems: &problems)
+        }
+        return FsckReport(objectsChecked: checked, commitsChecked: seenCommits.count, bytesChecked: bytes, problems: problems, notes: notes)
+    }
+
+    func kindOf(_ error: Error) -> String {
+        switch error {
+        case ObjectError.missing: return "missing"
+        case ObjectError.corrupt: return "corrupt"
+        case ModelError.unsafeEntryName: return "unsafe-name"
+        default: return "malformed"
+        }
+    }
+
+    func checkTree(_ id: ObjectID, location: String, path: String, dataRequired: Bool, seen: inout Set<ObjectID>, problems: inout [FsckProblem]) {
+        guard seen.insert(id).inserted else { return }
+        let t: Tree
+        do { t = try tree(id) } catch {
+            problems.append(FsckProblem(kind: kindOf(error), object: id, location: "\(location):\(path.isEmpty ? "/" : path)", message: "tree: \(error)"))
+            return
+        }
+        for e in t.entries {
+            let p = path.isEmpty ? e.name : path + "/" + e.name
+            if e.kind == .directory {
+                checkTree(e.id, location: location, path: p, dataRequired: dataRequired, seen: &seen, problems: &problems)
+            } else if dataRequired || e.kind == .symlink {
+                let kind = try? objects.kind(of: e.id)
+                if kind == nil {
+                    problems.append(FsckProblem(kind: "missing", object: e.id, location: "\(location):\(p)", message: "file data is missing"))
+                } else if kind != .blob && kind != .chunked {
+                    problems.append(FsckProblem(kind: "malformed", object: e.id, location: "\(location):\(p)", message: "entry points at a \(kind!), not file data"))
+                }
+            }
+        }
+    }
+
+    /// Commits whose file data was released by `prune` (their metadata stays).
+    public func prunedCommits() throws -> Set<ObjectID> {
+        var out = Set<ObjectID>()
+        let exists = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'pruned'") ?? 0
+        guard exists > 0 else { return out }
+        try db.query("SELECT commit_id FROM pruned WHERE undone = 0") { r in out.insert(ObjectID(bytes: r.blob(0))) }
+        return out
+    }
+}
+

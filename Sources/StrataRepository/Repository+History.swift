@@ -1,0 +1,97 @@
+import StrataDiff
+import StrataModel
+import StrataObjects
+import StrataPlatform
+
+/// A commit with its id, for listings.
+public struct CommitInfo: Sendable {
+    /// Creates a listing entry.
+    public init(id: ObjectID, commit: Commit) { self.id = id; self.commit = commit }
+    /// Commit id.
+    public var id: ObjectID
+    /// The commit.
+    public var commit: Commit
+}
+
+/// One entry of `ls`.
+public struct ListEntry: Sendable {
+    /// Workspace-relative path.
+    public var path: String
+    /// Entry kind.
+    public var kind: EntryKind
+    /// Size in bytes (folders: total below).
+    public var size: UInt64
+    /// Content id.
+    public var id: ObjectID
+}
+
+extension Repository {
+    /// Commits reachable from `revision`, newest first (by time, then id), at most `limit`.
+    public func log(_ revision: String = "HEAD", limit: Int? = nil) throws -> [CommitInfo] {
+        var out: [CommitInfo] = []
+        var seen = Set<ObjectID>()
+        let start = try resolve(revision)
+        var frontier: [CommitInfo] = [CommitInfo(id: start, commit: try commit(start))]
+        seen.insert(start)
+        while !frontier.isEmpty {
+            if let limit, out.count >= limit { break }
+            frontier.sort { ($0.commit.time, $0.id) < ($1.commit.time, $1.id) }
+            let c = frontier.removeLast()
+            out.append(c)
+            for p in c.commit.parents where seen.insert(p).inserted {
+                frontier.append(CommitInfo(id: p, commit: try commit(p)))
+            }
+        }
+        return out
+    }
+
+    /// Lists the entries of a folder (or one file) in a commit; recursive lists every file below.
+    public func list(_ revision: String, path: String = "", recursive: Bool = false) throws -> [ListEntry] {
+        let id = try resolve(revision)
+        let clean = path.split(separator: "/").joined(separator: "/")
+        guard let e = try entry(at: clean, in: id) else { throw RepositoryError.pathNotFound(clean, revision: revision) }
+        if e.kind != .directory { return [ListEntry(path: clean, kind: e.kind, size: e.size, id: e.id)] }
+        var out: [ListEntry] = []
+        func walk(_ tid: ObjectID, _ prefix: String) throws {
+            for c in try tree(tid).entries {
+                let p = prefix.isEmpty ? c.name : prefix + "/" + c.name
+                if c.kind == .directory && recursive { try walk(c.id, p) }
+                else { out.append(ListEntry(path: p, kind: c.kind, size: c.size, id: c.id)) }
+            }
+        }
+        try walk(e.id, clean)
+        return out
+    }
+
+    /// Streams the bytes of `path` in `revision` (verified) to `sink`.
+    public func cat(_ revision: String, path: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let id = try resolve(revision)
+        let clean = path.split(separator: "/").joined(separator: "/")
+        guard let e = try entry(at: clean, in: id), !clean.isEmpty else { throw RepositoryError.pathNotFound(clean, revision: revision) }
+        guard e.kind != .directory else { throw RepositoryError.notAFile(clean, revision: revision) }
+        if e.kind != .symlink, !(try objects.contains(e.id)) { throw RepositoryError.dataCollected(path: clean, id: e.id) }
+        try objects.streamFile(e.id, sink)
+    }
+
+    /// File-level changes from `a` to `b`; `b` nil means the workspace. Renames have unchanged content.
+    public func diff(_ a: String = "HEAD", _ b: String? = nil, paths: [String] = []) throws -> [Change] {
+        let rel = try paths.map { try relativePath($0) }
+        let aID = try resolve(a)
+        let aTree = try commit(aID).tree
+        if let b {
+            let bTree = try commit(try resolve(b)).tree
+            return try TreeDiff.diff(aTree, bTree, paths: rel) { try self.tree($0) }
+        }
+        let base = try flatten(tree: aTree)
+        let (work, updates) = try snapshot(paths: rel.isEmpty ? nil : rel, session: nil, progress: nil)
+        try? statCache.update(updates)
+        return TreeDiff.diff(flat: base, work, paths: rel)
+    }
+
+    /// The changes a commit made against its first parent.
+    public func changes(of id: ObjectID) throws -> [Change] {
+        let c = try commit(id)
+        let parentTree = try c.parents.first.map { try commit($0).tree }
+        return try TreeDiff.diff(parentTree, c.tree) { try self.tree($0) }
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import StrataDiff
+import StrataModel
+import StrataObjects
+import StrataPlatform
+import StrataRefs
+import StrataSQLite
+import StrataWorkspace
+
+/// Progress of a long operation: files and bytes done out of the totals.
+public struct ProgressReport: Sendable {
+    /// What is happening (`hashing`, `writing`, `checking`).
+    public var phase: String
+    /// Files done.
+    public var files: Int
+    /// Files in all.
+    public var totalFiles: Int
+    /// Bytes done.
+    public var bytes: UInt64
+    /// Bytes in all.
+    public var totalBytes: UInt64
+}
+
+/// Receives progress reports; called from worker threads.
+public typealias ProgressHandler = @Sendable (ProgressReport) -> Void
+
+/// A Strata store and its workspace: the one API the command line (and later layers) call.
+///
+/// Holds the single SQLite connection of this process; the engines share it. Safe to use from several
+/// threads because every engine serialises its own access (see `Database`).
+public final class Repository: @unchecked Sendable {
+    /// Workspace root (absolute).
+    public let root: String
+    /// `.strata` folder.
+    public let storePath: String
+    /// Metadata database.
+    public let db: Database
+    /// Object store.
+    public let objects: ObjectStore
+    /// Branches, tags, HEAD and reflog.
+    public let refs: RefStore
+    /// Stat cache.
+    public let statCache: StatCache
+
+    /// The on-disk format version this build writes and reads.
+    public static let formatVersion = 1
+    /// Name of the store folder.
+    public static let storeFolder = ".strata"
+
+    init(root: String) throws {
+        self.root = root
+        storePath = root + "/" + Repository.storeFolder
+        let versionText = (try? Posix.readFile(storePath + "/VERSION")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let version = versionText.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
+        guard version == Repository.formatVersion else { throw RepositoryError.unsupportedFormat(versionText.isEmpty ? "unknown" : versionText) }
+        db = try Database(path: storePath + "/strata.db")
+        objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: 3)
+        refs = try RefStore(db: db)
+        statCache = try StatCache(db: db)
+        try db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    }
+
+    /// Creates a new store in `directory` (created when missing).
+    public static func initialize(at directory: String) throws -> Repository {
+        let dir = directory.hasPrefix("/") ? directory : Posix.currentDirectory() + "/" + directory
+        try Posix.makeDirectories(dir)
+        let root = Posix.realpath(dir) ?? dir
+        let store = root + "/" + storeFolder
+        if try Posix.lstat(store) != nil { throw RepositoryError.alreadyInitialized(root) }
+        try Posix.makeDirectories(store + "/objects/packs")
+        try Posix.makeDirectories(store + "/locks")
+        let repo = try { () throws -> Repository in
+            try Posix.writeAtomically(store + "/VERSION", Array("strata store format \(formatVersion)\n".utf8))
+            return try Repository(root: root)
+        }()
+        try repo.setConfig("store.created", String(Posix.nowNs() / 1_000_000_000))
+        return repo
+    }
+
+    /// Finds the store in `directory` or its nearest parent that has one.
+    public static func discover(from directory: String = Posix.currentDirectory()) throws -> Repository {
+        var dir = Posix.realpath(directory) ?? directory
+        while true {
+            if let st = try Posix.lstat(dir + "/" + storeFolder), st.isDirectory { return try Repository(root: dir) }
+            if dir == "/" || dir.isEmpty { throw RepositoryError.notAStore(directory) }
+            dir = Posix.dirname(dir)
+        }
+    }
+
+    /// Opens the store whose workspace root is exactly `root`.
+    public static func open(at root: String) throws -> Repository {
+        guard let st = try Posix.lstat(root + "/" + storeFolder), st.isDirectory else { throw RepositoryError.notAStore(root) }
+        return try Repository(root: Posix.realpath(root) ?? root)
+    }
+
+    // MARK: Config
+
+    /// A configuration value.
+    public func config(_ key: String) throws -> String? {
+        var v: String?
+        try db.query("SELECT value FROM config WHERE key = ?", [.text(key)]) { r in v = r.text(0) }
+        return v
+    }
+
+    /// Sets a configuration value (nil removes it).
+    public func setConfig(_ key: String, _ value: String?) throws {
+        if let value { try db.run("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", [.text(key), .text(value)]) }
+        else { try db.run("DELETE FROM config WHERE key = ?", [.text(key)]) }
+    }
+
+    /// Every configuration value.
+    public func allConfig() throws -> [(String, String)] {
+        var out: [(String, String)] = []
+        try db.query("SELECT key, value FROM config ORDER BY key") { r in out.append((r.text(0), r.text(1))) }
+        return out
+    }
+
+    /// The author used when none is given: `STRATA_AUTHOR`, then `user.name`/`user.email` config, then the login name.
+    public func defaultAuthor() throws -> Signature {
+        if let env = ProcessInfo.processInfo.environment["STRATA_AUTHOR"], !env.isEmpty { return try Signature(parsing: env) }
+        if let n = try config("user.name") { return try Signature(name: n, email: try config("user.email") ?? "") }
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "strata"
+        return try Signature(name: user, email: "\(user)@\(Posix.hostname())")
+    }
+
+    // MARK: Locking
+
+    /// Runs `body` holding the store's write lock (waits up to `timeout` seconds for another writer).
+    public func withWriteLock<R>(timeout: Double = 60, _ body: () throws -> R) throws -> R {
+        let path = storePath + "/locks/write.lock"
+        guard let lock = try FileLock(path: path, timeout: timeout) else {
+            throw RepositoryError.locked(holder: FileLock.holder(path: path))
+        }
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+
+    // MARK: Revisions
+
+    /// The current branch name, or nil when HEAD is detached.
+    public func currentBranch() throws -> BranchName? {
+        if case .branch(let b) = try refs.head() { return b }
+        return nil
+    }
+
+    /// Resolves a revision expression to a commit id.
+    public func resolve(_ text: String) throws -> ObjectID {
+        let rev = try Revision(parsing: text)
+        var id: ObjectID
+        switch rev.base {
+        case .head:
+            guard let h = try refs.headCommit() else { throw RepositoryError.noCommitsYet(branch: try currentBranch()?.rawValue ?? "HEAD") }
+            id = h
+        case .name(let n):
+            if let b = try? BranchName(n), let t = try refs.branch(b) { id = t }
+            else if let t = try? TagName(n), let r = try refs.tag(t) { id = r.target }
+            else if let full = ObjectID(hex: n), try objects.kind(of: full) == .commit { id = full }
+            else if n.count >= 4, n.allSatisfy(\.isHexDigit) {
+                let found = try objects.commits(withPrefix: n, limit: 5)
+                if found.count > 1 { throw RepositoryError.ambiguousRevision(n, candidates: found) }
+                guard let f = found.first else { throw RepositoryError.unknownRevision(text) }
+                id = f
+            } else { throw RepositoryError.unknownRevision(text) }
+        }
+        for _ in 0..<rev.ancestry {
+            guard let p = try objects.readCommit(id).parents.first else { throw RepositoryError.noSuchAncestor(text) }
+            id = p
+        }
+        return id
+    }
+
+    /// Reads a commit.
+    public func commit(_ id: ObjectID) throws -> Commit { try objects.readCommit(id) }
+
+    /// Reads a tree.
+    public func tree(_ id: ObjectID) throws -> Tree { try objects.readTree(id) }
+
+    /// Every file below a tree as path → version.
+    public func flatten(tree id: ObjectID, prefix: String = "") throws -> [String: FileVersion] {
+        var out: [String: FileVersion] = [:]
+        try flatten(id, prefix, &out)
+        return out
+    }
+
+    func flatten(_ id: ObjectID, _ prefix: String, _ out: inout [String: FileVersion]) throws {
+        for e in try tree(id).entries {
+            let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
+            if e.kind == .directory { try flatten(e.id, p, &out) } else { out[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
+        }
+    }
+
+    /// The entry at `path` in a commit's tree (nil path or "" → the root folder).
+    public func entry(at path: String, in commitID: ObjectID) throws -> TreeEntry? {
+        let c = try commit(commitID)
+        var cur = TreeEntry(name: "", kind: .directory, id: c.tree, size: 0)
+        for part in path.split(separator: "/") {
+            guard cur.kind == .directory, let e = try tree(cur.id).entry(named: String(part)) else { return nil }
+            cur = e
+        }
+        return cur
+    }
+}

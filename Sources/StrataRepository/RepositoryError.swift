@@ -1,0 +1,55 @@
+import StrataModel
+
+/// Failures of repository operations; each says what failed and what to do next.
+public enum RepositoryError: Error, Sendable, CustomStringConvertible {
+    /// No `.strata` folder here or in any parent.
+    case notAStore(String)
+    /// `init` where a store exists already.
+    case alreadyInitialized(String)
+    /// The store was written by a newer, unknown format version.
+    case unsupportedFormat(String)
+    /// The workspace matches the parent commit.
+    case nothingToCommit(branch: String)
+    /// A revision that names nothing.
+    case unknownRevision(String)
+    /// A commit id prefix that matches several commits.
+    case ambiguousRevision(String, candidates: [ObjectID])
+    /// `REF~N` walks past the first commit.
+    case noSuchAncestor(String)
+    /// HEAD is on a branch that has no commits yet.
+    case noCommitsYet(branch: String)
+    /// A path that is not in the given commit.
+    case pathNotFound(String, revision: String)
+    /// A path that is a folder where a file is needed (or the reverse).
+    case notAFile(String, revision: String)
+    /// Uncommitted changes that an operation would overwrite.
+    case uncommittedChanges([String])
+    /// Another process holds the store's write lock.
+    case locked(holder: String)
+    /// A bad argument.
+    case invalidArgument(String)
+    /// Checkout would write data that `gc` has already collected.
+    case dataCollected(path: String, id: ObjectID)
+
+    public var description: String {
+        switch self {
+        case .notAStore(let p): return "no Strata store in '\(p)' or any parent folder; create one with 'strata init'"
+        case .alreadyInitialized(let p): return "'\(p)' already holds a Strata store; nothing was changed"
+        case .unsupportedFormat(let v): return "this store uses format version \(v), which this strata does not know; upgrade strata"
+        case .nothingToCommit(let b): return "nothing to commit on \(b): the workspace matches the last commit (use --allow-empty to record an empty commit)"
+        case .unknownRevision(let r): return "unknown revision '\(r)': not a branch, tag or commit id; see 'strata branch', 'strata tag' or 'strata log'"
+        case .ambiguousRevision(let r, let c):
+            return "revision '\(r)' is ambiguous: it matches \(c.map(\.short).joined(separator: ", ")); type more digits"
+        case .noSuchAncestor(let r): return "revision '\(r)' goes back past the first commit"
+        case .noCommitsYet(let b): return "branch '\(b)' has no commits yet; make one with 'strata commit -m MESSAGE'"
+        case .pathNotFound(let p, let r): return "'\(p)' is not in \(r); list what is there with 'strata ls \(r) -r'"
+        case .notAFile(let p, let r): return "'\(p)' in \(r) is a folder, not a file; use 'strata ls \(r) \(p)'"
+        case .uncommittedChanges(let ps):
+            let shown = ps.prefix(10).joined(separator: "\n  ")
+            return "uncommitted changes would be overwritten:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")\ncommit them, or pass --force to discard them"
+        case .locked(let h): return "the store is locked by another strata process (\(h)); wait for it to finish and retry"
+        case .invalidArgument(let m): return m
+        case .dataCollected(let p, let id): return "the data of '\(p)' (\(id.short)) was removed by prune and gc; that version can be shown but not checked out"
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import CSQLite
+import Foundation
+
+/// An error from SQLite, with the statement and SQLite's own message.
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    /// SQLite's result code.
+    public let code: Int32
+    /// SQLite's message.
+    public let message: String
+    /// The SQL that failed.
+    public let sql: String
+    /// True when the database was busy or locked by another process.
+    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    public var description: String { "SQLite error \(code): \(message) (in: \(sql.prefix(80)))" }
+}
+
+/// A value bound to or read from a statement.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// One row of a query result, read by column index.
+public struct Row: ~Copyable {
+    let stmt: OpaquePointer
+    /// The integer in column `i` (0 for NULL).
+    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    /// True when column `i` is NULL.
+    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+    /// The text in column `i` ("" for NULL).
+    public func text(_ i: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, i) else { return "" }
+        return String(cString: p)
+    }
+    /// The bytes in column `i` (empty for NULL).
+    public func blob(_ i: Int32) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+    /// Calls `body` with the bytes of column `i` without copying.
+    public func withBlob<R>(_ i: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        return body(UnsafeRawBufferPointer(start: sqlite3_column_blob(stmt, i), count: n))
+    }
+}
+
+/// One SQLite connection, shared by every engine of one store in one process.
+///
+/// All access is serialised by `lock` (a recursive lock, so a transaction body may call back in);
+/// that lock is why the type may be `@unchecked Sendable`.
+public final class Database: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = NSRecursiveLock()
+    private var statements: [String: OpaquePointer] = [:]
+    private var transactionDepth = 0
+    /// The file this connection opened.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`, in WAL mode with full fsync.
+    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        var h: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let h else {
+            let msg = h.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let h { sqlite3_close_v2(h) }
+            throw SQLiteError(code: rc, message: msg, sql: "open \(path)")
+        }
+        handle = h
+        self.path = path
+        sqlite3_busy_timeout(h, 15_000)
+        if !readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA synchronous=FULL")
+        }
+        try execute("PRAGMA foreign_keys=ON")
+        try execute("PRAGMA cache_size=-16000")
+    }
+
+    deinit {
+        for (_, s) in statements { sqlite3_finalize(s) }
+        sqlite3_close_v2(handle)
+    }
+
+    private func error(_ rc: Int32, _ sql: String) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        lock.lock(); defer { lock.unlock() }
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: msg, sql: sql)
+        }
+    }
+
+    private func prepared(_ sql: String) throws(SQLiteError) -> OpaquePointer {
+        if let s = statements[sql] { return s }
+        var s: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &s, nil)
+        guard rc == SQLITE_OK, let s else { throw error(rc, sql) }
+        statements[sql] = s
+        return s
+    }
+
+    private func bind(_ s: OpaquePointer, _ values: [SQLValue], _ sql: String) throws(SQLiteError) {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch v {
+            case .null: rc = sqlite3_bind_null(s, idx)
+            case .int(let x): rc = sqlite3_bind_int64(s, idx, x)
+            case .text(let t): rc = sqlite3_bind_text(s, idx, t, -1, transient)
+            case .blob(let b):
+                rc = b.withUnsafeBytes { sqlite3_bind_blob(s, idx, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(b.count), transient) }
+            }
+            if rc != SQLITE_OK { throw error(rc, sql) }
+        }
+    }
+
+    /// Runs a statement with bound values, calling `row` for each result row.
+    public func query(_ sql: String, _ values: [SQLValue] = [], row: (borrowing Row) throws -> Void) throws {
+        lock.lock(); defer { lock.unlock() }
+        let s = try prepared(sql)
+        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+        try bind(s, values, sql)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc, sql) }
+            try row(Row(stmt: s))
+        }
+    }
+
+    /// Runs a statement with bound values that returns no rows; returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        let s = try prepared(sql)
+        defer { sqlite3_reset(s); sqlite3_clear_bindings(s) }
+        try bind(s, values, sql)
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, sql) }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// The first column of the first row as an integer, or nil when there is no row.
+    public func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
+        var out: Int64?
+        try query(sql, values) { r in if out == nil, !r.isNull(0) { out = r.int(0) } }
+        return out
+    }
+
+    /// Runs `body` inside a transaction (`BEGIN IMMEDIATE` for writers); nested calls join the outer one.
+    public func transaction<R>(_ body: () throws -> R) throws -> R {
+        lock.lock(); defer { lock.unlock() }
+        if transactionDepth > 0 {
+            transactionDepth += 1; defer { transactionDepth -= 1 }
+            return try body()
+        }
+        try execute("BEGIN IMMEDIATE")
+        transactionDepth = 1
+        do {
+            let r = try body()
+            transactionDepth = 0
+            try execute("COMMIT")
+            return r
+        } catch {
+            transactionDepth = 0
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Holds the connection's lock for the duration of `body` (a consistent series of reads).
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+}

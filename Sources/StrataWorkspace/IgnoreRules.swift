@@ -1,0 +1,116 @@
+/// Ignore patterns in gitignore syntax (`*`, `?`, `[...]`, `**`, leading `/`, trailing `/`, `!` negation, `#` comments).
+public struct IgnoreRules: Sendable {
+    struct Rule: Sendable {
+        var negated: Bool
+        var directoryOnly: Bool
+        var anchored: Bool
+        var segments: [String]
+    }
+    var rules: [Rule] = []
+
+    /// Names that are never part of the workspace.
+    public static let alwaysIgnored: Set<String> = [".strata", ".git"]
+
+    /// Parses the text of a `.strataignore` file.
+    public init(text: String) {
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }
+            while line.hasSuffix(" ") && !line.hasSuffix("\\ ") { line.removeLast() }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            var negated = false
+            if line.hasPrefix("!") { negated = true; line.removeFirst() }
+            if line.hasPrefix("\\") { line.removeFirst() }
+            var dirOnly = false
+            if line.hasSuffix("/") { dirOnly = true; line.removeLast() }
+            var anchored = false
+            if line.hasPrefix("/") { anchored = true; line.removeFirst() }
+            if line.contains("/") { anchored = true }
+            let segs = line.split(separator: "/").map(String.init)
+            if segs.isEmpty { continue }
+            rules.append(Rule(negated: negated, directoryOnly: dirOnly, anchored: anchored, segments: segs))
+        }
+    }
+
+    /// No rules.
+    public init() {}
+
+    /// True when `path` (workspace-relative, `/`-separated) is ignored. Later rules win, as in git.
+    public func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
+        let parts = path.split(separator: "/").map(String.init)
+        if let f = parts.first, IgnoreRules.alwaysIgnored.contains(f) { return true }
+        var ignored = false
+        for r in rules {
+            if r.directoryOnly && !isDirectory { continue }
+            if matches(r, parts) { ignored = !r.negated }
+        }
+        return ignored
+    }
+
+    func matches(_ r: Rule, _ parts: [String]) -> Bool {
+        if !r.anchored {
+            guard let last = parts.last else { return false }
+            return IgnoreRules.glob(r.segments[0], last)
+        }
+        return IgnoreRules.matchSegments(r.segments[...], parts[...])
+    }
+
+    static func matchSegments(_ pat: ArraySlice<String>, _ path: ArraySlice<String>) -> Bool {
+        guard let p = pat.first else { return path.isEmpty }
+        if p == "**" {
+            let rest = pat.dropFirst()
+            if rest.isEmpty { return true }
+            var tail = path
+            while true {
+                if matchSegments(rest, tail) { return true }
+                if tail.isEmpty { return false }
+                tail = tail.dropFirst()
+            }
+        }
+        guard let s = path.first, glob(p, s) else { return false }
+        return matchSegments(pat.dropFirst(), path.dropFirst())
+    }
+
+    /// Matches one path component against a glob with `*`, `?` and `[...]` classes.
+    public static func glob(_ pattern: String, _ name: String) -> Bool {
+        let p = Array(pattern.unicodeScalars), s = Array(name.unicodeScalars)
+        func m(_ i: Int, _ j: Int) -> Bool {
+            var i = i, j = j
+            while i < p.count {
+                switch p[i] {
+                case "*":
+                    while i < p.count && p[i] == "*" { i += 1 }
+                    if i == p.count { return true }
+                    for k in j...s.count where m(i, k) { return true }
+                    return false
+                case "?":
+                    if j >= s.count { return false }
+                    i += 1; j += 1
+                case "[":
+                    guard j < s.count, let close = p[(i + 1)...].firstIndex(of: "]") else { return false }
+                    var set = Array(p[(i + 1)..<close])
+                    var negate = false
+                    if let f = set.first, f == "!" || f == "^" { negate = true; set.removeFirst() }
+                    var hit = false
+                    var k = 0
+                    while k < set.count {
+                        if k + 2 < set.count && set[k + 1] == "-" {
+                            if set[k].value <= s[j].value && s[j].value <= set[k + 2].value { hit = true }
+                            k += 3
+                        } else { if set[k] == s[j] { hit = true }; k += 1 }
+                    }
+                    if hit == negate { return false }
+                    i = close + 1; j += 1
+                case "\\" where i + 1 < p.count:
+                    if j >= s.count || p[i + 1] != s[j] { return false }
+                    i += 2; j += 1
+                default:
+                    if j >= s.count || p[i] != s[j] { return false }
+                    i += 1; j += 1
+                }
+            }
+            return j == s.count
+        }
+        return m(0, 0)
+    }
+}

@@ -1,0 +1,126 @@
+import StrataModel
+import StrataPlatform
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Failures while writing into the workspace.
+public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
+    /// A path that would leave the workspace or pass through a symlink.
+    case unsafePath(String, reason: String)
+    /// A file is in the way of a directory (or the other way round).
+    case obstructed(String)
+
+    public var description: String {
+        switch self {
+        case .unsafePath(let p, let r): return "refusing to write '\(p)': \(r); the commit may have been crafted, inspect it with 'strata ls'"
+        case .obstructed(let p): return "'\(p)' is in the way; move it aside and retry"
+        }
+    }
+}
+
+/// Writes files, symlinks and folders into the workspace without ever leaving it.
+public struct Materializer: Sendable {
+    /// Workspace root (absolute).
+    public let root: String
+
+    /// Creates a materializer for a workspace root.
+    public init(root: String) { self.root = root }
+
+    /// Checks that a relative path has only safe components and that no existing parent is a symlink.
+    public func validate(_ rel: String) throws {
+        if rel.hasPrefix("/") { throw WorkspaceError.unsafePath(rel, reason: "it is an absolute path") }
+        let parts = rel.split(separator: "/", omittingEmptySubsequences: false)
+        for p in parts {
+            do { try TreeEntry.validate(name: String(p)) } catch {
+                throw WorkspaceError.unsafePath(rel, reason: "component '\(p)' is not a plain name")
+            }
+        }
+        if parts.first.map({ IgnoreRules.alwaysIgnored.contains(String($0)) }) == true {
+            throw WorkspaceError.unsafePath(rel, reason: "it is inside .strata or .git")
+        }
+        var cur = root
+        for p in parts.dropLast() {
+            cur += "/" + p
+            if let st = try Posix.lstat(cur) {
+                if st.isSymlink { throw WorkspaceError.unsafePath(rel, reason: "'\(cur.dropFirst(root.count + 1))' is a symlink") }
+                if !st.isDirectory { throw WorkspaceError.obstructed(String(cur.dropFirst(root.count + 1))) }
+            }
+        }
+    }
+
+    /// Creates the parent folders of `rel`.
+    public func makeParents(_ rel: String) throws {
+        let parent = Posix.dirname(rel)
+        if !parent.isEmpty { try Posix.makeDirectories(root + "/" + parent) }
+    }
+
+    /// Writes a regular file by streaming `fill` into a temp file, then renaming it over `rel`.
+    /// Returns the stat of the new file.
+    public func writeFile(_ rel: String, executable: Bool, _ fill: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> FileStat {
+        try validate(rel)
+        try makeParents(rel)
+        let path = root + "/" + rel
+        if let st = try Posix.lstat(path), st.isDirectory { try removeTree(rel) }
+        let tmp = root + "/" + (Posix.dirname(rel).isEmpty ? "" : Posix.dirname(rel) + "/") + ".strata-tmp-" + Posix.randomHex(6)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
+        if fd < 0 { throw PosixError("create", tmp) }
+        do {
+            try fill { b in try Posix.writeAll(fd, b, path: tmp) }
+            if executable { fchmod(fd, 0o755) } else { fchmod(fd, 0o644) }
+            close(fd)
+            try Posix.rename(tmp, path)
+        } catch {
+            close(fd); unlink(tmp); throw error
+        }
+        guard let st = try Posix.lstat(path) else { throw PosixError("stat", path, code: ENOENT) }
+        return st
+    }
+
+    /// Creates (or replaces) a symlink. Targets that are absolute or climb out of the workspace are refused.
+    public func writeSymlink(_ rel: String, target: String) throws -> FileStat {
+        try validate(rel)
+        if target.hasPrefix("/") { throw WorkspaceError.unsafePath(rel, reason: "symlink target '\(target)' is absolute") }
+        var depth = rel.split(separator: "/").count - 1
+        for p in target.split(separator: "/") {
+            if p == ".." { depth -= 1; if depth < 0 { throw WorkspaceError.unsafePath(rel, reason: "symlink target '\(target)' leaves the workspace") } }
+            else if p != "." { depth += 1 }
+        }
+        try makeParents(rel)
+        let path = root + "/" + rel
+        if let st = try Posix.lstat(path) {
+            if st.isDirectory { try removeTree(rel) } else { try Posix.unlink(path) }
+        }
+        if symlink(target, path) != 0 { throw PosixError("create symlink", path) }
+        guard let st = try Posix.lstat(path) else { throw PosixError("stat", path, code: ENOENT) }
+        return st
+    }
+
+    /// Removes a file or symlink and then any parent folders left empty.
+    public func remove(_ rel: String) throws {
+        try validate(rel)
+        try Posix.unlink(root + "/" + rel)
+        var parent = Posix.dirname(rel)
+        while !parent.isEmpty {
+            if !Posix.rmdir(root + "/" + parent) { break }
+            parent = Posix.dirname(parent)
+        }
+    }
+
+    /// Removes a folder and everything in it (used when a file replaces a folder).
+    public func removeTree(_ rel: String) throws {
+        let path = root + "/" + rel
+        guard let d = opendir(path) else { return }
+        var names: [String] = []
+        while let ent = readdir(d) {
+            let n = withUnsafePointer(to: ent.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if n != "." && n != ".." { names.append(n) }
+        }
+        closedir(d)
+        for n in names {
+            let child = rel + "/" + n
+            if let st = try Posix.lstat(root + "/" + child), st.isDirectory { try removeTree(child) } else { try Posix.unlink(root + "/" + child) }
+        }
+        Posix.rmdir(path)
+    }
+}

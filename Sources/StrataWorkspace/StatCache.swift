@@ -1,0 +1,80 @@
+import StrataModel
+import StrataPlatform
+import StrataSQLite
+
+/// What the stat cache remembers of a file: its stat fields when it was last hashed, and the id.
+public struct StatCacheEntry: Sendable, Equatable {
+    /// Size in bytes.
+    public var size: UInt64
+    /// mtime in ns.
+    public var mtimeNs: Int64
+    /// ctime in ns.
+    public var ctimeNs: Int64
+    /// Inode.
+    public var inode: UInt64
+    /// st_mode.
+    public var mode: UInt32
+    /// Content id.
+    public var id: ObjectID
+    /// When the entry was written (ns); a file modified within `racyWindowNs` of this is re-hashed.
+    public var writtenNs: Int64
+
+    /// Creates an entry from a stat and an id.
+    public init(stat: FileStat, id: ObjectID, writtenNs: Int64) {
+        size = stat.size; mtimeNs = stat.mtimeNs; ctimeNs = stat.ctimeNs; inode = stat.inode; mode = stat.mode
+        self.id = id; self.writtenNs = writtenNs
+    }
+
+    init(size: UInt64, mtimeNs: Int64, ctimeNs: Int64, inode: UInt64, mode: UInt32, id: ObjectID, writtenNs: Int64) {
+        self.size = size; self.mtimeNs = mtimeNs; self.ctimeNs = ctimeNs; self.inode = inode; self.mode = mode
+        self.id = id; self.writtenNs = writtenNs
+    }
+
+    /// Files modified less than this long before the cache entry was written count as racily clean.
+    public static let racyWindowNs: Int64 = 1_000_000_000
+
+    /// True when `stat` matches and the entry is not racily clean (git's racy-git rule).
+    public func matches(_ stat: FileStat) -> Bool {
+        stat.size == size && stat.mtimeNs == mtimeNs && stat.ctimeNs == ctimeNs && stat.inode == inode && stat.mode == mode
+            && mtimeNs < writtenNs - StatCacheEntry.racyWindowNs
+    }
+}
+
+/// The stat cache: per path, the stat fields of the last hashing and the resulting id, in SQLite.
+public struct StatCache: Sendable {
+    /// The shared metadata database.
+    public let db: Database
+
+    /// Opens the cache table, creating it when missing.
+    public init(db: Database) throws {
+        self.db = db
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS statcache (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, inode INTEGER,
+                mode INTEGER, id BLOB NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
+            """)
+    }
+
+    /// Loads every entry.
+    public func load() throws -> [String: StatCacheEntry] {
+        var out: [String: StatCacheEntry] = [:]
+        try db.query("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache") { r in
+            let id = r.withBlob(6) { $0.count == 32 ? ObjectID(bytes: $0) : ObjectID.empty }
+            out[r.text(0)] = StatCacheEntry(size: UInt64(r.int(1)), mtimeNs: r.int(2), ctimeNs: r.int(3), inode: UInt64(bitPattern: r.int(4)),
+                                            mode: UInt32(truncatingIfNeeded: r.int(5)), id: id, writtenNs: r.int(7))
+        }
+        return out
+    }
+
+    /// Writes or replaces entries and removes `removed` paths, in one transaction.
+    public func update(_ entries: [(String, StatCacheEntry)], removed: [String] = []) throws {
+        if entries.isEmpty && removed.isEmpty { return }
+        try db.transaction {
+            for (p, e) in entries {
+                try db.run("INSERT OR REPLACE INTO statcache (path, size, mtime, ctime, inode, mode, id, written) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [.text(p), .int(Int64(e.size)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)),
+                            .int(Int64(e.mode)), .blob(e.id.bytes), .int(e.writtenNs)])
+            }
+            for p in removed { try db.run("DELETE FROM statcache WHERE path = ?", [.text(p)]) }
+        }
+    }
+}
