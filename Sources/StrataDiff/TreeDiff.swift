@@ -100,7 +100,7 @@ public enum TreeDiff {
     public static func diff(flat a: [String: FileVersion], _ b: [String: FileVersion], paths: [String] = []) -> [Change] {
         let filters = normalize(paths)
         var out: [Change] = []
-        for (p, x) in a where selected(p, filters, isDirectory: false) {
+        for (p, x) in a where filters.isEmpty || selected(p, filters, isDirectory: false) {
             if let y = b[p] {
                 if x != y { out.append(Change(status: .modified, path: p, old: x, new: y)) }
             } else { out.append(Change(status: .deleted, path: p, old: x, new: nil)) }

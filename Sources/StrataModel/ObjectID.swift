@@ -11,21 +11,41 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Builds an id from exactly 32 digest bytes.
     public init<C: Collection>(bytes: C) where C.Element == UInt8 {
         precondition(bytes.count == 32, "an ObjectID needs 32 bytes (this is a bug)")
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (i, b) in bytes.enumerated() { words[i / 8] = (words[i / 8] << 8) | UInt64(b) }
-        w0 = words[0]; w1 = words[1]; w2 = words[2]; w3 = words[3]
+        if let id = bytes.withContiguousStorageIfAvailable({ ObjectID(raw: UnsafeRawBufferPointer($0)) }) { self = id; return }
+        self = Array(bytes).withUnsafeBytes { ObjectID(raw: $0) }
     }
+
+    /// Builds an id from 32 bytes in memory.
+    public init(raw b: UnsafeRawBufferPointer) {
+        precondition(b.count == 32, "an ObjectID needs 32 bytes (this is a bug)")
+        w0 = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        w1 = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        w2 = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        w3 = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
+    init(words: (UInt64, UInt64, UInt64, UInt64)) { (w0, w1, w2, w3) = words }
 
     /// Parses 64 hex digits; nil when the text is not a full id.
     public init?(hex: some StringProtocol) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for i in 0..<32 {
-            guard let hi = ObjectID.nibble(utf8[2 * i]), let lo = ObjectID.nibble(utf8[2 * i + 1]) else { return nil }
-            bytes[i] = hi << 4 | lo
+        var s = String(hex)
+        guard let id = s.withUTF8({ ObjectID(hexBytes: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
+    }
+
+    /// Parses 64 hex digit bytes.
+    public init?(hexBytes u: UnsafeRawBufferPointer) {
+        guard u.count == 64 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for w in 0..<4 {
+            var v: UInt64 = 0
+            for k in 0..<16 {
+                guard let n = ObjectID.nibble(u[w * 16 + k]) else { return nil }
+                v = v << 4 | UInt64(n)
+            }
+            switch w { case 0: words.0 = v; case 1: words.1 = v; case 2: words.2 = v; default: words.3 = v }
         }
-        self.init(bytes: bytes)
+        self.init(words: words)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
@@ -46,10 +66,15 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     /// 64 lower-case hex digits.
     public var hex: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](); out.reserveCapacity(64)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 64) { buf in
+            let digits: StaticString = "0123456789abcdef"
+            let d = digits.utf8Start
+            var i = 0
+            for w in [w0, w1, w2, w3] {
+                for s in stride(from: 60, through: 0, by: -4) { buf[i] = d[Int((w >> UInt64(s)) & 15)]; i += 1 }
+            }
+            return 64
+        }
     }
 
     /// The first 12 hex digits, for human-readable output.
@@ -94,9 +119,11 @@ public struct SHA256Hasher: ~Copyable {
 
     /// Finishes the digest and returns the id.
     public consuming func finalize() -> ObjectID {
-        var out = [UInt8](repeating: 0, count: 32)
+        var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var len: UInt32 = 32
-        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(ctx, $0.baseAddress, &len) }
-        return ObjectID(bytes: out)
+        return withUnsafeMutableBytes(of: &out) { b in
+            _ = EVP_DigestFinal_ex(ctx, b.baseAddress!.assumingMemoryBound(to: UInt8.self), &len)
+            return ObjectID(raw: UnsafeRawBufferPointer(b))
+        }
     }
 }

@@ -79,7 +79,19 @@ public struct Tree: Hashable, Sendable {
 
     /// Byte-wise UTF-8 order of names.
     public static func less(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        if let r = a.utf8.withContiguousStorageIfAvailable({ pa in
+            b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
+                let n = min(pa.count, pb.count)
+                var i = 0
+                while i < n {
+                    let x = pa[i], y = pb[i]
+                    if x != y { return x < y }
+                    i += 1
+                }
+                return pa.count < pb.count
+            }
+        }), let r { return r }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// Looks up an entry by name (binary search).
@@ -135,12 +147,11 @@ public struct Tree: Hashable, Sendable {
             i += 2
             let size = try readNumber()
             guard i + 65 <= bytes.count, bytes[i + 64] == 32,
-                  let id = ObjectID(hex: String(decoding: bytes[i..<i + 64], as: UTF8.self)) else { throw bad("bad id at byte \(i)") }
+                  let id = bytes.withUnsafeBytes({ ObjectID(hexBytes: UnsafeRawBufferPointer(rebasing: $0[i..<i + 64])) }) else { throw bad("bad id at byte \(i)") }
             i += 65
             let len = Int(try readNumber())
             guard i + len < bytes.count, bytes[i + len] == 10 else { throw bad("bad name length at byte \(i)") }
-            let name = String(decoding: bytes[i..<i + len], as: UTF8.self)
-            guard Array(name.utf8) == Array(bytes[i..<i + len]) else { throw bad("name is not valid UTF-8") }
+            guard let name = String(validating: bytes[i..<i + len], as: UTF8.self) else { throw bad("name is not valid UTF-8") }
             i += len + 1
             try TreeEntry.validate(name: name)
             if let last = entries.last, !less(last.name, name) { throw bad("entries not in canonical order at '\(name)'") }

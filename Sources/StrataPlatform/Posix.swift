@@ -44,7 +44,8 @@ public struct FileStat: Sendable, Equatable {
     /// Any execute bit set.
     public var isExecutable: Bool { mode & 0o111 != 0 }
 
-    init(_ s: stat) {
+    /// Converts a C stat.
+    public init(_ s: stat) {
         size = UInt64(s.st_size)
         mtimeNs = Int64(s.st_mtim.tv_sec) * 1_000_000_000 + Int64(s.st_mtim.tv_nsec)
         ctimeNs = Int64(s.st_ctim.tv_sec) * 1_000_000_000 + Int64(s.st_ctim.tv_nsec)

@@ -32,6 +32,7 @@ extension Repository {
         let scanned = try Scanner(root: root).scan(only: paths)
         let cache = try statCache.load()
         var listing: [String: FileVersion] = [:]
+        listing.reserveCapacity(scanned.count)
         var todo: [ScannedEntry] = []
         for e in scanned {
             if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink {

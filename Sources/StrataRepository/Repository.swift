@@ -44,6 +44,8 @@ public final class Repository: @unchecked Sendable {
 
     /// The on-disk format version this build writes and reads.
     public static let formatVersion = 1
+    /// zstd level used unless `core.compression` (or `STRATA_COMPRESSION`) says otherwise.
+    public static let defaultCompressionLevel: Int32 = 2
     /// Name of the store folder.
     public static let storeFolder = ".strata"
 
@@ -54,10 +56,13 @@ public final class Repository: @unchecked Sendable {
         let version = versionText.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
         guard version == Repository.formatVersion else { throw RepositoryError.unsupportedFormat(versionText.isEmpty ? "unknown" : versionText) }
         db = try Database(path: storePath + "/strata.db")
-        objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: 3)
+        try db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        var level = Repository.defaultCompressionLevel
+        try db.query("SELECT value FROM config WHERE key = 'core.compression'") { r in level = Int32(r.text(0)) ?? level }
+        if let env = ProcessInfo.processInfo.environment["STRATA_COMPRESSION"], let l = Int32(env) { level = l }
+        objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: max(1, min(level, 19)))
         refs = try RefStore(db: db)
         statCache = try StatCache(db: db)
-        try db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     }
 
     /// Creates a new store in `directory` (created when missing).
@@ -178,9 +183,12 @@ public final class Repository: @unchecked Sendable {
     /// Every file below a tree as path → version.
     public func flatten(tree id: ObjectID, prefix: String = "") throws -> [String: FileVersion] {
         var out: [String: FileVersion] = [:]
+        out.reserveCapacity(flattenSizeHint)
         try flatten(id, prefix, &out)
         return out
     }
+
+    var flattenSizeHint: Int { 4096 }
 
     func flatten(_ id: ObjectID, _ prefix: String, _ out: inout [String: FileVersion]) throws {
         for e in try tree(id).entries {

@@ -35,8 +35,15 @@ public struct IgnoreRules: Sendable {
     /// No rules.
     public init() {}
 
+    /// True when there are no user rules.
+    public var isEmpty: Bool { rules.isEmpty }
+
     /// True when `path` (workspace-relative, `/`-separated) is ignored. Later rules win, as in git.
     public func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
+        if rules.isEmpty {
+            let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
+            return IgnoreRules.alwaysIgnored.contains(first)
+        }
         let parts = path.split(separator: "/").map(String.init)
         if let f = parts.first, IgnoreRules.alwaysIgnored.contains(f) { return true }
         var ignored = false

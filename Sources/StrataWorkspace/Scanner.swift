@@ -1,3 +1,4 @@
+import Foundation
 import StrataModel
 import StrataPlatform
 #if canImport(Glibc)
@@ -14,7 +15,10 @@ public struct ScannedEntry: Sendable, Equatable {
     public var kind: EntryKind
 }
 
-/// Walks a workspace, skipping `.strata/`, `.git/` and ignored paths; entries come out sorted by path bytes.
+/// Walks a workspace, skipping `.strata/`, `.git/` and ignored paths.
+///
+/// Folders are listed on the calling thread; the files are `lstat`ed relative to their folder's descriptor
+/// on all cores.
 public struct Scanner: Sendable {
     /// Workspace root (absolute).
     public let root: String
@@ -29,38 +33,42 @@ public struct Scanner: Sendable {
         } else { ignore = IgnoreRules() }
     }
 
-    /// Scans the whole workspace, or only below the given relative paths.
-    public func scan(only prefixes: [String]? = nil) throws -> [ScannedEntry] {
-        var out: [ScannedEntry] = []
+    /// Scans the whole workspace, or only below the given relative paths. With `sorted`, entries come in
+    /// byte order of their paths.
+    public func scan(only prefixes: [String]? = nil, sorted: Bool = false) throws -> [ScannedEntry] {
+        var names: [(dir: Int, name: String, rel: String)] = []
+        var dirs: [String] = []
         if let prefixes {
             for p in prefixes {
                 let clean = p.split(separator: "/").joined(separator: "/")
                 guard let st = try Posix.lstat(clean.isEmpty ? root : root + "/" + clean) else { continue }
-                if clean.isEmpty || st.isDirectory { try walk(clean, &out) }
-                else if let e = entry(clean, st), !ignore.isIgnored(clean, isDirectory: false) { out.append(e) }
+                if clean.isEmpty || st.isDirectory { try list(clean, &dirs, &names) }
+                else if !ignore.isIgnored(clean, isDirectory: false) {
+                    dirs.append(Posix.dirname(clean))
+                    names.append((dirs.count - 1, String(clean.split(separator: "/").last!), clean))
+                }
             }
+        } else {
+            try list("", &dirs, &names)
+        }
+        var out = try statAll(names, dirs)
+        if prefixes != nil {
             var seen = Set<String>()
             out = out.filter { seen.insert($0.path).inserted }
-        } else {
-            try walk("", &out)
         }
-        out.sort { Tree.less($0.path, $1.path) }
+        if sorted { out.sort { Tree.less($0.path, $1.path) } }
         return out
     }
 
-    func entry(_ rel: String, _ st: FileStat) -> ScannedEntry? {
-        if st.isSymlink { return ScannedEntry(path: rel, stat: st, kind: .symlink) }
-        if st.isRegular { return ScannedEntry(path: rel, stat: st, kind: st.isExecutable ? .executable : .file) }
-        return nil
-    }
-
-    func walk(_ rel: String, _ out: inout [ScannedEntry]) throws {
+    /// Lists folders recursively, collecting the non-folder names.
+    func list(_ rel: String, _ dirs: inout [String], _ names: inout [(dir: Int, name: String, rel: String)]) throws {
         let dirPath = rel.isEmpty ? root : root + "/" + rel
         guard let d = opendir(dirPath) else {
-            if errno == ENOENT { return }
+            if errno == ENOENT || errno == ENOTDIR { return }
             throw PosixError("read directory", dirPath)
         }
-        defer { closedir(d) }
+        dirs.append(rel)
+        let index = dirs.count - 1
         var subdirs: [String] = []
         while let ent = readdir(d) {
             let name = withUnsafePointer(to: ent.pointee.d_name) { p in
@@ -69,13 +77,64 @@ public struct Scanner: Sendable {
             if name == "." || name == ".." { continue }
             if rel.isEmpty && IgnoreRules.alwaysIgnored.contains(name) { continue }
             let childRel = rel.isEmpty ? name : rel + "/" + name
-            guard let st = try Posix.lstat(root + "/" + childRel) else { continue }
-            if st.isDirectory {
+            var isDir = ent.pointee.d_type == UInt8(DT_DIR)
+            if ent.pointee.d_type == UInt8(DT_UNKNOWN), let st = try Posix.lstat(root + "/" + childRel) { isDir = st.isDirectory }
+            if isDir {
                 if !ignore.isIgnored(childRel, isDirectory: true) { subdirs.append(childRel) }
-            } else if !ignore.isIgnored(childRel, isDirectory: false), let e = entry(childRel, st) {
-                out.append(e)
+            } else if ignore.isEmpty || !ignore.isIgnored(childRel, isDirectory: false) {
+                names.append((index, name, childRel))
             }
         }
-        for s in subdirs { try walk(s, &out) }
+        closedir(d)
+        for s in subdirs { try list(s, &dirs, &names) }
+    }
+
+    /// `lstat`s every listed name relative to its folder, in parallel.
+    func statAll(_ names: [(dir: Int, name: String, rel: String)], _ dirs: [String]) throws -> [ScannedEntry] {
+        let root = self.root
+        let width = names.count < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let slices = (0..<width).map { w in stride(from: w, to: names.count, by: width) }
+        let results = ResultBox(count: width)
+        DispatchQueue.concurrentPerform(iterations: width) { w in
+            var local: [ScannedEntry] = []
+            local.reserveCapacity(names.count / width + 1)
+            var fds: [Int: Int32] = [:]
+            defer { for (_, fd) in fds { close(fd) } }
+            for i in slices[w] {
+                let n = names[i]
+                let fd: Int32
+                if let f = fds[n.dir] { fd = f } else {
+                    let dirPath = dirs[n.dir].isEmpty ? root : root + "/" + dirs[n.dir]
+                    fd = open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    if fd < 0 { results.fail(PosixError("open directory", dirPath)); return }
+                    fds[n.dir] = fd
+                }
+                var s = stat()
+                if fstatat(fd, n.name, &s, AT_SYMLINK_NOFOLLOW) != 0 {
+                    if errno == ENOENT { continue }
+                    results.fail(PosixError("stat", root + "/" + n.rel)); return
+                }
+                let st = FileStat(s)
+                if st.isSymlink { local.append(ScannedEntry(path: n.rel, stat: st, kind: .symlink)) }
+                else if st.isRegular { local.append(ScannedEntry(path: n.rel, stat: st, kind: st.isExecutable ? .executable : .file)) }
+            }
+            results.set(w, local)
+        }
+        return try results.joined()
+    }
+}
+
+/// Per-worker results of a parallel scan; `lock` guards the slots and the first error.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [[ScannedEntry]]
+    private var error: Error?
+    init(count: Int) { slots = Array(repeating: [], count: count) }
+    func set(_ i: Int, _ v: [ScannedEntry]) { lock.lock(); slots[i] = v; lock.unlock() }
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    func joined() throws -> [ScannedEntry] {
+        lock.lock(); defer { lock.unlock() }
+        if let error { throw error }
+        return slots.flatMap { $0 }
     }
 }

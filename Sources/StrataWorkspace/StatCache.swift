@@ -57,6 +57,7 @@ public struct StatCache: Sendable {
     /// Loads every entry.
     public func load() throws -> [String: StatCacheEntry] {
         var out: [String: StatCacheEntry] = [:]
+        out.reserveCapacity(Int(try db.scalarInt("SELECT count(*) FROM statcache") ?? 0))
         try db.query("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache") { r in
             let id = r.withBlob(6) { $0.count == 32 ? ObjectID(bytes: $0) : ObjectID.empty }
             out[r.text(0)] = StatCacheEntry(size: UInt64(r.int(1)), mtimeNs: r.int(2), ctimeNs: r.int(3), inode: UInt64(bitPattern: r.int(4)),
