@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "StrataWorkspaceTests", dependencies: ["StrataWorkspace", "StrataModel"]),
         .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
         .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataObjects", "StrataRepository"]),
     ],
     swiftLanguageModes: [.v6]
 )

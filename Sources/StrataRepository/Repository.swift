@@ -132,6 +132,7 @@ public final class Repository: @unchecked Sendable {
 
     /// Runs `body` holding the store's write lock (waits up to `timeout` seconds for another writer).
     public func withWriteLock<R>(timeout: Double = 60, _ body: () throws -> R) throws -> R {
+        try Posix.makeDirectories(storePath + "/locks")
         let path = storePath + "/locks/write.lock"
         guard let lock = try FileLock(path: path, timeout: timeout) else {
             throw RepositoryError.locked(holder: FileLock.holder(path: path))

@@ -1,0 +1,58 @@
+import Testing
+import StrataDiff
+import StrataModel
+
+@Suite("Tree diff") struct TreeDiffTests {
+    /// An in-memory tree source built from flat listings.
+    final class Trees {
+        var trees: [ObjectID: Tree] = [:]
+        func build(_ files: [String: FileVersion]) throws -> ObjectID {
+            final class Dir { var files: [TreeEntry] = []; var dirs: [String: Dir] = [:] }
+            let top = Dir()
+            for (p, v) in files {
+                var d = top
+                let parts = p.split(separator: "/").map(String.init)
+                for x in parts.dropLast() { if let n = d.dirs[x] { d = n } else { let n = Dir(); d.dirs[x] = n; d = n } }
+                d.files.append(TreeEntry(name: parts.last!, kind: v.kind, id: v.id, size: v.size))
+            }
+            func write(_ d: Dir) throws -> ObjectID {
+                var e = d.files
+                for (n, s) in d.dirs { e.append(TreeEntry(name: n, kind: .directory, id: try write(s), size: 0)) }
+                let t = try Tree(entries: e)
+                trees[t.id] = t
+                return t.id
+            }
+            return try write(top)
+        }
+        func load(_ id: ObjectID) throws -> Tree { trees[id]! }
+    }
+
+    func file(_ s: String) -> FileVersion { FileVersion(kind: .file, id: ObjectID.hash(Array(s.utf8)), size: UInt64(s.utf8.count)) }
+
+    @Test func diffWithItselfIsEmpty() throws {
+        var g = 0
+        for n in [0, 1, 10, 200] {
+            let t = Trees()
+            var files: [String: FileVersion] = [:]
+            for i in 0..<n { g += 1; files["d\(i % 7)/sub\(i % 3)/f\(i).csv"] = file("content \(g)") }
+            let id = try t.build(files)
+            #expect(try TreeDiff.diff(id, id, load: t.load).isEmpty)
+            #expect(TreeDiff.diff(flat: files, files).isEmpty)
+        }
+    }
+
+    @Test func addedModifiedDeletedRenamed() throws {
+        let t = Trees()
+        let a = try t.build(["x/a.csv": file("a"), "x/b.csv": file("b"), "y/c.csv": file("c"), "keep/k": file("k")])
+        let b = try t.build(["x/a.csv": file("A"), "z/c2.csv": file("c"), "new.txt": file("n"), "keep/k": file("k")])
+        var loads = 0
+        let changes = try TreeDiff.diff(a, b) { loads += 1; return try t.load($0) }
+        let summary = changes.map { "\($0.status.rawValue) \($0.oldPath.map { $0 + " -> " } ?? "")\($0.path)" }
+        #expect(summary == ["added new.txt", "modified x/a.csv", "deleted x/b.csv", "renamed y/c.csv -> z/c2.csv"])
+        // The unchanged subtree "keep" is never loaded: root a, root b, x twice, y, z.
+        #expect(loads == 6)
+        // Same result through flat listings, and path filters.
+        let filtered = try TreeDiff.diff(a, b, paths: ["x"], load: t.load)
+        #expect(filtered.map(\.path) == ["x/a.csv", "x/b.csv"])
+    }
+}

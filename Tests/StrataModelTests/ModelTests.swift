@@ -1,0 +1,135 @@
+import Testing
+@testable import StrataModel
+
+/// A small deterministic generator for property tests.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func randomName(_ g: inout SplitMix) -> String {
+    let alphabet = Array("abcXYZ019 _-.éü日本")
+    var s = ""
+    for _ in 0..<Int.random(in: 1...12, using: &g) { s.append(alphabet.randomElement(using: &g)!) }
+    if s == "." || s == ".." { s += "x" }
+    return s
+}
+
+func randomID(_ g: inout SplitMix) -> ObjectID {
+    ObjectID(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
+}
+
+@Suite("ObjectID") struct ObjectIDTests {
+    @Test func sha256OfKnownInputs() {
+        #expect(ObjectID.hash(Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(ObjectID.empty.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    @Test func hexRoundTrip() {
+        var g = SplitMix(state: 1)
+        for _ in 0..<500 {
+            let id = randomID(&g)
+            #expect(ObjectID(hex: id.hex) == id)
+            #expect(ObjectID(bytes: id.bytes) == id)
+        }
+        #expect(ObjectID(hex: "xyz") == nil)
+        #expect(ObjectID(hex: String(repeating: "g", count: 64)) == nil)
+    }
+
+    @Test func incrementalEqualsOneShot() {
+        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var h = SHA256Hasher()
+        data.withUnsafeBytes { b in
+            h.update(UnsafeRawBufferPointer(rebasing: b[0..<777]))
+            h.update(UnsafeRawBufferPointer(rebasing: b[777...]))
+        }
+        #expect(h.finalize() == ObjectID.hash(data))
+    }
+}
+
+@Suite("Tree and commit encoding") struct EncodingTests {
+    @Test func treeRoundTripProperty() throws {
+        var g = SplitMix(state: 42)
+        for _ in 0..<200 {
+            var names = Set<String>()
+            var entries: [TreeEntry] = []
+            for _ in 0..<Int.random(in: 0...30, using: &g) {
+                let n = randomName(&g)
+                guard names.insert(n).inserted else { continue }
+                entries.append(TreeEntry(name: n, kind: EntryKind.allCases.randomElement(using: &g)!, id: randomID(&g), size: UInt64.random(in: 0...1 << 40, using: &g)))
+            }
+            let t = try Tree(entries: entries.shuffled(using: &g))
+            let decoded = try Tree.decode(t.encoded())
+            #expect(decoded == t)
+            #expect(decoded.id == t.id)
+            // Order of construction does not change the id.
+            #expect(try Tree(entries: entries).id == t.id)
+        }
+    }
+
+    @Test func treeRejectsUnsafeNames() {
+        for bad in ["..", ".", "", "a/b", "x\u{0}y"] {
+            #expect(throws: ModelError.self) { try Tree(entries: [TreeEntry(name: bad, kind: .file, id: .empty, size: 0)]) }
+        }
+        let crafted = Tree(uncheckedEntries: [TreeEntry(name: "..", kind: .file, id: .empty, size: 0)])
+        #expect(throws: ModelError.unsafeEntryName("..")) { try Tree.decode(crafted.encoded()) }
+    }
+
+    @Test func treeRejectsNonCanonicalOrder() {
+        let t = Tree(uncheckedEntries: [TreeEntry(name: "b", kind: .file, id: .empty, size: 0), TreeEntry(name: "a", kind: .file, id: .empty, size: 0)])
+        #expect(throws: ModelError.self) { try Tree.decode(t.encoded()) }
+    }
+
+    @Test func commitRoundTripProperty() throws {
+        var g = SplitMix(state: 7)
+        for i in 0..<200 {
+            let c = Commit(tree: randomID(&g), parents: (0..<(i % 3)).map { _ in randomID(&g) },
+                           author: try Signature(name: "Ann \(i) Dlamini", email: "ann\(i)@example.org"),
+                           time: Int64.random(in: -1_000_000...4_000_000_000, using: &g), timeZoneOffsetMinutes: [0, 120, -300, 330][i % 4],
+                           message: "msg \(i)\n\nbody with ünïcode and\n\nblank lines\n")
+            let d = try Commit.decode(c.encoded())
+            #expect(d == c)
+            #expect(d.id == c.id)
+        }
+    }
+
+    @Test func commitEncodingIsStable() throws {
+        // Golden: format version 1 must keep producing these bytes.
+        let c = Commit(tree: .empty, parents: [], author: try Signature(name: "A", email: "a@b"), time: 0, timeZoneOffsetMinutes: 120, message: "m")
+        #expect(String(decoding: c.encoded(), as: UTF8.self) ==
+            "strata-commit 1\ntree e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nauthor A <a@b>\ntime 0 +0200\n\nm")
+    }
+}
+
+@Suite("Names and revisions") struct NameTests {
+    @Test func refNames() {
+        for good in ["main", "feature/x", "v1.0", "release-2026"] { #expect((try? BranchName(good)) != nil) }
+        for bad in ["", "HEAD", "-x", "a..b", "a b", "x.lock", "a~1", "a^", "a:b", "/a", "a/", "a//b", ".hidden"] {
+            #expect((try? BranchName(bad)) == nil, "\(bad) should be refused")
+        }
+    }
+
+    @Test func revisions() throws {
+        #expect(try Revision(parsing: "HEAD").base == .head)
+        #expect(try Revision(parsing: "HEAD~3").ancestry == 3)
+        #expect(try Revision(parsing: "main^^").ancestry == 2)
+        #expect(try Revision(parsing: "v1~2^").ancestry == 3)
+        #expect(try Revision(parsing: "abc123~").ancestry == 1)
+        #expect(try Revision(parsing: "main").base == .name("main"))
+        #expect(throws: ModelError.self) { try Revision(parsing: "") }
+        #expect(throws: ModelError.self) { try Revision(parsing: "~1") }
+        #expect(throws: ModelError.self) { try Revision(parsing: "HEAD^2") }
+    }
+
+    @Test func signatures() throws {
+        let s = try Signature(parsing: "Thandi Nkosi <thandi@example.co.za>")
+        #expect(s.name == "Thandi Nkosi" && s.email == "thandi@example.co.za")
+        #expect(throws: ModelError.self) { try Signature(parsing: "no email") }
+    }
+}

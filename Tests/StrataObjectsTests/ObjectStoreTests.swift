@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import StrataModel
+@testable import StrataObjects
+import StrataPlatform
+import StrataSQLite
+
+func temporaryFolder(_ label: String = "strata") throws -> String {
+    let path = NSTemporaryDirectory() + "\(label)-\(Posix.randomHex(6))"
+    try Posix.makeDirectories(path)
+    return path
+}
+
+func pseudoRandomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
+    var s = seed
+    var out = [UInt8](repeating: 0, count: n)
+    for i in 0..<n {
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        out[i] = UInt8(truncatingIfNeeded: s >> 33)
+    }
+    return out
+}
+
+func openStore(_ dir: String) throws -> ObjectStore {
+    let db = try Database(path: dir + "/t.db")
+    return try ObjectStore(root: dir + "/objects", db: db, compressionLevel: 2)
+}
+
+@Suite("Chunker") struct ChunkerTests {
+    @Test func boundariesCoverTheInputAndRespectLimits() {
+        let data = pseudoRandomBytes(5 << 20, seed: 1)
+        let b = Chunker().boundaries(data)
+        #expect(b.reduce(0, +) == data.count)
+        for (i, n) in b.enumerated() {
+            #expect(n <= Chunker.maxSize)
+            if i < b.count - 1 { #expect(n >= Chunker.minSize) }
+        }
+        let avg = data.count / b.count
+        #expect(avg > Chunker.minSize && avg < Chunker.maxSize)
+    }
+
+    @Test func distantEditKeepsBoundaries() {
+        // Property: inserting bytes near the start leaves every boundary after the edit region in place.
+        for seed in UInt64(1)...4 {
+            let data = pseudoRandomBytes(6 << 20, seed: seed)
+            var edited = data
+            edited.insert(contentsOf: [1, 2, 3, 4, 5], at: 1000 + Int(seed) * 7)
+            func cutPoints(_ d: [UInt8]) -> [Int] { var s = 0; return Chunker().boundaries(d).map { s += $0; return s } }
+            let a = Set(cutPoints(data).map { data.count - $0 })
+            let e = Set(cutPoints(edited).map { edited.count - $0 })
+            // Measured from the end, all but the first one or two cuts coincide.
+            #expect(a.intersection(e).count >= a.count - 2)
+        }
+    }
+
+    @Test func appendKeepsAllButTheLastChunk() {
+        let data = pseudoRandomBytes(4 << 20, seed: 9)
+        let longer = data + pseudoRandomBytes(300_000, seed: 10)
+        let a = Chunker().boundaries(data), b = Chunker().boundaries(longer)
+        #expect(Array(b.prefix(a.count - 1)) == Array(a.dropLast()))
+    }
+}
+
+@Suite("Object store") struct ObjectStoreTests {
+    @Test func smallObjectsRoundTrip() throws {
+        let dir = try temporaryFolder()
+        let store = try openStore(dir)
+        let s = store.beginWrite()
+        var ids: [ObjectID: [UInt8]] = [:]
+        for i in 0..<300 {
+            let bytes = Array("object number \(i) ".utf8) + pseudoRandomBytes(i * 13, seed: UInt64(i))
+            ids[try s.put(.blob, bytes)] = bytes
+        }
+        try s.finishPacks(); try s.recordIndex()
+        for (id, bytes) in ids { #expect(try store.read(id, as: .blob) == bytes) }
+        #expect(try store.contains(ObjectID.hash([9, 9, 9])) == false)
+        #expect(throws: ObjectError.self) { try store.read(ObjectID.hash([9, 9, 9]), as: .blob) }
+    }
+
+    @Test func largeFileIsChunkedDeduplicatedAndVerified() throws {
+        let dir = try temporaryFolder()
+        let store = try openStore(dir)
+        let data = pseudoRandomBytes(3 << 20, seed: 3) + Array(repeating: UInt8(ascii: "a"), count: 2 << 20)
+        let path = dir + "/big.bin"
+        try Posix.writeAtomically(path, data)
+        let s = store.beginWrite()
+        let r = try s.storeFile(path: path)
+        try s.finishPacks(); try s.recordIndex()
+        #expect(r.id == ObjectID.hash(data))
+        #expect(try store.kind(of: r.id) == .chunked)
+        var back: [UInt8] = []
+        try store.streamFile(r.id) { back.append(contentsOf: $0) }
+        #expect(back == data)
+        // Storing it again writes nothing new.
+        let s2 = store.beginWrite()
+        _ = try s2.storeFile(path: path)
+        try s2.finishPacks(); try s2.recordIndex()
+        #expect(s2.objectsWritten == 0)
+    }
+
+    @Test func corruptionIsDetected() throws {
+        let dir = try temporaryFolder()
+        let store = try openStore(dir)
+        let s = store.beginWrite()
+        let bytes = pseudoRandomBytes(200_000, seed: 5)   // incompressible: stored raw in its own frame
+        let id = try s.put(.blob, bytes)
+        try s.finishPacks(); try s.recordIndex()
+        let pack = store.packFilesOnDisk()[0]
+        let path = store.packsPath + "/" + pack
+        var raw = try Posix.readFile(path)
+        raw[raw.count - 10] ^= 0xFF
+        chmod(path, 0o644)
+        try Posix.writeAtomically(path, raw)
+        store.dropCaches()
+        #expect {
+            try store.read(id, as: .blob)
+        } throws: { error in
+            guard case ObjectError.corrupt(let bad, _, _) = error else { return false }
+            return bad == id
+        }
+    }
+}

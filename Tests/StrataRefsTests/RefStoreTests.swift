@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import StrataModel
+import StrataRefs
+import StrataSQLite
+
+@Suite("Refs") struct RefStoreTests {
+    func make() throws -> RefStore {
+        let path = NSTemporaryDirectory() + "refs-\(UUID().uuidString).db"
+        return try RefStore(db: try Database(path: path))
+    }
+
+    @Test func compareAndSwap() throws {
+        let refs = try make()
+        let a = ObjectID.hash([1]), b = ObjectID.hash([2]), c = ObjectID.hash([3])
+        try refs.updateBranch(.main, expected: nil, new: a, message: "commit", time: 1)
+        #expect(try refs.branch(.main) == a)
+        try refs.updateBranch(.main, expected: a, new: b, message: "commit", time: 2)
+        #expect(throws: RefError.self) { try refs.updateBranch(.main, expected: a, new: c, message: "stale", time: 3) }
+        #expect(try refs.branch(.main) == b)
+        #expect(throws: RefError.self) { try refs.updateBranch(.main, expected: nil, new: c, message: "create twice", time: 3) }
+        let log = try refs.reflog("refs/heads/main")
+        #expect(log.map(\.new) == [b, a])
+        #expect(try refs.reflog("HEAD").count == 2)
+    }
+
+    @Test func headAndTags() throws {
+        let refs = try make()
+        #expect(try refs.head() == .branch(.main))
+        #expect(try refs.headCommit() == nil)
+        let a = ObjectID.hash([1])
+        try refs.setHead(.detached(a), message: "checkout", time: 1)
+        #expect(try refs.headCommit() == a)
+        let t = try TagName("v1")
+        try refs.updateTag(t, expected: nil, new: a, message: "first release", tagger: "A <a@b>", time: 5)
+        #expect(try refs.tag(t)?.message == "first release")
+        try refs.updateTag(t, expected: a, new: nil, message: nil, tagger: nil, time: 6)
+        #expect(try refs.tag(t) == nil)
+    }
+}

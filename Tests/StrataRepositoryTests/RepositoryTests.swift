@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import StrataDiff
+import StrataModel
+import StrataObjects
+import StrataPlatform
+@testable import StrataRepository
+
+func makeWorkspace() throws -> String {
+    let p = NSTemporaryDirectory() + "repo-\(Posix.randomHex(6))"
+    try Posix.makeDirectories(p)
+    return Posix.realpath(p) ?? p
+}
+
+func write(_ root: String, _ rel: String, _ text: String) throws {
+    try Posix.makeDirectories(Posix.dirname(root + "/" + rel))
+    try Posix.writeAtomically(root + "/" + rel, Array(text.utf8))
+}
+
+func options(_ m: String, time: Int64? = nil) -> CommitOptions {
+    var o = CommitOptions(message: m)
+    o.author = try! Signature(name: "Test", email: "test@example.org")
+    o.time = time
+    return o
+}
+
+@Suite("Repository") struct RepositoryTests {
+    @Test func commitCheckoutAndRollback() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        try write(root, "tables/a.csv", "id,name\n1,x\n")
+        try write(root, "evidence/1.jsonl", "{\"a\":1}\n")
+        let c1 = try repo.commit(options("v1")).id
+        try write(root, "tables/a.csv", "id,name\n1,x\n2,y\n")
+        try Posix.unlink(root + "/evidence/1.jsonl")
+        let c2 = try repo.commit(options("v2")).id
+        #expect(try repo.resolve("HEAD~1") == c1)
+        #expect(try repo.resolve(String(c2.hex.prefix(8))) == c2)
+        #expect(try repo.diff("HEAD~1", "HEAD").map(\.status) == [.deleted, .modified])
+        #expect(try repo.diff(c1.hex, c1.hex).isEmpty)
+        // Time travel and back.
+        _ = try repo.checkout(c1.hex)
+        #expect(try Posix.readFile(root + "/evidence/1.jsonl") == Array("{\"a\":1}\n".utf8))
+        #expect(try repo.status().isClean)
+        _ = try repo.checkout("main")
+        #expect(try Posix.lstat(root + "/evidence/1.jsonl") == nil)
+        // Rollback and undo via the reflog.
+        _ = try repo.reset(c1.hex, hard: true)
+        #expect(try repo.refs.branch(.main) == c1)
+        let undo = try repo.reflog("main").first { $0.new == c2 }
+        #expect(undo != nil)
+        _ = try repo.reset(c2.hex, hard: true)
+        #expect(try repo.status().isClean)
+        #expect(try repo.fsck().isClean)
+    }
+
+    @Test func nothingToCommitAndPartialCommits() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        #expect(throws: RepositoryError.self) { try repo.commit(options("empty")) }
+        try write(root, "a/x.csv", "1"); try write(root, "b/y.csv", "2")
+        _ = try repo.commit(options("first"))
+        #expect(throws: RepositoryError.self) { try repo.commit(options("again")) }
+        var o = options("allowed"); o.allowEmpty = true
+        _ = try repo.commit(o)
+        try write(root, "a/x.csv", "11"); try write(root, "b/y.csv", "22")
+        var partial = options("only a"); partial.paths = [root + "/a"]
+        let r = try repo.commit(partial)
+        #expect(r.changes.map(\.path) == ["a/x.csv"])
+        #expect(try repo.status().changes.map(\.path) == ["b/y.csv"])
+    }
+
+    @Test func checkoutRefusesToOverwriteChanges() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        try write(root, "t.csv", "one")
+        let c1 = try repo.commit(options("1")).id
+        try write(root, "t.csv", "two")
+        _ = try repo.commit(options("2"))
+        try write(root, "t.csv", "local edit")
+        #expect(throws: RepositoryError.self) { try repo.checkout(c1.hex) }
+        #expect(try Posix.readFile(root + "/t.csv") == Array("local edit".utf8))
+        _ = try repo.checkout(c1.hex, force: true)
+        #expect(try Posix.readFile(root + "/t.csv") == Array("one".utf8))
+    }
+
+    @Test func branchesAndTags() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        try write(root, "t.csv", "one")
+        let c1 = try repo.commit(options("1")).id
+        _ = try repo.switchBranch("dev", create: true)
+        try write(root, "t.csv", "dev")
+        let c2 = try repo.commit(options("dev work")).id
+        _ = try repo.createTag("v1", at: c1.hex, message: "first")
+        #expect(try repo.resolve("v1") == c1)
+        _ = try repo.switchBranch("main")
+        #expect(try Posix.readFile(root + "/t.csv") == Array("one".utf8))
+        #expect(throws: (any Error).self) { try repo.deleteBranch("main") }
+        _ = try repo.deleteBranch("dev")
+        #expect(throws: RepositoryError.self) { try repo.resolve("dev") }
+        #expect(try repo.reflog("dev").first?.old == c2)
+    }
+
+    @Test func goldenStoreStillOpensAndChecksClean() throws {
+        // The committed golden store must keep reading in every later version.
+        let here = URL(fileURLWithPath: #filePath)
+        let golden = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("store/golden-v1").path
+        let copy = try makeWorkspace()
+        let cp = Process()
+        cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+        cp.arguments = ["-R", golden + "/.", copy]
+        try cp.run(); cp.waitUntilExit()
+        let repo = try Repository.open(at: copy)
+        let report = try repo.fsck()
+        #expect(report.isClean, "\(report.problems)")
+        let log = try repo.log("main")
+        #expect(log.count == 3)
+        #expect(try repo.resolve("v1") == log.last?.id)
+        var bytes: [UInt8] = []
+        try repo.cat("main", path: "tables/organisations.csv") { bytes.append(contentsOf: $0) }
+        #expect(ObjectID.hash(bytes).hex == (try repo.list("main", path: "tables/organisations.csv").first?.id.hex))
+    }
+}
