@@ -31,6 +31,13 @@ public struct Chunker: Sendable {
         return t
     }()
 
+    /// The gear table in raw memory (allocated once, never freed), so the hot loop has no array overhead.
+    nonisolated(unsafe) static let gearTable: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
+        for (i, v) in gear.enumerated() { p[i] = v }
+        return p
+    }()
+
     /// Creates a chunker.
     public init() {}
 
@@ -40,22 +47,21 @@ public struct Chunker: Sendable {
         if n <= Chunker.minSize { return n }
         let limit = n < Chunker.maxSize ? n : Chunker.maxSize
         let normal = Chunker.avgSize < limit ? Chunker.avgSize : limit
-        return Chunker.gear.withUnsafeBufferPointer { g -> Int in
-            var h: UInt64 = 0
-            var i = Chunker.minSize
-            let ms = Chunker.maskS, ml = Chunker.maskL
-            while i < normal {
-                h = (h << 1) &+ g[Int(p[i])]
-                if h & ms == 0 { return i + 1 }
-                i &+= 1
-            }
-            while i < limit {
-                h = (h << 1) &+ g[Int(p[i])]
-                if h & ml == 0 { return i + 1 }
-                i &+= 1
-            }
-            return limit
+        let g = Chunker.gearTable
+        var h: UInt64 = 0
+        var i = Chunker.minSize
+        let ms = Chunker.maskS, ml = Chunker.maskL
+        while i < normal {
+            h = (h << 1) &+ g[Int(p[i])]
+            if h & ms == 0 { return i + 1 }
+            i &+= 1
         }
+        while i < limit {
+            h = (h << 1) &+ g[Int(p[i])]
+            if h & ml == 0 { return i + 1 }
+            i &+= 1
+        }
+        return limit
     }
 
     /// Splits a whole buffer into chunk lengths (for tests and small inputs).

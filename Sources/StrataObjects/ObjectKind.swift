@@ -16,7 +16,8 @@ public enum ObjectKind: Int64, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// The chunk list of a large file: `strata-chunks 1\n` then, per chunk, 32 id bytes and a 4-byte big-endian size.
+/// The chunk list of a large file: `strata-chunks 1\n`, then per chunk 32 id bytes and a 4-byte big-endian size,
+/// then the SHA-256 of everything before it (so the list verifies itself without re-hashing the whole file).
 public struct ChunkList: Sendable, Equatable {
     /// Chunks in file order.
     public var chunks: [(id: ObjectID, size: UInt32)]
@@ -41,15 +42,18 @@ public struct ChunkList: Sendable, Equatable {
             out.append(contentsOf: c.id.bytes)
             for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: c.size >> UInt32(s))) }
         }
+        out.append(contentsOf: ObjectID.hash(out).bytes)
         return out
     }
 
     /// Decodes a stored chunk list.
     public static func decode(_ b: [UInt8]) -> ChunkList? {
-        guard b.starts(with: header), (b.count - header.count) % 36 == 0 else { return nil }
+        guard b.starts(with: header), b.count >= header.count + 32, (b.count - header.count - 32) % 36 == 0 else { return nil }
+        let end = b.count - 32
+        guard ObjectID.hash(Array(b[..<end])) == ObjectID(bytes: b[end...]) else { return nil }
         var out: [(ObjectID, UInt32)] = []
         var i = header.count
-        while i < b.count {
+        while i < end {
             let id = ObjectID(bytes: b[i..<i + 32])
             let s = b[(i + 32)..<(i + 36)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             out.append((id, s)); i += 36

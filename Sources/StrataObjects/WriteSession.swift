@@ -112,34 +112,42 @@ public final class WriteSession: @unchecked Sendable {
 
     private func storeChunked(fd: Int32, path: String) throws -> (ObjectID, UInt64) {
         let chunker = Chunker()
-        let capacity = 8 << 20
+        let capacity = 4 << 20
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
-        var fileHash = SHA256Hasher()
+        // The whole-file SHA-256 runs on another thread while this one cuts and hashes chunks.
+        let fileHash = HasherBox()
+        let group = DispatchGroup()
+        let queue = DispatchQueue(label: "strata.filehash")
         var list: [(id: ObjectID, size: UInt32)] = []
         var filled = 0, start = 0, eof = false, total: UInt64 = 0
         while true {
             if !eof && filled < capacity {
                 let n: Int
                 do { n = try Posix.readFull(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]), path: path) }
-                catch { throw error }
-                fileHash.update(UnsafeRawBufferPointer(rebasing: buf[filled..<filled + n]))
+                catch { group.wait(); throw error }
+                let region = UnsafeRawBufferPointer(rebasing: buf[filled..<filled + n])
+                nonisolated(unsafe) let r = region
+                queue.async(group: group) { fileHash.update(r) }
                 filled += n; total += UInt64(n)
                 if filled < capacity { eof = true }
             }
-            while filled - start >= Chunker.maxSize || (eof && filled > start) {
-                let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
-                let n = chunker.cut(p, filled - start)
-                let chunk = UnsafeRawBufferPointer(start: p, count: n)
-                let id = ObjectID.hash(chunk)
-                if try claim(id) {
-                    try withLane { lane in try lane.append(id: id, kind: .blob, bytes: chunk) }
+            do {
+                while filled - start >= Chunker.maxSize || (eof && filled > start) {
+                    let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+                    let n = chunker.cut(p, filled - start)
+                    let chunk = UnsafeRawBufferPointer(start: p, count: n)
+                    let id = ObjectID.hash(chunk)
+                    if try claim(id) {
+                        try withLane { lane in try lane.append(id: id, kind: .blob, bytes: chunk) }
+                    }
+                    list.append((id, UInt32(n)))
+                    start += n
                 }
-                list.append((id, UInt32(n)))
-                start += n
-            }
+            } catch { group.wait(); throw error }
+            // The tail is about to move: the file hash must have read it first.
+            group.wait()
             if eof && start == filled { break }
-            // Move the unchunked tail to the front and read more.
             let rest = filled - start
             if rest > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, rest) }
             filled = rest; start = 0
@@ -256,4 +264,12 @@ final class Lane {
     func discard() {
         if fd >= 0 { close(fd); fd = -1; _ = unlink(tempPath) }
     }
+}
+
+/// A SHA-256 state used from one background queue at a time (the caller waits on a group before reading it),
+/// which is why it may be `@unchecked Sendable`.
+final class HasherBox: @unchecked Sendable {
+    private var hasher: SHA256Hasher? = SHA256Hasher()
+    func update(_ b: UnsafeRawBufferPointer) { hasher!.update(b) }
+    func finalize() -> ObjectID { hasher.take()!.finalize() }
 }

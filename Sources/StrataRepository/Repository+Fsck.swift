@@ -66,7 +66,7 @@ extension Repository {
         }
         for id in chunkedKinds {
             do {
-                try objects.streamFile(id) { bytes += UInt64($0.count) }
+                try objects.streamFile(id, verifyWhole: true) { bytes += UInt64($0.count) }
                 checked += 1
             } catch let e as ObjectError {
                 problems.append(FsckProblem(kind: "corrupt", object: id, location: "objects index", message: e.description))

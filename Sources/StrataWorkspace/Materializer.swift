@@ -61,7 +61,19 @@ public struct Materializer: Sendable {
         try validate(rel)
         try makeParents(rel)
         let path = root + "/" + rel
-        if let st = try Posix.lstat(path), st.isDirectory { try removeTree(rel) }
+        let existing = try Posix.lstat(path)
+        if let st = existing, st.isDirectory { try removeTree(rel) }
+        if existing == nil || existing!.isDirectory {
+            // Nothing to replace: write in place (a crash leaves a partial file that status reports as modified).
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
+            if fd < 0 { throw PosixError("create", path) }
+            do {
+                try fill { b in try Posix.writeAll(fd, b, path: path) }
+                close(fd)
+            } catch { close(fd); unlink(path); throw error }
+            guard let st = try Posix.lstat(path) else { throw PosixError("stat", path, code: ENOENT) }
+            return st
+        }
         let tmp = root + "/" + (Posix.dirname(rel).isEmpty ? "" : Posix.dirname(rel) + "/") + ".strata-tmp-" + Posix.randomHex(6)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0o755 : 0o644)
         if fd < 0 { throw PosixError("create", tmp) }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Release build: a statically linked Swift runtime (needs only libc, libstdc++, libcrypto, libzstd,
+# libsqlite3 at run time), the DSL library for Pipeline.swift, shell completions and the man page.
+#   ./dist/build-release.sh [OUTDIR]     (default dist/out)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-dist/out}
+./dist/install-deps.sh
+swift build -c release --static-swift-stdlib --product strata
+mkdir -p "$OUT/bin" "$OUT/share/man/man1" "$OUT/share/bash-completion/completions" "$OUT/share/zsh/site-functions" "$OUT/share/fish/vendor_completions.d"
+cp .build/release/strata "$OUT/bin/strata"
+strip "$OUT/bin/strata" || true
+"$OUT/bin/strata" --generate-completion-script bash > "$OUT/share/bash-completion/completions/strata"
+"$OUT/bin/strata" --generate-completion-script zsh > "$OUT/share/zsh/site-functions/_strata"
+"$OUT/bin/strata" --generate-completion-script fish > "$OUT/share/fish/vendor_completions.d/strata.fish"
+cp dist/man/strata.1 "$OUT/share/man/man1/strata.1"
+echo "release tree in $OUT"

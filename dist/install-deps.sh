@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the system libraries Strata builds against (Debian/Ubuntu), when any is missing.
+set -euo pipefail
+need=""
+for pc in libcrypto:libssl-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev; do
+  pkg-config --exists "${pc%%:*}" 2>/dev/null || need="$need ${pc##*:}"
+done
+command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
+command -v python3 >/dev/null 2>&1 || need="$need python3"
+if [ -n "$need" ]; then
+  echo "installing:$need" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $need >/dev/null
+fi
