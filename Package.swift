@@ -35,9 +35,11 @@ let package = Package(
         .target(name: "StrataRepository", dependencies: [
             "StrataModel", "StrataSQLite", "StrataPlatform", "StrataObjects", "StrataRefs", "StrataWorkspace", "StrataDiff",
         ]),
+        // Retention: policies, prune (forget commits' data), gc (mark and sweep), the maintenance lock.
+        .target(name: "StrataMaintenance", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "StrataSQLite"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(name: "StrataCommands", dependencies: [
-            "StrataRepository", "StrataModel",
+            "StrataRepository", "StrataModel", "StrataMaintenance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "StrataWorkspaceTests", dependencies: ["StrataWorkspace", "StrataModel"]),
         .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
         .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
+        .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataObjects", "StrataRepository"]),
     ],
     swiftLanguageModes: [.v6]

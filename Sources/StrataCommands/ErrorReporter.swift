@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrataMaintenance
 import StrataModel
 import StrataObjects
 import StrataPlatform
@@ -23,6 +24,7 @@ enum ErrorReporter {
         static let locked: Int32 = 11
         static let integrity: Int32 = 12
         static let unsafePath: Int32 = 13
+        static let collected: Int32 = 14
         static let usage: Int32 = 64
     }
 
@@ -37,7 +39,7 @@ enum ErrorReporter {
             case .uncommittedChanges: return Status.conflict
             case .locked: return Status.locked
             case .invalidArgument: return Status.usage
-            case .dataCollected: return Status.notFound
+            case .dataCollected: return Status.collected
             }
         case let e as RefError:
             switch e {
@@ -54,6 +56,12 @@ enum ErrorReporter {
             if case ModelError.unsafeEntryName = error { return Status.unsafePath }
             return Status.usage
         case is WorkspaceError: return Status.unsafePath
+        case let e as RetentionError:
+            switch e {
+            case .maintenanceLocked: return Status.locked
+            case .nothingToUndo: return Status.notFound
+            case .badDuration, .emptyPolicy, .unknownPolicy, .badTimeZone: return Status.usage
+            }
         case let e as SQLiteError: return e.isBusy ? Status.locked : Status.failure
         case is PosixError: return Status.failure
         default: return nil

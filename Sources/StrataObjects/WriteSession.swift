@@ -195,8 +195,10 @@ final class Lane {
     var tempPath = ""
     var name = ""
     var offset: Int64 = 0
-    var group: [UInt8] = []
-    var groupObjects: [(ObjectID, ObjectKind, Int64, Int64)] = []
+    /// Small objects waiting to be compressed together: file data in one group, trees and commits in the other,
+    /// so that gc can drop a pruned version's data frames while the history frames stay.
+    var groups: [[UInt8]] = [[], []]
+    var groupObjects: [[(ObjectID, ObjectKind, Int64, Int64)]] = [[], []]
     var scratch: [UInt8] = []
 
     init(session: WriteSession) { self.session = session }
@@ -206,7 +208,7 @@ final class Lane {
         tempPath = session.store.packsPath + "/tmp-" + name
         fd = Glibc.open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         if fd < 0 { throw ObjectError.io(PosixError("create", tempPath)) }
-        do { try Posix.writeAll(fd, ObjectStore.packMagic, path: tempPath) } catch { throw error }
+        try Posix.writeAll(fd, ObjectStore.packMagic, path: tempPath)
         offset = Int64(ObjectStore.packMagic.count)
     }
 
@@ -216,16 +218,17 @@ final class Lane {
             session.add(rows: [.init(id: id, kind: kind, pack: name, frameOffset: fo, frameLength: fl, offset: 0, length: Int64(bytes.count))], bytes: fl)
             return
         }
-        groupObjects.append((id, kind, Int64(group.count), Int64(bytes.count)))
-        group.append(contentsOf: bytes)
-        if group.count >= WriteSession.groupLimit { try flushGroup() }
+        let g = (kind == .tree || kind == .commit) ? 1 : 0
+        groupObjects[g].append((id, kind, Int64(groups[g].count), Int64(bytes.count)))
+        groups[g].append(contentsOf: bytes)
+        if groups[g].count >= WriteSession.groupLimit { try flushGroup(g) }
     }
 
-    func flushGroup() throws {
-        guard !groupObjects.isEmpty else { return }
-        let (fo, fl) = try group.withUnsafeBytes { try writeFrame($0) }
-        session.add(rows: groupObjects.map { .init(id: $0.0, kind: $0.1, pack: name, frameOffset: fo, frameLength: fl, offset: $0.2, length: $0.3) }, bytes: fl)
-        group.removeAll(keepingCapacity: true); groupObjects.removeAll(keepingCapacity: true)
+    func flushGroup(_ g: Int) throws {
+        guard !groupObjects[g].isEmpty else { return }
+        let (fo, fl) = try groups[g].withUnsafeBytes { try writeFrame($0) }
+        session.add(rows: groupObjects[g].map { .init(id: $0.0, kind: $0.1, pack: name, frameOffset: fo, frameLength: fl, offset: $0.2, length: $0.3) }, bytes: fl)
+        groups[g].removeAll(keepingCapacity: true); groupObjects[g].removeAll(keepingCapacity: true)
     }
 
     /// Writes one frame; returns its offset and length.
@@ -257,7 +260,7 @@ final class Lane {
     }
 
     func finish() throws {
-        try flushGroup()
+        try flushGroup(0); try flushGroup(1)
         if fd >= 0 { try finishPack() }
     }
 

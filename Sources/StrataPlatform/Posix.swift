@@ -266,8 +266,18 @@ public final class FileLock: @unchecked Sendable {
         self.fd = fd; self.path = path
         let info = "host=\(Posix.hostname()) pid=\(getpid()) time=\(Posix.nowNs() / 1_000_000_000)\n"
         _ = ftruncate(fd, 0)
-        try? Posix.writeAll(fd, Array(info.utf8), path: path)
+        _ = pwrite(fd, info, info.utf8.count, 0)
     }
+
+    /// Rewrites the holder line with the current time (for long-held locks).
+    public func refresh() {
+        let info = "host=\(Posix.hostname()) pid=\(getpid()) time=\(Posix.nowNs() / 1_000_000_000)\n"
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, info, info.utf8.count, 0)
+    }
+
+    /// Empties the holder line: a clean release, so the next holder sees no stale entry.
+    public func clear() { _ = ftruncate(fd, 0) }
 
     /// What the holder wrote into the lock file (host, pid, time).
     public static func holder(path: String) -> String {

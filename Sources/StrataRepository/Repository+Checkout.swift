@@ -124,7 +124,7 @@ extension Repository {
             }
         }
         for (p, v) in toWrite where v.kind != .symlink {
-            guard try objects.contains(v.id) else { throw RepositoryError.dataCollected(path: p, id: v.id) }
+            guard try objects.contains(v.id) else { throw collectedError(path: p, id: v.id, commit: target) }
         }
         for p in toRemove.sorted(by: { $0 > $1 }) { try mat.remove(p) }
         // Parents first for determinism; files in parallel.

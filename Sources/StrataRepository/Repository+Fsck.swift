@@ -124,14 +124,4 @@ extension Repository {
             }
         }
     }
-
-    /// Commits whose file data was released by `prune` (their metadata stays).
-    public func prunedCommits() throws -> Set<ObjectID> {
-        var out = Set<ObjectID>()
-        let exists = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'pruned'") ?? 0
-        guard exists > 0 else { return out }
-        try db.query("SELECT commit_id FROM pruned WHERE undone = 0") { r in out.insert(ObjectID(bytes: r.blob(0))) }
-        return out
-    }
 }
-

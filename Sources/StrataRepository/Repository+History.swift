@@ -69,7 +69,7 @@ extension Repository {
         let clean = path.split(separator: "/").joined(separator: "/")
         guard let e = try entry(at: clean, in: id), !clean.isEmpty else { throw RepositoryError.pathNotFound(clean, revision: revision) }
         guard e.kind != .directory else { throw RepositoryError.notAFile(clean, revision: revision) }
-        if e.kind != .symlink, !(try objects.contains(e.id)) { throw RepositoryError.dataCollected(path: clean, id: e.id) }
+        if e.kind != .symlink, !(try objects.contains(e.id)) { throw collectedError(path: clean, id: e.id, commit: id) }
         try objects.streamFile(e.id, sink)
     }
 

@@ -63,6 +63,7 @@ public final class Repository: @unchecked Sendable {
         objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: max(1, min(level, 19)))
         refs = try RefStore(db: db)
         statCache = try StatCache(db: db)
+        try createPruneTables()
     }
 
     /// Creates a new store in `directory` (created when missing).

@@ -29,7 +29,7 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     /// A bad argument.
     case invalidArgument(String)
     /// Checkout would write data that `gc` has already collected.
-    case dataCollected(path: String, id: ObjectID)
+    case dataCollected(path: String, id: ObjectID, by: String)
 
     public var description: String {
         switch self {
@@ -49,7 +49,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "uncommitted changes would be overwritten:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")\ncommit them, or pass --force to discard them"
         case .locked(let h): return "the store is locked by another strata process (\(h)); wait for it to finish and retry"
         case .invalidArgument(let m): return m
-        case .dataCollected(let p, let id): return "the data of '\(p)' (\(id.short)) was removed by prune and gc; that version can be shown but not checked out"
+        case .dataCollected(let p, let id, let by):
+            return "the data of '\(p)' (\(id.short)) was released by \(by) and collected by gc; this version can be listed and diffed but not checked out"
         }
     }
 }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import StrataMaintenance
+import StrataRepository
+
+/// `strata gc`.
+struct GcCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gc",
+        abstract: "Delete the objects that no live commit reaches (after 'strata prune'), never touching packs younger than the grace period.",
+        discussion: "Safe while other commands run: commits keep landing during the mark; the sweep waits for them. Default grace: 1h.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Never delete objects written less than this long ago (e.g. 1h, 0s).") var grace = "1h"
+    @Flag(help: "Report what would be deleted; delete nothing.") var dryRun = false
+    @Flag(help: "Print JSON.") var json = false
+
+    struct JSONGC: Encodable {
+        var version = 1
+        var dry_run: Bool; var grace: String; var live_commits: Int; var pruned_commits: Int; var live_objects: Int
+        var objects_removed: Int; var packs_deleted: Int; var packs_rewritten: Int; var packs_in_grace: Int; var stray_files_removed: Int
+        var bytes_reclaimed: Int64; var bytes_before: Int64; var bytes_after: Int64; var stale_lock: String?
+    }
+
+    func run() throws {
+        let repo = try global.repository()
+        let r = try GarbageCollector(repo: repo).run(grace: try RetentionDuration(parsing: grace), dryRun: dryRun)
+        if json {
+            try Out.json(JSONGC(dry_run: dryRun, grace: r.grace.description, live_commits: r.liveCommits, pruned_commits: r.prunedCommits,
+                                live_objects: r.liveObjects, objects_removed: r.sweep.objectsRemoved, packs_deleted: r.sweep.packsDeleted,
+                                packs_rewritten: r.sweep.packsRewritten, packs_in_grace: r.sweep.packsInGrace,
+                                stray_files_removed: r.sweep.strayFilesRemoved, bytes_reclaimed: r.sweep.bytesReclaimed,
+                                bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock))
+            return
+        }
+        if let s = r.staleLock { Out.err("strata: note: took over a stale maintenance lock (\(s))") }
+        if global.quiet { return }
+        Out.line("\(dryRun ? "would remove" : "removed") \(r.sweep.objectsRemoved) objects, \(Format.bytes(UInt64(max(0, r.sweep.bytesReclaimed)))) " +
+                 "(\(r.sweep.packsDeleted) packs deleted, \(r.sweep.packsRewritten) rewritten, \(r.sweep.strayFilesRemoved) leftover files); " +
+                 "\(r.sweep.packsInGrace) packs younger than \(r.grace) kept")
+        Out.line("store: \(Format.bytes(UInt64(r.bytesBefore))) -> \(Format.bytes(UInt64(max(0, r.bytesAfter)))); \(r.liveCommits) commits with data, \(r.prunedCommits) pruned")
+        Out.flush()
+    }
+}
