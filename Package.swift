@@ -43,6 +43,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        // Benchmark helper: a store with a million objects, to measure gc's peak memory.
+        .executableTarget(name: "strata-gc-memory-bench", dependencies: ["StrataRepository", "StrataObjects", "StrataRefs", "StrataModel"], path: "Benchmarks/GCMemory"),
         // The DSL that Pipeline.swift imports. Depends on nothing.
         .target(name: "PipelineDescription"),
 

@@ -106,8 +106,9 @@ def report(results, out):
         walls = [x["wall"] for x in rs]
         ratios = [x["wall"] / x["ref_sha256"] for x in rs if x.get("ref_sha256")]
         rss = max((x["rss_mb"] or 0) for x in rs)
-        storage = next((x.get("storage") for x in rs if x.get("storage")), None)
+        storage = next((x.get("storage") or x.get("repo_bytes") for x in rs if x.get("storage") or x.get("repo_bytes")), None)
         timing = f"{statistics.median(walls):.3f}" if any(walls) else "–"
+        storage = f"{storage:,}" if storage else None
         lines.append(f"| {tool} | {step} | {timing} | {len(rs)} | {statistics.median(ratios):.3f} |" if ratios else f"| {tool} | {step} | {timing} | {len(rs)} | – |")
         lines[-1] += f" {rss or '–'} | {storage if storage else '–'} |"
     for tool, ws in refs.items():

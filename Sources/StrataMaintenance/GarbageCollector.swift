@@ -83,7 +83,12 @@ public struct GarbageCollector {
         try db.query("SELECT o.id FROM objects o WHERE o.kind = 4 AND NOT EXISTS (SELECT 1 FROM gc_live l WHERE l.id = o.id)") { r in
             commits.append(ObjectID(bytes: r.blob(0)))
         }
-        for c in commits {
+        // One deferred transaction: fast temp-table inserts without taking the store's write lock.
+        try db.transaction(deferred: true) { for c in commits { try mark(c, pruned: pruned, &report) } }
+    }
+
+    func mark(_ c: ObjectID, pruned: Set<ObjectID>, _ report: inout GCReport) throws {
+        do {
             try insert("gc_live", c)
             let commit = try repo.commit(c)
             if pruned.contains(c) {

@@ -159,14 +159,15 @@ public final class Database: @unchecked Sendable {
         return out
     }
 
-    /// Runs `body` inside a transaction (`BEGIN IMMEDIATE` for writers); nested calls join the outer one.
-    public func transaction<R>(_ body: () throws -> R) throws -> R {
+    /// Runs `body` inside a transaction (`BEGIN IMMEDIATE` for writers, `BEGIN DEFERRED` for reads and
+    /// temp-table work that must not hold the database's write lock); nested calls join the outer one.
+    public func transaction<R>(deferred: Bool = false, _ body: () throws -> R) throws -> R {
         lock.lock(); defer { lock.unlock() }
         if transactionDepth > 0 {
             transactionDepth += 1; defer { transactionDepth -= 1 }
             return try body()
         }
-        try execute("BEGIN IMMEDIATE")
+        try execute(deferred ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
         transactionDepth = 1
         do {
             let r = try body()
