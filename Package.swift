@@ -37,9 +37,11 @@ let package = Package(
         ]),
         // Retention: policies, prune (forget commits' data), gc (mark and sweep), the maintenance lock.
         .target(name: "StrataMaintenance", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "StrataSQLite"]),
+        // Pipelines: evaluating Pipeline.swift, the stage graph, Pipeline.lock, repro with a run cache.
+        .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(name: "StrataCommands", dependencies: [
-            "StrataRepository", "StrataModel", "StrataMaintenance",
+            "StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
         .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
         .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel"]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataObjects", "StrataRepository"]),
     ],
     swiftLanguageModes: [.v6]

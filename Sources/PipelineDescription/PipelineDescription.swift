@@ -1,2 +1,233 @@
-/// The version of the pipeline description format that this module writes.
+// PipelineDescription: the vocabulary of a Strata `Pipeline.swift` manifest.
+//
+// A manifest describes stages; it never runs them. `strata` compiles the manifest together with this file,
+// runs it in a sandbox, and reads the JSON that `Pipeline` writes when the program exits.
+// This module depends on nothing, not even Foundation, so manifests compile fast.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The version of the JSON description this module writes.
 public let pipelineDescriptionVersion = 1
+
+/// A typed parameter value: a number, string, boolean or list, written as a Swift literal.
+public enum ParamValue: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral {
+    /// An integer.
+    case int(Int)
+    /// A floating-point number.
+    case double(Double)
+    /// A string.
+    case string(String)
+    /// A boolean.
+    case bool(Bool)
+    /// A list of values.
+    case list([ParamValue])
+
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: ParamValue...) { self = .list(elements) }
+}
+
+/// Something a stage reads: a file, a folder (trailing `/`), or keys of a JSON or TOML params file.
+public struct Input: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
+    /// Workspace-relative path; a trailing `/` marks a folder.
+    public var path: String
+    /// For a params file: the keys whose values count (the file's other keys do not).
+    public var keys: [String]?
+
+    /// A file or folder input.
+    public init(_ path: String) { self.path = path; keys = nil }
+    public init(stringLiteral value: String) { self.init(value) }
+
+    /// Only these keys of a JSON or TOML params file count as the stage's input.
+    public static func params(file: String, keys: [String]) -> Input {
+        var i = Input(file); i.keys = keys; return i
+    }
+}
+
+/// Something a stage writes.
+public struct Output: Sendable, Equatable {
+    /// What the output holds.
+    public enum Kind: String, Sendable {
+        case file, folder, table, evidence, metrics
+    }
+    /// Kind.
+    public var kind: Kind
+    /// Workspace-relative path (folders end with `/`).
+    public var path: String
+    /// Store the output in the object store and the run cache (default true).
+    public var cache: Bool
+    /// Keep the output in place before the stage runs again (default false: it is removed first).
+    public var persist: Bool
+    /// Publish it in the DCAT catalogue (`strata catalog`).
+    public var published: Bool
+    /// For a table: the primary-key column.
+    public var key: String?
+
+    /// A file.
+    public static func file(_ path: String, cache: Bool = true, persist: Bool = false, published: Bool = false) -> Output {
+        Output(kind: .file, path: path, cache: cache, persist: persist, published: published, key: nil)
+    }
+    /// A folder.
+    public static func folder(_ path: String, cache: Bool = true, persist: Bool = false, published: Bool = false) -> Output {
+        Output(kind: .folder, path: path, cache: cache, persist: persist, published: published, key: nil)
+    }
+    /// A curated table (CSV) with its primary-key column.
+    public static func table(_ path: String, key: String, cache: Bool = true, persist: Bool = false, published: Bool = false) -> Output {
+        Output(kind: .table, path: path, cache: cache, persist: persist, published: published, key: key)
+    }
+    /// An evidence log: a file, or a folder of logs (trailing `/`).
+    public static func evidence(_ path: String, cache: Bool = true, persist: Bool = false, published: Bool = false) -> Output {
+        Output(kind: .evidence, path: path, cache: cache, persist: persist, published: published, key: nil)
+    }
+    /// A metrics file (JSON).
+    public static func metrics(_ path: String, cache: Bool = true, persist: Bool = false, published: Bool = false) -> Output {
+        Output(kind: .metrics, path: path, cache: cache, persist: persist, published: published, key: nil)
+    }
+}
+
+/// One step of a pipeline: a shell command with its declared inputs, outputs, parameters and environment.
+public struct Stage: Sendable, Equatable {
+    /// Unique name.
+    public var name: String
+    /// Shell command line, run with `/bin/sh -c` in the workspace root (or `workingDirectory`).
+    public var command: String
+    /// What it reads.
+    public var inputs: [Input]
+    /// What it writes.
+    public var outputs: [Output]
+    /// Parameter values that count towards the stage key.
+    public var params: [String: ParamValue]
+    /// Names of environment variables whose values are passed through and count.
+    public var environment: [String]
+    /// Folder to run in, relative to the workspace root.
+    public var workingDirectory: String?
+    /// Stages that must run first even without a data dependency.
+    public var after: [String]
+    /// Never run (its outputs are used as they are).
+    public var frozen: Bool
+    /// Run every time.
+    public var alwaysRun: Bool
+
+    /// Declares a stage.
+    public static func stage(name: String, command: String, inputs: [Input] = [], outputs: [Output] = [],
+                             params: [String: ParamValue] = [:], environment: [String] = [], workingDirectory: String? = nil,
+                             after: [String] = [], frozen: Bool = false, alwaysRun: Bool = false) -> Stage {
+        Stage(name: name, command: command, inputs: inputs, outputs: outputs, params: params, environment: environment,
+              workingDirectory: workingDirectory, after: after, frozen: frozen, alwaysRun: alwaysRun)
+    }
+}
+
+/// A retention rule set declared with the pipeline (applied by `strata prune` without flags).
+public struct Retention: Sendable, Equatable {
+    /// Policy name.
+    public var name: String
+    /// Rules as `strata prune` flags, e.g. `["--keep-daily", "7", "--keep-weekly", "4"]`.
+    public var rules: [String]
+    /// Declares a named policy from prune flags.
+    public static func policy(_ name: String, _ rules: [String]) -> Retention { Retention(name: name, rules: rules) }
+}
+
+/// The pipeline: a name and its stages. Creating one registers it; it is written out when the program exits.
+public struct Pipeline: Sendable {
+    /// Name (used in lineage job names).
+    public var name: String
+    /// Stages in any order; the order that runs them comes from the graph.
+    public var stages: [Stage]
+    /// Retention policies declared with the pipeline.
+    public var retention: [Retention]
+
+    /// Declares the pipeline.
+    public init(name: String, stages: [Stage], retention: [Retention] = []) {
+        self.name = name; self.stages = stages; self.retention = retention
+        registeredPipeline = self
+        atexit { writeRegisteredPipeline() }
+    }
+}
+
+nonisolated(unsafe) var registeredPipeline: Pipeline?
+
+/// Writes the registered pipeline as JSON to the file named after `--strata-dump` (or stdout).
+func writeRegisteredPipeline() {
+    guard let p = registeredPipeline else { return }
+    registeredPipeline = nil
+    let text = JSONText.pipeline(p)
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--strata-dump"), i + 1 < args.count, let f = fopen(args[i + 1], "w") {
+        fputs(text, f); fclose(f)
+    } else {
+        _ = text.withCString { write(1, $0, strlen($0)) }
+    }
+}
+
+/// A tiny JSON writer with sorted keys (no Foundation).
+enum JSONText {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = Array("0123456789abcdef")
+                    out += "\\u00" + String(hex[Int(u.value >> 4)]) + String(hex[Int(u.value & 15)])
+                } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.sorted { $0.0 < $1.0 }.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+
+    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+
+    static func param(_ v: ParamValue) -> String {
+        switch v {
+        case .int(let i): return object([("int", String(i))])
+        case .double(let d): return object([("double", string(String(d)))])
+        case .string(let s): return object([("string", string(s))])
+        case .bool(let b): return object([("bool", b ? "true" : "false")])
+        case .list(let l): return object([("list", array(l.map(param)))])
+        }
+    }
+
+    static func pipeline(_ p: Pipeline) -> String {
+        object([
+            ("version", String(pipelineDescriptionVersion)),
+            ("name", string(p.name)),
+            ("retention", array(p.retention.map { object([("name", string($0.name)), ("rules", array($0.rules.map(string)))]) })),
+            ("stages", array(p.stages.map { s in
+                var f: [(String, String)] = [
+                    ("name", string(s.name)), ("command", string(s.command)),
+                    ("inputs", array(s.inputs.map { i in
+                        object([("path", string(i.path))] + (i.keys.map { [("keys", array($0.map(string)))] } ?? []))
+                    })),
+                    ("outputs", array(s.outputs.map { o in
+                        object([("kind", string(o.kind.rawValue)), ("path", string(o.path)), ("cache", o.cache ? "true" : "false"),
+                                ("persist", o.persist ? "true" : "false"), ("published", o.published ? "true" : "false")]
+                               + (o.key.map { [("key", string($0))] } ?? []))
+                    })),
+                    ("params", object(s.params.map { ($0.key, param($0.value)) })),
+                    ("environment", array(s.environment.map(string))),
+                    ("after", array(s.after.map(string))),
+                    ("frozen", s.frozen ? "true" : "false"),
+                    ("alwaysRun", s.alwaysRun ? "true" : "false"),
+                ]
+                if let w = s.workingDirectory { f.append(("workingDirectory", string(w))) }
+                return object(f)
+            })),
+        ]) + "\n"
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import StrataMaintenance
 import StrataModel
 import StrataObjects
+import StrataPipeline
 import StrataPlatform
 import StrataRefs
 import StrataRepository
@@ -25,6 +26,9 @@ enum ErrorReporter {
         static let integrity: Int32 = 12
         static let unsafePath: Int32 = 13
         static let collected: Int32 = 14
+        static let stageFailed: Int32 = 20
+        static let manifest: Int32 = 21
+        static let interrupted: Int32 = 130
         static let usage: Int32 = 64
     }
 
@@ -56,6 +60,14 @@ enum ErrorReporter {
             if case ModelError.unsafeEntryName = error { return Status.unsafePath }
             return Status.usage
         case is WorkspaceError: return Status.unsafePath
+        case let e as PipelineError:
+            switch e {
+            case .noManifest, .noCompiler, .compileFailed, .evaluationFailed, .timeout, .badDescription: return Status.manifest
+            case .invalidGraph: return Status.manifest
+            case .unknownStage: return Status.notFound
+            case .stagesFailed: return Status.stageFailed
+            case .interrupted: return Status.interrupted
+            }
         case let e as RetentionError:
             switch e {
             case .maintenanceLocked: return Status.locked

@@ -16,7 +16,7 @@ public struct Strata: ParsableCommand {
             InitCommand.self, StatusCommand.self, CommitCommand.self, LogCommand.self, ShowCommand.self, LsCommand.self,
             CatCommand.self, DiffCommand.self, BranchCommand.self, SwitchCommand.self, TagCommand.self, CheckoutCommand.self,
             ResetCommand.self, ReflogCommand.self, FsckCommand.self, ConfigCommand.self,
-            PruneCommand.self, GcCommand.self, RetentionCommand.self,
+            PruneCommand.self, GcCommand.self, RetentionCommand.self, ReproCommand.self, StagesCommand.self, DagCommand.self,
         ]
     )
 

@@ -95,8 +95,8 @@ extension Repository {
         }
     }
 
-    /// Builds and stores the trees for a flat listing; returns the root tree id.
-    func writeTree(_ listing: [String: FileVersion], session: WriteSession) throws -> ObjectID {
+    /// Builds the trees for a flat listing (storing them when a session is given); returns the root tree id.
+    func writeTree(_ listing: [String: FileVersion], session: WriteSession?) throws -> ObjectID {
         final class Dir { var files: [TreeEntry] = []; var dirs: [String: Dir] = [:] }
         let top = Dir()
         for (path, v) in listing {
@@ -115,7 +115,7 @@ extension Repository {
             }
             let t = try Tree(entries: entries)
             let bytes = t.encoded()
-            let id = try session.put(.tree, bytes)
+            let id = try session?.put(.tree, bytes) ?? ObjectID.hash(bytes)
             return (id, entries.reduce(0) { $0 + $1.size })
         }
         return try write(top).0

@@ -1,0 +1,391 @@
+import Foundation
+import StrataModel
+import StrataPlatform
+import StrataRepository
+import StrataSQLite
+
+/// Options of `strata repro`.
+public struct ReproOptions: Sendable {
+    /// Stages to bring up to date (empty = all).
+    public var targets: [String] = []
+    /// Show the plan; run nothing.
+    public var dryRun = false
+    /// Run the selected stages even when up to date.
+    public var force = false
+    /// With targets: also everything downstream of them.
+    public var downstream = false
+    /// Keep running independent stages after a failure.
+    public var keepGoing = false
+    /// Parallel stages.
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
+    /// Creates default options.
+    public init() {}
+}
+
+/// What happened to one stage.
+public struct StageOutcome: Sendable, Equatable {
+    /// What was done.
+    public enum Action: String, Sendable, Codable { case ran, restored, skipped, failed, notRun = "not-run", wouldRun = "would-run", wouldRestore = "would-restore" }
+    /// Stage.
+    public var name: String
+    /// Action.
+    public var action: Action
+    /// Why.
+    public var reason: String
+    /// Wall seconds of the command.
+    public var seconds: Double = 0
+    /// Last lines of stderr of a failed stage.
+    public var stderrTail: String?
+    /// The stage key.
+    public var key: String?
+}
+
+/// The result of a repro.
+public struct ReproResult: Sendable {
+    /// Per stage, in graph order.
+    public var outcomes: [StageOutcome]
+    /// Whether Pipeline.lock was rewritten.
+    public var lockChanged: Bool
+    /// True when no stage failed.
+    public var succeeded: Bool { !outcomes.contains { $0.action == .failed } }
+}
+
+/// Observes stage starts and ends (for lineage and progress); called from worker threads.
+public protocol ReproObserver: Sendable {
+    /// A stage is about to run.
+    func stageStarted(_ stage: StageSpec, inputs: [LockedPath])
+    /// A stage finished (ran, restored, failed).
+    func stageFinished(_ stage: StageSpec, outcome: StageOutcome, inputs: [LockedPath], outputs: [LockedPath])
+}
+
+/// Brings a pipeline up to date: runs exactly the stages whose command, inputs, parameters, environment or outputs
+/// changed, restores outputs it has produced before from the run cache, and runs independent stages in parallel.
+public final class PipelineRunner: @unchecked Sendable {
+    // `lock` guards `running` and `cancelled`.
+    private let lock = NSLock()
+    private var running: [String: Int32] = [:]
+    private var cancelled = false
+    /// The store.
+    public let repo: Repository
+    /// The evaluated manifest.
+    public let spec: PipelineSpec
+    /// The graph.
+    public let graph: StageGraph
+    /// Observer of stage events.
+    public var observer: ReproObserver?
+
+    /// Validates the graph against the workspace.
+    public init(repo: Repository, spec: PipelineSpec) throws {
+        self.repo = repo; self.spec = spec
+        let root = repo.root
+        graph = try StageGraph(spec) { p in (try? Posix.lstat(p.isEmpty ? root : root + "/" + p)) != nil }
+        try repo.db.execute("CREATE TABLE IF NOT EXISTS run_cache (key TEXT PRIMARY KEY, stage TEXT NOT NULL, outputs TEXT NOT NULL, created INTEGER NOT NULL)")
+    }
+
+    /// Stops running stages (their process groups get SIGTERM) and starts no new ones.
+    public func cancel() {
+        lock.lock(); cancelled = true; let pids = Array(running.values); lock.unlock()
+        for p in pids { kill(-p, SIGTERM); kill(p, SIGTERM) }
+    }
+
+    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    // MARK: Fingerprints
+
+    func lockedInputs(_ s: StageSpec) throws -> [LockedPath] {
+        let plain = s.inputs.filter { $0.keys == nil }.map(\.path)
+        let fps = try repo.fingerprint(plain)
+        var out: [LockedPath] = []
+        for i in s.inputs {
+            if let keys = i.keys {
+                let path = repo.root + "/" + StageGraph.normalize(i.path)
+                let text = (try? ParamsFile.select(path, keys: keys)) ?? "<missing>"
+                out.append(LockedPath(path: i.path, sha256: ObjectID.hash(Array(text.utf8)).hex, size: UInt64(text.utf8.count), files: nil, keys: keys.sorted()))
+            } else {
+                let f = fps[i.path] ?? .missing
+                out.append(LockedPath(path: i.path, sha256: f.sha256, size: f.size, files: f.kind == "folder" ? f.files : nil, keys: nil))
+            }
+        }
+        return out.sorted { $0.path < $1.path }
+    }
+
+    static func locked(_ fps: [String: PathFingerprint], _ outputs: [OutputSpec]) -> [LockedPath] {
+        outputs.map { o in
+            let f = fps[o.path] ?? .missing
+            return LockedPath(path: o.path, sha256: f.sha256, size: f.size, files: f.kind == "folder" ? f.files : nil, keys: nil)
+        }.sorted { $0.path < $1.path }
+    }
+
+    func environment(_ s: StageSpec) -> [String: String?] {
+        var out: [String: String?] = [:]
+        for n in s.environment { out[n] = .some(ProcessInfo.processInfo.environment[n]) }
+        return out
+    }
+
+    static func key(_ s: StageSpec, inputs: [LockedPath], env: [String: String?]) -> String {
+        struct K: Encodable {
+            var command: String; var workingDirectory: String?; var inputs: [LockedPath]; var params: [String: ParamSpec]
+            var environment: [String: String?]; var outputs: [String]
+        }
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        let k = K(command: s.command, workingDirectory: s.workingDirectory, inputs: inputs, params: s.params, environment: env,
+                  outputs: s.outputs.map(\.path).sorted())
+        return ObjectID.hash(Array((try? enc.encode(k)) ?? Data())).hex
+    }
+
+    // MARK: Decisions
+
+    /// Why a stage must run, or nil when it is up to date.
+    func reasonToRun(_ s: StageSpec, old: LockedStage?, inputs: [LockedPath], env: [String: String?], force: Bool) throws -> String? {
+        if force { return "forced" }
+        if s.alwaysRun { return "always runs (alwaysRun)" }
+        guard let old else { return "new stage: not in Pipeline.lock" }
+        if old.command != s.command { return "command changed" }
+        if old.workingDirectory != s.workingDirectory { return "working directory changed" }
+        let oldPaths = Set(old.inputs.map(\.path)), newPaths = Set(inputs.map(\.path))
+        if oldPaths != newPaths {
+            let added = newPaths.subtracting(oldPaths).sorted(), removed = oldPaths.subtracting(newPaths).sorted()
+            return "inputs changed:" + (added.isEmpty ? "" : " added \(added.joined(separator: ", "))") + (removed.isEmpty ? "" : " removed \(removed.joined(separator: ", "))")
+        }
+        if Set(old.params.keys) != Set(s.params.keys) { return "parameters added or removed" }
+        for (k, v) in s.params.sorted(by: { $0.key < $1.key }) where old.params[k] != v {
+            return "parameter \(k) changed: \(old.params[k].map(\.description) ?? "-") -> \(v)"
+        }
+        if Set(old.environment.keys) != Set(env.keys) { return "environment variables added or removed" }
+        for (k, v) in env.sorted(by: { $0.key < $1.key }) where old.environment[k] != v { return "environment \(k) changed" }
+        for i in inputs {
+            let o = old.inputs.first { $0.path == i.path }
+            if o?.sha256 != i.sha256 { return "input \(i.path) changed" }
+        }
+        if Set(old.outputs.map(\.path)) != Set(s.outputs.map(\.path)) { return "outputs changed" }
+        let now = PipelineRunner.locked(try repo.fingerprint(s.outputs.map(\.path)), s.outputs)
+        for o in now {
+            let was = old.outputs.first { $0.path == o.path }
+            if o.sha256 == nil { return "output \(o.path) is missing" }
+            if was?.sha256 != o.sha256 {
+                if s.outputs.first(where: { $0.path == o.path })?.cache == false && was?.sha256 == nil { continue }
+                return "output \(o.path) was modified"
+            }
+        }
+        return nil
+    }
+
+    func cachedOutputs(_ key: String) throws -> [String: PathFingerprint]? {
+        var text: String?
+        try repo.db.query("SELECT outputs FROM run_cache WHERE key = ?", [.text(key)]) { r in text = r.text(0) }
+        guard let text, let fps = try? JSONDecoder().decode([String: PathFingerprint].self, from: Data(text.utf8)) else { return nil }
+        return repo.canRestore(fps) ? fps : nil
+    }
+
+    func recordRunCache(_ key: String, stage: String, _ fps: [String: PathFingerprint]) throws {
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        try repo.db.run("INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
+                        [.text(key), .text(stage), .text(String(decoding: try enc.encode(fps), as: UTF8.self)), .int(Posix.nowNs() / 1_000_000_000)])
+    }
+
+    // MARK: Running
+
+    /// Plans (dry run) or brings the selected stages up to date, then writes Pipeline.lock.
+    public func run(_ options: ReproOptions) throws -> ReproResult {
+        let old = try Lockfile.read(root: repo.root)
+        let oldByName = Dictionary((old?.stages ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let selected = options.targets.isEmpty ? Set(graph.order) : try graph.closure(options.targets, downstream: options.downstream)
+        let forced = options.targets.isEmpty ? Set(graph.order) : Set(options.targets)
+        let state = SchedulerState(order: graph.order.filter(selected.contains))
+        var newEntries: [String: LockedStage] = [:]
+        let entries = Locked(newEntries)
+
+        if options.dryRun {
+            var willRun = Set<String>()
+            for name in state.order {
+                let s = graph.stages[name]!
+                if s.frozen { state.finish(StageOutcome(name: name, action: .skipped, reason: "frozen")); continue }
+                if let up = graph.upstream[name]!.sorted().first(where: willRun.contains), !(options.force && forced.contains(name)) {
+                    willRun.insert(name)
+                    state.finish(StageOutcome(name: name, action: .wouldRun, reason: "upstream stage \(up) will run")); continue
+                }
+                let inputs = try lockedInputs(s), env = environment(s)
+                if let why = try reasonToRun(s, old: oldByName[name], inputs: inputs, env: env, force: options.force && forced.contains(name)) {
+                    let key = PipelineRunner.key(s, inputs: inputs, env: env)
+                    if try cachedOutputs(key) != nil, !s.alwaysRun, !(options.force && forced.contains(name)) {
+                        state.finish(StageOutcome(name: name, action: .wouldRestore, reason: why + "; outputs found in the run cache", key: key))
+                    } else {
+                        willRun.insert(name)
+                        state.finish(StageOutcome(name: name, action: .wouldRun, reason: why, key: key))
+                    }
+                } else {
+                    state.finish(StageOutcome(name: name, action: .skipped, reason: "up to date"))
+                }
+            }
+            return ReproResult(outcomes: state.outcomesInOrder, lockChanged: false)
+        }
+
+        let group = DispatchGroup()
+        let queue = DispatchQueue(label: "strata.repro", attributes: .concurrent)
+        let slots = DispatchSemaphore(value: max(1, options.jobs))
+        while true {
+            if isCancelled { break }
+            let (ready, done) = state.next(upstream: graph.upstream, keepGoing: options.keepGoing)
+            if done { break }
+            if ready.isEmpty { state.waitForChange(); continue }
+            for name in ready {
+                slots.wait()
+                group.enter()
+                queue.async {
+                    defer { slots.signal(); group.leave() }
+                    let outcome = self.process(name, old: oldByName[name], forced: options.force && forced.contains(name), entries: entries)
+                    state.finish(outcome)
+                }
+            }
+        }
+        group.wait()
+        if isCancelled { state.markRemaining(.notRun, "interrupted") }
+        // Pipeline.lock: new entries for stages that ran or were restored; previous entries for all others.
+        newEntries = entries.get
+        var stages: [LockedStage] = []
+        for name in graph.order {
+            if let n = newEntries[name] { stages.append(n) } else if let o = oldByName[name] { stages.append(o) }
+        }
+        let lockfile = Lockfile(pipeline: spec.name, stages: stages)
+        let changed = try lockfile.write(root: repo.root)
+        if isCancelled { throw PipelineError.interrupted }
+        return ReproResult(outcomes: state.outcomesInOrder, lockChanged: changed)
+    }
+
+    /// Decides and executes one stage whose upstream stages are all done.
+    func process(_ name: String, old: LockedStage?, forced: Bool, entries: Locked<[String: LockedStage]>) -> StageOutcome {
+        let s = graph.stages[name]!
+        if s.frozen { return StageOutcome(name: name, action: .skipped, reason: "frozen") }
+        do {
+            let inputs = try lockedInputs(s), env = environment(s)
+            let key = PipelineRunner.key(s, inputs: inputs, env: env)
+            guard let why = try reasonToRun(s, old: old, inputs: inputs, env: env, force: forced) else {
+                return StageOutcome(name: name, action: .skipped, reason: "up to date", key: old?.key)
+            }
+            if !forced, !s.alwaysRun, let fps = try cachedOutputs(key) {
+                try repo.restoreOutputs(fps)
+                let outs = PipelineRunner.locked(fps, s.outputs)
+                entries.with { $0[name] = LockedStage(name: name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
+                                                      outputs: outs, params: s.params, environment: env, key: key) }
+                let o = StageOutcome(name: name, action: .restored, reason: why + "; restored from the run cache, not run", key: key)
+                observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: outs)
+                return o
+            }
+            observer?.stageStarted(s, inputs: inputs)
+            let outcome = try execute(s, inputs: inputs, env: env, key: key, reason: why, entries: entries)
+            return outcome
+        } catch {
+            let o = StageOutcome(name: name, action: .failed, reason: "\(error)")
+            observer?.stageFinished(s, outcome: o, inputs: [], outputs: [])
+            return o
+        }
+    }
+
+    func execute(_ s: StageSpec, inputs: [LockedPath], env: [String: String?], key: String, reason: String,
+                 entries: Locked<[String: LockedStage]>) throws -> StageOutcome {
+        let root = repo.root
+        for o in s.outputs {
+            let p = root + "/" + StageGraph.normalize(o.path)
+            if !o.persist, (try? Posix.lstat(p)) != nil { try FileManager.default.removeItem(atPath: p) }
+            try Posix.makeDirectories(o.isFolder ? p : Posix.dirname(p))
+        }
+        var environment: [String: String] = [:]
+        for k in ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL", "TERM"] {
+            if let v = ProcessInfo.processInfo.environment[k] { environment[k] = v }
+        }
+        for (k, v) in env { if let v { environment[k] = v } }
+        for (k, v) in s.params { environment["STRATA_PARAM_" + k.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()] = v.description }
+        environment["STRATA_STAGE"] = s.name
+        let cwd = s.workingDirectory.map { root + "/" + StageGraph.normalize($0) } ?? root
+        let setsid = Subprocess.which("setsid", path: "/usr/bin:/bin")
+        let (exe, args) = setsid.map { ($0, ["-w", "/bin/sh", "-c", s.command]) } ?? ("/bin/sh", ["-c", s.command])
+        let r = try Subprocess.run(exe, args, environment: environment, directory: cwd) { pid in
+            self.lock.lock(); self.running[s.name] = pid; self.lock.unlock()
+        }
+        lock.lock(); running[s.name] = nil; lock.unlock()
+        func fail(_ why: String) -> StageOutcome {
+            let tail = String(decoding: r.stderr.suffix(4000), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).suffix(20).joined(separator: "\n")
+            let o = StageOutcome(name: s.name, action: .failed, reason: why, seconds: r.seconds, stderrTail: tail, key: key)
+            observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: [])
+            return o
+        }
+        if isCancelled { return fail("interrupted") }
+        if r.status != 0 { return fail("command exited with status \(r.status)") }
+        // The inputs must be what they were when the stage started, or the record would link the wrong data.
+        let after = try lockedInputs(s)
+        if let changed = zip(inputs, after).first(where: { $0.0.sha256 != $0.1.sha256 }) {
+            return fail("input \(changed.0.path) changed while the stage ran; run it again")
+        }
+        for o in s.outputs where (try? Posix.lstat(root + "/" + StageGraph.normalize(o.path))) == nil {
+            return fail("declared output \(o.path) was not produced")
+        }
+        let cached = s.outputs.filter(\.cache).map(\.path)
+        var fps = try repo.storeOutputs(cached)
+        let uncached = s.outputs.filter { !$0.cache }.map(\.path)
+        if !uncached.isEmpty { fps.merge(try repo.fingerprint(uncached)) { a, _ in a } }
+        if !cached.isEmpty { try recordRunCache(key, stage: s.name, fps.filter { cached.contains($0.key) }) }
+        let outs = PipelineRunner.locked(fps, s.outputs)
+        entries.with { $0[s.name] = LockedStage(name: s.name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
+                                                outputs: outs, params: s.params, environment: env, key: key) }
+        let o = StageOutcome(name: s.name, action: .ran, reason: reason, seconds: r.seconds, key: key)
+        observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: outs)
+        return o
+    }
+}
+
+/// The scheduler's shared state; `cond` guards everything.
+final class SchedulerState: @unchecked Sendable {
+    let order: [String]
+    private let cond = NSCondition()
+    private var outcomes: [String: StageOutcome] = [:]
+    private var started = Set<String>()
+
+    init(order: [String]) { self.order = order }
+
+    func finish(_ o: StageOutcome) { cond.lock(); outcomes[o.name] = o; cond.broadcast(); cond.unlock() }
+
+    func waitForChange() { cond.lock(); cond.wait(until: Date().addingTimeInterval(0.05)); cond.unlock() }
+
+    /// Stages whose upstream is done (and did not fail); `done` when nothing more can start or is running.
+    func next(upstream: [String: Set<String>], keepGoing: Bool) -> (ready: [String], done: Bool) {
+        cond.lock(); defer { cond.unlock() }
+        let anyFailed = outcomes.values.contains { $0.action == .failed }
+        var ready: [String] = []
+        let selected = Set(order)
+        for n in order where !started.contains(n) {
+            let ups = upstream[n]!.filter(selected.contains)
+            if let bad = ups.first(where: { [.failed, .notRun].contains(outcomes[$0]?.action) }) {
+                started.insert(n)
+                outcomes[n] = StageOutcome(name: n, action: .notRun, reason: "upstream stage \(bad) failed")
+                continue
+            }
+            if anyFailed && !keepGoing { continue }
+            if ups.allSatisfy({ outcomes[$0] != nil }) { ready.append(n); started.insert(n) }
+        }
+        let running = started.filter { outcomes[$0] == nil }
+        let done = ready.isEmpty && running.isEmpty && (order.allSatisfy { started.contains($0) } || (anyFailed && !keepGoing))
+        if done && anyFailed && !keepGoing {
+            for n in order where outcomes[n] == nil { outcomes[n] = StageOutcome(name: n, action: .notRun, reason: "not started after a failure (use --keep-going)") }
+        }
+        return (ready, done)
+    }
+
+    func markRemaining(_ a: StageOutcome.Action, _ why: String) {
+        cond.lock(); for n in order where outcomes[n] == nil { outcomes[n] = StageOutcome(name: n, action: a, reason: why) }; cond.unlock()
+    }
+
+    var outcomesInOrder: [StageOutcome] { cond.lock(); defer { cond.unlock() }; return order.compactMap { outcomes[$0] } }
+}
+
+/// A value guarded by a lock, shared with worker threads.
+public final class Locked<Value>: @unchecked Sendable {
+    // `lock` guards `value`.
+    private let lock = NSLock()
+    private var value: Value
+    /// Wraps a value.
+    public init(_ v: Value) { value = v }
+    /// Mutates under the lock.
+    public func with<R>(_ body: (inout Value) throws -> R) rethrows -> R { lock.lock(); defer { lock.unlock() }; return try body(&value) }
+    /// A copy.
+    public var get: Value { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A parameter value as the manifest wrote it.
+public enum ParamSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+    case int(Int), double(String), string(String), bool(Bool), list([ParamSpec])
+
+    enum Keys: String, CodingKey { case int, double, string, bool, list }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        if let v = try c.decodeIfPresent(Int.self, forKey: .int) { self = .int(v) }
+        else if let v = try c.decodeIfPresent(String.self, forKey: .double) { self = .double(v) }
+        else if let v = try c.decodeIfPresent(String.self, forKey: .string) { self = .string(v) }
+        else if let v = try c.decodeIfPresent(Bool.self, forKey: .bool) { self = .bool(v) }
+        else { self = .list(try c.decode([ParamSpec].self, forKey: .list)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .int(let v): try c.encode(v, forKey: .int)
+        case .double(let v): try c.encode(v, forKey: .double)
+        case .string(let v): try c.encode(v, forKey: .string)
+        case .bool(let v): try c.encode(v, forKey: .bool)
+        case .list(let v): try c.encode(v, forKey: .list)
+        }
+    }
+
+    /// The value as text (for the lockfile and environment of stages).
+    public var description: String {
+        switch self {
+        case .int(let v): return String(v)
+        case .double(let v): return v
+        case .string(let v): return v
+        case .bool(let v): return v ? "true" : "false"
+        case .list(let v): return "[" + v.map(\.description).joined(separator: ",") + "]"
+        }
+    }
+}
+
+/// An input as declared.
+public struct InputSpec: Codable, Sendable, Equatable {
+    /// Path (trailing `/` = folder).
+    public var path: String
+    /// Keys of a params file.
+    public var keys: [String]?
+}
+
+/// An output as declared.
+public struct OutputSpec: Codable, Sendable, Equatable {
+    /// file, folder, table, evidence or metrics.
+    public var kind: String
+    /// Path.
+    public var path: String
+    /// Stored in the object store and run cache.
+    public var cache: Bool
+    /// Kept in place before a re-run.
+    public var persist: Bool
+    /// Published in the catalogue.
+    public var published: Bool
+    /// A table's key column.
+    public var key: String?
+    /// True for a folder output.
+    public var isFolder: Bool { kind == "folder" || path.hasSuffix("/") }
+}
+
+/// A stage as declared.
+public struct StageSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var command: String
+    public var inputs: [InputSpec]
+    public var outputs: [OutputSpec]
+    public var params: [String: ParamSpec]
+    public var environment: [String]
+    public var after: [String]
+    public var frozen: Bool
+    public var alwaysRun: Bool
+    public var workingDirectory: String?
+}
+
+/// A retention policy declared in the manifest.
+public struct RetentionSpec: Codable, Sendable, Equatable {
+    /// Name.
+    public var name: String
+    /// `strata prune` flags.
+    public var rules: [String]
+}
+
+/// The evaluated `Pipeline.swift`: what the manifest program wrote (format version 1).
+public struct PipelineSpec: Codable, Sendable, Equatable {
+    /// Format version.
+    public var version: Int
+    /// Pipeline name.
+    public var name: String
+    /// Stages in declaration order.
+    public var stages: [StageSpec]
+    /// Declared retention policies.
+    public var retention: [RetentionSpec]
+}

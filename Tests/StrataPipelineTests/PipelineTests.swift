@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import StrataPipeline
+
+@Suite("Pipeline engine") struct PipelineTests {
+    func stage(_ name: String, inputs: [String] = [], outputs: [String] = [], after: [String] = []) -> StageSpec {
+        StageSpec(name: name, command: "true", inputs: inputs.map { InputSpec(path: $0, keys: nil) },
+                  outputs: outputs.map { OutputSpec(kind: $0.hasSuffix("/") ? "folder" : "file", path: $0, cache: true, persist: false, published: false, key: nil) },
+                  params: [:], environment: [], after: after, frozen: false, alwaysRun: false, workingDirectory: nil)
+    }
+
+    func spec(_ stages: [StageSpec]) -> PipelineSpec { PipelineSpec(version: 1, name: "p", stages: stages, retention: []) }
+
+    @Test func orderFollowsTheGraphWithNameTiebreak() throws {
+        let g = try StageGraph(spec([
+            stage("report", inputs: ["curated/a.csv", "curated/b.csv"], outputs: ["reports/r.json"]),
+            stage("curate-b", inputs: ["staging/"], outputs: ["curated/b.csv"]),
+            stage("curate-a", inputs: ["staging/a.csv"], outputs: ["curated/a.csv"]),
+            stage("extract", inputs: ["raw/"], outputs: ["staging/"]),
+        ])) { $0 == "raw" }
+        #expect(g.order == ["extract", "curate-a", "curate-b", "report"])
+        #expect(g.upstream["curate-a"] == ["extract"])
+        #expect(try g.closure(["curate-a"], downstream: true) == ["curate-a", "report"])
+    }
+
+    @Test func cycleIsNamed() {
+        #expect {
+            try StageGraph(spec([stage("a", inputs: ["b.txt"], outputs: ["a.txt"]), stage("b", inputs: ["a.txt"], outputs: ["b.txt"])])) { _ in false }
+        } throws: { e in "\(e)".contains("cycle: a -> b -> a") || "\(e)".contains("cycle: b -> a -> b") }
+    }
+
+    @Test func duplicateOutputsAndMissingInputsAreRefused() {
+        #expect { try StageGraph(spec([stage("a", outputs: ["x.csv"]), stage("b", outputs: ["x.csv"])])) { _ in true } }
+            throws: { "\($0)".contains("overlaps output") }
+        #expect { try StageGraph(spec([stage("a", outputs: ["out/"]), stage("b", outputs: ["out/x.csv"])])) { _ in true } }
+            throws: { "\($0)".contains("overlaps") }
+        #expect { try StageGraph(spec([stage("a", inputs: ["nowhere.csv"], outputs: ["x"])])) { _ in false } }
+            throws: { "\($0)".contains("'nowhere.csv' of stage 'a' does not exist") }
+    }
+
+    @Test func lockfileIsDeterministicAndRoundTrips() throws {
+        let a = LockedStage(name: "s", command: "c", workingDirectory: nil,
+                            inputs: [LockedPath(path: "in.csv", sha256: "ab", size: 3, files: nil, keys: nil)],
+                            outputs: [LockedPath(path: "out/", sha256: "cd", size: 9, files: 2, keys: nil)],
+                            params: ["threshold": .double("0.8"), "country": .string("ZA")], environment: ["LOCALE": nil, "X": "1"], key: "k")
+        let lock = Lockfile(pipeline: "p", stages: [a])
+        let bytes = try lock.encoded()
+        #expect(try lock.encoded() == bytes)
+        #expect(try JSONDecoder().decode(Lockfile.self, from: Data(bytes)) == lock)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.range(of: "\"country\"")!.lowerBound < text.range(of: "\"threshold\"")!.lowerBound)
+        #expect(!text.contains("time"))
+    }
+
+    @Test func embeddedDSLMatchesTheModuleSource() throws {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let source = try Data(contentsOf: here.appendingPathComponent("Sources/PipelineDescription/PipelineDescription.swift"))
+        #expect(Array(source) == EmbeddedDSL.source, "run dist/embed_dsl.py after changing the DSL")
+    }
+
+    @Test func paramsFilesSelectKeys() throws {
+        let dir = NSTemporaryDirectory() + "params-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data(#"{"curate": {"threshold": 0.8, "country": "ZA"}, "other": 1}"#.utf8).write(to: URL(fileURLWithPath: dir + "/p.json"))
+        try Data("[curate]\nthreshold = 0.8 # comment\ncountry = \"ZA\"\n".utf8).write(to: URL(fileURLWithPath: dir + "/p.toml"))
+        #expect(try ParamsFile.select(dir + "/p.json", keys: ["curate.threshold"]) == "curate.threshold=0.8")
+        #expect(try ParamsFile.select(dir + "/p.toml", keys: ["curate.country", "curate.threshold"]) == "curate.country=\"ZA\"\ncurate.threshold=0.8")
+        #expect(try ParamsFile.select(dir + "/p.json", keys: ["nope"]) == "nope=<missing>")
+    }
+}
