@@ -264,7 +264,10 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             if !forced, !s.alwaysRun, let fps = try cachedOutputs(key) {
                 try repo.restoreOutputs(fps)
-                let outs = PipelineRunner.locked(fps, s.outputs)
+                var all = fps
+                let uncached = s.outputs.filter { !$0.cache }.map(\.path)
+                if !uncached.isEmpty { all.merge(try repo.fingerprint(uncached)) { a, _ in a } }
+                let outs = PipelineRunner.locked(all, s.outputs)
                 entries.with { $0[name] = LockedStage(name: name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
                                                       outputs: outs, params: s.params, environment: env, key: key) }
                 let o = StageOutcome(name: name, action: .restored, reason: why + "; restored from the run cache, not run", key: key)
