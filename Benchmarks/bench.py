@@ -88,6 +88,71 @@ def part_strata(A, binary, runk):
     shutil.rmtree(base)
 
 
+PIPELINE = """import PipelineDescription
+
+// The chain-and-fan DAG of ../shared/bench/anchors/gen_pipeline.py (10 leaves, chains of 3): 50 stages.
+let leaves = 10, chain = 3
+func two(_ i: Int) -> String { i < 10 ? "0\\(i)" : "\\(i)" }
+
+var stages: [Stage] = []
+var ends: [String] = []
+for i in 0..<leaves {
+    let src = "inputs/leaf_\\(two(i)).txt"
+    var prev = "data/ingest_\\(two(i)).txt"
+    stages.append(.stage(name: "ingest_\\(two(i))", command: "cp \\(src) \\(prev)", inputs: [Input(src)], outputs: [.file(prev)]))
+    for c in 1...chain {
+        let out = "data/chain_\\(two(i))_\\(c).txt"
+        stages.append(.stage(name: "chain_\\(two(i))_\\(c)", command: "(cat \\(prev); echo chain_\\(two(i))_\\(c)) > \\(out)",
+                             inputs: [Input(prev)], outputs: [.file(out)]))
+        prev = out
+    }
+    ends.append(prev)
+}
+var merges: [String] = []
+for j in 0..<(leaves / 2) {
+    let out = "data/merge_\\(two(j)).txt", deps = [ends[2 * j], ends[2 * j + 1]]
+    stages.append(.stage(name: "merge_\\(two(j))", command: "cat \\(deps.joined(separator: " ")) > \\(out)", inputs: deps.map { Input($0) }, outputs: [.file(out)]))
+    merges.append(out)
+}
+let half = (merges.count + 1) / 2
+var m2: [String] = []
+for (k, part) in [Array(merges[..<half]), Array(merges[half...])].enumerated() {
+    let out = "data/merge2_\\(k).txt"
+    stages.append(.stage(name: "merge2_\\(k)", command: "cat \\(part.joined(separator: " ")) > \\(out)", inputs: part.map { Input($0) }, outputs: [.file(out)]))
+    m2.append(out)
+}
+stages.append(.stage(name: "final", command: "cat \\(m2.joined(separator: " ")) > data/final.txt", inputs: m2.map { Input($0) }, outputs: [.file("data/final.txt")]))
+stages.append(.stage(name: "report_wc", command: "wc -l data/final.txt > data/report_wc.txt", inputs: ["data/final.txt"], outputs: [.file("data/report_wc.txt")]))
+stages.append(.stage(name: "report_sha", command: "sha256sum data/final.txt > data/report_sha.txt", inputs: ["data/final.txt"], outputs: [.file("data/report_sha.txt")]))
+
+let pipeline = Pipeline(name: "chain-and-fan", stages: stages)
+"""
+
+
+def part_strata_repro(A, binary, runk):
+    T = "strata-repro"
+    base = os.path.join(A.ARGS.root, "runs", f"strata-repro-r{runk}")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    info = json.loads(sh(f"python3 '{os.path.join(SHARED, 'bench', 'anchors', 'gen_pipeline.py')}' '{base}'"))
+    os.remove(os.path.join(base, "dvc.yaml"))
+    open(os.path.join(base, "Pipeline.swift"), "w").write(PIPELINE)
+    env = dict(os.environ, STRATA_AUTHOR="Bench <bench@example.org>")
+    S = f"'{binary}'"
+    sh(f"{S} init -q", base, env)
+    n = info["stages"]
+    r = A.timed(f"{S} stages -q > /dev/null", base, env)
+    A.record(T, runk, "cold manifest evaluation (compile Pipeline.swift)", r, cmd="strata stages")
+    r = A.timed(f"{S} repro -q", base, env)
+    A.record(T, runk, f"first full strata repro ({n} stages)", r, cmd="strata repro", stages=n)
+    for _ in range(5):
+        A.record(T, runk, "no-op strata repro (warm)", A.timed(f"{S} repro -q", base, env), cmd="strata repro")
+    sh(f"echo 'changed in run {runk}' >> {info['leaf_to_change']}", base)
+    r = A.timed(f"{S} repro -q", base, env)
+    A.record(T, runk, f"strata repro after changing one leaf ({info['affected']} stages re-run)", r, cmd="strata repro", stages=info["affected"])
+    shutil.rmtree(base)
+
+
 def report(results, out):
     recs = [json.loads(l) for l in open(results) if l.strip()]
     by = {}
@@ -121,11 +186,12 @@ def report(results, out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--anchors", default="dvc restic borg git", help="anchor tools to run in the same run ('' for none)")
+    ap.add_argument("--anchors", default="dvc restic borg git repro", help="anchor parts to run in the same run ('' for none; 'repro' is DVC's pipeline)")
     ap.add_argument("--root", default=os.environ.get("STRATA_BENCH_ROOT", "/tmp/strata-bench"))
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--binary", default=os.path.join(TOP, ".build", "release", "strata"))
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    ap.add_argument("--only-repro", action="store_true", help="only the pipeline benchmark (anchor: --anchors repro)")
     a = ap.parse_args()
     os.makedirs(os.path.join(a.root, "results"), exist_ok=True)
     os.environ.setdefault("ANCHORS_VENV", os.path.join(a.root, "venv"))
@@ -135,9 +201,12 @@ def main():
     open(results, "w").close()
     A.ARGS = argparse.Namespace(root=a.root, results=results, scale=a.scale, runs=a.runs, reps=3)
     A.RESULTS = results
-    ensure_data(a.root, a.scale)
+    if not a.only_repro:
+        ensure_data(a.root, a.scale)
     for k in range(1, a.runs + 1):
-        part_strata(A, a.binary, k)
+        if not a.only_repro:
+            part_strata(A, a.binary, k)
+        part_strata_repro(A, a.binary, k)
     for tool in a.anchors.split():
         t0 = time.time()
         try:

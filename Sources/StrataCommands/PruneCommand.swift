@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataMaintenance
 import StrataModel
+import StrataPipeline
 import StrataRepository
 
 /// `strata prune`.
@@ -45,7 +46,15 @@ struct PruneCommand: ParsableCommand {
             instant = Date(timeIntervalSince1970: TimeInterval(t))
         }
         guard let tz = TimeZone(identifier: timeZone) else { throw RetentionError.badTimeZone(timeZone) }
-        let result = try retention.prune(policies: policy.isEmpty ? [] : [policy], now: instant, timeZone: tz,
+        var declared: [RetentionPolicy] = []
+        let loader = ManifestLoader(root: repo.root, storePath: repo.storePath)
+        if policy.isEmpty && loader.exists {
+            for r in try PipelineLoading.load(repo, quiet: global.quiet || json).spec.retention {
+                do { declared.append(try RetentionRuleOptions.parse(r.rules).policy()) }
+                catch { throw ValidationError("retention policy '\(r.name)' in Pipeline.swift: \(RetentionRuleOptions.message(for: error))") }
+            }
+        }
+        let result = try retention.prune(policies: policy.isEmpty ? [] : [policy], declared: declared, now: instant, timeZone: tz,
                                          reflogExpire: try RetentionDuration(parsing: reflogExpire), dryRun: dryRun)
         let decisions = result.plan.decisions
         let forgotten = decisions.filter { !$0.keep }

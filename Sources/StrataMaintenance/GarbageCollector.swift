@@ -84,7 +84,30 @@ public struct GarbageCollector {
             commits.append(ObjectID(bytes: r.blob(0)))
         }
         // One deferred transaction: fast temp-table inserts without taking the store's write lock.
-        try db.transaction(deferred: true) { for c in commits { try mark(c, pruned: pruned, &report) } }
+        try db.transaction(deferred: true) {
+            for c in commits { try mark(c, pruned: pruned, &report) }
+            try markLockfileOutputs()
+        }
+    }
+
+    /// The outputs recorded in the workspace's current Pipeline.lock are roots too (a file id or a folder's tree).
+    func markLockfileOutputs() throws {
+        guard let bytes = try? Posix.readFile(repo.root + "/Pipeline.lock"),
+              let lock = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let stages = lock["stages"] as? [[String: Any]] else { return }
+        for s in stages {
+            for o in (s["outputs"] as? [[String: Any]]) ?? [] {
+                guard let hex = o["sha256"] as? String, let id = ObjectID(hex: hex), let kind = try repo.objects.kind(of: id) else { continue }
+                switch kind {
+                case .tree: try walk(id, data: true)
+                case .chunked:
+                    try insert("gc_live", id)
+                    let (_, payload) = try repo.objects.readPayload(id)
+                    for c in ChunkList.decode(payload)?.chunks ?? [] { try insert("gc_live", c.id) }
+                default: try insert("gc_live", id)
+                }
+            }
+        }
     }
 
     func mark(_ c: ObjectID, pruned: Set<ObjectID>, _ report: inout GCReport) throws {

@@ -68,9 +68,10 @@ public struct Retention {
     }
 
     /// Plans (and unless `dryRun`, records) a prune under `policies` (the saved ones when empty).
-    public func prune(policies given: [RetentionPolicy], now: Date, timeZone: TimeZone, reflogExpire: RetentionDuration,
-                      dryRun: Bool, protected: [ObjectID: String] = [:]) throws -> PruneResult {
-        let policies = given.isEmpty ? try saved().map(\.policy) : given
+    /// Without `given` rules, the saved policies and those `declared` in Pipeline.swift apply.
+    public func prune(policies given: [RetentionPolicy], declared: [RetentionPolicy] = [], now: Date, timeZone: TimeZone,
+                      reflogExpire: RetentionDuration, dryRun: Bool, protected: [ObjectID: String] = [:]) throws -> PruneResult {
+        let policies = given.isEmpty ? try saved().map(\.policy) + declared : given
         if policies.isEmpty { throw RetentionError.emptyPolicy }
         let mlock = try MaintenanceLock(storePath: repo.storePath)
         defer { mlock.release() }

@@ -65,6 +65,8 @@ public final class PipelineRunner: @unchecked Sendable {
     private let lock = NSLock()
     private var running: [String: Int32] = [:]
     private var cancelled = false
+    /// Fingerprints already taken in this run, dropped for paths a stage rewrites.
+    private var memo: [String: PathFingerprint] = [:]
     /// The store.
     public let repo: Repository
     /// The evaluated manifest.
@@ -92,9 +94,39 @@ public final class PipelineRunner: @unchecked Sendable {
 
     // MARK: Fingerprints
 
+    /// Fingerprints of workspace paths, taken once per run (one scan for many paths) unless a stage rewrote them.
+    func fingerprints(_ paths: [String]) throws -> [String: PathFingerprint] {
+        lock.lock()
+        var out: [String: PathFingerprint] = [:]
+        var missing: [String] = []
+        for p in paths { if let f = memo[p] { out[p] = f } else { missing.append(p) } }
+        lock.unlock()
+        if !missing.isEmpty {
+            let fresh = try repo.fingerprint(missing)
+            lock.lock(); memo.merge(fresh) { _, b in b }; lock.unlock()
+            out.merge(fresh) { _, b in b }
+        }
+        return out
+    }
+
+    /// Forgets fingerprints of paths that overlap what a stage just wrote.
+    func invalidate(_ s: StageSpec) {
+        let outs = s.outputs.map { StageGraph.normalize($0.path) }
+        lock.lock()
+        memo = memo.filter { k, _ in !outs.contains { StageGraph.overlaps(StageGraph.normalize(k), $0) } }
+        lock.unlock()
+    }
+
+    /// Takes every declared path's fingerprint in one pass.
+    func prefetch(_ names: [String]) throws {
+        var paths = Set<String>()
+        for n in names { let s = graph.stages[n]!; for i in s.inputs where i.keys == nil { paths.insert(i.path) }; for o in s.outputs { paths.insert(o.path) } }
+        _ = try fingerprints(paths.sorted())
+    }
+
     func lockedInputs(_ s: StageSpec) throws -> [LockedPath] {
         let plain = s.inputs.filter { $0.keys == nil }.map(\.path)
-        let fps = try repo.fingerprint(plain)
+        let fps = try fingerprints(plain)
         var out: [LockedPath] = []
         for i in s.inputs {
             if let keys = i.keys {
@@ -158,7 +190,7 @@ public final class PipelineRunner: @unchecked Sendable {
             if o?.sha256 != i.sha256 { return "input \(i.path) changed" }
         }
         if Set(old.outputs.map(\.path)) != Set(s.outputs.map(\.path)) { return "outputs changed" }
-        let now = PipelineRunner.locked(try repo.fingerprint(s.outputs.map(\.path)), s.outputs)
+        let now = PipelineRunner.locked(try fingerprints(s.outputs.map(\.path)), s.outputs)
         for o in now {
             let was = old.outputs.first { $0.path == o.path }
             if o.sha256 == nil { return "output \(o.path) is missing" }
@@ -192,6 +224,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let selected = options.targets.isEmpty ? Set(graph.order) : try graph.closure(options.targets, downstream: options.downstream)
         let forced = options.targets.isEmpty ? Set(graph.order) : Set(options.targets)
         let state = SchedulerState(order: graph.order.filter(selected.contains))
+        try prefetch(state.order)
         var newEntries: [String: LockedStage] = [:]
         let entries = Locked(newEntries)
 
@@ -258,10 +291,11 @@ public final class PipelineRunner: @unchecked Sendable {
         if s.frozen { return StageOutcome(name: name, action: .skipped, reason: "frozen") }
         do {
             let inputs = try lockedInputs(s), env = environment(s)
-            let key = PipelineRunner.key(s, inputs: inputs, env: env)
             guard let why = try reasonToRun(s, old: old, inputs: inputs, env: env, force: forced) else {
                 return StageOutcome(name: name, action: .skipped, reason: "up to date", key: old?.key)
             }
+            let key = PipelineRunner.key(s, inputs: inputs, env: env)
+            defer { invalidate(s) }
             if !forced, !s.alwaysRun, let fps = try cachedOutputs(key) {
                 try repo.restoreOutputs(fps)
                 var all = fps
@@ -315,6 +349,8 @@ public final class PipelineRunner: @unchecked Sendable {
         if isCancelled { return fail("interrupted") }
         if r.status != 0 { return fail("command exited with status \(r.status)") }
         // The inputs must be what they were when the stage started, or the record would link the wrong data.
+        let plain = s.inputs.filter { $0.keys == nil }.map(\.path)
+        lock.lock(); for p in plain { memo[p] = nil }; lock.unlock()
         let after = try lockedInputs(s)
         if let changed = zip(inputs, after).first(where: { $0.0.sha256 != $0.1.sha256 }) {
             return fail("input \(changed.0.path) changed while the stage ran; run it again")
