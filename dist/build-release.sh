@@ -7,9 +7,13 @@ cd "$(dirname "$0")/.."
 OUT=${1:-dist/out}
 ./dist/install-deps.sh
 swift build -c release --static-swift-stdlib --product strata
-mkdir -p "$OUT/bin" "$OUT/share/man/man1" "$OUT/share/bash-completion/completions" "$OUT/share/zsh/site-functions" "$OUT/share/fish/vendor_completions.d"
+swift build -c release --product PipelineDescription
+mkdir -p "$OUT/lib/strata/Modules" "$OUT/bin" "$OUT/share/man/man1" "$OUT/share/bash-completion/completions" "$OUT/share/zsh/site-functions" "$OUT/share/fish/vendor_completions.d"
 cp .build/release/strata "$OUT/bin/strata"
 strip "$OUT/bin/strata" || true
+# The DSL that Pipeline.swift manifests import, built by the same compiler (the embedded source is the fallback).
+cp .build/release/libPipelineDescription.so "$OUT/lib/strata/"
+cp -R .build/release/Modules/PipelineDescription.swiftmodule "$OUT/lib/strata/Modules/"
 "$OUT/bin/strata" --generate-completion-script bash > "$OUT/share/bash-completion/completions/strata"
 "$OUT/bin/strata" --generate-completion-script zsh > "$OUT/share/zsh/site-functions/_strata"
 "$OUT/bin/strata" --generate-completion-script fish > "$OUT/share/fish/vendor_completions.d/strata.fish"

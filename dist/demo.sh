@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded default (SQLite metadata, local object folder):
 # build, init a store, commit generated tables and evidence logs, change them, commit, status,
-# diff, log, check out the first version and come back, fsck.
+# diff, log, check out the first version and come back, repro a sample pipeline, prune, gc, fsck.
 #
 #   ./dist/demo.sh [WORKDIR]      (default: a new temporary folder; DEMO_ROWS sets the table size)
 set -euo pipefail
@@ -35,6 +35,24 @@ step checkout v1
 echo; echo "\$ sha256sum tables/organisations.csv   # the v1 bytes are back"; sha256sum tables/organisations.csv
 step checkout main
 step status
+
+echo; echo "== a pipeline declared in Swift (Pipeline.swift), reproduced only where something changed"
+cp -R "$HERE/dist/sample-pipeline/." "$WS/"
+echo; echo "\$ cat Pipeline.swift"; cat Pipeline.swift
+step dag
+step repro
+step repro                        # nothing changed: nothing runs
+echo "2,late row,2026/000002/07,GP,0.950,active" >> raw/organisations.csv
+step status                       # lists the out-of-date stages
+step repro                        # only extract, curate-organisations and report run
+step commit -m "v3: pipeline outputs"
+step log --oneline
+
+echo; echo "== retention: keep the newest commit (v1 stays too: it is tagged), then collect what v2 alone held"
+step prune --keep-last 1 --dry-run
+step prune --keep-last 1
+step gc --grace 0s
+step log --oneline
 step fsck
 echo
 echo "Demo workspace: $WS (store: $WS/.strata, $(du -sh "$WS/.strata" | cut -f1))"

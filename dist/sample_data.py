@@ -47,7 +47,7 @@ def evidence(path, rng, table, first, n):
 
 def version1(out, rows):
     rng = random.Random(42)
-    for d in ["raw", "tables", "evidence/organisations", "evidence/contacts"]:
+    for d in ["raw", "tables", "evidence/crawl/organisations", "evidence/crawl/contacts"]:
         os.makedirs(os.path.join(out, d), exist_ok=True)
     write_csv(os.path.join(out, "tables/organisations.csv"), ["id", "name", "registration", "province", "score", "status"], org_rows(rng, 1, rows))
     write_csv(os.path.join(out, "tables/contacts.csv"), ["id", "org_id", "role", "channel"],
@@ -55,10 +55,14 @@ def version1(out, rows):
     write_csv(os.path.join(out, "tables/sources.csv"), ["id", "url", "fetched"],
               ([i, f"https://registry.example.org/batch/{i}", f"2026-11-{1 + i % 27:02d}"] for i in range(1, 200)))
     write_csv(os.path.join(out, "raw/organisations.csv"), ["id", "name", "registration", "province", "score", "status"], org_rows(random.Random(7), 1, rows // 4))
+    write_csv(os.path.join(out, "raw/contacts.csv"), ["id", "org_id", "role", "score"],
+              ([i, rng.randint(1, rows), rng.choice(["director", "secretary"]), f"{rng.random():.3f}"] for i in range(1, rows // 20)))
+    write_csv(os.path.join(out, "raw/sources.csv"), ["id", "url", "score"],
+              ([i, f"https://registry.example.org/batch/{i}", f"{rng.random():.3f}"] for i in range(1, 200)))
     for k in range(40):
-        evidence(os.path.join(out, f"evidence/organisations/ev-{k:04d}.jsonl"), rng, "organisations", k * 25, 25)
+        evidence(os.path.join(out, f"evidence/crawl/organisations/ev-{k:04d}.jsonl"), rng, "organisations", k * 25, 25)
     for k in range(10):
-        evidence(os.path.join(out, f"evidence/contacts/ev-{k:04d}.jsonl"), rng, "contacts", k * 25, 25)
+        evidence(os.path.join(out, f"evidence/crawl/contacts/ev-{k:04d}.jsonl"), rng, "contacts", k * 25, 25)
 
 
 def version2(out, rows):
@@ -76,8 +80,8 @@ def version2(out, rows):
     write_csv(orgs, [], org_rows(rng, rows + 1, max(1, rows // 100)), mode="a")
     write_csv(os.path.join(out, "tables/contacts.csv"), [], ([i, rng.randint(1, rows), "director", "web"] for i in range(rows // 2, rows // 2 + 50)), mode="a")
     for k in range(40, 45):
-        evidence(os.path.join(out, f"evidence/organisations/ev-{k:04d}.jsonl"), rng, "organisations", k * 25, 25)
-    os.remove(os.path.join(out, "evidence/contacts/ev-0003.jsonl"))
+        evidence(os.path.join(out, f"evidence/crawl/organisations/ev-{k:04d}.jsonl"), rng, "organisations", k * 25, 25)
+    os.remove(os.path.join(out, "evidence/crawl/contacts/ev-0003.jsonl"))
 
 
 def main():

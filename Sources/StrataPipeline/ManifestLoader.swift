@@ -118,7 +118,11 @@ public struct ManifestLoader: Sendable {
             let r = try Subprocess.run(swiftc, ManifestLoader.flags + [work + "/main.swift", "-o", binary],
                                        environment: compileEnvironment(), directory: work, timeout: compileTimeout)
             if r.timedOut { throw PipelineError.timeout(seconds: Int(compileTimeout)) }
-            if r.status != 0 { throw PipelineError.compileFailed(ManifestLoader.diagnostics(String(decoding: r.stderr + r.stdout, as: UTF8.self))) }
+            if r.status != 0 {
+                // The excerpts count lines of the combined file; shift them back to the manifest's own numbers.
+                let offset = String(decoding: EmbeddedDSL.source, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count + 1
+                throw PipelineError.compileFailed(ManifestLoader.diagnostics(String(decoding: r.stderr + r.stdout, as: UTF8.self), lineOffset: offset))
+            }
         }
         let out = work + "/description.json"
         let (exe, args, warning) = sandboxed(binary, ["--strata-dump", out], work: work)
@@ -172,8 +176,12 @@ public struct ManifestLoader: Sendable {
     }
 
     /// Keeps the compiler's diagnostics about the manifest (errors, notes, source lines), dropping noise.
-    static func diagnostics(_ text: String) -> String {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    static func diagnostics(_ text: String, lineOffset: Int = 0) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            guard lineOffset > 0, let bar = line.firstIndex(of: "|"), let n = Int(line[..<bar].trimmingCharacters(in: .whitespaces)), n > lineOffset else { return line }
+            let shifted = String(n - lineOffset)
+            return Substring(String(repeating: " ", count: max(0, line.distance(from: line.startIndex, to: bar) - shifted.count - 1)) + shifted + " " + line[bar...])
+        }
         let kept = lines.filter { !$0.hasPrefix("<unknown>") && !$0.contains("error: fatalError") }
         let trimmed = kept.prefix(60).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? text : trimmed
