@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL"]),
         // POSIX file calls with typed errors: stat, atomic writes, locks.
@@ -39,9 +40,11 @@ let package = Package(
         .target(name: "StrataMaintenance", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "StrataSQLite"]),
         // Pipelines: evaluating Pipeline.swift, the stage graph, Pipeline.lock, repro with a run cache.
         .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite"]),
+        // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
+        .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "CZlib"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(name: "StrataCommands", dependencies: [
-            "StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline",
+            "StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
         .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel"]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
+        .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataObjects", "StrataRepository"]),
     ],
     swiftLanguageModes: [.v6]

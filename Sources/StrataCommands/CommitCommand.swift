@@ -1,4 +1,5 @@
 import ArgumentParser
+import StrataLineage
 import StrataModel
 import StrataRepository
 
@@ -13,6 +14,7 @@ struct CommitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Commit time, ISO-8601 (e.g. 2026-01-05T12:00:00Z).", valueName: "date")) var date: String?
     @Flag(help: "Record a commit even when nothing changed.") var allowEmpty = false
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Fail when the lineage events cannot be delivered (default: they wait in the store).") var requireLineage = false
     @Argument(help: "Only commit these paths (the rest stays as in the parent commit).") var paths: [String] = []
 
     struct JSONResult: Encodable {
@@ -36,6 +38,7 @@ struct CommitCommand: ParsableCommand {
         let r: CommitResult
         do { r = try repo.commit(opts, progress: handler) } catch { printer?.finish(); throw error }
         printer?.finish()
+        try LineageEmission.forCommit(repo, r, message: message, require: requireLineage, quiet: global.quiet || json)
         if json {
             try Out.json(JSONResult(id: r.id.hex, branch: r.branch?.rawValue, objects_written: r.objectsWritten, bytes_written: r.bytesWritten,
                                     changes: r.changes.map(JSONChange.init)))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataMaintenance
 import StrataModel
+import StrataLineage
 import StrataObjects
 import StrataPipeline
 import StrataPlatform
@@ -28,6 +29,8 @@ enum ErrorReporter {
         static let collected: Int32 = 14
         static let stageFailed: Int32 = 20
         static let manifest: Int32 = 21
+        static let lineage: Int32 = 22
+        static let notReproducible: Int32 = 23
         static let interrupted: Int32 = 130
         static let usage: Int32 = 64
     }
@@ -60,6 +63,11 @@ enum ErrorReporter {
             if case ModelError.unsafeEntryName = error { return Status.unsafePath }
             return Status.usage
         case is WorkspaceError: return Status.unsafePath
+        case let e as LineageError:
+            switch e {
+            case .unknownRun: return Status.notFound
+            case .deliveryFailed, .verificationFailed: return Status.lineage
+            }
         case let e as PipelineError:
             switch e {
             case .noManifest, .noCompiler, .compileFailed, .evaluationFailed, .timeout, .badDescription: return Status.manifest

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrataLineage
 import StrataModel
 import StrataPipeline
 import StrataRepository
@@ -33,6 +34,7 @@ struct ReproCommand: ParsableCommand {
     @Flag(help: "Record the new state as a commit after a successful run.") var commit = false
     @Option(name: .shortAndLong, help: "Message of the --commit commit.") var message: String?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Fail when lineage events cannot be delivered (default: they wait in the store).") var requireLineage = false
 
     struct JSONStage: Encodable { var name: String; var action: String; var reason: String; var seconds: Double; var key: String?; var stderr_tail: String? }
     struct JSONRepro: Encodable { var version = 1; var pipeline: String; var succeeded: Bool; var lock_changed: Bool; var commit: String?; var stages: [JSONStage] }
@@ -45,19 +47,40 @@ struct ReproCommand: ParsableCommand {
         options.targets = stages; options.dryRun = dryRun; options.force = force; options.downstream = downstream
         options.keepGoing = keepGoing
         if let jobs { options.jobs = max(1, jobs) }
-        if !global.quiet && !json && !dryRun { runner.observer = ConsoleObserver() }
+        let console: ReproObserver? = (!global.quiet && !json && !dryRun) ? ConsoleObserver() : nil
+        var lineage: LineageService?
+        var parentRun: RunRecord?
+        if !dryRun {
+            let service = try LineageEmission.service(repo, require: requireLineage)
+            let parent = try service.start(kind: "pipeline", job: loaded.spec.name, command: nil)
+            runner.observer = LineageReproObserver(service: service, parent: parent, pipeline: loaded.spec.name, next: console)
+            lineage = service; parentRun = parent
+        }
         let interrupt = InterruptHandler { runner.cancel() }
         defer { interrupt.disarm() }
         let result: ReproResult
         do { result = try runner.run(options) } catch PipelineError.interrupted {
+            if let lineage, let parentRun { lineage.abort(parentRun, reason: "interrupted (Ctrl-C)") }
             Out.err("strata: interrupted: finished stages were recorded in Pipeline.lock; running stages were stopped")
             throw CommandError(status: 130)
+        } catch {
+            if let lineage, let parentRun { _ = try? lineage.finish(parentRun, status: "FAIL", outputs: [], error: "\(error)") }
+            throw error
+        }
+        if let lineage, let parentRun {
+            let failed = result.outcomes.filter { $0.action == .failed }.map(\.name)
+            _ = try lineage.finish(parentRun, status: failed.isEmpty ? "COMPLETE" : "FAIL", outputs: [],
+                                   error: failed.isEmpty ? nil : "stage(s) failed: " + failed.joined(separator: ", "))
         }
         var commitID: ObjectID?
         if commit && result.succeeded && !dryRun {
             var opts = CommitOptions(message: message ?? "repro \(loaded.spec.name): \(result.outcomes.filter { $0.action == .ran || $0.action == .restored }.map(\.name).joined(separator: ", "))")
             opts.allowEmpty = false
-            do { commitID = try repo.commit(opts).id } catch RepositoryError.nothingToCommit { commitID = nil }
+            do {
+                let c = try repo.commit(opts)
+                commitID = c.id
+                try LineageEmission.forCommit(repo, c, message: opts.message, require: requireLineage, quiet: global.quiet || json)
+            } catch RepositoryError.nothingToCommit { commitID = nil }
         }
         if json {
             try Out.json(JSONRepro(pipeline: loaded.spec.name, succeeded: result.succeeded, lock_changed: result.lockChanged, commit: commitID?.hex,
@@ -76,7 +99,9 @@ struct ReproCommand: ParsableCommand {
                      + (result.lockChanged ? "; Pipeline.lock updated" : "; Pipeline.lock unchanged") + (commitID.map { "; committed \($0.short)" } ?? ""))
         }
         Out.flush()
+        if let lineage { LineageEmission.warn(lineage, quiet: global.quiet || json) }
         if !result.succeeded { throw CommandError(status: ErrorReporter.Status.stageFailed) }
+        try lineage?.checkDelivery()
     }
 }
 

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import StrataLineage
+import StrataPipeline
+import StrataRepository
+
+/// `strata lineage`.
+struct LineageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lineage",
+        abstract: "OpenLineage events and PROV-O documents recorded for every commit and run.",
+        discussion: "Transports follow the OpenLineage client conventions (OPENLINEAGE_URL, OPENLINEAGE_API_KEY, openlineage.yml, OPENLINEAGE_DISABLED). See docs/reference/lineage.md.",
+        subcommands: [Export.self, Flush.self, Prov.self, Verify.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write every stored event as JSON lines (stdout or --out FILE).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "File to write.") var out: String?
+        func run() throws {
+            let lines = try LineageService(repo: try global.repository()).export()
+            let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+            if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } else { Out.write(text); Out.flush() }
+        }
+    }
+
+    struct Flush: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send the events that could not be delivered yet (e.g. the backend was down).")
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            let service = try LineageService(repo: try global.repository())
+            let (sent, pending) = try service.flush()
+            if !global.quiet { Out.line("sent \(sent) event(s); \(pending) still waiting"); Out.flush() }
+            if pending > 0 { throw LineageError.deliveryFailed(service.deliveryErrors.last ?? "backend unreachable") }
+        }
+    }
+
+    struct Prov: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the PROV-O JSON-LD document of a run (run id, prefix, or commit).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("Run id, run id prefix, or a commit.", valueName: "run")) var runID: String
+        func run() throws {
+            let service = try LineageService(repo: try global.repository())
+            Out.line(String(decoding: try service.prov(try service.run(runID)), as: UTF8.self)); Out.flush()
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fail (exit 22) when a commit's outputs lack their lineage events or PROV document.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Revision (default HEAD).") var ref: String = "HEAD"
+        func run() throws {
+            let problems = try LineageService(repo: try global.repository()).verify(ref)
+            if !problems.isEmpty { throw LineageError.verificationFailed(problems) }
+            if !global.quiet { Out.line("lineage of \(ref) is complete"); Out.flush() }
+        }
+    }
+}
+
+/// `strata runs`.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recorded runs: commits, pipeline runs and stage runs, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customShort("n"), help: "At most N runs.") var count: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    struct JSONRuns: Encodable { var version = 1; var runs: [RunRecord] }
+
+    func run() throws {
+        var runs = try LineageService(repo: try global.repository()).runs()
+        if let count { runs = Array(runs.prefix(count)) }
+        for i in runs.indices { runs[i].environment = nil }   // values stay in the store, never in output
+        if json { try Out.json(JSONRuns(runs: runs)); return }
+        for r in runs {
+            Out.line("\(r.runId)  \(r.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out")
+        }
+        Out.flush()
+    }
+}
+
+/// `strata reproduce`.
+struct ReproduceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reproduce",
+        abstract: "Re-run a recorded run from its recorded inputs in a scratch folder and compare every output's sha256.",
+        discussion: "Exit 0 when every output is byte-identical; 23 with the list of differing outputs (non-determinism made visible).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("Run id (a pipeline run or a stage run).", valueName: "run")) var runID: String
+    @Option(name: .customLong("in"), help: "Scratch folder (default: a new temporary folder).") var directory: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    struct JSONDiff: Encodable { var path: String; var recorded: String?; var reproduced: String? }
+    struct JSONReport: Encodable { var version = 1; var run: String; var directory: String; var identical: Bool; var matched: [String]; var differing: [JSONDiff]; var failures: [String] }
+
+    func run() throws {
+        let service = try LineageService(repo: try global.repository())
+        let r = try service.reproduce(runID, into: directory)
+        if json {
+            try Out.json(JSONReport(run: r.run.runId, directory: r.directory, identical: r.identical, matched: r.matched,
+                                    differing: r.differing.map { JSONDiff(path: $0.path, recorded: $0.recorded, reproduced: $0.reproduced) }, failures: r.failures))
+        } else {
+            for m in r.matched { Out.line("same      \(m)") }
+            for d in r.differing { Out.line("DIFFERENT \(d.path): recorded \(d.recorded ?? "-"), reproduced \(d.reproduced ?? "missing")") }
+            for f in r.failures { Out.line("FAILED    \(f)") }
+            Out.line(r.identical ? "reproduced: every output is byte-identical (in \(r.directory))" : "not reproducible: \(r.differing.count) output(s) differ, \(r.failures.count) stage(s) failed (in \(r.directory))")
+            Out.flush()
+        }
+        if !r.identical { throw CommandError(status: ErrorReporter.Status.notReproducible) }
+    }
+}
+
+/// `strata catalog`.
+struct CatalogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "catalog",
+        abstract: "Write a DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the published datasets, with a Markdown page per dataset.",
+        discussion: "Published datasets are the outputs marked `published: true` in Pipeline.swift, plus --include paths.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Revision (default HEAD).") var ref: String = "HEAD"
+    @Option(help: "Also publish this path (repeatable).") var include: [String] = []
+    @Option(help: "Output folder (default docs/catalogue).") var out: String = "docs/catalogue"
+    @Option(help: "Catalogue title.") var title: String?
+
+    func run() throws {
+        let repo = try global.repository()
+        var paths = include
+        if ManifestLoader(root: repo.root, storePath: repo.storePath).exists {
+            for s in try PipelineLoading.load(repo, quiet: global.quiet).spec.stages { for o in s.outputs where o.published { paths.append(o.path) } }
+        }
+        if paths.isEmpty { throw ValidationError("nothing is published: mark outputs `published: true` in Pipeline.swift or pass --include PATH") }
+        let service = try LineageService(repo: repo)
+        let (doc, pages) = try CatalogWriter(service: service).build(revision: ref, paths: paths, title: title ?? "Datasets of \(service.config.namespace)")
+        let dir = out.hasPrefix("/") ? out : repo.root + "/" + out
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try doc.write(to: URL(fileURLWithPath: dir + "/catalog.jsonld"))
+        for (name, text) in pages { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        if !global.quiet { Out.line("wrote \(dir)/catalog.jsonld and \(pages.count) page(s)"); Out.flush() }
+    }
+}
+
+/// `strata hooks`.
+struct HooksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hooks", abstract: "Install the hooks that block a commit or publish when lineage or versioning artefacts are missing.",
+        subcommands: [Install.self])
+
+    struct Install: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Copy the shipped hooks into .strata/hooks/ (and .git/hooks/ when the workspace is a git checkout).")
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            let repo = try global.repository()
+            let installed = try HookInstaller.install(repo: repo)
+            if !global.quiet { for h in installed { Out.line("installed \(h)") }; Out.flush() }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// A dataset version as lineage sees it: a path in the store with its content hash.
+public struct DatasetRef: Codable, Sendable, Equatable {
+    /// Workspace-relative path.
+    public var path: String
+    /// `file`, `folder`, `table`, `evidence`, `metrics`.
+    public var kind: String
+    /// sha256 of the file, or tree id of a folder.
+    public var sha256: String?
+    /// Bytes.
+    public var size: UInt64
+    /// Files in a folder.
+    public var files: Int?
+    /// CSV header of a table.
+    public var columns: [String]?
+    /// The commit holding this version, when known.
+    public var commit: String?
+    /// Creates a reference.
+    public init(path: String, kind: String, sha256: String?, size: UInt64, files: Int? = nil, columns: [String]? = nil, commit: String? = nil) {
+        self.path = path; self.kind = kind; self.sha256 = sha256; self.size = size; self.files = files; self.columns = columns; self.commit = commit
+    }
+}
+
+/// Builders for OpenLineage 2-0-2 RunEvents with Strata's facets.
+enum EventBuilder {
+    static let producer = "https://github.com/strata-versioning/strata/tree/" + LineageService.version
+    static let schemaURL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+    /// Our custom facets' schemas (committed under docs/lineage/schemas/, documented in docs/reference/lineage.md).
+    static let runFacetSchema = "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataRunFacet.json#/$defs/StrataRunFacet"
+    static let datasetFacetSchema = "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataDatasetFacet.json#/$defs/StrataDatasetFacet"
+
+    static func facet(_ schema: String, _ fields: [String: Any]) -> [String: Any] {
+        var f = fields
+        f["_producer"] = producer
+        f["_schemaURL"] = schema
+        return f
+    }
+
+    static func olFacet(_ name: String, _ version: String, _ fields: [String: Any]) -> [String: Any] {
+        facet("https://openlineage.io/spec/facets/\(version)/\(name).json#/$defs/\(name)", fields)
+    }
+
+    static func dataset(_ d: DatasetRef, namespace: String, storeURI: String, output: Bool) -> [String: Any] {
+        var facets: [String: Any] = [
+            "dataSource": olFacet("DatasourceDatasetFacet", "1-0-1", ["name": namespace, "uri": storeURI]),
+            "strata_dataset": facet(datasetFacetSchema, ["kind": d.kind, "size": d.size, "commit": d.commit ?? NSNull(), "files": d.files ?? NSNull()]),
+        ]
+        if let v = d.sha256 { facets["version"] = olFacet("DatasetVersionDatasetFacet", "1-0-1", ["datasetVersion": v]) }
+        if let cols = d.columns, !cols.isEmpty {
+            facets["schema"] = olFacet("SchemaDatasetFacet", "1-2-0", ["fields": cols.map { ["name": $0, "type": "string"] }])
+        }
+        var out: [String: Any] = ["namespace": storeURI, "name": d.path, "facets": facets]
+        if output, d.files == nil {
+            out["outputFacets"] = ["outputStatistics": olFacet("OutputStatisticsOutputDatasetFacet", "1-0-2", ["size": d.size])]
+        }
+        return out
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import StrataModel
+import StrataPlatform
+import StrataRepository
+import StrataSQLite
+
+/// One recorded run (a commit, a pipeline run, or a stage run).
+public struct RunRecord: Codable, Sendable, Equatable {
+    /// UUIDv7.
+    public var runId: String
+    /// `commit`, `pipeline` or `stage`.
+    public var kind: String
+    /// Job name (`strata.commit`, `PIPELINE`, `PIPELINE.STAGE`).
+    public var job: String
+    /// Parent run id (stage runs).
+    public var parent: String?
+    /// `RUNNING`, `COMPLETE`, `FAIL`, `ABORT`.
+    public var status: String
+    /// The commit it made, or the HEAD it ran on.
+    public var commit: String?
+    /// Branch.
+    public var branch: String?
+    /// SHA-256 of Pipeline.lock after the run.
+    public var lockfileHash: String?
+    /// Start, epoch milliseconds.
+    public var started: Int64
+    /// End, epoch milliseconds.
+    public var ended: Int64?
+    /// What it read.
+    public var inputs: [DatasetRef]
+    /// What it wrote.
+    public var outputs: [DatasetRef]
+    /// The stage command (stage runs).
+    public var command: String?
+    /// Stage parameters as text.
+    public var params: [String: String]?
+    /// Values of the declared environment variables (kept in the store only; never emitted).
+    public var environment: [String: String?]?
+    /// Working directory of the stage.
+    public var workingDirectory: String?
+    /// Error message of a failed run.
+    public var error: String?
+    /// Pseudonym of the person behind the run.
+    public var agent: String?
+}
+
+/// Failures of lineage commands.
+public enum LineageError: Error, Sendable, CustomStringConvertible {
+    /// No run or commit by that id.
+    case unknownRun(String)
+    /// Events could not be delivered and delivery was required.
+    case deliveryFailed(String)
+    /// `lineage verify` found gaps.
+    case verificationFailed([String])
+
+    public var description: String {
+        switch self {
+        case .unknownRun(let r): return "no recorded run or commit '\(r)'; list runs with 'strata runs'"
+        case .deliveryFailed(let m): return "lineage could not be delivered: \(m); the events wait in the store ('strata lineage flush' sends them)"
+        case .verificationFailed(let p): return "lineage is incomplete:\n  " + p.joined(separator: "\n  ")
+        }
+    }
+}
+
+/// Records every run's OpenLineage events and PROV document in the store and delivers the events.
+public final class LineageService: @unchecked Sendable {
+    // `lock` guards the pending-delivery bookkeeping; the database serialises itself.
+    private let lock = NSLock()
+    /// Strata's version in `producer` URIs.
+    public static let version = "0.1.0"
+    /// The store.
+    public let repo: Repository
+    /// Configuration.
+    public let config: LineageConfig
+    /// Redaction and pseudonyms.
+    public let redactor: Redactor
+    /// Delivery problems seen during this process (for warnings).
+    public private(set) var deliveryErrors: [String] = []
+
+    /// Opens lineage for a store (creating its tables and salt when missing).
+    public init(repo: Repository, config: LineageConfig? = nil) throws {
+        self.repo = repo
+        self.config = config ?? LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
+        try repo.db.execute("""
+            CREATE TABLE IF NOT EXISTS lineage_runs (run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, job TEXT NOT NULL, parent TEXT,
+                status TEXT NOT NULL, commit_id TEXT, started INTEGER NOT NULL, record TEXT NOT NULL, prov TEXT);
+            CREATE INDEX IF NOT EXISTS lineage_runs_by_commit ON lineage_runs(commit_id);
+            CREATE TABLE IF NOT EXISTS lineage_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, event_type TEXT NOT NULL,
+                json TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
+            """)
+        var salt = try repo.config("lineage.salt")
+        if salt == nil { salt = Posix.randomHex(16); try repo.setConfig("lineage.salt", salt) }
+        let patterns = (try repo.config("lineage.redact"))?.split(separator: "\n").map(String.init) ?? []
+        redactor = Redactor(salt: salt!, patterns: patterns)
+    }
+
+    /// The dataset namespace: the store's URI.
+    public var storeURI: String { "file://" + repo.root }
+
+    // MARK: Runs
+
+    /// Starts a run: records it and emits START.
+    public func start(kind: String, job: String, parent: RunRecord? = nil, inputs: [DatasetRef] = [], command: String? = nil,
+                      params: [String: String]? = nil, environment: [String: String?]? = nil, workingDirectory: String? = nil,
+                      agent: String? = nil) throws -> RunRecord {
+        let now = Date()
+        var r = RunRecord(runId: UUIDv7.make(now), kind: kind, job: job, parent: parent?.runId, status: "RUNNING",
+                          commit: try repo.refs.headCommit()?.hex, branch: try repo.currentBranch()?.rawValue, lockfileHash: nil,
+                          started: Int64(now.timeIntervalSince1970 * 1000), ended: nil, inputs: inputs, outputs: [], command: command,
+                          params: params, environment: environment, workingDirectory: workingDirectory, error: nil,
+                          agent: agent.map(redactor.pseudonym))
+        r.agent = r.agent ?? redactor.pseudonym((try? repo.defaultAuthor().email) ?? "unknown")
+        try save(r)
+        try emit(r, type: "START", parent: parent)
+        return r
+    }
+
+    /// Ends a run with COMPLETE, FAIL or ABORT, recording its outputs and PROV document.
+    public func finish(_ run: RunRecord, status: String, outputs: [DatasetRef], commit: String? = nil, error: String? = nil,
+                       parent: RunRecord? = nil) throws -> RunRecord {
+        var r = run
+        r.status = status; r.outputs = outputs; r.error = error
+        r.ended = Int64(Date().timeIntervalSince1970 * 1000)
+        if let commit { r.commit = commit }
+        if let lock = try? Posix.readFile(repo.root + "/Pipeline.lock") { r.lockfileHash = ObjectID.hash(lock).hex }
+        try save(r, prov: ProvBuilder(service: self).document(for: r))
+        try emit(r, type: status, parent: parent)
+        return r
+    }
+
+    func save(_ r: RunRecord, prov: Data? = nil) throws {
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        let record = String(decoding: try enc.encode(r), as: UTF8.self)
+        try repo.db.run("""
+            INSERT INTO lineage_runs (run_id, kind, job, parent, status, commit_id, started, record, prov) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, commit_id = excluded.commit_id, record = excluded.record,
+                prov = coalesce(excluded.prov, lineage_runs.prov)
+            """, [.text(r.runId), .text(r.kind), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status),
+                  r.commit.map { .text($0) } ?? .null, .int(r.started), .text(record), prov.map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null])
+    }
+
+    // MARK: Events
+
+    /// Builds the RunEvent of `type` for a run (all literals redacted).
+    public func event(_ r: RunRecord, type: String, parent: RunRecord?) -> [String: Any] {
+        let time = Date(timeIntervalSince1970: Double(type == "START" ? r.started : (r.ended ?? r.started)) / 1000)
+        let f = ISO8601DateFormatter(); f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var runFacets: [String: Any] = [
+            "processing_engine": EventBuilder.olFacet("ProcessingEngineRunFacet", "1-1-1", ["version": LineageService.version, "name": "strata"]),
+            "strata_run": EventBuilder.facet(EventBuilder.runFacetSchema, [
+                "commit": r.commit ?? NSNull(), "branch": r.branch.map(redactor.redact) ?? NSNull(), "lockfileHash": r.lockfileHash ?? NSNull(),
+                "kind": r.kind, "agent": r.agent ?? NSNull(),
+            ]),
+        ]
+        if let p = parent {
+            runFacets["parent"] = EventBuilder.olFacet("ParentRunFacet", "1-2-0", [
+                "run": ["runId": p.runId], "job": ["namespace": config.namespace, "name": p.job],
+            ])
+        }
+        if type == "FAIL", let e = r.error {
+            runFacets["errorMessage"] = EventBuilder.olFacet("ErrorMessageRunFacet", "1-0-1", ["message": redactor.redact(e), "programmingLanguage": "shell"])
+        }
+        var jobFacets: [String: Any] = [
+            "jobType": EventBuilder.olFacet("JobTypeJobFacet", "2-0-4", ["processingType": "BATCH", "integration": "STRATA", "jobType": r.kind.uppercased()]),
+        ]
+        if let c = r.command {
+            jobFacets["sourceCode"] = EventBuilder.olFacet("SourceCodeJobFacet", "1-0-1", ["language": "shell", "sourceCode": redactor.redact(c)])
+        }
+        var e: [String: Any] = [
+            "eventType": type, "eventTime": f.string(from: time), "producer": EventBuilder.producer, "schemaURL": EventBuilder.schemaURL,
+            "run": ["runId": r.runId, "facets": runFacets],
+            "job": ["namespace": config.namespace, "name": redactor.redact(r.job), "facets": jobFacets],
+            "inputs": r.inputs.map { EventBuilder.dataset($0, namespace: config.namespace, storeURI: storeURI, output: false) },
+        ]
+        e["outputs"] = type == "START" ? [] : r.outputs.map { EventBuilder.dataset($0, namespace: config.namespace, storeURI: storeURI, output: true) }
+        return e
+    }
+
+    func emit(_ r: RunRecord, type: String, parent: RunRecord?) throws {
+        let data = try JSONSerialization.data(withJSONObject: event(r, type: type, parent: parent), options: [.sortedKeys, .withoutEscapingSlashes])
+        try repo.db.run("INSERT INTO lineage_events (run_id, event_type, json) VALUES (?, ?, ?)", [.text(r.runId), .text(type), .text(String(decoding: data, as: UTF8.self))])
+        let seq = try repo.db.scalarInt("SELECT max(seq) FROM lineage_events") ?? 0
+        if config.disabled { return }
+        try deliver(seq: seq, runID: r.runId, data: data)
+    }
+
+    /// Delivers one event; a failure only queues it (and, once seen, later events of this process are queued
+    /// without trying, so a backend that is down costs one timeout, not one per event).
+    func deliver(seq: Int64, runID: String, data: Data) throws {
+        lock.lock(); let broken = !deliveryErrors.isEmpty; lock.unlock()
+        if broken { return }
+        do {
+            for t in config.transports { try Delivery.send(data, runID: runID, to: t) }
+            try repo.db.run("UPDATE lineage_events SET delivered = 1 WHERE seq = ?", [.int(seq)])
+        } catch {
+            lock.lock(); deliveryErrors.append("\(error)"); lock.unlock()
+        }
+    }
+
+    /// Throws when delivery was required and something could not be delivered.
+    public func checkDelivery() throws {
+        lock.lock(); let e = deliveryErrors.last; lock.unlock()
+        if config.requireLineage, let e { throw LineageError.deliveryFailed(e) }
+    }
+
+    /// Sends every event not delivered yet, oldest first; returns (sent, still pending).
+    public func flush() throws -> (sent: Int, pending: Int) {
+        var rows: [(Int64, String, String)] = []
+        try repo.db.query("SELECT seq, run_id, json FROM lineage_events WHERE delivered = 0 ORDER BY seq") { r in rows.append((r.int(0), r.text(1), r.text(2))) }
+        var sent = 0
+        for (seq, run, json) in rows {
+            do {
+                for t in config.transports { try Delivery.send(Data(json.utf8), runID: run, to: t) }
+                try repo.db.run("UPDATE lineage_events SET delivered = 1 WHERE seq = ?", [.int(seq)])
+                sent += 1
+            } catch {
+                lock.lock(); deliveryErrors.append("\(error)"); lock.unlock()
+                break
+            }
+        }
+        return (sent, rows.count - sent)
+    }
+
+    /// Every stored event as JSON lines, oldest first.
+    public func export() throws -> [String] {
+        var out: [String] = []
+        try repo.db.query("SELECT json FROM lineage_events ORDER BY seq") { r in out.append(r.text(0)) }
+        return out
+    }
+
+    /// Recorded runs, newest first.
+    public func runs() throws -> [RunRecord] {
+        var out: [RunRecord] = []
+        try repo.db.query("SELECT record FROM lineage_runs ORDER BY started DESC, run_id DESC") { r in
+            if let rec = try? JSONDecoder().decode(RunRecord.self, from: Data(r.text(0).utf8)) { out.append(rec) }
+        }
+        return out
+    }
+
+    /// A run by id (or unique prefix), or the commit run of a commit id.
+    public func run(_ id: String) throws -> RunRecord {
+        let all = try runs()
+        if let r = all.first(where: { $0.runId == id }) { return r }
+        let byPrefix = all.filter { $0.runId.hasPrefix(id) }
+        if byPrefix.count == 1 { return byPrefix[0] }
+        if let c = try? repo.resolve(id), let r = all.first(where: { $0.kind == "commit" && $0.commit == c.hex }) { return r }
+        throw LineageError.unknownRun(id)
+    }
+
+    /// The stored PROV document of a run.
+    public func prov(_ run: RunRecord) throws -> Data {
+        var text: String?
+        try repo.db.query("SELECT prov FROM lineage_runs WHERE run_id = ?", [.text(run.runId)]) { r in if !r.isNull(0) { text = r.text(0) } }
+        if let text { return Data(text.utf8) }
+        return try ProvBuilder(service: self).document(for: run)
+    }
+
+    /// Stage runs of a pipeline run, in start order.
+    public func children(of run: RunRecord) throws -> [RunRecord] {
+        try runs().filter { $0.parent == run.runId }.sorted { ($0.started, $0.runId) < ($1.started, $1.runId) }
+    }
+}

@@ -1,0 +1,100 @@
+import CZlib
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StrataPlatform
+
+/// Why an event could not be delivered (never containing the API key).
+public struct DeliveryError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public let message: String
+    public var description: String { message }
+}
+
+/// Delivers serialised events to the configured destinations.
+enum Delivery {
+    /// Sends one event (JSON bytes) to one destination.
+    static func send(_ event: Data, runID: String, to t: LineageConfig.Transport) throws {
+        switch t {
+        case .file(let dir):
+            try Posix.makeDirectories(dir)
+            let path = dir + "/" + runID + ".jsonl"
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if fd < 0 { throw DeliveryError(message: "cannot write \(path)") }
+            defer { close(fd) }
+            try Posix.writeAll(fd, Array(event) + [10], path: path)
+        case .console:
+            FileHandle.standardError.write(event + Data("\n".utf8))
+        case .http(let url, let endpoint, let key, let timeout, let retries, let gzip):
+            try post(event, url: url, endpoint: endpoint, apiKey: key, timeout: timeout, retries: retries, gzip: gzip)
+        }
+    }
+
+    static func post(_ body: Data, url: String, endpoint: String, apiKey: String?, timeout: Double, retries: Int, gzip: Bool) throws {
+        let base = url.hasSuffix("/") ? url : url + "/"
+        let ep = endpoint.hasPrefix("/") ? String(endpoint.dropFirst()) : endpoint
+        guard let target = URL(string: base + ep) else { throw DeliveryError(message: "OPENLINEAGE_URL '\(url)' is not a URL") }
+        var request = URLRequest(url: target, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let apiKey, !apiKey.isEmpty { request.setValue("Bearer " + apiKey, forHTTPHeaderField: "Authorization") }
+        if gzip, let z = gzipped(body) { request.httpBody = z; request.setValue("gzip", forHTTPHeaderField: "Content-Encoding") }
+        else { request.httpBody = body }
+        var lastError = ""
+        for attempt in 0...max(0, retries) {
+            if attempt > 0 { usleep(UInt32(min(2.0, 0.3 * pow(2.0, Double(attempt - 1))) * 1_000_000)) }
+            let (status, error) = perform(request, timeout: timeout)
+            if let status, (200..<300).contains(status) { return }
+            if let status {
+                lastError = "HTTP \(status) from \(target.host ?? "the lineage backend")"
+                if ![429, 500, 502, 503, 504].contains(status) { break }
+            } else {
+                lastError = "\(target.host ?? "the lineage backend") did not answer (\(error ?? "no response"))"
+                if attempt >= 2 { break }   // unreachable: queue rather than hold the command up
+            }
+        }
+        throw DeliveryError(message: lastError)
+    }
+
+    static func perform(_ request: URLRequest, timeout: Double) -> (Int?, String?) {
+        let box = ResponseBox()
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        let session = URLSession(configuration: config)
+        let done = DispatchSemaphore(value: 0)
+        session.dataTask(with: request) { _, response, error in
+            box.set((response as? HTTPURLResponse)?.statusCode, error.map { ($0 as NSError).localizedDescription })
+            done.signal()
+        }.resume()
+        if done.wait(timeout: .now() + timeout + 1) == .timedOut { session.invalidateAndCancel(); return (nil, "timed out") }
+        session.finishTasksAndInvalidate()
+        return box.get
+    }
+
+    /// gzip (level 3) through zlib.
+    static func gzipped(_ data: Data) -> Data? {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, 3, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        var input = [UInt8](data)
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
+        let r: Int32 = input.withUnsafeMutableBufferPointer { inp in
+            out.withUnsafeMutableBufferPointer { o in
+                stream.next_in = inp.baseAddress; stream.avail_in = uInt(inp.count)
+                stream.next_out = o.baseAddress; stream.avail_out = uInt(o.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard r == Z_STREAM_END else { return nil }
+        return Data(out[0..<Int(stream.total_out)])
+    }
+}
+
+/// The answer of one HTTP attempt; `lock` guards `value`.
+final class ResponseBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Int?, String?) = (nil, nil)
+    func set(_ s: Int?, _ e: String?) { lock.lock(); value = (s, e); lock.unlock() }
+    var get: (Int?, String?) { lock.lock(); defer { lock.unlock() }; return value }
+}

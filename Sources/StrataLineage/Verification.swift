@@ -1,0 +1,118 @@
+import Foundation
+import StrataModel
+import StrataPipeline
+import StrataPlatform
+import StrataRepository
+
+/// The outcome of reproducing a recorded run.
+public struct ReproductionReport: Sendable {
+    /// The run reproduced.
+    public var run: RunRecord
+    /// Where it ran.
+    public var directory: String
+    /// Outputs whose bytes matched the record.
+    public var matched: [String]
+    /// Outputs that differ: path, recorded sha256, new sha256.
+    public var differing: [(path: String, recorded: String?, reproduced: String?)]
+    /// Stage failures (command exit statuses).
+    public var failures: [String]
+    /// True when every output matched.
+    public var identical: Bool { differing.isEmpty && failures.isEmpty }
+}
+
+extension LineageService {
+    /// Problems with the lineage of a commit: no COMPLETE commit run with a PROV document, or pipeline outputs in its
+    /// Pipeline.lock that no recorded stage run produced.
+    public func verify(_ revision: String) throws -> [String] {
+        let id = try repo.resolve(revision)
+        var problems: [String] = []
+        var hasRun = false, hasProv = false
+        try repo.db.query("SELECT status, prov IS NOT NULL FROM lineage_runs WHERE kind = 'commit' AND commit_id = ?", [.text(id.hex)]) { r in
+            if r.text(0) == "COMPLETE" { hasRun = true; if r.int(1) != 0 { hasProv = true } }
+        }
+        if !hasRun { problems.append("commit \(id.short): no OpenLineage run events recorded (committed with lineage off, or by another tool)") }
+        else if !hasProv { problems.append("commit \(id.short): no PROV document stored") }
+        // Pipeline outputs in the committed lockfile must come from recorded stage runs.
+        var lockBytes: [UInt8] = []
+        if (try? repo.entry(at: "Pipeline.lock", in: id)) != nil {
+            try repo.cat(id.hex, path: "Pipeline.lock") { lockBytes.append(contentsOf: $0) }
+            let lock = try JSONDecoder().decode(Lockfile.self, from: Data(lockBytes))
+            var produced = Set<String>()
+            for r in try runs() where r.kind == "stage" && r.status == "COMPLETE" { for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } } }
+            for s in lock.stages {
+                for o in s.outputs where o.sha256 != nil && !produced.contains(o.path + "@" + o.sha256!) {
+                    problems.append("stage \(s.name): output \(o.path) (\(o.sha256!.prefix(12))) has no recorded run that produced it")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Re-runs a recorded stage run (or every stage run of a pipeline run) in a scratch folder from its recorded
+    /// inputs and compares each output's sha256 with the record.
+    public func reproduce(_ id: String, into directory: String?) throws -> ReproductionReport {
+        let run = try run(id)
+        let stages = run.kind == "stage" ? [run] : try children(of: run).filter { $0.status == "COMPLETE" && $0.command != nil }
+        if stages.isEmpty { throw LineageError.unknownRun("\(id) (it has no completed stage runs to reproduce)") }
+        let dir = directory ?? NSTemporaryDirectory() + "strata-reproduce-" + String(run.runId.prefix(13))
+        try Posix.makeDirectories(dir)
+        let scratch = try Repository.open(at: repo.root)   // same store, files written under `dir`
+        var report = ReproductionReport(run: run, directory: dir, matched: [], differing: [], failures: [])
+        for s in stages {
+            // Inputs, from the object store by hash.
+            for i in s.inputs {
+                guard let hex = i.sha256, let oid = ObjectID(hex: hex) else { continue }
+                let target = dir + "/" + StageGraphPath.normalize(i.path)
+                if i.files != nil {
+                    for (rel, v) in try scratch.flatten(tree: oid) {
+                        try write(v.id, to: target + "/" + rel, executable: v.kind == .executable, repo: scratch)
+                    }
+                } else if (try? scratch.objects.contains(oid)) == true {
+                    try write(oid, to: target, executable: false, repo: scratch)
+                }
+            }
+            for o in s.outputs { try? FileManager.default.removeItem(atPath: dir + "/" + StageGraphPath.normalize(o.path)) }
+            for o in s.outputs { try Posix.makeDirectories(o.files != nil ? dir + "/" + StageGraphPath.normalize(o.path) : Posix.dirname(dir + "/" + StageGraphPath.normalize(o.path))) }
+            var env: [String: String] = [:]
+            for k in ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL", "TERM"] { if let v = ProcessInfo.processInfo.environment[k] { env[k] = v } }
+            for (k, v) in s.environment ?? [:] { if let v { env[k] = v } }
+            for (k, v) in s.params ?? [:] { env["STRATA_PARAM_" + k.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()] = v }
+            env["STRATA_STAGE"] = String(s.job.split(separator: ".").last ?? "")
+            let cwd = s.workingDirectory.map { dir + "/" + $0 } ?? dir
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", s.command!]
+            p.environment = env
+            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run(); p.waitUntilExit()
+            if p.terminationStatus != 0 { report.failures.append("\(s.job): exited with status \(p.terminationStatus)"); continue }
+            // Compare outputs by hashing what the command wrote.
+            let probe = try Repository.initializeScratch(at: dir)
+            let fps = try probe.fingerprint(s.outputs.map(\.path))
+            for o in s.outputs {
+                let now = fps[o.path]?.sha256
+                if now == o.sha256 { report.matched.append(o.path) } else { report.differing.append((o.path, o.sha256, now)) }
+            }
+        }
+        return report
+    }
+
+    func write(_ id: ObjectID, to path: String, executable: Bool, repo: Repository) throws {
+        try Posix.makeDirectories(Posix.dirname(path))
+        try? FileManager.default.removeItem(atPath: path)
+        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: executable ? 0o755 : 0o644])
+        guard let fh = FileHandle(forWritingAtPath: path) else { throw PosixError("create", path) }
+        defer { try? fh.close() }
+        try repo.objects.streamFile(id) { fh.write(Data($0)) }
+    }
+}
+
+extension Repository {
+    /// A throw-away store in a scratch folder (used to hash reproduced outputs the same way).
+    static func initializeScratch(at dir: String) throws -> Repository {
+        if (try? Posix.lstat(dir + "/.strata")) != nil { return try Repository.open(at: dir) }
+        return try Repository.initialize(at: dir)
+    }
+}

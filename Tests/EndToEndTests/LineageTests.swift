@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// `../shared/standards` beside the project, when present (CI has it).
+let standardsDir: String? = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let p = root.deletingLastPathComponent().appendingPathComponent("shared/standards").path
+    return FileManager.default.fileExists(atPath: p + "/openlineage/spec/OpenLineage.json") ? p : nil
+}()
+
+let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+func python(_ args: [String]) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3"] + args
+    let out = Pipe(); p.standardOutput = out; p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite("End to end: lineage", .serialized) struct LineageE2ETests {
+    let helpers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+    @Test func eventsProvAndCatalogAreValidAndRedacted() throws {
+        let s = try StrataCLI()
+        try setUpPipeline(s)
+        try s.write("Pipeline.swift", exampleManifest.replacingOccurrences(of: ".metrics(\"reports/summary.json\")", with: ".metrics(\"reports/summary.json\", published: true)"))
+        let planted = "fix from thandi.nkosi@example.co.za, call +27 82 555 1234 or 082-555-1234, ID 8001015009087"
+        let env = ["LOCALE": "en_ZA"]
+        #expect(try s.run("repro", env: env).status == 0)
+        let c = try s.run("commit", "-q", "-m", planted, "--author", "Thandi Nkosi <thandi.nkosi@example.co.za>", env: env)
+        #expect(c.status == 0, "\(c.stderr)")
+        // Failing stage → FAIL event with errorMessage.
+        try s.write("steps/curate.py", "import sys\nsys.exit('cannot curate: ask ops@example.org')\n")
+        #expect(try s.run("repro", env: env).status == 20)
+        let export = try s.run("lineage", "export", "--out", s.path("events.jsonl"))
+        #expect(export.status == 0)
+        let events = try String(contentsOfFile: s.path("events.jsonl"), encoding: .utf8)
+        for secret in ["thandi.nkosi@example.co.za", "Thandi Nkosi", "+27 82 555 1234", "082-555-1234", "8001015009087", "ops@example.org"] {
+            #expect(!events.contains(secret), "lineage leaks \(secret)")
+        }
+        #expect(events.contains("\"eventType\":\"FAIL\""))
+        #expect(events.contains("\"errorMessage\""))
+        #expect(events.contains("\"parent\""))
+        #expect(events.contains("\"datasetVersion\""))
+        #expect(events.contains("\"name\":\"curation.curate-organisations\""))
+        #expect(events.contains("\"name\":\"strata.commit\""))
+        if let standards = standardsDir {
+            let (st, out) = try python([helpers + "/validate_lineage.py", "events", s.path("events.jsonl"), standards, projectRoot + "/docs/lineage/schemas"])
+            #expect(st == 0, "\(out)")
+        } else {
+            Issue.record("../shared/standards not found: OpenLineage schema validation skipped")
+        }
+        // PROV of the commit, and of a stage run.
+        let prov = try s.run("lineage", "prov", "HEAD")
+        #expect(prov.status == 0)
+        try Data(prov.stdout.utf8).write(to: URL(fileURLWithPath: s.path("prov.jsonld")))
+        #expect(!prov.stdout.contains("thandi"))
+        let (pst, pout) = try python([helpers + "/validate_lineage.py", "prov", s.path("prov.jsonld")])
+        #expect(pst == 0, "\(pout)")
+        // DCAT of the published outputs.
+        let cat = try s.run("catalog", "--include", "curated/organisations.csv")
+        #expect(cat.status == 0, "\(cat.stderr)")
+        let (dst, dout) = try python([helpers + "/validate_lineage.py", "dcat", s.path("docs/catalogue/catalog.jsonld")])
+        #expect(dst == 0, "\(dout)")
+        #expect(FileManager.default.fileExists(atPath: s.path("docs/catalogue/curated_organisations.csv.md")))
+        // Runs list, verify gate and hook install.
+        let runs = try s.run("runs", "--json")
+        #expect(runs.stdout.contains("\"status\" : \"FAIL\""))
+        #expect(try s.run("lineage", "verify", "HEAD").status == 0)
+        #expect(try s.run("hooks", "install").status == 0)
+        #expect(FileManager.default.isExecutableFile(atPath: s.path(".strata/hooks/pre-commit")))
+    }
+
+    @Test func httpTransportRetriesQueuesAndFlushes() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        let sinkOut = s.path("received.jsonl")
+        let key = "sk-test-\(UUID().uuidString.prefix(8))"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", helpers + "/lineage_sink.py", sinkOut, key, "1", "60"]
+        let out = Pipe(); p.standardOutput = out
+        try p.run()
+        defer { p.terminate() }
+        let port = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(port) != nil)
+        let env = ["OPENLINEAGE_URL": "http://127.0.0.1:\(port)", "OPENLINEAGE_API_KEY": key]
+        try s.write("a.csv", "id\n1\n")
+        let c1 = try s.run("commit", "-m", "first", env: env)
+        #expect(c1.status == 0)
+        #expect(!c1.stderr.contains(key) && !c1.stdout.contains(key))
+        // 503 on the first request, then accepted: START and COMPLETE arrive.
+        let got = (try? String(contentsOfFile: sinkOut, encoding: .utf8)) ?? ""
+        #expect(got.split(separator: "\n").count == 2, "\(got)")
+        #expect(got.contains("\"eventType\":\"START\"") && got.contains("\"eventType\":\"COMPLETE\""))
+        // Backend down: the commit still lands, the events wait, flush sends them later.
+        let down = ["OPENLINEAGE_URL": "http://127.0.0.1:9", "OPENLINEAGE_API_KEY": key, "OPENLINEAGE_TIMEOUT": "1"]
+        try s.write("a.csv", "id\n1\n2\n")
+        let c2 = try s.run("commit", "-m", "second", env: down)
+        #expect(c2.status == 0)
+        #expect(c2.stderr.contains("lineage not delivered"))
+        #expect(!c2.stderr.contains(key))
+        try s.write("a.csv", "id\n1\n2\n3\n")
+        let strict = try s.run("commit", "-m", "third", "--require-lineage", env: down)
+        #expect(strict.status == 22)
+        #expect(!strict.stderr.contains(key))
+        let flush = try s.run("lineage", "flush", env: env)
+        #expect(flush.status == 0, "\(flush.stderr)")
+        let after = try String(contentsOfFile: sinkOut, encoding: .utf8)
+        #expect(after.split(separator: "\n").count == 6)
+        #expect(!after.contains(key))
+        // Disabled: nothing is sent.
+        try s.write("a.csv", "x\n")
+        #expect(try s.run("commit", "-m", "quiet", env: env.merging(["OPENLINEAGE_DISABLED": "true"]) { a, _ in a }).status == 0)
+        #expect(try String(contentsOfFile: sinkOut, encoding: .utf8).split(separator: "\n").count == 6)
+    }
+
+    @Test func reproduceDeterministicAndNot() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("in.csv", "id,v\n1,a\n2,b\n")
+        try s.write("Pipeline.swift", """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "r", stages: [
+                .stage(name: "sorted", command: "sort in.csv > out/sorted.csv", inputs: ["in.csv"], outputs: [.file("out/sorted.csv")]),
+                .stage(name: "noisy", command: "od -An -N8 -tx8 /dev/urandom > out/noise.txt", inputs: ["in.csv"], outputs: [.file("out/noise.txt")]),
+            ])
+            """)
+        #expect(try s.run("repro").status == 0)
+        let runs = try s.run("runs", "--json").stdout
+        let obj = try JSONSerialization.jsonObject(with: Data(runs.utf8)) as! [String: Any]
+        let list = obj["runs"] as! [[String: Any]]
+        let sorted = list.first { $0["job"] as? String == "r.sorted" }!["runId"] as! String
+        let noisy = list.first { $0["job"] as? String == "r.noisy" }!["runId"] as! String
+        let pipeline = list.first { $0["kind"] as? String == "pipeline" }!["runId"] as! String
+        // Change the workspace: reproduce uses the recorded inputs, not today's files.
+        try s.write("in.csv", "id,v\n9,z\n")
+        let ok = try s.run("reproduce", sorted, "--in", s.path("scratch1"))
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("byte-identical"))
+        let bad = try s.run("reproduce", noisy, "--in", s.path("scratch2"))
+        #expect(bad.status == 23)
+        #expect(bad.stdout.contains("DIFFERENT out/noise.txt"))
+        let all = try s.run("reproduce", pipeline, "--json", "--in", s.path("scratch3"))
+        #expect(all.stdout.contains("\"identical\" : false"))
+        #expect(all.stdout.contains("out/sorted.csv"))
+    }
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Test helper: validates Strata's lineage output.
+
+    validate_lineage.py events EVENTS.jsonl STANDARDS_DIR SCHEMAS_DIR
+    validate_lineage.py prov FILE.jsonld
+    validate_lineage.py dcat FILE.jsonld
+
+events: every line against the official OpenLineage 2-0-2 RunEvent schema and the schemas of every facet
+(official ones from STANDARDS_DIR/openlineage/spec, ours from SCHEMAS_DIR), plus the run lifecycle
+(exactly one START and one terminal event per runId, UUIDv7 run ids).
+prov / dcat: parsed as JSON-LD documents with an inline @context, checked for the required nodes and properties.
+Prints 'N passed, M failed' and exits non-zero on any failure.
+"""
+import json
+import os
+import re
+import sys
+
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+
+
+def events(path, standards, schemas):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    docs = {}
+    spec = os.path.join(standards, "openlineage", "spec")
+    for root, _, files in os.walk(spec):
+        for f in files:
+            if f.endswith(".json"):
+                d = json.load(open(os.path.join(root, f)))
+                docs[d["$id"]] = d
+    for f in os.listdir(schemas):
+        d = json.load(open(os.path.join(schemas, f)))
+        docs[d["$id"]] = d
+    registry = Registry().with_resources([(k, Resource.from_contents(v)) for k, v in docs.items()])
+    main = docs["https://openlineage.io/spec/2-0-2/OpenLineage.json"]
+    run_event = Draft202012Validator({"$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"}, registry=registry)
+    lifecycle = {}
+    n = 0
+    for line in open(path):
+        if not line.strip():
+            continue
+        n += 1
+        e = json.loads(line)
+        for err in run_event.iter_errors(e):
+            fail(f"event {n}: {err.message} at {list(err.absolute_path)}")
+        facets = []
+        facets += [("run", k, v) for k, v in e["run"].get("facets", {}).items()]
+        facets += [("job", k, v) for k, v in e["job"].get("facets", {}).items()]
+        for ds in e.get("inputs", []) + e.get("outputs", []):
+            facets += [("dataset", k, v) for k, v in ds.get("facets", {}).items()]
+            facets += [("output", k, v) for k, v in ds.get("outputFacets", {}).items()]
+        for where, key, facet in facets:
+            url = facet.get("_schemaURL", "")
+            base, _, frag = url.partition("#")
+            if base not in docs:
+                fail(f"event {n}: facet {key} has an unknown schema {url}")
+                continue
+            v = Draft202012Validator({"$ref": url}, registry=registry)
+            for err in v.iter_errors(facet):
+                fail(f"event {n}: facet {key}: {err.message}")
+        rid = e["run"]["runId"]
+        if not re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", rid):
+            fail(f"event {n}: runId {rid} is not a UUIDv7")
+        lifecycle.setdefault(rid, []).append(e["eventType"])
+        if e["eventType"] in ("COMPLETE",):
+            for o in e.get("outputs", []):
+                if "version" not in o.get("facets", {}):
+                    fail(f"event {n}: output {o['name']} has no version facet")
+    for rid, types in lifecycle.items():
+        if types.count("START") != 1 or sum(types.count(t) for t in ("COMPLETE", "FAIL", "ABORT")) != 1:
+            fail(f"run {rid}: lifecycle {types} is not one START and one terminal event")
+    return n
+
+
+def jsonld(path):
+    d = json.load(open(path))
+    if not isinstance(d.get("@context"), dict):
+        fail(f"{path}: no inline @context")
+    return d
+
+
+def nodes(d):
+    out = []
+    def walk(x):
+        if isinstance(x, dict):
+            if "@type" in x:
+                out.append(x)
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(d)
+    return out
+
+
+def types(n):
+    t = n.get("@type", [])
+    return t if isinstance(t, list) else [t]
+
+
+def prov(path):
+    d = jsonld(path)
+    ns = nodes(d)
+    acts = [n for n in ns if "prov:Activity" in types(n)]
+    if not acts:
+        fail("prov: no prov:Activity")
+    for a in acts:
+        for p in ("prov:startedAtTime", "prov:wasAssociatedWith", "dct:identifier"):
+            if p not in a:
+                fail(f"prov: activity {a.get('@id')} lacks {p}")
+    if not any("prov:SoftwareAgent" in types(n) for n in ns):
+        fail("prov: no software agent")
+    for n in ns:
+        if "@id" in n and not re.match(r"^(urn:|https?:)", n["@id"]):
+            fail(f"prov: relative @id {n['@id']}")
+        if "strata:DatasetVersion" in types(n) and not str(n.get("strata:contentHash", "")).startswith("sha256:"):
+            fail(f"prov: version {n['@id']} lacks a content hash")
+    return 1
+
+
+def dcat(path):
+    d = jsonld(path)
+    if d.get("@type") != "dcat:Catalog":
+        fail("dcat: the root is not a dcat:Catalog")
+    for p in ("dct:title", "dct:description", "dct:publisher", "dcat:dataset"):
+        if p not in d:
+            fail(f"dcat: catalog lacks {p}")
+    for ds in d.get("dcat:dataset", []):
+        for p in ("dct:title", "dct:description", "dct:identifier", "dct:temporal", "dcat:distribution", "dcat:version"):
+            if p not in ds:
+                fail(f"dcat: dataset {ds.get('@id')} lacks {p}")
+        t = ds.get("dct:temporal", {})
+        if t.get("@type") != "dct:PeriodOfTime" or "dcat:startDate" not in t or "dcat:endDate" not in t:
+            fail("dcat: temporal is not a PeriodOfTime with start and end")
+        for dist in ds.get("dcat:distribution", []):
+            if "dcat:accessURL" not in dist or ("dcat:mediaType" not in dist and "dct:format" not in dist):
+                fail("dcat: distribution lacks accessURL or media type")
+            c = dist.get("spdx:checksum")
+            if c and not re.match(r"^[0-9a-f]{64}$", c["spdx:checksumValue"]["@value"]):
+                fail("dcat: checksum is not lower-case sha256 hex")
+    return 1
+
+
+if __name__ == "__main__":
+    kind = sys.argv[1]
+    n = events(*sys.argv[2:5]) if kind == "events" else (prov(sys.argv[2]) if kind == "prov" else dcat(sys.argv[2]))
+    for f in failures[:30]:
+        print(f)
+    print(f"{max(n, 1) if not failures else 0} passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
