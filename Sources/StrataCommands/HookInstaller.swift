@@ -11,7 +11,7 @@ enum HookInstaller {
         strata fsck --quiet
         strata lineage verify HEAD --quiet
         if [ -f Pipeline.swift ]; then
-          if strata status --json | grep -q '"stages_out_of_date" : \\[\\n*\\s*{'; then
+          if strata stages --json | grep -q '"state" : "out-of-date"'; then
             echo "strata: pipeline stages are out of date; run 'strata repro'" >&2; exit 1
           fi
         fi

@@ -150,3 +150,14 @@ func python(_ args: [String]) throws -> (Int32, String) {
         #expect(all.stdout.contains("out/sorted.csv"))
     }
 }
+
+@Suite("Shipped hooks") struct HookFileTests {
+    @Test func hookFileMatchesTheInstalledText() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        #expect(try s.run("hooks", "install").status == 0)
+        let installed = try s.read(".strata/hooks/pre-commit")
+        let shipped = try Data(contentsOf: URL(fileURLWithPath: projectRoot + "/hooks/pre-commit"))
+        #expect(installed == shipped, "hooks/pre-commit and HookInstaller.preCommit differ")
+    }
+}
