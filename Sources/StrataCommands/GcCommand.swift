@@ -17,7 +17,7 @@ struct GcCommand: ParsableCommand {
         var version = 1
         var dry_run: Bool; var grace: String; var live_commits: Int; var pruned_commits: Int; var live_objects: Int
         var objects_removed: Int; var packs_deleted: Int; var packs_rewritten: Int; var packs_in_grace: Int; var stray_files_removed: Int
-        var bytes_reclaimed: Int64; var bytes_before: Int64; var bytes_after: Int64; var stale_lock: String?
+        var bytes_reclaimed: Int64; var bytes_before: Int64; var bytes_after: Int64; var stale_lock: String?; var packs_mostly_live: Int
     }
 
     func run() throws {
@@ -28,14 +28,14 @@ struct GcCommand: ParsableCommand {
                                 live_objects: r.liveObjects, objects_removed: r.sweep.objectsRemoved, packs_deleted: r.sweep.packsDeleted,
                                 packs_rewritten: r.sweep.packsRewritten, packs_in_grace: r.sweep.packsInGrace,
                                 stray_files_removed: r.sweep.strayFilesRemoved, bytes_reclaimed: r.sweep.bytesReclaimed,
-                                bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock))
+                                bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock, packs_mostly_live: r.sweep.packsMostlyLive))
             return
         }
         if let s = r.staleLock { Out.err("strata: note: took over a stale maintenance lock (\(s))") }
         if global.quiet { return }
         Out.line("\(dryRun ? "would remove" : "removed") \(r.sweep.objectsRemoved) objects, \(Format.bytes(UInt64(max(0, r.sweep.bytesReclaimed)))) " +
                  "(\(r.sweep.packsDeleted) packs deleted, \(r.sweep.packsRewritten) rewritten, \(r.sweep.strayFilesRemoved) leftover files); " +
-                 "\(r.sweep.packsInGrace) packs younger than \(r.grace) kept")
+                 "\(r.sweep.packsInGrace) packs younger than \(r.grace) kept, \(r.sweep.packsMostlyLive) packs less than 5 % unused left as they are")
         Out.line("store: \(Format.bytes(UInt64(r.bytesBefore))) -> \(Format.bytes(UInt64(max(0, r.bytesAfter)))); \(r.liveCommits) commits with data, \(r.prunedCommits) pruned")
         Out.flush()
     }

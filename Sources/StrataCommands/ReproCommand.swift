@@ -49,25 +49,25 @@ struct ReproCommand: ParsableCommand {
         if let jobs { options.jobs = max(1, jobs) }
         let console: ReproObserver? = (!global.quiet && !json && !dryRun) ? ConsoleObserver() : nil
         var lineage: LineageService?
-        var parentRun: RunRecord?
+        var observer: LineageReproObserver?
         if !dryRun {
             let service = try LineageEmission.service(repo, require: requireLineage)
-            let parent = try service.start(kind: "pipeline", job: loaded.spec.name, command: nil)
-            runner.observer = LineageReproObserver(service: service, parent: parent, pipeline: loaded.spec.name, next: console)
-            lineage = service; parentRun = parent
+            let o = LineageReproObserver(service: service, pipeline: loaded.spec.name, sources: runner.sourceInputs, next: console)
+            runner.observer = o
+            lineage = service; observer = o
         }
         let interrupt = InterruptHandler { runner.cancel() }
         defer { interrupt.disarm() }
         let result: ReproResult
         do { result = try runner.run(options) } catch PipelineError.interrupted {
-            if let lineage, let parentRun { lineage.abort(parentRun, reason: "interrupted (Ctrl-C)") }
+            if let lineage, let parentRun = observer?.parent { lineage.abort(parentRun, reason: "interrupted (Ctrl-C)") }
             Out.err("strata: interrupted: finished stages were recorded in Pipeline.lock; running stages were stopped")
             throw CommandError(status: 130)
         } catch {
-            if let lineage, let parentRun { _ = try? lineage.finish(parentRun, status: "FAIL", outputs: [], error: "\(error)") }
+            if let lineage, let parentRun = observer?.parent { _ = try? lineage.finish(parentRun, status: "FAIL", outputs: [], error: "\(error)") }
             throw error
         }
-        if let lineage, let parentRun {
+        if let lineage, let parentRun = observer?.parent {
             let failed = result.outcomes.filter { $0.action == .failed }.map(\.name)
             _ = try lineage.finish(parentRun, status: failed.isEmpty ? "COMPLETE" : "FAIL", outputs: [],
                                    error: failed.isEmpty ? nil : "stage(s) failed: " + failed.joined(separator: ", "))

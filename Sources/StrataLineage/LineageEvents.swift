@@ -14,6 +14,8 @@ public struct DatasetRef: Codable, Sendable, Equatable {
     public var files: Int?
     /// CSV header of a table.
     public var columns: [String]?
+    /// Column types inferred from the first rows (`integer`, `number`, `boolean`, `string`), parallel to `columns`.
+    public var types: [String]?
     /// The commit holding this version, when known.
     public var commit: String?
     /// Creates a reference.
@@ -48,7 +50,10 @@ enum EventBuilder {
         ]
         if let v = d.sha256 { facets["version"] = olFacet("DatasetVersionDatasetFacet", "1-0-1", ["datasetVersion": v]) }
         if let cols = d.columns, !cols.isEmpty {
-            facets["schema"] = olFacet("SchemaDatasetFacet", "1-2-0", ["fields": cols.map { ["name": $0, "type": "string"] }])
+            let types = d.types ?? []
+            facets["schema"] = olFacet("SchemaDatasetFacet", "1-2-0", ["fields": cols.enumerated().map { i, c in
+                ["name": c, "type": i < types.count ? types[i] : "string"]
+            }])
         }
         var out: [String: Any] = ["namespace": storeURI, "name": d.path, "facets": facets]
         if output, d.files == nil {

@@ -7,12 +7,29 @@ import StrataRepository
 
 extension LineageService {
     /// The CSV header of a table file in the workspace (nil when not a CSV).
-    func columns(_ path: String) -> [String]? {
+    func columns(_ path: String) -> [String]? { schema(path)?.0 }
+
+    /// The CSV header and the column types seen in the first rows (integer, number, boolean, else string).
+    func schema(_ path: String) -> ([String], [String])? {
         guard path.hasSuffix(".csv"), let fh = FileHandle(forReadingAtPath: repo.root + "/" + path) else { return nil }
         defer { try? fh.close() }
         let head = fh.readData(ofLength: 64 * 1024)
-        guard let line = String(decoding: head, as: UTF8.self).split(separator: "\n", maxSplits: 1).first else { return nil }
-        return line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\""))) }
+        let lines = String(decoding: head, as: UTF8.self).split(separator: "\n").prefix(21)
+        guard let header = lines.first else { return nil }
+        func cells(_ l: Substring) -> [String] {
+            l.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\""))) }
+        }
+        let names = cells(header)
+        var types = [String](repeating: "", count: names.count)
+        for row in lines.dropFirst().dropLast() {   // the last line may be cut off
+            for (i, v) in cells(row).enumerated() where i < types.count && !v.isEmpty {
+                let t = Int(v) != nil ? "integer" : (Double(v) != nil ? "number" : (["true", "false"].contains(v.lowercased()) ? "boolean" : "string"))
+                if types[i].isEmpty || types[i] == t { types[i] = t }
+                else if (types[i] == "integer" && t == "number") || (types[i] == "number" && t == "integer") { types[i] = "number" }
+                else { types[i] = "string" }
+            }
+        }
+        return (names, types.map { $0.isEmpty ? "string" : $0 })
     }
 
     static func kind(of path: String) -> String {
@@ -37,8 +54,9 @@ extension LineageService {
                                           sha256: e.id.hex, size: e.size, files: files, commit: commitHex))
             } else {
                 for c in list {
-                    outputs.append(DatasetRef(path: c.path, kind: LineageService.kind(of: c.path), sha256: c.new!.id.hex, size: c.new!.size,
-                                              columns: columns(c.path), commit: commitHex))
+                    var d = DatasetRef(path: c.path, kind: LineageService.kind(of: c.path), sha256: c.new!.id.hex, size: c.new!.size, commit: commitHex)
+                    if let (cols, types) = schema(c.path) { d.columns = cols; d.types = types }
+                    outputs.append(d)
                 }
             }
         }
@@ -60,28 +78,45 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
     // `lock` guards `running`.
     private let lock = NSLock()
     private var running: [String: RunRecord] = [:]
+    private var sourcesStored = false
     let service: LineageService
-    let parent: RunRecord
     let pipeline: String
+    private var parentRun: RunRecord?
     let next: ReproObserver?
 
     /// Observes stages of `pipeline` under `parent`, forwarding events to `next` (e.g. the console).
-    public init(service: LineageService, parent: RunRecord, pipeline: String, next: ReproObserver?) {
-        self.service = service; self.parent = parent; self.pipeline = pipeline; self.next = next
+    let sources: Set<String>
+
+    /// Observes stages of `pipeline` under `parent`, forwarding events to `next` (e.g. the console). `sources` are the
+    /// inputs no stage produces: they are stored once, when the first stage runs, so every run can be reproduced.
+    public init(service: LineageService, pipeline: String, sources: Set<String> = [], next: ReproObserver?) {
+        self.service = service; self.pipeline = pipeline; self.sources = sources; self.next = next
+    }
+
+    /// The pipeline run, started with the first stage that runs (a repro that runs nothing records no run).
+    public var parent: RunRecord? { lock.lock(); defer { lock.unlock() }; return parentRun }
+
+    func ensureParent() -> RunRecord? {
+        lock.lock(); defer { lock.unlock() }
+        if parentRun == nil { parentRun = try? service.start(kind: "pipeline", job: pipeline, command: nil) }
+        return parentRun
     }
 
     func refs(_ paths: [LockedPath], _ stage: StageSpec, outputs: Bool) -> [DatasetRef] {
         paths.map { p in
             let kind = outputs ? (stage.outputs.first { $0.path == p.path }?.kind ?? "file") : LineageService.kind(of: p.path)
-            return DatasetRef(path: p.path, kind: kind, sha256: p.sha256, size: p.size, files: p.files,
-                              columns: outputs ? service.columns(StageGraphPath.normalize(p.path)) : nil)
+            var d = DatasetRef(path: p.path, kind: kind, sha256: p.sha256, size: p.size, files: p.files)
+            if outputs, let (cols, types) = service.schema(StageGraphPath.normalize(p.path)) { d.columns = cols; d.types = types }
+            return d
         }
     }
 
     public func stageStarted(_ stage: StageSpec, inputs: [LockedPath]) {
         next?.stageStarted(stage, inputs: inputs)
-        // Keep the exact inputs in the store, so the run can be reproduced later.
-        _ = try? service.repo.storeOutputs(stage.inputs.filter { $0.keys == nil }.map(\.path))
+        // Keep the exact source inputs in the store, so the run can be reproduced later (stage outputs already are).
+        guard let parent = ensureParent() else { return }
+        lock.lock(); let first = !sourcesStored; sourcesStored = true; lock.unlock()
+        if first, !sources.isEmpty { _ = try? service.repo.storeOutputs(sources.sorted()) }
         let run = try? service.start(kind: "stage", job: "\(pipeline).\(stage.name)", parent: parent, inputs: refs(inputs, stage, outputs: false),
                                      command: stage.command, params: stage.params.mapValues(\.description),
                                      environment: Dictionary(uniqueKeysWithValues: stage.environment.map { ($0, ProcessInfo.processInfo.environment[$0]) }),
@@ -91,7 +126,7 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
 
     public func stageFinished(_ stage: StageSpec, outcome: StageOutcome, inputs: [LockedPath], outputs: [LockedPath]) {
         next?.stageFinished(stage, outcome: outcome, inputs: inputs, outputs: outputs)
-        lock.lock(); let run = running.removeValue(forKey: stage.name); lock.unlock()
+        lock.lock(); let run = running.removeValue(forKey: stage.name); let parent = parentRun; lock.unlock()
         guard let run else { return }
         let status: String
         switch outcome.action {

@@ -110,8 +110,7 @@ public final class LineageService: @unchecked Sendable {
                           params: params, environment: environment, workingDirectory: workingDirectory, error: nil,
                           agent: agent.map(redactor.pseudonym))
         r.agent = r.agent ?? redactor.pseudonym((try? repo.defaultAuthor().email) ?? "unknown")
-        try save(r)
-        try emit(r, type: "START", parent: parent)
+        try emit(r, type: "START", parent: parent, prov: nil)
         return r
     }
 
@@ -123,8 +122,7 @@ public final class LineageService: @unchecked Sendable {
         r.ended = Int64(Date().timeIntervalSince1970 * 1000)
         if let commit { r.commit = commit }
         if let lock = try? Posix.readFile(repo.root + "/Pipeline.lock") { r.lockfileHash = ObjectID.hash(lock).hex }
-        try save(r, prov: ProvBuilder(service: self).document(for: r))
-        try emit(r, type: status, parent: parent)
+        try emit(r, type: status, parent: parent, prov: try ProvBuilder(service: self).document(for: r))
         return r
     }
 
@@ -176,24 +174,29 @@ public final class LineageService: @unchecked Sendable {
         return e
     }
 
-    func emit(_ r: RunRecord, type: String, parent: RunRecord?) throws {
+    /// Delivers the event, then records the run and the event (delivered or queued) in one relaxed transaction.
+    /// A crash between the two may send an event twice, which the OpenLineage model tolerates; it never loses one.
+    func emit(_ r: RunRecord, type: String, parent: RunRecord?, prov: Data?) throws {
         let data = try JSONSerialization.data(withJSONObject: event(r, type: type, parent: parent), options: [.sortedKeys, .withoutEscapingSlashes])
-        try repo.db.run("INSERT INTO lineage_events (run_id, event_type, json) VALUES (?, ?, ?)", [.text(r.runId), .text(type), .text(String(decoding: data, as: UTF8.self))])
-        let seq = try repo.db.scalarInt("SELECT max(seq) FROM lineage_events") ?? 0
-        if config.disabled { return }
-        try deliver(seq: seq, runID: r.runId, data: data)
+        let delivered = config.disabled ? false : deliver(runID: r.runId, data: data)
+        try repo.db.relaxedTransaction {
+            try save(r, prov: prov)
+            try repo.db.run("INSERT INTO lineage_events (run_id, event_type, json, delivered) VALUES (?, ?, ?, ?)",
+                            [.text(r.runId), .text(type), .text(String(decoding: data, as: UTF8.self)), .int(delivered ? 1 : 0)])
+        }
     }
 
     /// Delivers one event; a failure only queues it (and, once seen, later events of this process are queued
     /// without trying, so a backend that is down costs one timeout, not one per event).
-    func deliver(seq: Int64, runID: String, data: Data) throws {
+    func deliver(runID: String, data: Data) -> Bool {
         lock.lock(); let broken = !deliveryErrors.isEmpty; lock.unlock()
-        if broken { return }
+        if broken { return false }
         do {
             for t in config.transports { try Delivery.send(data, runID: runID, to: t) }
-            try repo.db.run("UPDATE lineage_events SET delivered = 1 WHERE seq = ?", [.int(seq)])
+            return true
         } catch {
             lock.lock(); deliveryErrors.append("\(error)"); lock.unlock()
+            return false
         }
     }
 

@@ -19,6 +19,8 @@ public struct SweepReport: Sendable, Equatable {
     public var packsInGrace = 0
     /// Leftover files (temporary or unindexed packs) removed.
     public var strayFilesRemoved = 0
+    /// Packs left as they are because less than 5 % of them is unused.
+    public var packsMostlyLive = 0
     /// Creates an empty report.
     public init() {}
 }
@@ -59,6 +61,8 @@ extension ObjectStore {
                 """, [.int(pack)]) { r in frames.append((r.int(0), r.int(1), r.int(2) != 0, Int(r.int(3)))) }
             let deadBytes = frames.filter { !$0.live }.reduce(Int64(0)) { $0 + $1.length }
             if deadBytes == 0 { continue }
+            // Like restic's max-unused: copying a pack to reclaim a sliver of it costs more than the sliver is worth.
+            if deadBytes * 20 < size { report.packsMostlyLive += 1; continue }
             let newSize = Int64(ObjectStore.packMagic.count) + frames.filter(\.live).reduce(Int64(0)) { $0 + $1.length }
             report.objectsRemoved += frames.filter { !$0.live }.reduce(0) { $0 + $1.objects }
             report.packsRewritten += 1

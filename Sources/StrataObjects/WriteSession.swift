@@ -33,8 +33,9 @@ public final class WriteSession: @unchecked Sendable {
 
     struct PendingRow { var id: ObjectID; var kind: ObjectKind; var pack: String; var frameOffset: Int64; var frameLength: Int64; var offset: Int64; var length: Int64 }
 
-    /// Largest pack before a lane starts a new one.
-    static let packLimit: Int64 = 128 << 20
+    /// Largest pack before a lane starts a new one. Small enough that a file's chunks sit in few packs, so gc can
+    /// drop or rewrite the packs of a pruned version without copying the whole store.
+    static let packLimit: Int64 = 16 << 20
     /// Small objects are grouped into frames of about this size before compression.
     static let groupLimit = 256 << 10
     /// Objects at least this large get a frame of their own.

@@ -76,6 +76,20 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Observer of stage events.
     public var observer: ReproObserver?
 
+    /// Inputs that no stage produces: the pipeline's sources.
+    public var sourceInputs: Set<String> {
+        var produced: [String] = []
+        for s in spec.stages { for o in s.outputs { produced.append(StageGraph.normalize(o.path)) } }
+        var out = Set<String>()
+        for s in spec.stages {
+            for i in s.inputs where i.keys == nil {
+                let p = StageGraph.normalize(i.path)
+                if !produced.contains(where: { StageGraph.overlaps($0, p) }) { out.insert(i.path) }
+            }
+        }
+        return out
+    }
+
     /// Validates the graph against the workspace.
     public init(repo: Repository, spec: PipelineSpec) throws {
         self.repo = repo; self.spec = spec
@@ -211,8 +225,10 @@ public final class PipelineRunner: @unchecked Sendable {
 
     func recordRunCache(_ key: String, stage: String, _ fps: [String: PathFingerprint]) throws {
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        try repo.db.run("INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
-                        [.text(key), .text(stage), .text(String(decoding: try enc.encode(fps), as: UTF8.self)), .int(Posix.nowNs() / 1_000_000_000)])
+        try repo.db.relaxedTransaction {
+            try repo.db.run("INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
+                            [.text(key), .text(stage), .text(String(decoding: try enc.encode(fps), as: UTF8.self)), .int(Posix.nowNs() / 1_000_000_000)])
+        }
     }
 
     // MARK: Running

@@ -181,6 +181,17 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in one transaction with `synchronous=NORMAL`: durable at the next fsync of the WAL (any later FULL
+    /// commit, or a checkpoint) and never corrupting, but without an fsync of its own. For records that may be lost
+    /// on power failure, never on a crash (lineage events, run-cache rows).
+    public func relaxedTransaction<R>(_ body: () throws -> R) throws -> R {
+        lock.lock(); defer { lock.unlock() }
+        if transactionDepth > 0 { return try transaction(body) }
+        try execute("PRAGMA synchronous=NORMAL")
+        defer { try? execute("PRAGMA synchronous=FULL") }
+        return try transaction(body)
+    }
+
     /// Holds the connection's lock for the duration of `body` (a consistent series of reads).
     public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock(); defer { lock.unlock() }
