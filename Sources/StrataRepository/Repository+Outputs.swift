@@ -51,7 +51,9 @@ extension Repository {
             do {
                 let fps = try fingerprint(paths, session: session)
                 try session.finishPacks()
-                try db.transaction { try session.recordIndex() }
+                // Relaxed: the packs are durable already; on power loss only these index rows could go (leaving
+                // orphan packs for gc), never committed data — commits index their objects with a full fsync.
+                try db.relaxedTransaction { try session.recordIndex() }
                 return fps
             } catch { session.abort(); throw error }
         }

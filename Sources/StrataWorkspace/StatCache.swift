@@ -66,10 +66,11 @@ public struct StatCache: Sendable {
         return out
     }
 
-    /// Writes or replaces entries and removes `removed` paths, in one transaction.
+    /// Writes or replaces entries and removes `removed` paths, in one relaxed transaction (it is a cache: losing the
+    /// newest rows on power failure only means hashing those files again).
     public func update(_ entries: [(String, StatCacheEntry)], removed: [String] = []) throws {
         if entries.isEmpty && removed.isEmpty { return }
-        try db.transaction {
+        try db.relaxedTransaction {
             for (p, e) in entries {
                 try db.run("INSERT OR REPLACE INTO statcache (path, size, mtime, ctime, inode, mode, id, written) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            [.text(p), .int(Int64(e.size)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)),

@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks help' -- "${cur}"))
         ;;
     esac
 }
@@ -209,7 +209,7 @@ _strata_status() {
 
 _strata_commit() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --allow-empty --json --version -h --help)
+    non_repeating_flags=(-q --quiet --allow-empty --json --require-lineage --version -h --help)
     repeating_options=()
     non_repeating_options=(-C --message -m --author --date)
     __strata_offer_flags_options -1
@@ -423,6 +423,435 @@ _strata_config() {
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_prune() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --dry-run --undo --json --version -h --help)
+    repeating_options=(--keep-tag --branch)
+    non_repeating_options=(-C --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --now --time-zone --reflog-expire)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--keep-last')
+        return
+        ;;
+    '--keep-hourly')
+        return
+        ;;
+    '--keep-daily')
+        return
+        ;;
+    '--keep-weekly')
+        return
+        ;;
+    '--keep-monthly')
+        return
+        ;;
+    '--keep-yearly')
+        return
+        ;;
+    '--keep-within')
+        return
+        ;;
+    '--keep-within-hourly')
+        return
+        ;;
+    '--keep-within-daily')
+        return
+        ;;
+    '--keep-within-weekly')
+        return
+        ;;
+    '--keep-within-monthly')
+        return
+        ;;
+    '--keep-within-yearly')
+        return
+        ;;
+    '--keep-tag')
+        return
+        ;;
+    '--branch')
+        return
+        ;;
+    '--now')
+        return
+        ;;
+    '--time-zone')
+        return
+        ;;
+    '--reflog-expire')
+        return
+        ;;
+    esac
+}
+
+_strata_gc() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --dry-run --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --grace)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--grace')
+        return
+        ;;
+    esac
+}
+
+_strata_retention() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    set|show|rm)
+        # Offer subcommand argument completions
+        "_strata_retention_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'set show rm' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_retention_set() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=(--keep-tag --branch)
+    non_repeating_options=(-C --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--keep-last')
+        return
+        ;;
+    '--keep-hourly')
+        return
+        ;;
+    '--keep-daily')
+        return
+        ;;
+    '--keep-weekly')
+        return
+        ;;
+    '--keep-monthly')
+        return
+        ;;
+    '--keep-yearly')
+        return
+        ;;
+    '--keep-within')
+        return
+        ;;
+    '--keep-within-hourly')
+        return
+        ;;
+    '--keep-within-daily')
+        return
+        ;;
+    '--keep-within-weekly')
+        return
+        ;;
+    '--keep-within-monthly')
+        return
+        ;;
+    '--keep-within-yearly')
+        return
+        ;;
+    '--keep-tag')
+        return
+        ;;
+    '--branch')
+        return
+        ;;
+    esac
+}
+
+_strata_retention_show() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_retention_rm() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_repro() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --dry-run --force -f --downstream --keep-going --commit --json --require-lineage --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --jobs -j --message -m)
+    __strata_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--jobs'|'-j')
+        return
+        ;;
+    '--message'|'-m')
+        return
+        ;;
+    esac
+}
+
+_strata_stages() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_dag() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --dot --mermaid --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_lineage() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    export|flush|prov|verify)
+        # Offer subcommand argument completions
+        "_strata_lineage_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'export flush prov verify' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_lineage_export() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --out)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    esac
+}
+
+_strata_lineage_flush() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_lineage_prov() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_lineage_verify() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_runs() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C -n)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '-n')
+        return
+        ;;
+    esac
+}
+
+_strata_reproduce() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --in)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--in')
+        return
+        ;;
+    esac
+}
+
+_strata_catalog() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=(--include)
+    non_repeating_options=(-C --out --title)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--include')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    '--title')
+        return
+        ;;
+    esac
+}
+
+_strata_hooks() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    install)
+        # Offer subcommand argument completions
+        "_strata_hooks_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'install' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_hooks_install() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in

@@ -66,13 +66,24 @@ _strata() {
             'reflog:Show how refs moved (default: HEAD), newest first; '\''all'\'' lists every ref.'
             'fsck:Re-hash every stored object and check every reachable commit and tree.'
             'config:Get, set (KEY VALUE), unset (--unset KEY) or list store settings such as user.name.'
+            'prune:Forget old commits'\'' data under a retention policy (their history stays); gc then reclaims the space.'
+            'gc:Delete the objects that no live commit reaches (after '\''strata prune'\''), never touching packs younger than the grace period.'
+            'retention:Save, show and remove named retention policies that '\''strata prune'\'' applies by default.'
+            'repro:Bring the pipeline of Pipeline.swift up to date: run exactly the stages whose command, inputs, parameters or environment changed.'
+            'stages:List the stages of Pipeline.swift in graph order with their state (up to date or why they would run).'
+            'dag:Print the stage graph of Pipeline.swift (text, Graphviz dot or Mermaid).'
+            'lineage:OpenLineage events and PROV-O documents recorded for every commit and run.'
+            'runs:List recorded runs: commits, pipeline runs and stage runs, newest first.'
+            'reproduce:Re-run a recorded run from its recorded inputs in a scratch folder and compare every output'\''s sha256.'
+            'catalog:Write a DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the published datasets, with a Markdown page per dataset.'
+            'hooks:Install the hooks that block a commit or publish when lineage or versioning artefacts are missing.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -119,6 +130,7 @@ _strata_commit() {
         '--date[Commit time, ISO-8601 (e.g. 2026-01-05T12\:00\:00Z).]:date:'
         '--allow-empty[Record a commit even when nothing changed.]'
         '--json[Print JSON.]'
+        '--require-lineage[Fail when the lineage events cannot be delivered (default\: they wait in the store).]'
         '*:paths:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -328,6 +340,368 @@ _strata_config() {
         '--unset[Remove KEY.]'
         ':key:'
         ':value:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_prune() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--keep-last[Keep the newest N commits.]:keep-last:'
+        '--keep-hourly[Keep the newest commit of each of the last N hours that have commits ('\''unlimited'\'' for all).]:n:'
+        '--keep-daily[… of each of the last N days.]:n:'
+        '--keep-weekly[… of each of the last N ISO weeks.]:n:'
+        '--keep-monthly[… of each of the last N months.]:n:'
+        '--keep-yearly[… of each of the last N years.]:n:'
+        '--keep-within[Keep every commit newer than now minus DURATION (36h, 30d, 2w, 1y6m).]:duration:'
+        '--keep-within-hourly[Keep the newest commit of each hour within DURATION.]:duration:'
+        '--keep-within-daily[Keep the newest commit of each day within DURATION.]:duration:'
+        '--keep-within-weekly[Keep the newest commit of each week within DURATION.]:duration:'
+        '--keep-within-monthly[Keep the newest commit of each month within DURATION.]:duration:'
+        '--keep-within-yearly[Keep the newest commit of each year within DURATION.]:duration:'
+        '*--keep-tag[Keep commits with a tag matching PATTERN (repeatable).]:pattern:'
+        '*--branch[Apply only to branches matching GLOB (repeatable; default every branch).]:glob:'
+        '--now[Evaluate windows from this instant instead of now (ISO-8601).]:iso-8601:'
+        '--time-zone[Time zone in which days, weeks, months and years are cut (IANA name).]:time-zone:'
+        '--reflog-expire[Reflog entries older than this protect nothing.]:reflog-expire:'
+        '--dry-run[Show the plan; forget nothing.]'
+        '--undo[Restore every commit forgotten by prunes that gc has not swept yet.]'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_gc() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--grace[Never delete objects written less than this long ago (e.g. 1h, 0s).]:grace:'
+        '--dry-run[Report what would be deleted; delete nothing.]'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_retention() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'set:Save policy NAME (replacing one of that name).'
+            'show:List saved policies.'
+            'rm:Remove policy NAME.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        set|show|rm)
+            "_strata_retention_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_retention_set() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':name:'
+        '--keep-last[Keep the newest N commits.]:keep-last:'
+        '--keep-hourly[Keep the newest commit of each of the last N hours that have commits ('\''unlimited'\'' for all).]:n:'
+        '--keep-daily[… of each of the last N days.]:n:'
+        '--keep-weekly[… of each of the last N ISO weeks.]:n:'
+        '--keep-monthly[… of each of the last N months.]:n:'
+        '--keep-yearly[… of each of the last N years.]:n:'
+        '--keep-within[Keep every commit newer than now minus DURATION (36h, 30d, 2w, 1y6m).]:duration:'
+        '--keep-within-hourly[Keep the newest commit of each hour within DURATION.]:duration:'
+        '--keep-within-daily[Keep the newest commit of each day within DURATION.]:duration:'
+        '--keep-within-weekly[Keep the newest commit of each week within DURATION.]:duration:'
+        '--keep-within-monthly[Keep the newest commit of each month within DURATION.]:duration:'
+        '--keep-within-yearly[Keep the newest commit of each year within DURATION.]:duration:'
+        '*--keep-tag[Keep commits with a tag matching PATTERN (repeatable).]:pattern:'
+        '*--branch[Apply only to branches matching GLOB (repeatable; default every branch).]:glob:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_retention_show() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_retention_rm() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':name:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_repro() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '*:stages:'
+        '--dry-run[Show the plan and why; run nothing.]'
+        '(--force -f)'{--force,-f}'[Run the selected stages even when up to date.]'
+        '--downstream[With STAGE\: also run everything downstream of it.]'
+        '--keep-going[After a failure, keep running stages that do not depend on it.]'
+        '(--jobs -j)'{--jobs,-j}'[Stages to run in parallel (default\: number of cores).]:jobs:'
+        '--commit[Record the new state as a commit after a successful run.]'
+        '(--message -m)'{--message,-m}'[Message of the --commit commit.]:message:'
+        '--json[Print JSON.]'
+        '--require-lineage[Fail when lineage events cannot be delivered (default\: they wait in the store).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_stages() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_dag() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--dot[Graphviz dot.]'
+        '--mermaid[Mermaid flowchart.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_lineage() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'export:Write every stored event as JSON lines (stdout or --out FILE).'
+            'flush:Send the events that could not be delivered yet (e.g. the backend was down).'
+            'prov:Print the PROV-O JSON-LD document of a run (run id, prefix, or commit).'
+            'verify:Fail (exit 22) when a commit'\''s outputs lack their lineage events or PROV document.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        export|flush|prov|verify)
+            "_strata_lineage_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_lineage_export() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--out[File to write.]:out:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_lineage_flush() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_lineage_prov() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':run:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_lineage_verify() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':ref:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_runs() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '-n[At most N runs.]:n:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_reproduce() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':run:'
+        '--in[Scratch folder (default\: a new temporary folder).]:in:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_catalog() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':ref:'
+        '*--include[Also publish this path (repeatable).]:include:'
+        '--out[Output folder (default docs/catalogue).]:out:'
+        '--title[Catalogue title.]:title:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_hooks() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'install:Copy the shipped hooks into .strata/hooks/ (and .git/hooks/ when the workspace is a git checkout).'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        install)
+            "_strata_hooks_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_hooks_install() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
