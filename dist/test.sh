@@ -6,4 +6,10 @@ cd "$(dirname "$0")/.."
 # Python helpers of the lineage tests (JSON Schema validation of OpenLineage events).
 python3 -c "import jsonschema, referencing" 2>/dev/null || python3 -m pip install -q jsonschema referencing
 swift build
-swift test 2>&1 | tee .build/test-output.txt
+mkdir -p .build
+status=0
+swift test 2>&1 | tee .build/test-output.txt || status=$?
+passed=$(grep -cE '^✔ Test .* passed after' .build/test-output.txt || true)
+failed=$(grep -cE '^✘ Test .* failed after' .build/test-output.txt || true)
+echo "tests: ${passed} passed, ${failed} failed"
+exit $status
