@@ -431,16 +431,3 @@ final class SchedulerState: @unchecked Sendable {
 
     var outcomesInOrder: [StageOutcome] { cond.lock(); defer { cond.unlock() }; return order.compactMap { outcomes[$0] } }
 }
-
-/// A value guarded by a lock, shared with worker threads.
-public final class Locked<Value>: @unchecked Sendable {
-    // `lock` guards `value`.
-    private let lock = NSLock()
-    private var value: Value
-    /// Wraps a value.
-    public init(_ v: Value) { value = v }
-    /// Mutates under the lock.
-    public func with<R>(_ body: (inout Value) throws -> R) rethrows -> R { lock.lock(); defer { lock.unlock() }; return try body(&value) }
-    /// A copy.
-    public var get: Value { lock.lock(); defer { lock.unlock() }; return value }
-}

@@ -29,12 +29,15 @@ final class ParallelState: @unchecked Sendable {
     func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }
 
-/// A value guarded by a lock, for collecting results from worker threads.
-final class Locked<Value>: @unchecked Sendable {
+/// A value guarded by a lock, shared with worker threads.
+public final class Locked<Value>: @unchecked Sendable {
     // `lock` guards `value`.
     private let lock = NSLock()
     private var value: Value
-    init(_ v: Value) { value = v }
-    func with<R>(_ body: (inout Value) throws -> R) rethrows -> R { lock.lock(); defer { lock.unlock() }; return try body(&value) }
-    var get: Value { lock.lock(); defer { lock.unlock() }; return value }
+    /// Wraps a value.
+    public init(_ v: Value) { value = v }
+    /// Mutates under the lock.
+    public func with<R>(_ body: (inout Value) throws -> R) rethrows -> R { lock.lock(); defer { lock.unlock() }; return try body(&value) }
+    /// A copy.
+    public var get: Value { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -1,42 +1,11 @@
 import Foundation
 import Testing
 
-/// The manifest of issue 3, exactly as written there.
-let exampleManifest = """
-// strata-pipeline-version: 1
-import PipelineDescription
-
-let tables = ["organisations", "contacts", "sources"]
-
-let pipeline = Pipeline(
-    name: "curation",
-    stages: [
-        .stage(
-            name: "extract",
-            command: "python3 steps/extract.py raw staging",
-            inputs: ["raw/", "steps/extract.py"],
-            outputs: [.folder("staging/")]
-        ),
-    ] + tables.map { table in
-        .stage(
-            name: "curate-\\(table)",
-            command: "python3 steps/curate.py \\(table)",
-            inputs: ["staging/\\(table).csv", "steps/curate.py"],
-            outputs: [.table("curated/\\(table).csv", key: "id"), .evidence("evidence/\\(table)/")],
-            params: ["threshold": 0.8, "country": "ZA"],
-            environment: ["LOCALE"]
-        )
-    } + [
-        .stage(
-            name: "report",
-            command: "python3 steps/report.py",
-            inputs: tables.map { "curated/\\($0).csv" },
-            outputs: [.metrics("reports/summary.json"), .file("reports/summary.md", cache: false)],
-            alwaysRun: false
-        ),
-    ]
-)
-"""
+/// The manifest of issue 3, exactly as written there: the sample pipeline that ships in dist/.
+let exampleManifest: String = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try! String(contentsOfFile: root.appendingPathComponent("dist/sample-pipeline/Pipeline.swift").path, encoding: .utf8)
+}()
 
 func setUpPipeline(_ s: StrataCLI) throws {
     try s.run("init")
