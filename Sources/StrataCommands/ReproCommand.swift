@@ -56,8 +56,8 @@ struct ReproCommand: ParsableCommand {
             runner.observer = o
             lineage = service; observer = o
         }
-        let interrupt = InterruptHandler { runner.cancel() }
-        defer { interrupt.disarm() }
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
         let result: ReproResult
         do { result = try runner.run(options) } catch PipelineError.interrupted {
             if let lineage, let parentRun = observer?.parent { lineage.abort(parentRun, reason: "interrupted (Ctrl-C)") }
@@ -119,18 +119,4 @@ struct ConsoleObserver: ReproObserver {
         default: break
         }
     }
-}
-
-/// Turns Ctrl-C into a call of `action` (once), instead of killing strata mid-write.
-final class InterruptHandler: @unchecked Sendable {
-    // `source` is set in init and cancelled in disarm, both on the calling thread.
-    private var source: DispatchSourceSignal?
-    init(_ action: @escaping @Sendable () -> Void) {
-        signal(SIGINT, SIG_IGN)
-        let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        s.setEventHandler { action() }
-        s.resume()
-        source = s
-    }
-    func disarm() { source?.cancel(); source = nil; signal(SIGINT, SIG_DFL) }
 }

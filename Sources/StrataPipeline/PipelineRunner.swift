@@ -238,7 +238,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let old = try Lockfile.read(root: repo.root)
         let oldByName = Dictionary((old?.stages ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let selected = options.targets.isEmpty ? Set(graph.order) : try graph.closure(options.targets, downstream: options.downstream)
-        let forced = options.targets.isEmpty ? Set(graph.order) : Set(options.targets)
+        let forced = selected
         let state = SchedulerState(order: graph.order.filter(selected.contains))
         try prefetch(state.order)
         var newEntries: [String: LockedStage] = [:]
@@ -273,6 +273,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let queue = DispatchQueue(label: "strata.repro", attributes: .concurrent)
         let slots = DispatchSemaphore(value: max(1, options.jobs))
         while true {
+            if Interrupt.requested && !isCancelled { cancel() }
             if isCancelled { break }
             let (ready, done) = state.next(upstream: graph.upstream, keepGoing: options.keepGoing)
             if done { break }
@@ -350,9 +351,8 @@ public final class PipelineRunner: @unchecked Sendable {
         for (k, v) in s.params { environment["STRATA_PARAM_" + k.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()] = v.description }
         environment["STRATA_STAGE"] = s.name
         let cwd = s.workingDirectory.map { root + "/" + StageGraph.normalize($0) } ?? root
-        let setsid = Subprocess.which("setsid", path: "/usr/bin:/bin")
-        let (exe, args) = setsid.map { ($0, ["-w", "/bin/sh", "-c", s.command]) } ?? ("/bin/sh", ["-c", s.command])
-        let r = try Subprocess.run(exe, args, environment: environment, directory: cwd) { pid in
+        // The child leads its own process group, so cancel() can stop the command and everything it started.
+        let r = try Subprocess.run("/bin/sh", ["-c", s.command], environment: environment, directory: cwd) { pid in
             self.lock.lock(); self.running[s.name] = pid; self.lock.unlock()
         }
         lock.lock(); running[s.name] = nil; lock.unlock()
@@ -386,6 +386,28 @@ public final class PipelineRunner: @unchecked Sendable {
         observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: outs)
         return o
     }
+}
+
+/// Ctrl-C for long commands: a plain signal handler sets a flag that the scheduler polls (no work in the handler).
+public enum Interrupt {
+    nonisolated(unsafe) static var flag: Int32 = 0
+
+    /// Whether SIGINT arrived since `install()`.
+    public static var requested: Bool { flag != 0 }
+
+    /// Catches SIGINT (and SIGTERM) instead of dying mid-write.
+    public static func install() {
+        flag = 0
+        signal(SIGINT) { _ in Interrupt.flag = 1 }
+        signal(SIGTERM) { _ in Interrupt.flag = 1 }
+        // A parent may have started us with these signals blocked (e.g. from a worker thread): unblock them here.
+        var set = sigset_t()
+        sigemptyset(&set); sigaddset(&set, SIGINT); sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// Restores the default behaviour.
+    public static func uninstall() { signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL) }
 }
 
 /// The scheduler's shared state; `cond` guards everything.
