@@ -9,7 +9,7 @@ swift build
 mkdir -p .build
 status=0
 swift test 2>&1 | tee .build/test-output.txt || status=$?
-passed=$(grep -cE '^✔ Test .* passed after' .build/test-output.txt || true)
-failed=$(grep -cE '^✘ Test .* failed after' .build/test-output.txt || true)
+passed=$(grep -E '^✔ Test .* passed after' .build/test-output.txt | grep -vc '^✔ Test run with' || true)
+failed=$(grep -E '^✘ Test .* failed after' .build/test-output.txt | grep -vc '^✘ Test run with' || true)
 echo "tests: ${passed} passed, ${failed} failed"
 exit $status
