@@ -5,7 +5,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/.."
 ./dist/install-deps.sh
-swift build -c release --product strata 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product strata 2>&1 | tail -1   # the binary dist/ ships
 missing=""
 for b in restic:restic borg:borgbackup zstd:zstd /usr/bin/time:time; do command -v "${b%%:*}" >/dev/null 2>&1 || missing="$missing ${b##*:}"; done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$missing python3-venv"

@@ -2,7 +2,7 @@
 # Installs the system libraries Strata builds against (Debian/Ubuntu), when any is missing.
 set -euo pipefail
 need=""
-for pc in libcrypto:libssl-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev zlib:zlib1g-dev; do
+for pc in libcrypto:libssl-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev zlib:zlib1g-dev libcurl:libcurl4-openssl-dev; do
   pkg-config --exists "${pc%%:*}" 2>/dev/null || need="$need ${pc##*:}"
 done
 command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
