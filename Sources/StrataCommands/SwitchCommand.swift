@@ -12,10 +12,7 @@ struct SwitchCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
-        let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet)
-        _ = handler
         let r = try repo.switchBranch(name, create: create, force: force)
-        printer?.finish()
         if !global.quiet {
             Out.line(create ? "Switched to a new branch '\(name)'" : "Switched to branch '\(name)' (\(r.written) files written, \(r.removed) removed)")
             Out.flush()

@@ -46,7 +46,6 @@ extension LineageService {
         for c in changed { byFolder[Posix.dirname(c.path), default: []].append(c) }
         var outputs: [DatasetRef] = []
         let commitHex = result.id.hex
-        let tree = try repo.commit(result.id).tree
         for (folder, list) in byFolder.sorted(by: { $0.key < $1.key }) {
             if list.count > 50, !folder.isEmpty, let e = try repo.entry(at: folder, in: result.id) {
                 let files = try repo.flatten(tree: e.id).count
@@ -60,7 +59,6 @@ extension LineageService {
                 }
             }
         }
-        _ = tree
         let author = try repo.commit(result.id).author
         var run = try start(kind: "commit", job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
         run.commit = commitHex
@@ -106,7 +104,7 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         paths.map { p in
             let kind = outputs ? (stage.outputs.first { $0.path == p.path }?.kind ?? "file") : LineageService.kind(of: p.path)
             var d = DatasetRef(path: p.path, kind: kind, sha256: p.sha256, size: p.size, files: p.files)
-            if outputs, let (cols, types) = service.schema(StageGraphPath.normalize(p.path)) { d.columns = cols; d.types = types }
+            if outputs, let (cols, types) = service.schema(StageGraph.normalize(p.path)) { d.columns = cols; d.types = types }
             return d
         }
     }
@@ -137,9 +135,4 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         _ = try? service.finish(run, status: status, outputs: status == "COMPLETE" ? refs(outputs, stage, outputs: true) : [],
                                 error: status == "COMPLETE" ? nil : outcome.reason + (outcome.stderrTail.map { "\n" + $0 } ?? ""), parent: parent)
     }
-}
-
-/// Path normalisation shared with the pipeline engine's conventions.
-enum StageGraphPath {
-    static func normalize(_ p: String) -> String { p.split(separator: "/").joined(separator: "/") }
 }

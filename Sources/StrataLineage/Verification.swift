@@ -62,7 +62,7 @@ extension LineageService {
             // Inputs, from the object store by hash.
             for i in s.inputs {
                 guard let hex = i.sha256, let oid = ObjectID(hex: hex) else { continue }
-                let target = dir + "/" + StageGraphPath.normalize(i.path)
+                let target = dir + "/" + StageGraph.normalize(i.path)
                 if i.files != nil {
                     for (rel, v) in try scratch.flatten(tree: oid) {
                         try write(v.id, to: target + "/" + rel, executable: v.kind == .executable, repo: scratch)
@@ -71,13 +71,10 @@ extension LineageService {
                     try write(oid, to: target, executable: false, repo: scratch)
                 }
             }
-            for o in s.outputs { try? FileManager.default.removeItem(atPath: dir + "/" + StageGraphPath.normalize(o.path)) }
-            for o in s.outputs { try Posix.makeDirectories(o.files != nil ? dir + "/" + StageGraphPath.normalize(o.path) : Posix.dirname(dir + "/" + StageGraphPath.normalize(o.path))) }
-            var env: [String: String] = [:]
-            for k in ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL", "TERM"] { if let v = ProcessInfo.processInfo.environment[k] { env[k] = v } }
-            for (k, v) in s.environment ?? [:] { if let v { env[k] = v } }
-            for (k, v) in s.params ?? [:] { env["STRATA_PARAM_" + k.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()] = v }
-            env["STRATA_STAGE"] = String(s.job.split(separator: ".").last ?? "")
+            for o in s.outputs { try? FileManager.default.removeItem(atPath: dir + "/" + StageGraph.normalize(o.path)) }
+            for o in s.outputs { try Posix.makeDirectories(o.files != nil ? dir + "/" + StageGraph.normalize(o.path) : Posix.dirname(dir + "/" + StageGraph.normalize(o.path))) }
+            let env = PipelineRunner.commandEnvironment(stage: String(s.job.split(separator: ".").last ?? ""), params: s.params ?? [:],
+                                                        declared: s.environment ?? [:])
             let cwd = s.workingDirectory.map { dir + "/" + $0 } ?? dir
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -106,6 +106,19 @@ public final class PipelineRunner: @unchecked Sendable {
 
     var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
 
+    /// The environment a stage command runs with: a few basics from strata's own environment, the declared
+    /// variables, each parameter as `STRATA_PARAM_<NAME>`, and `STRATA_STAGE`. Nothing else leaks in.
+    public static func commandEnvironment(stage: String, params: [String: String], declared: [String: String?]) -> [String: String] {
+        var out: [String: String] = [:]
+        for k in ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL", "TERM"] {
+            if let v = ProcessInfo.processInfo.environment[k] { out[k] = v }
+        }
+        for (k, v) in declared { if let v { out[k] = v } }
+        for (k, v) in params { out["STRATA_PARAM_" + k.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()] = v }
+        out["STRATA_STAGE"] = stage
+        return out
+    }
+
     // MARK: Fingerprints
 
     /// Fingerprints of workspace paths, taken once per run (one scan for many paths) unless a stage rewrote them.
@@ -343,13 +356,7 @@ public final class PipelineRunner: @unchecked Sendable {
             if !o.persist, (try? Posix.lstat(p)) != nil { try FileManager.default.removeItem(atPath: p) }
             try Posix.makeDirectories(o.isFolder ? p : Posix.dirname(p))
         }
-        var environment: [String: String] = [:]
-        for k in ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SHELL", "TERM"] {
-            if let v = ProcessInfo.processInfo.environment[k] { environment[k] = v }
-        }
-        for (k, v) in env { if let v { environment[k] = v } }
-        for (k, v) in s.params { environment["STRATA_PARAM_" + k.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()] = v.description }
-        environment["STRATA_STAGE"] = s.name
+        let environment = PipelineRunner.commandEnvironment(stage: s.name, params: s.params.mapValues(\.description), declared: env)
         let cwd = s.workingDirectory.map { root + "/" + StageGraph.normalize($0) } ?? root
         // The child leads its own process group, so cancel() can stop the command and everything it started.
         let r = try Subprocess.run("/bin/sh", ["-c", s.command], environment: environment, directory: cwd) { pid in

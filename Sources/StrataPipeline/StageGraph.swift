@@ -12,7 +12,8 @@ public struct StageGraph: Sendable {
     /// Topological order, ties broken by name.
     public let order: [String]
 
-    static func normalize(_ p: String) -> String { p.split(separator: "/").joined(separator: "/") }
+    /// A declared path without leading, trailing or doubled slashes.
+    public static func normalize(_ p: String) -> String { p.split(separator: "/").joined(separator: "/") }
 
     static func overlaps(_ a: String, _ b: String) -> Bool { a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/") }
 

@@ -35,8 +35,8 @@ extension Repository {
         listing.reserveCapacity(scanned.count)
         var todo: [ScannedEntry] = []
         for e in scanned {
-            if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink {
-                if let session, !(try objects.contains(c.id)) { _ = session; todo.append(e); continue }
+            // A cache hit vouches for the bytes; a commit also needs the object (status only hashes, never stores).
+            if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.contains(c.id) {
                 listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
             } else {
                 todo.append(e)

@@ -122,13 +122,7 @@ public struct Materializer: Sendable {
     /// Removes a folder and everything in it (used when a file replaces a folder).
     public func removeTree(_ rel: String) throws {
         let path = root + "/" + rel
-        guard let d = opendir(path) else { return }
-        var names: [String] = []
-        while let ent = readdir(d) {
-            let n = withUnsafePointer(to: ent.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if n != "." && n != ".." { names.append(n) }
-        }
-        closedir(d)
+        guard let names = try? Posix.listDirectory(path) else { return }
         for n in names {
             let child = rel + "/" + n
             if let st = try Posix.lstat(root + "/" + child), st.isDirectory { try removeTree(child) } else { try Posix.unlink(root + "/" + child) }
