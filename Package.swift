@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The stage supervisor: runs a command in its own process group that dies with strata (fork/exec in C).
+        .target(name: "CStrataSpawn"),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL"]),
         // POSIX file calls with typed errors: stat, atomic writes, locks.
@@ -39,7 +41,7 @@ let package = Package(
         // Retention: policies, prune (forget commits' data), gc (mark and sweep), the maintenance lock.
         .target(name: "StrataMaintenance", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "StrataSQLite"]),
         // Pipelines: evaluating Pipeline.swift, the stage graph, Pipeline.lock, repro with a run cache.
-        .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite"]),
+        .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn"]),
         // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
         .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "CZlib"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.

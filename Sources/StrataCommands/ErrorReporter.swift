@@ -40,13 +40,14 @@ enum ErrorReporter {
         switch error {
         case let e as RepositoryError:
             switch e {
-            case .notAStore, .alreadyInitialized, .unsupportedFormat: return Status.noStore
+            case .notAStore, .alreadyInitialized, .unsupportedFormat, .metadataMissing: return Status.noStore
             case .nothingToCommit: return Status.nothingToCommit
             case .unknownRevision, .ambiguousRevision, .noSuchAncestor, .noCommitsYet, .pathNotFound, .notAFile: return Status.notFound
             case .uncommittedChanges: return Status.conflict
             case .locked: return Status.locked
             case .invalidArgument: return Status.usage
             case .dataCollected: return Status.collected
+            case .outputInvalid: return Status.integrity
             }
         case let e as RefError:
             switch e {
@@ -55,7 +56,7 @@ enum ErrorReporter {
             }
         case let e as ObjectError:
             switch e {
-            case .missing, .corrupt, .wrongKind, .packMissing: return Status.integrity
+            case .missing, .corrupt, .wrongKind, .packMissing, .corruptPack, .incomplete: return Status.integrity
             case .unstableFile, .io, .database: return Status.failure
             }
         case is ModelError:
@@ -92,6 +93,7 @@ enum ErrorReporter {
     static func print(_ error: Error) {
         let message: String
         if let e = error as? CustomStringConvertible { message = e.description } else { message = "\(error)" }
-        FileHandle.standardError.write(Data("strata: error: \(message)\n".utf8))
+        // Credentials in a URL (user:secret@) never reach the terminal, whatever produced the message.
+        FileHandle.standardError.write(Data("strata: error: \(URLRedaction.redact(message))\n".utf8))
     }
 }

@@ -11,6 +11,7 @@ struct GcCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Never delete objects written less than this long ago (e.g. 1h, 0s).") var grace = "1h"
     @Flag(help: "Report what would be deleted; delete nothing.") var dryRun = false
+    @Flag(help: "Also delete pack files the index does not know (past the grace period). Without it they are kept: they may be all that is left of history whose index was lost. Run 'strata fsck' first.") var force = false
     @Flag(help: "Print JSON.") var json = false
 
     struct JSONGC: Encodable {
@@ -18,20 +19,25 @@ struct GcCommand: ParsableCommand {
         var dry_run: Bool; var grace: String; var live_commits: Int; var pruned_commits: Int; var live_objects: Int
         var objects_removed: Int; var packs_deleted: Int; var packs_rewritten: Int; var packs_in_grace: Int; var stray_files_removed: Int
         var bytes_reclaimed: Int64; var bytes_before: Int64; var bytes_after: Int64; var stale_lock: String?; var packs_mostly_live: Int
+        var unindexed_packs_kept: [String]
     }
 
     func run() throws {
         let repo = try global.repository()
-        let r = try GarbageCollector(repo: repo).run(grace: try RetentionDuration(parsing: grace), dryRun: dryRun)
+        let r = try GarbageCollector(repo: repo).run(grace: try RetentionDuration(parsing: grace), dryRun: dryRun, force: force)
         if json {
             try Out.json(JSONGC(dry_run: dryRun, grace: r.grace.description, live_commits: r.liveCommits, pruned_commits: r.prunedCommits,
                                 live_objects: r.liveObjects, objects_removed: r.sweep.objectsRemoved, packs_deleted: r.sweep.packsDeleted,
                                 packs_rewritten: r.sweep.packsRewritten, packs_in_grace: r.sweep.packsInGrace,
                                 stray_files_removed: r.sweep.strayFilesRemoved, bytes_reclaimed: r.sweep.bytesReclaimed,
-                                bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock, packs_mostly_live: r.sweep.packsMostlyLive))
+                                bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock, packs_mostly_live: r.sweep.packsMostlyLive,
+                                unindexed_packs_kept: r.sweep.unindexedPacksKept))
             return
         }
         if let s = r.staleLock { Out.err("strata: note: took over a stale maintenance lock (\(s))") }
+        if !r.sweep.unindexedPacksKept.isEmpty {
+            Out.err("strata: warning: kept \(r.sweep.unindexedPacksKept.count) pack files the index does not know (\(r.sweep.unindexedPacksKept.prefix(3).joined(separator: ", "))\(r.sweep.unindexedPacksKept.count > 3 ? ", …" : "")); run 'strata fsck', and 'strata gc --force' only once you are sure nothing is missing")
+        }
         if global.quiet { return }
         Out.line("\(dryRun ? "would remove" : "removed") \(r.sweep.objectsRemoved) objects, \(Format.bytes(UInt64(max(0, r.sweep.bytesReclaimed)))) " +
                  "(\(r.sweep.packsDeleted) packs deleted, \(r.sweep.packsRewritten) rewritten, \(r.sweep.strayFilesRemoved) leftover files); " +

@@ -53,7 +53,7 @@ enum Out {
         }
     }
 
-    static func err(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+    static func err(_ s: String) { FileHandle.standardError.write(Data((URLRedaction.redact(s) + "\n").utf8)) }
 
     /// Prints a value as stable JSON: sorted keys, no escaped slashes, one document.
     static func json<T: Encodable>(_ value: T) throws {

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StrataModel
 import StrataPlatform
 
 /// Why an event could not be delivered (never containing the API key).
@@ -34,7 +35,7 @@ enum Delivery {
     static func post(_ body: Data, url: String, endpoint: String, apiKey: String?, timeout: Double, retries: Int, gzip: Bool) throws {
         let base = url.hasSuffix("/") ? url : url + "/"
         let ep = endpoint.hasPrefix("/") ? String(endpoint.dropFirst()) : endpoint
-        guard let target = URL(string: base + ep) else { throw DeliveryError(message: "OPENLINEAGE_URL '\(url)' is not a URL") }
+        guard let target = URL(string: base + ep) else { throw DeliveryError(message: "OPENLINEAGE_URL '\(URLRedaction.redact(url))' is not a URL") }
         var request = URLRequest(url: target, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -41,7 +41,9 @@ public struct GarbageCollector {
 
     /// Runs gc. The mark runs while commits may still land; the sweep holds the write lock after marking
     /// whatever landed meanwhile, so no object a commit references can be lost.
-    public func run(grace: RetentionDuration = GarbageCollector.defaultGrace, dryRun: Bool) throws -> GCReport {
+    /// With `force`, finished pack files that the index does not know are removed too (past the grace period);
+    /// without it they are kept and reported, since they may be all that is left of history whose index was lost.
+    public func run(grace: RetentionDuration = GarbageCollector.defaultGrace, dryRun: Bool, force: Bool = false) throws -> GCReport {
         let mlock = try MaintenanceLock(storePath: repo.storePath)
         defer { mlock.release() }
         let db = repo.db
@@ -60,7 +62,7 @@ public struct GarbageCollector {
         let r: SweepReport = try repo.withWriteLock(timeout: 300) {
             try markAll(&report)   // commits that landed during the first mark
             let cutoff = grace.approximateSeconds == 0 ? start + 1 : start - Int64(grace.approximateSeconds)
-            return try repo.objects.sweep(liveTable: "gc_live", cutoff: cutoff, dryRun: dryRun)
+            return try repo.objects.sweep(liveTable: "gc_live", cutoff: cutoff, dryRun: dryRun, removeUnindexed: force)
         }
         report.sweep = r
         report.liveObjects = Int(try db.scalarInt("SELECT count(*) FROM gc_live") ?? 0)
@@ -81,7 +83,7 @@ public struct GarbageCollector {
         let pruned = try repo.prunedCommits()
         var commits: [ObjectID] = []
         try db.query("SELECT o.id FROM objects o WHERE o.kind = 4 AND NOT EXISTS (SELECT 1 FROM gc_live l WHERE l.id = o.id)") { r in
-            commits.append(ObjectID(bytes: r.blob(0)))
+            commits.append(try ObjectID(validating: r.blob(0), what: "objects index"))
         }
         // One deferred transaction: fast temp-table inserts without taking the store's write lock.
         try db.transaction(deferred: true) {
@@ -98,14 +100,7 @@ public struct GarbageCollector {
         for s in stages {
             for o in (s["outputs"] as? [[String: Any]]) ?? [] {
                 guard let hex = o["sha256"] as? String, let id = ObjectID(hex: hex), let kind = try repo.objects.kind(of: id) else { continue }
-                switch kind {
-                case .tree: try walk(id, data: true)
-                case .chunked:
-                    try insert("gc_live", id)
-                    let (_, payload) = try repo.objects.readPayload(id)
-                    for c in ChunkList.decode(payload)?.chunks ?? [] { try insert("gc_live", c.id) }
-                default: try insert("gc_live", id)
-                }
+                if kind == .tree { try walk(id, data: true) } else { try repo.objects.markLive(id, table: "gc_live") }
             }
         }
     }
@@ -146,12 +141,7 @@ public struct GarbageCollector {
             case .directory: try walk(e.id, data: data)
             case .symlink: try insert("gc_live", e.id)
             case .file, .executable:
-                guard data, try insert("gc_live", e.id) else { continue }
-                if try repo.objects.kind(of: e.id) == .chunked {
-                    let (_, payload) = try repo.objects.readPayload(e.id)
-                    guard let list = ChunkList.decode(payload) else { throw ObjectError.corrupt(e.id, pack: "?", reason: "chunk list does not decode") }
-                    for c in list.chunks { try insert("gc_live", c.id) }
-                }
+                if data { try repo.objects.markLive(e.id, table: "gc_live") }
             }
         }
     }

@@ -52,7 +52,7 @@ public struct Retention {
     public func input() throws -> RetentionInput {
         var commits: [ObjectID: HistoryCommit] = [:]
         var ids: [ObjectID] = []
-        try repo.db.query("SELECT id FROM objects WHERE kind = 4") { r in ids.append(ObjectID(bytes: r.blob(0))) }
+        try repo.db.query("SELECT id FROM objects WHERE kind = 4") { r in ids.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
         for id in ids {
             let c = try repo.commit(id)
             commits[id] = HistoryCommit(id: id, time: c.time, parents: c.parents)

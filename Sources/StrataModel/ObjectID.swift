@@ -15,6 +15,14 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         self = Array(bytes).withUnsafeBytes { ObjectID(raw: $0) }
     }
 
+    /// Builds an id from bytes read off disk: a length other than 32 is a malformed stored value, not a trap.
+    public init(validating bytes: [UInt8], what: String) throws(ModelError) {
+        guard bytes.count == 32 else {
+            throw .malformedObject(kind: what, reason: "an object id has \(bytes.count) bytes instead of 32")
+        }
+        self.init(bytes: bytes)
+    }
+
     /// Builds an id from 32 bytes in memory.
     public init(raw b: UnsafeRawBufferPointer) {
         precondition(b.count == 32, "an ObjectID needs 32 bytes (this is a bug)")

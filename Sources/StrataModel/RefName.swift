@@ -28,6 +28,9 @@ public enum RefNameRules {
         if raw.isEmpty { throw no("it is empty") }
         if raw == "HEAD" || raw == "@" { throw no("'\(raw)' is reserved") }
         if raw.hasPrefix("-") { throw no("it may not start with '-'") }
+        if raw.hasPrefix("refs/") {
+            throw no("give the short name ('\(raw.split(separator: "/").dropFirst(2).joined(separator: "/"))'): names starting with 'refs/' would be ambiguous")
+        }
         if raw.hasPrefix("/") || raw.hasSuffix("/") || raw.contains("//") { throw no("slashes must separate non-empty parts") }
         if raw.contains("..") { throw no("it may not contain '..'") }
         if raw.hasSuffix(".lock") || raw.hasSuffix(".") { throw no("it may not end with '.lock' or '.'") }

@@ -12,6 +12,10 @@ public enum ObjectError: Error, Sendable, CustomStringConvertible {
     case wrongKind(ObjectID, expected: ObjectKind, found: ObjectKind)
     /// A pack file named by the index is gone.
     case packMissing(String)
+    /// A pack file whose opening magic or size is wrong.
+    case corruptPack(String, reason: String)
+    /// A chunked file whose chunk list names a chunk the store does not have.
+    case incomplete(ObjectID, missingChunk: ObjectID)
     /// A file changed while it was being read, again and again.
     case unstableFile(String)
     /// The operating system refused.
@@ -25,6 +29,10 @@ public enum ObjectError: Error, Sendable, CustomStringConvertible {
         case .corrupt(let id, let pack, let r):
             return "object \(id.hex) in pack \(pack) is corrupt: \(r); restore the pack from a backup or a remote, then run 'strata fsck'"
         case .wrongKind(let id, let e, let f): return "object \(id.hex) is a \(f), not a \(e)"
+        case .corruptPack(let p, let r):
+            return "pack file \(p) is corrupt: \(r); restore it from a backup or a remote, then run 'strata fsck'"
+        case .incomplete(let id, let c):
+            return "object \(id.hex) is incomplete: its chunk \(c.hex) is not in the store; run 'strata fsck'"
         case .packMissing(let p): return "pack file \(p) is missing from .strata/objects/packs; restore it from a backup, then run 'strata fsck'"
         case .unstableFile(let p): return "'\(p)' kept changing while it was being read; stop the writer and try again"
         case .io(let e): return e.description

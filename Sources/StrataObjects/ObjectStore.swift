@@ -34,6 +34,7 @@ public final class ObjectStore: @unchecked Sendable {
     private let lock = NSLock()
     private var descriptors: [Int64: Int32] = [:]
     private var packNames: [Int64: String] = [:]
+    private var packSizes: [Int64: Int64] = [:]
     private var frameCache: [FrameKey: [UInt8]] = [:]
     private var frameOrder: [FrameKey] = []
 
@@ -96,7 +97,7 @@ public final class ObjectStore: @unchecked Sendable {
         do {
             try db.query("SELECT id FROM objects WHERE id BETWEEN ? AND ? AND kind = ? LIMIT ?",
                          [.blob(a.bytes), .blob(b.bytes), .int(ObjectKind.commit.rawValue), .int(Int64(limit))]) { r in
-                out.append(ObjectID(bytes: r.blob(0)))
+                out.append(try ObjectID(validating: r.blob(0), what: "objects index"))
             }
         } catch { throw error }
         return out
@@ -122,9 +123,32 @@ public final class ObjectStore: @unchecked Sendable {
         let path = packsPath + "/" + name
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw errno == ENOENT ? ObjectError.packMissing(name) : ObjectError.io(PosixError("open", path)) }
+        do { try ObjectStore.checkPackMagic(fd, name: name) } catch { close(fd); throw error }
         descriptors[pack] = fd
+        packSizes[pack] = (try? Posix.fstat(fd, path: path)).map { Int64($0.size) } ?? 0
         return (fd, name)
     }
+
+    /// Throws unless the file open at `fd` starts with the pack magic.
+    static func checkPackMagic(_ fd: Int32, name: String) throws {
+        var head = [UInt8](repeating: 0, count: packMagic.count)
+        let got = try head.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: 0, path: name) }
+        guard got == packMagic.count, head == packMagic else {
+            throw ObjectError.corruptPack(name, reason: "it does not start with the pack magic 'STRATAPACK1'")
+        }
+    }
+
+    /// Checks one pack file's magic (fsck).
+    public func verifyPackMagic(_ name: String) throws {
+        let path = packsPath + "/" + name
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw errno == ENOENT ? ObjectError.packMissing(name) : ObjectError.io(PosixError("open", path)) }
+        defer { close(fd) }
+        try ObjectStore.checkPackMagic(fd, name: name)
+    }
+
+    /// The largest decompressed frame any writer makes is a solo chunk list; nothing stored is near this size.
+    static let maxFrameBytes: Int64 = 1 << 30
 
     /// Reads and decompresses the frame holding `loc`.
     func frame(_ id: ObjectID, _ loc: ObjectLocation) throws -> [UInt8] {
@@ -133,6 +157,13 @@ public final class ObjectStore: @unchecked Sendable {
         if let f = frameCache[key] { lock.unlock(); return f }
         lock.unlock()
         let (fd, name) = try descriptor(loc.pack)
+        // Index values are untrusted: check them before they size an allocation or a slice.
+        lock.lock(); let packSize = packSizes[loc.pack] ?? 0; lock.unlock()
+        guard loc.frameOffset >= Int64(ObjectStore.packMagic.count), loc.frameLength >= Int64(ObjectStore.frameHeader),
+              loc.frameLength <= ObjectStore.maxFrameBytes, loc.frameOffset <= packSize - loc.frameLength,
+              loc.offset >= 0, loc.length >= 0, loc.length <= ObjectStore.maxFrameBytes, loc.offset <= ObjectStore.maxFrameBytes else {
+            throw ObjectError.corrupt(id, pack: name, reason: "its index entry (frame \(loc.frameOffset)+\(loc.frameLength), slice \(loc.offset)+\(loc.length)) lies outside the pack of \(packSize) bytes")
+        }
         var stored = [UInt8](repeating: 0, count: Int(loc.frameLength))
         let got: Int
         do { got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) } }
@@ -146,9 +177,13 @@ public final class ObjectStore: @unchecked Sendable {
         guard storedLen == stored.count - ObjectStore.frameHeader else {
             throw ObjectError.corrupt(id, pack: name, reason: "frame length does not match the index")
         }
+        guard Int64(rawLen) <= ObjectStore.maxFrameBytes, Int64(rawLen) >= loc.offset + loc.length else {
+            throw ObjectError.corrupt(id, pack: name, reason: "frame header claims \(rawLen) bytes, which does not fit the index")
+        }
         let raw: [UInt8]
         switch comp {
         case 0:
+            guard rawLen == storedLen else { throw ObjectError.corrupt(id, pack: name, reason: "stored frame length differs from its raw length") }
             raw = Array(stored[ObjectStore.frameHeader...])
         case 1:
             guard let r = stored.withUnsafeBytes({ Zstd.decompress(UnsafeRawBufferPointer(rebasing: $0[ObjectStore.frameHeader...]), rawLength: rawLen) }) else {
@@ -204,9 +239,33 @@ public final class ObjectStore: @unchecked Sendable {
         try Commit.decode(read(id, as: .commit))
     }
 
-    /// Streams a file's bytes (whole blob or chunked) to `sink`, verifying every chunk and the chunk list.
-    /// With `verifyWhole` (fsck), the reassembled file is also re-hashed against `id`.
-    public func streamFile(_ id: ObjectID, verifyWhole: Bool = false, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// True when the object is indexed with every part it needs: a chunked file's chunk list and all its chunks.
+    /// This is the store's invariant (store/FORMAT.md, "Completeness"): gc removes a chunk list's row together with
+    /// its chunks, and commit-time dedup and checkout trust an object only when this holds.
+    public func hasAllParts(_ id: ObjectID) throws -> Bool { try missingPart(of: id) == nil && contains(id) }
+
+    /// The first chunk of a chunked file that the store lacks (nil when complete or not chunked).
+    public func missingPart(of id: ObjectID) throws -> ObjectID? {
+        guard let loc = try location(id), loc.kind == .chunked else { return nil }
+        for c in try chunkList(id).chunks where try location(c.id) == nil { return c.id }
+        return nil
+    }
+
+    /// The decoded chunk list of a chunked file.
+    public func chunkList(_ id: ObjectID) throws -> ChunkList {
+        let (kind, payload) = try readPayload(id)
+        guard kind == .chunked else { throw ObjectError.wrongKind(id, expected: .chunked, found: kind) }
+        guard let list = ChunkList.decode(payload) else {
+            let loc = try location(id)
+            throw ObjectError.corrupt(id, pack: (try? packName(loc?.pack ?? -1)) ?? "?", reason: "chunk list does not decode or fails its checksum")
+        }
+        return list
+    }
+
+    /// Streams a file's bytes (whole blob or chunked) to `sink`, verifying every chunk, the chunk list and, for a
+    /// chunked file, the SHA-256 of the reassembled bytes against `id`. The sink has then seen the bytes already:
+    /// a caller that writes them somewhere must treat the result as invalid when this throws.
+    public func streamFile(_ id: ObjectID, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let (kind, payload) = try readPayload(id)
         switch kind {
         case .blob:
@@ -216,17 +275,21 @@ public final class ObjectStore: @unchecked Sendable {
                 let loc = try location(id)
                 throw ObjectError.corrupt(id, pack: (try? packName(loc?.pack ?? -1)) ?? "?", reason: "chunk list does not decode or fails its checksum")
             }
+            if let missing = try list.chunks.first(where: { try location($0.id) == nil }) {
+                throw ObjectError.incomplete(id, missingChunk: missing.id)
+            }
             var h = SHA256Hasher()
             for c in list.chunks {
                 let bytes = try read(c.id, as: .blob)
                 guard bytes.count == Int(c.size) else {
                     throw ObjectError.corrupt(id, pack: "?", reason: "chunk \(c.id.hex) has \(bytes.count) bytes, list says \(c.size)")
                 }
-                try bytes.withUnsafeBytes { b in if verifyWhole { h.update(b) }; try sink(b) }
+                try bytes.withUnsafeBytes { b in h.update(b); try sink(b) }
             }
             let got = h.finalize()
-            guard !verifyWhole || got == id else {
-                throw ObjectError.corrupt(id, pack: "?", reason: "reassembled file hashes to \(got.hex)")
+            guard got == id else {
+                throw ObjectError.corrupt(id, pack: (try? packName(try location(id)?.pack ?? -1)) ?? "?",
+                                          reason: "its chunks reassemble to bytes that hash to \(got.hex)")
             }
         default:
             throw ObjectError.wrongKind(id, expected: .blob, found: kind)
@@ -237,7 +300,7 @@ public final class ObjectStore: @unchecked Sendable {
     public func dropCaches() {
         lock.lock(); defer { lock.unlock() }
         for (_, fd) in descriptors { close(fd) }
-        descriptors = [:]; packNames = [:]; frameCache = [:]; frameOrder = []
+        descriptors = [:]; packNames = [:]; packSizes = [:]; frameCache = [:]; frameOrder = []
     }
 
     /// Every pack file on disk.

@@ -125,7 +125,7 @@ public struct ManifestLoader: Sendable {
             }
         }
         let out = work + "/description.json"
-        let (exe, args, warning) = sandboxed(binary, ["--strata-dump", out], work: work)
+        let (exe, args, warning) = sandboxed(binary, ["--strata-dump", out], work: work, readable: [moduleDir, root].compactMap { $0 })
         if let warning { warnings.append(warning) }
         let r = try Subprocess.run(exe, args, environment: ["PATH": "/usr/bin:/bin", "HOME": work], directory: root, timeout: runTimeout)
         if r.timedOut { throw PipelineError.timeout(seconds: Int(runTimeout)) }
@@ -146,21 +146,27 @@ public struct ManifestLoader: Sendable {
         return env
     }
 
-    /// Wraps the manifest program in bubblewrap (read-only file system, no network, cleared environment) or
-    /// `unshare -n`, falling back to running it directly with a warning.
-    func sandboxed(_ binary: String, _ args: [String], work: String) -> (String, [String], String?) {
+    /// Wraps the manifest program in bubblewrap: the whole file system read-only, a private `/tmp`, the scratch
+    /// folder `work` the only writable place, no network, a cleared environment, and the process dying with strata.
+    /// `readable` folders (the DSL library, the workspace) are bound back read-only above the private `/tmp`, so a
+    /// build or a workspace that lives under /tmp still works. Without bubblewrap, `unshare -n` still cuts the
+    /// network but leaves the file system writable, and every evaluation says so.
+    func sandboxed(_ binary: String, _ args: [String], work: String, readable: [String]) -> (String, [String], String?) {
         if ProcessInfo.processInfo.environment["STRATA_NO_SANDBOX"] == "1" {
-            return (binary, args, "manifest evaluated without a sandbox (STRATA_NO_SANDBOX=1)")
+            return (binary, args, "Pipeline.swift was evaluated without a sandbox (STRATA_NO_SANDBOX=1): it could write files and reach the network")
         }
         if let bwrap = Subprocess.which("bwrap"), probe(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"]) {
-            return (bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", work, work,
-                            "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
-                            binary] + args, nil)
+            var a = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+            for dir in readable { a += ["--ro-bind", dir, dir] }
+            a += ["--bind", work, work, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+                  "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", work, "--chdir", root]
+            return (bwrap, a + [binary] + args, nil)
         }
+        let why = "Pipeline.swift was evaluated without a file-system sandbox (install bubblewrap: apt-get install bubblewrap): it could write outside its scratch folder"
         if let unshare = Subprocess.which("unshare"), probe(unshare, ["-n", "/bin/true"]) {
-            return (unshare, ["-n", binary] + args, nil)
+            return (unshare, ["-n", binary] + args, why)
         }
-        return (binary, args, "no sandbox available (install bubblewrap): Pipeline.swift was evaluated with network access")
+        return (binary, args, why + " and reach the network")
     }
 
     func probe(_ exe: String, _ args: [String]) -> Bool {

@@ -2,6 +2,7 @@ import Foundation
 import StrataModel
 import StrataPlatform
 import StrataRepository
+import StrataWorkspace
 import StrataSQLite
 
 /// Options of `strata repro`.
@@ -351,9 +352,13 @@ public final class PipelineRunner: @unchecked Sendable {
     func execute(_ s: StageSpec, inputs: [LockedPath], env: [String: String?], key: String, reason: String,
                  entries: Locked<[String: LockedStage]>) throws -> StageOutcome {
         let root = repo.root
+        let mat = Materializer(root: root)
         for o in s.outputs {
-            let p = root + "/" + StageGraph.normalize(o.path)
-            if !o.persist, (try? Posix.lstat(p)) != nil { try FileManager.default.removeItem(atPath: p) }
+            let rel = StageGraph.normalize(o.path)
+            // Never through a symlinked parent, never outside the workspace or into .strata (validate throws first).
+            try mat.validate(rel)
+            if !o.persist { try mat.removeAny(rel) }
+            let p = root + "/" + rel
             try Posix.makeDirectories(o.isFolder ? p : Posix.dirname(p))
         }
         let environment = PipelineRunner.commandEnvironment(stage: s.name, params: s.params.mapValues(\.description), declared: env)

@@ -13,7 +13,16 @@ public struct StageGraph: Sendable {
     public let order: [String]
 
     /// A declared path without leading, trailing or doubled slashes.
-    public static func normalize(_ p: String) -> String { p.split(separator: "/").joined(separator: "/") }
+    /// The normalised form of a declared path (`WorkspacePath`); paths are validated when the graph is built, so an
+    /// invalid one only reaches this through a caller that skipped validation and is then left as written.
+    public static func normalize(_ p: String) -> String { (try? WorkspacePath.normalize(p, allowRoot: true)) ?? p }
+
+    /// Validates a declared path: inside the workspace, not the root, not in `.strata/` or `.git/`.
+    static func checked(_ p: String, _ what: String, stage: String, allowRoot: Bool = false) throws -> String {
+        do { return try WorkspacePath.normalize(p, allowRoot: allowRoot) } catch {
+            throw PipelineError.invalidGraph("stage '\(stage)' declares \(what) \(error); nothing was run or deleted")
+        }
+    }
 
     static func overlaps(_ a: String, _ b: String) -> Bool { a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/") }
 
@@ -31,8 +40,7 @@ public struct StageGraph: Sendable {
         var producers: [(path: String, stage: String)] = []
         for s in spec.stages {
             for o in s.outputs {
-                let p = StageGraph.normalize(o.path)
-                if p.isEmpty || p.hasPrefix("..") || o.path.hasPrefix("/") { throw PipelineError.invalidGraph("stage '\(s.name)' declares output '\(o.path)' outside the workspace") }
+                let p = try StageGraph.checked(o.path, "output", stage: s.name)
                 if let other = producers.first(where: { StageGraph.overlaps($0.path, p) }) {
                     throw PipelineError.invalidGraph("output '\(o.path)' of stage '\(s.name)' overlaps output '\(other.path)' of stage '\(other.stage)'")
                 }
@@ -42,8 +50,9 @@ public struct StageGraph: Sendable {
         var up: [String: Set<String>] = [:], down: [String: Set<String>] = [:]
         for s in spec.stages { up[s.name] = []; down[s.name] = [] }
         for s in spec.stages {
+            if let wd = s.workingDirectory { _ = try StageGraph.checked(wd, "working folder", stage: s.name, allowRoot: true) }
             for i in s.inputs {
-                let p = StageGraph.normalize(i.path)
+                let p = try StageGraph.checked(i.path, "input", stage: s.name)
                 let from = producers.filter { StageGraph.overlaps($0.path, p) }.map(\.stage).filter { $0 != s.name }
                 if from.isEmpty && !exists(p) {
                     throw PipelineError.invalidGraph("input '\(i.path)' of stage '\(s.name)' does not exist and no stage produces it")

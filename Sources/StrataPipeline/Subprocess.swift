@@ -1,4 +1,9 @@
+import CStrataSpawn
 import Foundation
+import StrataPlatform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The outcome of a finished child process.
 public struct ProcessResult: Sendable {
@@ -15,33 +20,58 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs child processes with captured output, an optional time limit and a kill switch for the whole process group.
+///
+/// Every command runs under a supervisor (`CStrataSpawn`) that leads the command's process group and kills the
+/// whole group when strata dies, even by SIGKILL, so no stage outlives the `repro` that started it. The calling
+/// thread waits for the supervisor (the parent-death signal belongs to that thread); a time limit is a timer on
+/// another queue, not a polling loop.
 enum Subprocess {
     /// Runs `executable args` and waits; kills the process group after `timeout` seconds.
     static func run(_ executable: String, _ args: [String], environment: [String: String], directory: String,
                     timeout: Double? = nil, onStart: ((Int32) -> Void)? = nil) throws -> ProcessResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        p.environment = environment
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        p.standardInput = FileHandle.nullDevice
+        var outFDs: [Int32] = [0, 0], errFDs: [Int32] = [0, 0]
+        guard strata_pipe_cloexec(&outFDs) == 0 else { throw PosixError("create pipe", executable) }
+        guard strata_pipe_cloexec(&errFDs) == 0 else { close(outFDs[0]); close(outFDs[1]); throw PosixError("create pipe", executable) }
         let start = Date()
-        try p.run()
-        onStart?(p.processIdentifier)
-        let o = Drain(out.fileHandleForReading), e = Drain(err.fileHandleForReading)
-        var timedOut = false
-        if let timeout {
-            let deadline = Date().addingTimeInterval(timeout)
-            while p.isRunning {
-                if Date() > deadline { timedOut = true; kill(-p.processIdentifier, SIGKILL); kill(p.processIdentifier, SIGKILL); break }
-                usleep(5_000)
-            }
+        let argv = [executable] + args
+        let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let pid: pid_t = withCStrings(argv) { a in
+            withCStrings(envp) { e in strata_spawn_supervised(executable, a, e, directory, outFDs[1], errFDs[1]) }
         }
-        p.waitUntilExit()
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
-        return ProcessResult(status: status, stdout: o.wait(), stderr: e.wait(), timedOut: timedOut, seconds: Date().timeIntervalSince(start))
+        let spawnErrno = errno
+        close(outFDs[1]); close(errFDs[1])
+        if pid < 0 {
+            close(outFDs[0]); close(errFDs[0])
+            throw PosixError("start", executable, code: spawnErrno)
+        }
+        onStart?(pid)
+        let o = Drain(FileHandle(fileDescriptor: outFDs[0], closeOnDealloc: true))
+        let e = Drain(FileHandle(fileDescriptor: errFDs[0], closeOnDealloc: true))
+        let timedOut = TimeoutFlag()
+        var timer: DispatchSourceTimer?
+        if let timeout {
+            let t = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+            t.schedule(deadline: .now() + timeout)
+            t.setEventHandler { timedOut.set(); kill(-pid, SIGKILL); kill(pid, SIGKILL) }
+            t.resume()
+            timer = t
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { break }
+        }
+        timer?.cancel()
+        // The supervisor reports the command's status (128 + signal when it was killed); a killed supervisor
+        // (time limit, Ctrl-C) reports its own signal the same way.
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ProcessResult(status: code, stdout: o.wait(), stderr: e.wait(), timedOut: timedOut.get(), seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Calls `body` with a NULL-terminated array of C strings.
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        let ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+        defer { for p in ptrs { free(p) } }
+        return ptrs.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// The absolute path of a program found on PATH.
@@ -52,6 +82,14 @@ enum Subprocess {
         }
         return nil
     }
+}
+
+/// Set once by the time-limit timer; `lock` guards the flag.
+final class TimeoutFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    func get() -> Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// Reads a pipe to its end on a background thread; `lock` guards `data`.

@@ -85,7 +85,7 @@ public struct RefStore: Sendable {
     public func head() throws -> Head {
         var h: Head = .branch(.main)
         try db.query("SELECT branch, detached FROM head WHERE id = 1") { r in
-            if !r.isNull(1) { h = .detached(ObjectID(bytes: r.blob(1))) }
+            if !r.isNull(1) { h = .detached(try ObjectID(validating: r.blob(1), what: "HEAD")) }
             else if let b = try? BranchName(r.text(0)) { h = .branch(b) }
         }
         return h
@@ -114,7 +114,7 @@ public struct RefStore: Sendable {
 
     func get(_ ref: String) throws -> ObjectID? {
         var out: ObjectID?
-        try db.query("SELECT target FROM refs WHERE name = ?", [.text(ref)]) { r in out = ObjectID(bytes: r.blob(0)) }
+        try db.query("SELECT target FROM refs WHERE name = ?", [.text(ref)]) { r in out = try ObjectID(validating: r.blob(0), what: "ref \(ref)") }
         return out
     }
 
@@ -128,7 +128,7 @@ public struct RefStore: Sendable {
     public func branches() throws -> [(name: BranchName, target: ObjectID)] {
         var out: [(BranchName, ObjectID)] = []
         try db.query("SELECT name, target FROM refs WHERE name LIKE 'refs/heads/%' ORDER BY name") { r in
-            if let b = try? BranchName(String(r.text(0).dropFirst(11))) { out.append((b, ObjectID(bytes: r.blob(1)))) }
+            if let b = try? BranchName(String(r.text(0).dropFirst(11))) { out.append((b, try ObjectID(validating: r.blob(1), what: "branch \(b)"))) }
         }
         return out
     }
@@ -138,7 +138,7 @@ public struct RefStore: Sendable {
         var out: [TagRecord] = []
         try db.query("SELECT name, target, message, tagger, time FROM refs WHERE name LIKE 'refs/tags/%' ORDER BY name") { r in
             if let t = try? TagName(String(r.text(0).dropFirst(10))) {
-                out.append(TagRecord(name: t, target: ObjectID(bytes: r.blob(1)), message: r.isNull(2) ? nil : r.text(2),
+                out.append(TagRecord(name: t, target: try ObjectID(validating: r.blob(1), what: "tag \(t)"), message: r.isNull(2) ? nil : r.text(2),
                                      tagger: r.isNull(3) ? nil : r.text(3), time: r.isNull(4) ? nil : r.int(4)))
             }
         }
@@ -189,8 +189,8 @@ public struct RefStore: Sendable {
         let sql = ref == nil ? "SELECT seq, ref, old, new, time, message FROM reflog ORDER BY seq DESC"
                              : "SELECT seq, ref, old, new, time, message FROM reflog WHERE ref = ? ORDER BY seq DESC"
         try db.query(sql, ref.map { [.text($0)] } ?? []) { r in
-            out.append(ReflogEntry(sequence: r.int(0), ref: r.text(1), old: r.isNull(2) ? nil : ObjectID(bytes: r.blob(2)),
-                                   new: r.isNull(3) ? nil : ObjectID(bytes: r.blob(3)), time: r.int(4), message: r.text(5)))
+            out.append(ReflogEntry(sequence: r.int(0), ref: r.text(1), old: r.isNull(2) ? nil : try ObjectID(validating: r.blob(2), what: "reflog"),
+                                   new: r.isNull(3) ? nil : try ObjectID(validating: r.blob(3), what: "reflog"), time: r.int(4), message: r.text(5)))
         }
         return out
     }

@@ -26,7 +26,9 @@ extension Repository {
     public func checkout(_ revision: String, force: Bool = false, progress: ProgressHandler? = nil) throws -> CheckoutResult {
         try withWriteLock {
             let target = try resolve(revision)
-            let branch: BranchName? = (try? BranchName(revision)).flatMap { b in (try? refs.branch(b)) != nil ? b : nil }
+            // `checkout HEAD` (or `@`) stays on the current branch, as in git.
+            let onHead = (revision == "HEAD" || revision == "@") ? try currentBranch() : nil
+            let branch: BranchName? = onHead ?? (try? BranchName(revision)).flatMap { b in (try? refs.branch(b)) != nil ? b : nil }
             let result = try materialize(target, paths: nil, force: force, progress: progress)
             let now = Posix.nowNs() / 1_000_000_000
             let from = (try? currentBranch())?.map(\.rawValue) ?? ((try? refs.headCommit())??.short ?? "unborn")
@@ -87,13 +89,19 @@ extension Repository {
 
     /// Writes the files of commit `target` into the workspace. With `paths`, only below those paths and nothing is
     /// deleted; otherwise files of HEAD missing from the target are removed.
+    ///
+    /// Nothing in the workspace changes until everything has been checked: names, the presence of every object with
+    /// all its parts, and every path the change would overwrite or delete (untracked or modified data there is a
+    /// conflict unless `force`). New contents are then written and verified under `.strata/tmp/`, and moved into
+    /// place by one `WorkspaceTransaction`, which undoes itself if any step fails.
     func materialize(_ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?) throws
         -> (written: Int, removed: Int, bytes: UInt64) {
+        WorkspaceTransaction.clearStale(storePath: storePath)
         let targetListing = try flatten(tree: try commit(target).tree)
         let headListing = try self.headListing()
         func selected(_ p: String) -> Bool {
             guard let paths else { return true }
-            return paths.contains { $0.isEmpty || p == $0 || p.hasPrefix($0 + "/") }
+            return paths.contains { WorkspacePath.isWithin(p, $0) }
         }
         // What the workspace holds now (hashing only what the stat cache cannot vouch for).
         let (work, cacheRefresh) = try snapshot(paths: paths, session: nil, progress: nil)
@@ -115,44 +123,92 @@ extension Repository {
                 toRemove.append(p)
             }
         }
-        if !conflicts.isEmpty { throw RepositoryError.uncommittedChanges(conflicts.sorted()) }
-        // Refuse unsafe paths before touching anything.
-        let mat = Materializer(root: root)
+        // Refuse unsafe names before touching anything.
         for (p, _) in toWrite {
+            do { _ = try WorkspacePath.normalize(p) } catch { throw WorkspaceError.unsafePath(p, reason: error.reason) }
             for part in p.split(separator: "/", omittingEmptySubsequences: false) {
                 do { try TreeEntry.validate(name: String(part)) } catch { throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name") }
             }
         }
-        for (p, v) in toWrite where v.kind != .symlink {
-            guard try objects.contains(v.id) else { throw collectedError(path: p, id: v.id, commit: target) }
+        // Every object must be there with all its parts before the workspace is touched.
+        for (p, v) in toWrite {
+            if try objects.hasAllParts(v.id) { continue }
+            let present = try objects.contains(v.id)
+            if (try? prunedCommits().contains(target)) == true || !present {
+                throw collectedError(path: p, id: v.id, commit: target)
+            }
+            throw ObjectError.incomplete(v.id, missingChunk: try objects.missingPart(of: v.id) ?? v.id)
         }
-        for p in toRemove.sorted(by: { $0 > $1 }) { try mat.remove(p) }
-        // Parents first for determinism; files in parallel.
+        // Untracked or ignored data in the way: a file where a folder must go, a folder where a file must go,
+        // or an ignored file at a path the target writes. Only tracked, unmodified data may be replaced silently.
+        let removing = Set(toRemove)
+        func clean(_ p: String) -> Bool { headListing[p] != nil && work[p] == headListing[p] && (removing.contains(p) || targetListing[p] != nil) }
+        for (p, _) in toWrite {
+            let parts = p.split(separator: "/").map(String.init)
+            var cur = ""
+            for part in parts.dropLast() {
+                cur = cur.isEmpty ? part : cur + "/" + part
+                guard let st = try Posix.lstat(root + "/" + cur) else { break }
+                if st.isDirectory { continue }
+                if !removing.contains(cur) && !force { conflicts.append(cur) }
+                break
+            }
+            guard let st = try Posix.lstat(root + "/" + p) else { continue }
+            if st.isDirectory {
+                for inside in try filesOnDisk(below: p) where !(removing.contains(inside) && clean(inside)) {
+                    if !force { conflicts.append(inside) }
+                }
+            } else if work[p] == nil && headListing[p] == nil && !force {
+                conflicts.append(p)   // an ignored, untracked file
+            }
+        }
+        if !conflicts.isEmpty { throw RepositoryError.uncommittedChanges(Array(Set(conflicts)).sorted()) }
+
+        // Stage and verify every new file under .strata/tmp, in parallel; the workspace is still untouched.
+        let tx = try WorkspaceTransaction(root: root, storePath: storePath)
+        defer { tx.finish() }
         let work2 = toWrite.sorted { $0.1.size > $1.1.size }
         let total = work2.reduce(UInt64(0)) { $0 + $1.1.size }
         let done = Locked<(Int, UInt64)>((0, 0))
-        let cacheEntries = Locked<[(String, StatCacheEntry)]>([])
-        let now = Posix.nowNs()
+        let staged = Locked<[Int: WorkspaceTransaction.Change]>([:])
         let objects = self.objects
-        // Symlinks and folders are created on one thread to avoid races on parents.
-        for (p, _) in work2 { try mat.validate(p); try mat.makeParents(p) }
+        nonisolated(unsafe) let txRef = tx
         try parallelForEach(work2.count) { i in
-            let (p, v) = work2[i]
-            let st: FileStat
+            let (_, v) = work2[i]
+            let change: WorkspaceTransaction.Change
             if v.kind == .symlink {
                 var target: [UInt8] = []
                 try objects.streamFile(v.id) { target.append(contentsOf: $0) }
-                st = try mat.writeSymlink(p, target: String(decoding: target, as: UTF8.self))
+                change = .symlink(target: String(decoding: target, as: UTF8.self))
             } else {
-                st = try mat.writeFile(p, executable: v.kind == .executable) { write in
-                    try objects.streamFile(v.id) { try write($0) }
-                }
-                cacheEntries.with { $0.append((p, StatCacheEntry(stat: st, id: v.id, writtenNs: now))) }
+                let path = try txRef.stage(i, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } }
+                change = .file(staged: path, executable: v.kind == .executable)
             }
+            staged.with { $0[i] = change }
             let (f, b) = done.with { d -> (Int, UInt64) in d.0 += 1; d.1 += v.size; return d }
             progress?(ProgressReport(phase: "checking out", files: f, totalFiles: work2.count, bytes: b, totalBytes: total))
         }
-        try statCache.update(cacheEntries.get, removed: toRemove)
+        // Removals first (deepest first), then writes with parents before children.
+        var changes: [(path: String, change: WorkspaceTransaction.Change)] = toRemove.sorted(by: >).map { ($0, .remove) }
+        let byIndex = staged.get
+        for (i, (p, _)) in work2.enumerated().sorted(by: { $0.element.0 < $1.element.0 }) { changes.append((p, byIndex[i]!)) }
+        let now = Posix.nowNs()
+        let stats = try tx.apply(changes)
+        var cacheEntries: [(String, StatCacheEntry)] = []
+        for (p, v) in toWrite where v.kind != .symlink {
+            if let st = stats[p] { cacheEntries.append((p, StatCacheEntry(stat: st, id: v.id, writtenNs: now))) }
+        }
+        try statCache.update(cacheEntries, removed: toRemove)
         return (toWrite.count, toRemove.count, total)
+    }
+
+    /// Every file and symlink on disk below a workspace folder, ignored ones included, without following symlinks.
+    func filesOnDisk(below rel: String) throws -> [String] {
+        var out: [String] = []
+        for n in try Posix.listDirectory(root + "/" + rel) {
+            let child = rel + "/" + n
+            if let st = try Posix.lstat(root + "/" + child), st.isDirectory { out += try filesOnDisk(below: child) } else { out.append(child) }
+        }
+        return out
     }
 }

@@ -140,6 +140,7 @@ extension Repository {
         guard normalized.hasPrefix(root + "/") else {
             throw RepositoryError.invalidArgument("'\(path)' is outside the workspace '\(root)'")
         }
-        return String(normalized.dropFirst(root.count + 1))
+        do { return try WorkspacePath.normalize(String(normalized.dropFirst(root.count + 1)), allowRoot: true) }
+        catch { throw WorkspaceError.unsafePath(path, reason: error.reason) }
     }
 }

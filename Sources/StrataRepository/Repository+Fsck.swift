@@ -5,7 +5,7 @@ import StrataSQLite
 
 /// One problem `fsck` found.
 public struct FsckProblem: Sendable, Equatable {
-    /// `corrupt`, `missing`, `malformed`, `unsafe-name`, `dangling-ref`, `missing-pack`.
+    /// `corrupt`, `missing`, `incomplete`, `malformed`, `unsafe-name`, `dangling-ref`, `missing-pack`.
     public var kind: String
     /// The object concerned, if any.
     public var object: ObjectID?
@@ -39,7 +39,18 @@ extension Repository {
         // 1. Every indexed object: its pack exists and its bytes hash to its id.
         var rows: [(ObjectID, ObjectKind)] = []
         try db.query("SELECT o.id, o.kind FROM objects o ORDER BY o.pack, o.frame_offset, o.offset") { r in
-            rows.append((ObjectID(bytes: r.blob(0)), ObjectKind(rawValue: r.int(1)) ?? .blob))
+            let id: ObjectID
+            do { id = try ObjectID(validating: r.blob(0), what: "objects index") } catch {
+                problems.append(FsckProblem(kind: "malformed", object: nil, location: "objects index", message: "\(error)")); return
+            }
+            guard let kind = ObjectKind(rawValue: r.int(1)) else {
+                problems.append(FsckProblem(kind: "malformed", object: id, location: "objects index", message: "unknown object kind \(r.int(1))")); return
+            }
+            rows.append((id, kind))
+        }
+        let orphans = try db.scalarInt("SELECT count(*) FROM objects WHERE pack NOT IN (SELECT id FROM packs)") ?? 0
+        if orphans > 0 {
+            problems.append(FsckProblem(kind: "malformed", object: nil, location: "objects index", message: "\(orphans) index rows name a pack the index does not list"))
         }
         var packs: [String] = []
         try db.query("SELECT name FROM packs ORDER BY id") { r in packs.append(r.text(0)) }
@@ -47,7 +58,14 @@ extension Repository {
         for p in packs where !onDisk.contains(p) {
             problems.append(FsckProblem(kind: "missing-pack", object: nil, location: "objects/packs/\(p)", message: "pack file is missing"))
         }
-        for p in onDisk where !packs.contains(p) { notes.append("pack \(p) is not indexed (left by an interrupted write; gc removes it)") }
+        for p in packs where onDisk.contains(p) {
+            do { try objects.verifyPackMagic(p) } catch {
+                problems.append(FsckProblem(kind: "corrupt", object: nil, location: "objects/packs/\(p)", message: "\(error)"))
+            }
+        }
+        for p in onDisk.sorted() where !packs.contains(p) {
+            notes.append("pack \(p) is not indexed (left by an interrupted write, or its index was lost); gc keeps it unless run with --force")
+        }
         let tmp = ((try? Posix.listDirectory(objects.packsPath)) ?? []).filter { $0.hasPrefix("tmp-") }
         for t in tmp { notes.append("temporary pack \(t) left by an interrupted write (gc removes it)") }
         var bytes: UInt64 = 0
@@ -59,17 +77,18 @@ extension Repository {
                 let (_, b) = try objects.readPayload(id)
                 bytes += UInt64(b.count)
                 checked += 1
-            } catch let e as ObjectError {
-                problems.append(FsckProblem(kind: "corrupt", object: id, location: "objects index", message: e.description))
+            } catch {
+                problems.append(FsckProblem(kind: kindOf(error), object: id, location: "objects index", message: "\(error)"))
             }
             if i % 512 == 0 { progress?(ProgressReport(phase: "checking objects", files: i, totalFiles: rows.count, bytes: bytes, totalBytes: 0)) }
         }
+        // The completeness invariant: an indexed chunked file has every chunk, and they reassemble to its id.
         for id in chunkedKinds {
             do {
-                try objects.streamFile(id, verifyWhole: true) { bytes += UInt64($0.count) }
+                try objects.streamFile(id) { bytes += UInt64($0.count) }
                 checked += 1
-            } catch let e as ObjectError {
-                problems.append(FsckProblem(kind: "corrupt", object: id, location: "objects index", message: e.description))
+            } catch {
+                problems.append(FsckProblem(kind: kindOf(error), object: id, location: "objects index", message: "\(error)"))
             }
         }
         // 2. Reachability from refs, HEAD and the reflog.
@@ -97,7 +116,8 @@ extension Repository {
     func kindOf(_ error: Error) -> String {
         switch error {
         case ObjectError.missing: return "missing"
-        case ObjectError.corrupt: return "corrupt"
+        case ObjectError.corrupt, ObjectError.corruptPack, ObjectError.packMissing: return "corrupt"
+        case ObjectError.incomplete: return "incomplete"
         case ModelError.unsafeEntryName: return "unsafe-name"
         default: return "malformed"
         }
@@ -112,12 +132,19 @@ extension Repository {
         }
         for e in t.entries {
             let p = path.isEmpty ? e.name : path + "/" + e.name
+            if path.isEmpty && WorkspacePath.reserved.contains(e.name) {
+                problems.append(FsckProblem(kind: "unsafe-name", object: id, location: "\(location):\(p)",
+                                            message: "entry '\(e.name)' names the store or .git folder; checkout refuses it"))
+                continue
+            }
             if e.kind == .directory {
                 checkTree(e.id, location: location, path: p, dataRequired: dataRequired, seen: &seen, problems: &problems)
             } else if dataRequired || e.kind == .symlink {
                 let kind = try? objects.kind(of: e.id)
                 if kind == nil {
                     problems.append(FsckProblem(kind: "missing", object: e.id, location: "\(location):\(p)", message: "file data is missing"))
+                } else if kind == .chunked, let gone = try? objects.missingPart(of: e.id) {
+                    problems.append(FsckProblem(kind: "incomplete", object: e.id, location: "\(location):\(p)", message: "chunk \(gone.short) of the file is missing"))
                 } else if kind != .blob && kind != .chunked {
                     problems.append(FsckProblem(kind: "malformed", object: e.id, location: "\(location):\(p)", message: "entry points at a \(kind!), not file data"))
                 }

@@ -69,8 +69,15 @@ extension Repository {
         let clean = path.split(separator: "/").joined(separator: "/")
         guard let e = try entry(at: clean, in: id), !clean.isEmpty else { throw RepositoryError.pathNotFound(clean, revision: revision) }
         guard e.kind != .directory else { throw RepositoryError.notAFile(clean, revision: revision) }
-        if e.kind != .symlink, !(try objects.contains(e.id)) { throw collectedError(path: clean, id: e.id, commit: id) }
-        try objects.streamFile(e.id, sink)
+        if e.kind != .symlink, !(try objects.hasAllParts(e.id)) {
+            let present = try objects.contains(e.id)
+            if !present || (try? prunedCommits().contains(id)) == true { throw collectedError(path: clean, id: e.id, commit: id) }
+        }
+        // The bytes stream out before the whole-file hash can be checked: a late mismatch says the output is invalid.
+        var wrote = false
+        do { try objects.streamFile(e.id) { wrote = true; try sink($0) } } catch let error as ObjectError where wrote {
+            throw RepositoryError.outputInvalid(path: clean, reason: error.description)
+        }
     }
 
     /// File-level changes from `a` to `b`; `b` nil means the workspace. Renames have unchanged content.

@@ -25,7 +25,7 @@ extension Repository {
     /// Commits whose file data was released by `prune` (their metadata stays).
     public func prunedCommits() throws -> Set<ObjectID> {
         var out = Set<ObjectID>()
-        try db.query("SELECT commit_id FROM pruned") { r in out.insert(ObjectID(bytes: r.blob(0))) }
+        try db.query("SELECT commit_id FROM pruned") { r in out.insert(try ObjectID(validating: r.blob(0), what: "prune record")) }
         return out
     }
 

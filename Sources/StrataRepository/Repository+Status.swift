@@ -35,8 +35,9 @@ extension Repository {
         listing.reserveCapacity(scanned.count)
         var todo: [ScannedEntry] = []
         for e in scanned {
-            // A cache hit vouches for the bytes; a commit also needs the object (status only hashes, never stores).
-            if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.contains(c.id) {
+            // A cache hit vouches for the bytes; a commit also needs the object with all its parts (status only
+            // hashes, never stores): dedup must never record a file whose chunks are gone.
+            if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.hasAllParts(c.id) {
                 listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
             } else {
                 todo.append(e)

@@ -49,13 +49,25 @@ public final class Repository: @unchecked Sendable {
     /// Name of the store folder.
     public static let storeFolder = ".strata"
 
-    init(root: String) throws {
+    init(root: String, creating: Bool = false) throws {
         self.root = root
         storePath = root + "/" + Repository.storeFolder
         let versionText = (try? Posix.readFile(storePath + "/VERSION")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let version = versionText.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
         guard version == Repository.formatVersion else { throw RepositoryError.unsupportedFormat(versionText.isEmpty ? "unknown" : versionText) }
-        db = try Database(path: storePath + "/strata.db")
+        // Without its metadata database a store has no refs and no index: opening it would make every pack look
+        // like a leftover. Refuse, and never create a fresh database over existing packs.
+        let dbPath = storePath + "/strata.db"
+        if !creating {
+            let st = try Posix.lstat(dbPath)
+            guard let st, st.isRegular, st.size > 0 else { throw RepositoryError.metadataMissing(storePath) }
+        }
+        db = try Database(path: dbPath)
+        if !creating {
+            let known = (try? db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'config'")) ?? 0
+            let created = known == 0 ? 0 : ((try? db.scalarInt("SELECT count(*) FROM config WHERE key = 'store.created'")) ?? 0)
+            guard created ?? 0 > 0 else { throw RepositoryError.metadataMissing(storePath) }
+        }
         try db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         var level = Repository.defaultCompressionLevel
         try db.query("SELECT value FROM config WHERE key = 'core.compression'") { r in level = Int32(r.text(0)) ?? level }
@@ -77,7 +89,7 @@ public final class Repository: @unchecked Sendable {
         try Posix.makeDirectories(store + "/locks")
         let repo = try { () throws -> Repository in
             try Posix.writeAtomically(store + "/VERSION", Array("strata store format \(formatVersion)\n".utf8))
-            return try Repository(root: root)
+            return try Repository(root: root, creating: true)
         }()
         try repo.setConfig("store.created", String(Posix.nowNs() / 1_000_000_000))
         return repo

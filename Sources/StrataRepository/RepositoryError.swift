@@ -8,6 +8,10 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case alreadyInitialized(String)
     /// The store was written by a newer, unknown format version.
     case unsupportedFormat(String)
+    /// The store's metadata database (`strata.db`) is missing, empty or not a Strata database.
+    case metadataMissing(String)
+    /// `cat` streamed bytes that then failed verification: what was written is not the file.
+    case outputInvalid(path: String, reason: String)
     /// The workspace matches the parent commit.
     case nothingToCommit(branch: String)
     /// A revision that names nothing.
@@ -36,6 +40,10 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
         case .notAStore(let p): return "no Strata store in '\(p)' or any parent folder; create one with 'strata init'"
         case .alreadyInitialized(let p): return "'\(p)' already holds a Strata store; nothing was changed"
         case .unsupportedFormat(let v): return "this store uses format version \(v), which this strata does not know; upgrade strata"
+        case .metadataMissing(let p):
+            return "the store in '\(p)' has no usable metadata database (strata.db is missing or empty); nothing was changed. Restore .strata/strata.db (with its -wal file) from a backup; do not run gc on this store"
+        case .outputInvalid(let p, let r):
+            return "the bytes written for '\(p)' are INVALID and must be discarded: \(r)"
         case .nothingToCommit(let b): return "nothing to commit on \(b): the workspace matches the last commit (use --allow-empty to record an empty commit)"
         case .unknownRevision(let r): return "unknown revision '\(r)': not a branch, tag or commit id; see 'strata branch', 'strata tag' or 'strata log'"
         case .ambiguousRevision(let r, let c):

@@ -73,7 +73,12 @@ public final class Database: @unchecked Sendable {
         self.path = path
         sqlite3_busy_timeout(h, 15_000)
         if !readOnly {
-            try execute("PRAGMA journal_mode=WAL")
+            // WAL is persistent in the file: set it only when it is not already on, so that a full disk (where the
+            // pragma itself fails) still lets read-only commands such as log and fsck work.
+            var mode = ""
+            do { try query("PRAGMA journal_mode") { r in mode = r.text(0).lowercased() } }
+            catch let e as SQLiteError { throw e } catch { throw SQLiteError(code: 1, message: "\(error)", sql: "PRAGMA journal_mode") }
+            if mode != "wal" { try execute("PRAGMA journal_mode=WAL") }
             try execute("PRAGMA synchronous=FULL")
         }
         try execute("PRAGMA foreign_keys=ON")

@@ -10,11 +10,16 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     case unsafePath(String, reason: String)
     /// A file is in the way of a directory (or the other way round).
     case obstructed(String)
+    /// Workspace entries whose names cannot be versioned (not valid UTF-8, or with a newline), shown escaped.
+    case unversionableNames([String])
 
     public var description: String {
         switch self {
         case .unsafePath(let p, let r): return "refusing to write '\(p)': \(r); the commit may have been crafted, inspect it with 'strata ls'"
         case .obstructed(let p): return "'\(p)' is in the way; move it aside and retry"
+        case .unversionableNames(let ns):
+            let shown = ns.prefix(10).joined(separator: "\n  ")
+            return "these workspace names cannot be versioned (not valid UTF-8, or containing a newline):\n  \(shown)\(ns.count > 10 ? "\n  … and \(ns.count - 10) more" : "")\nrename them, or list them in .strataignore; nothing was changed"
         }
     }
 }
@@ -89,15 +94,10 @@ public struct Materializer: Sendable {
         return st
     }
 
-    /// Creates (or replaces) a symlink. Targets that are absolute or climb out of the workspace are refused.
+    /// Creates (or replaces) a symlink. Any target is recorded and restored as it was (as git does): creating a link
+    /// is harmless because Strata never writes, reads for a commit, or deletes through one (`validate`).
     public func writeSymlink(_ rel: String, target: String) throws -> FileStat {
         try validate(rel)
-        if target.hasPrefix("/") { throw WorkspaceError.unsafePath(rel, reason: "symlink target '\(target)' is absolute") }
-        var depth = rel.split(separator: "/").count - 1
-        for p in target.split(separator: "/") {
-            if p == ".." { depth -= 1; if depth < 0 { throw WorkspaceError.unsafePath(rel, reason: "symlink target '\(target)' leaves the workspace") } }
-            else if p != "." { depth += 1 }
-        }
         try makeParents(rel)
         let path = root + "/" + rel
         if let st = try Posix.lstat(path) {
@@ -117,6 +117,14 @@ public struct Materializer: Sendable {
             if !Posix.rmdir(root + "/" + parent) { break }
             parent = Posix.dirname(parent)
         }
+    }
+
+    /// Removes whatever is at `rel` (file, symlink or folder tree) without following symlinks; nothing when absent.
+    /// The path is validated first: it cannot be the root, leave the workspace, enter `.strata` or pass a symlink.
+    public func removeAny(_ rel: String) throws {
+        try validate(rel)
+        guard let st = try Posix.lstat(root + "/" + rel) else { return }
+        if st.isDirectory { try removeTree(rel) } else { try Posix.unlink(root + "/" + rel) }
     }
 
     /// Removes a folder and everything in it (used when a file replaces a folder).

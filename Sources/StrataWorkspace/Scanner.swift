@@ -51,6 +51,12 @@ public struct Scanner: Sendable {
         } else {
             try list("", &dirs, &names)
         }
+        var bad: [String] = []
+        names.removeAll { n in
+            guard Scanner.unversionable(n.name) else { return false }
+            bad.append(n.rel); return true
+        }
+        if !bad.isEmpty { throw WorkspaceError.unversionableNames(bad.sorted()) }
         var out = try statAll(names, dirs)
         if prefixes != nil {
             var seen = Set<String>()
@@ -71,22 +77,43 @@ public struct Scanner: Sendable {
         let index = dirs.count - 1
         var subdirs: [String] = []
         while let ent = readdir(d) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) { p in
+            var name = withUnsafePointer(to: ent.pointee.d_name) { p in
                 p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name == "." || name == ".." { continue }
+            // A name that is not valid UTF-8 would be repaired into another name (and then not found): keep it
+            // escaped, flagged, so the scan refuses it unless an ignore rule covers it.
+            let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
+                p.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+            }
+            if String(validating: raw, as: UTF8.self) == nil { name = Scanner.escape(raw) }
             if rel.isEmpty && IgnoreRules.alwaysIgnored.contains(name) { continue }
             let childRel = rel.isEmpty ? name : rel + "/" + name
             var isDir = ent.pointee.d_type == UInt8(DT_DIR)
             if ent.pointee.d_type == UInt8(DT_UNKNOWN), let st = try Posix.lstat(root + "/" + childRel) { isDir = st.isDirectory }
             if isDir {
-                if !ignore.isIgnored(childRel, isDirectory: true) { subdirs.append(childRel) }
+                if !ignore.isIgnored(childRel, isDirectory: true) {
+                    if Scanner.unversionable(name) { names.append((index, name, childRel)) } else { subdirs.append(childRel) }
+                }
             } else if ignore.isEmpty || !ignore.isIgnored(childRel, isDirectory: false) {
                 names.append((index, name, childRel))
             }
         }
         closedir(d)
         for s in subdirs { try list(s, &dirs, &names) }
+    }
+
+    /// Marks an escaped non-UTF-8 name (see `escape`).
+    static let invalidMarker = "\u{FFFD}<"
+
+    /// A name shown with its invalid bytes as `\xNN`, prefixed by a marker that no valid name produced by `escape` lacks.
+    static func escape(_ raw: [UInt8]) -> String {
+        invalidMarker + raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+    }
+
+    /// True for names Strata cannot record byte-exactly: not valid UTF-8 (escaped by `list`), or with a newline.
+    static func unversionable(_ name: String) -> Bool {
+        name.hasPrefix(invalidMarker) || name.utf8.contains(UInt8(ascii: "\n"))
     }
 
     /// `lstat`s every listed name relative to its folder, in parallel.
