@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "StrataWorkspaceTests", dependencies: ["StrataWorkspace", "StrataModel"]),
         .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
         .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
-        .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel"]),
+        .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel", "StrataObjects", "StrataRefs", "StrataRepository"]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
         .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataObjects", "StrataRepository"]),

@@ -30,6 +30,7 @@ public final class MaintenanceLock: @unchecked Sendable {
     public func release() {
         timer?.cancel(); timer = nil
         lock.clear()
+        lock.unlock()
     }
 
     deinit { timer?.cancel() }

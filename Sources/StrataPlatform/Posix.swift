@@ -279,6 +279,10 @@ public final class FileLock: @unchecked Sendable {
     /// Empties the holder line: a clean release, so the next holder sees no stale entry.
     public func clear() { _ = ftruncate(fd, 0) }
 
+    /// Releases the lock now (also done when the object goes away), so that the same process can take it again
+    /// before every reference to this object is gone.
+    public func unlock() { _ = flock(fd, LOCK_UN) }
+
     /// What the holder wrote into the lock file (host, pid, time).
     public static func holder(path: String) -> String {
         (try? Posix.readFile(path)).map { String(decoding: $0, as: UTF8.self).trimmingSuffixNewline } ?? "unknown"

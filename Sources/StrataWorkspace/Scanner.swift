@@ -38,20 +38,20 @@ public struct Scanner: Sendable {
     public func scan(only prefixes: [String]? = nil, sorted: Bool = false) throws -> [ScannedEntry] {
         var names: [(dir: Int, name: String, rel: String)] = []
         var dirs: [String] = []
+        var bad: [String] = []
         if let prefixes {
             for p in prefixes {
                 let clean = p.split(separator: "/").joined(separator: "/")
                 guard let st = try Posix.lstat(clean.isEmpty ? root : root + "/" + clean) else { continue }
-                if clean.isEmpty || st.isDirectory { try list(clean, &dirs, &names) }
+                if clean.isEmpty || st.isDirectory { try list(clean, &dirs, &names, &bad) }
                 else if !ignore.isIgnored(clean, isDirectory: false) {
                     dirs.append(Posix.dirname(clean))
                     names.append((dirs.count - 1, String(clean.split(separator: "/").last!), clean))
                 }
             }
         } else {
-            try list("", &dirs, &names)
+            try list("", &dirs, &names, &bad)
         }
-        var bad: [String] = []
         names.removeAll { n in
             guard Scanner.unversionable(n.name) else { return false }
             bad.append(n.rel); return true
@@ -67,7 +67,7 @@ public struct Scanner: Sendable {
     }
 
     /// Lists folders recursively, collecting the non-folder names.
-    func list(_ rel: String, _ dirs: inout [String], _ names: inout [(dir: Int, name: String, rel: String)]) throws {
+    func list(_ rel: String, _ dirs: inout [String], _ names: inout [(dir: Int, name: String, rel: String)], _ bad: inout [String]) throws {
         let dirPath = rel.isEmpty ? root : root + "/" + rel
         guard let d = opendir(dirPath) else {
             if errno == ENOENT || errno == ENOTDIR { return }
@@ -86,7 +86,12 @@ public struct Scanner: Sendable {
             let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
                 p.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
             }
-            if String(validating: raw, as: UTF8.self) == nil { name = Scanner.escape(raw) }
+            if String(validating: raw, as: UTF8.self) == nil {
+                name = Scanner.escape(raw)
+                let childRel = rel.isEmpty ? name : rel + "/" + name
+                if !ignore.isIgnored(childRel, isDirectory: false) && !ignore.isIgnored(childRel, isDirectory: true) { bad.append(childRel) }
+                continue
+            }
             if rel.isEmpty && IgnoreRules.alwaysIgnored.contains(name) { continue }
             let childRel = rel.isEmpty ? name : rel + "/" + name
             var isDir = ent.pointee.d_type == UInt8(DT_DIR)
@@ -100,21 +105,16 @@ public struct Scanner: Sendable {
             }
         }
         closedir(d)
-        for s in subdirs { try list(s, &dirs, &names) }
+        for s in subdirs { try list(s, &dirs, &names, &bad) }
     }
 
-    /// Marks an escaped non-UTF-8 name (see `escape`).
-    static let invalidMarker = "\u{FFFD}<"
-
-    /// A name shown with its invalid bytes as `\xNN`, prefixed by a marker that no valid name produced by `escape` lacks.
+    /// A name shown with its non-ASCII and control bytes as `\xNN` (for messages and ignore rules).
     static func escape(_ raw: [UInt8]) -> String {
-        invalidMarker + raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+        raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
     }
 
-    /// True for names Strata cannot record byte-exactly: not valid UTF-8 (escaped by `list`), or with a newline.
-    static func unversionable(_ name: String) -> Bool {
-        name.hasPrefix(invalidMarker) || name.utf8.contains(UInt8(ascii: "\n"))
-    }
+    /// True for valid UTF-8 names Strata still cannot record: names with a newline.
+    static func unversionable(_ name: String) -> Bool { name.utf8.contains(UInt8(ascii: "\n")) }
 
     /// `lstat`s every listed name relative to its folder, in parallel.
     func statAll(_ names: [(dir: Int, name: String, rel: String)], _ dirs: [String]) throws -> [ScannedEntry] {

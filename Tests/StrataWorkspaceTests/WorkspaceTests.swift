@@ -42,8 +42,12 @@ import StrataWorkspace
         for bad in ["../x", "/etc/passwd", "a/../../x", "link/file", ".strata/objects/x"] {
             #expect(throws: (any Error).self) { _ = try m.writeFile(bad, executable: false) { _ in } }
         }
-        #expect(throws: WorkspaceError.self) { _ = try m.writeSymlink("s", target: "../../etc") }
-        #expect(throws: WorkspaceError.self) { _ = try m.writeSymlink("s", target: "/etc") }
+        // Any link target is restored as recorded (as git does); nothing is ever written through a link.
+        _ = try m.writeSymlink("s", target: "/etc")
+        #expect(try Posix.readlink(root + "/s") == "/etc")
+        #expect(throws: WorkspaceError.self) { _ = try m.writeFile("s/passwd", executable: false) { _ in } }
+        #expect(throws: WorkspaceError.self) { try m.removeAny("link/x") }
+        #expect(throws: WorkspaceError.self) { try m.removeAny("") }
         #expect(try Posix.listDirectory(outside).isEmpty)
         _ = try m.writeSymlink("d/s", target: "../a.csv")
         #expect(try Posix.readlink(root + "/d/s") == "../a.csv")
@@ -60,5 +64,50 @@ import StrataWorkspace
         #expect(!racy.matches(st))
         var changed = st; changed.size += 1
         #expect(!e.matches(changed))
+    }
+}
+
+
+@Suite("Workspace transactions") struct WorkspaceTransactionTests {
+    func tree(_ root: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for rel in try FileManager.default.subpathsOfDirectory(atPath: root) where !rel.hasPrefix(".strata") {
+            var d: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &d), !d.boolValue {
+                out[rel] = try String(contentsOfFile: root + "/" + rel, encoding: .utf8)
+            }
+        }
+        return out
+    }
+
+    /// A failure half-way (here: a staged file that vanished) moves everything back: no half-applied reset.
+    @Test func failureHalfWayRollsBack() throws {
+        let root = NSTemporaryDirectory() + "wtx-\(Posix.randomHex(5))"
+        try Posix.makeDirectories(root + "/.strata")
+        try Posix.makeDirectories(root + "/d")
+        for (p, t) in [("a.txt", "old a"), ("d/b.txt", "old b"), ("gone.txt", "removed")] {
+            try Posix.writeAtomically(root + "/" + p, Array(t.utf8))
+        }
+        let before = try tree(root)
+        let tx = try WorkspaceTransaction(root: root, storePath: root + "/.strata")
+        let a = try tx.stage(0, executable: false) { w in try Array("new a".utf8).withUnsafeBytes { try w($0) } }
+        let b = try tx.stage(1, executable: false) { w in try Array("new b".utf8).withUnsafeBytes { try w($0) } }
+        #expect(throws: (any Error).self) {
+            _ = try tx.apply([("gone.txt", .remove), ("a.txt", .file(staged: a, executable: false)), ("d/b.txt", .file(staged: b, executable: false)),
+                              ("n/new.txt", .file(staged: root + "/.strata/tmp/missing", executable: false))])
+        }
+        tx.finish()
+        #expect(try tree(root) == before)
+        #expect(try Posix.lstat(root + "/n") == nil)
+        #expect(try Posix.listDirectory(root + "/.strata/tmp").isEmpty)
+    }
+
+    /// Leftovers of a crashed transaction live only under .strata/tmp and are cleared by the next writer.
+    @Test func staleScratchIsCleared() throws {
+        let root = NSTemporaryDirectory() + "wtx-\(Posix.randomHex(5))"
+        try Posix.makeDirectories(root + "/.strata/tmp/checkout-dead/sub")
+        try Posix.writeAtomically(root + "/.strata/tmp/checkout-dead/sub/old-1", Array("x".utf8))
+        WorkspaceTransaction.clearStale(storePath: root + "/.strata")
+        #expect(try Posix.listDirectory(root + "/.strata/tmp").isEmpty)
     }
 }

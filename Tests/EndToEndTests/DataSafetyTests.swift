@@ -1,0 +1,427 @@
+import Foundation
+import Testing
+import StrataModel
+import StrataObjects
+import StrataRepository
+
+/// The defects of the adversarial review (issue 8), each reproduced through the built binary.
+@Suite("End to end: data safety", .serialized) struct DataSafetyTests {
+    func random(_ n: Int, seed: UInt64) -> Data {
+        var g = SplitMix(seed: seed)
+        var d = Data(count: n)
+        d.withUnsafeMutableBytes { b in for i in stride(from: 0, to: n, by: 8) { var v = g.next(); memcpy(b.baseAddress! + i, &v, min(8, n - i)) } }
+        return d
+    }
+
+    func sha(_ d: Data) -> String { ObjectID.hash([UInt8](d)).hex }
+
+    func head(_ s: StrataCLI) throws -> String { String(try s.run("log", "-n", "1", "--oneline").stdout.prefix(12)) }
+
+    /// D1: the issue's exact sequence: the workspace copy of a pruned version is re-committed after gc.
+    @Test func d1RecommitAfterPruneAndGcKeepsTheBytes() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("small.txt", "small\n")
+        let v1 = random(3_000_000, seed: 1)
+        try s.write("big.bin", v1)
+        try s.run("commit", "-m", "C1")
+        let c1 = try head(s)
+        try s.write("big.bin", random(3_000_000, seed: 2))
+        try s.run("commit", "-m", "C2")
+        #expect(try s.run("checkout", c1, "--", "big.bin").status == 0)
+        sleep(2)  // past the racy-clean window, so the stat cache vouches for big.bin
+        #expect(try s.run("status").status == 0)
+        #expect(try s.run("prune", "--keep-last", "1").status == 0)
+        #expect(try s.run("gc", "--grace", "0s").status == 0)
+        let fsck = try s.run("fsck")
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+        #expect(try s.run("commit", "-m", "C3").status == 0)
+        let cat = try s.run("cat", "HEAD:big.bin")
+        #expect(cat.status == 0, "\(cat.stderr)")
+        #expect(sha(cat.stdoutBytes) == sha(v1))
+        #expect(try s.run("fsck").status == 0)
+    }
+
+    /// D1's other effects: fsck after an ordinary prune + gc, cat of a pruned large file (14), and a checkout of a
+    /// pruned commit that must fail before it deletes anything.
+    @Test func d1PrunedLargeFilesAreCollectedWhole() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("keep.txt", "keep\n")
+        try s.write("big.bin", random(2_500_000, seed: 3))
+        try s.write("other.bin", random(1_500_000, seed: 4))
+        try s.run("commit", "-m", "old")
+        let old = try head(s)
+        try s.write("big.bin", random(2_500_000, seed: 5))
+        try FileManager.default.removeItem(atPath: s.path("other.bin"))
+        try s.run("commit", "-m", "new")
+        #expect(try s.run("prune", "--keep-last", "1", "--reflog-expire", "0s").status == 0)
+        #expect(try s.run("gc", "--grace", "0s").status == 0)
+        let fsck = try s.run("fsck")
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+        #expect(try s.run("cat", "\(old):big.bin").status == 14)
+        let before = try s.hashes()
+        let co = try s.run("checkout", old)
+        #expect(co.status == 14, "\(co.stderr)")
+        #expect(try s.hashes() == before, "a failed checkout changed the workspace")
+    }
+
+    /// D3: a store without its database is refused by every command; gc never deletes packs it cannot account for.
+    @Test func d3StoreWithoutMetadataIsRefused() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        try s.run("commit", "-m", "one")
+        let packs = try FileManager.default.contentsOfDirectory(atPath: s.path(".strata/objects/packs"))
+        for f in try FileManager.default.contentsOfDirectory(atPath: s.path(".strata")) where f.hasPrefix("strata.db") {
+            try FileManager.default.removeItem(atPath: s.path(".strata/" + f))
+        }
+        for cmd in [["fsck"], ["gc", "--grace", "0s"], ["log"], ["status"], ["commit", "-m", "x"]] {
+            let r = try s.run(cmd)
+            #expect(r.status == 10, "\(cmd): \(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains("metadata"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path(".strata/objects/packs")) == packs)
+        // An empty file is refused the same way.
+        FileManager.default.createFile(atPath: s.path(".strata/strata.db"), contents: Data())
+        #expect(try s.run("gc", "--grace", "0s").status == 10)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path(".strata/objects/packs")) == packs)
+    }
+
+    /// An unindexed finished pack is kept by gc unless --force.
+    @Test func d3GcKeepsUnindexedPacksWithoutForce() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        try s.run("commit", "-m", "one")
+        let stray = s.path(".strata/objects/packs/pack-00000000000000000000000000000000.pack")
+        try Data(ObjectStore.packMagic).write(to: URL(fileURLWithPath: stray))
+        let gc = try s.run("gc", "--grace", "0s")
+        #expect(gc.status == 0)
+        #expect(gc.stderr.contains("kept 1 pack files the index does not know"))
+        #expect(FileManager.default.fileExists(atPath: stray))
+        #expect(try s.run("gc", "--grace", "0s", "--force").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: stray))
+    }
+
+    /// D5: an index row pointing file A's id at file B's chunk list: cat and checkout must not return B's bytes.
+    @Test func d5ChunkedFilesAreVerifiedWhole() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        let a = random(1_600_000, seed: 6), b = random(1_700_000, seed: 7)
+        try s.write("a.bin", a); try s.write("b.bin", b)
+        try s.run("commit", "-m", "two files")
+        let ida = sha(a), idb = sha(b)
+        try sqlite(s, "UPDATE objects SET pack = (SELECT pack FROM objects WHERE id = x'\(idb)'), frame_offset = (SELECT frame_offset FROM objects WHERE id = x'\(idb)'), frame_length = (SELECT frame_length FROM objects WHERE id = x'\(idb)'), offset = (SELECT offset FROM objects WHERE id = x'\(idb)'), length = (SELECT length FROM objects WHERE id = x'\(idb)') WHERE id = x'\(ida)'")
+        let cat = try s.run("cat", "HEAD:a.bin")
+        #expect(cat.status == 12)
+        #expect(cat.stderr.contains("INVALID"))
+        try FileManager.default.removeItem(atPath: s.path("a.bin"))
+        let co = try s.run("checkout", "-f", "HEAD", "--", "a.bin")
+        #expect(co.status == 12, "\(co.stdout)\(co.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.path("a.bin")), "wrong bytes were put in place")
+        #expect(try s.run("fsck").status == 12)
+    }
+
+    /// D2: pipeline outputs that resolve to the root, into .strata or outside the workspace are refused before
+    /// anything is deleted.
+    @Test func d2PipelineOutputsCannotEscape() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        let victim = s.directory + "-victim"
+        try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
+        try Data("precious\n".utf8).write(to: URL(fileURLWithPath: victim + "/keep.txt"))
+        try s.write("data.txt", "data\n")
+        try s.run("commit", "-m", "base")
+        for bad in ["sub/..", ".strata/", "./../\(URL(fileURLWithPath: victim).lastPathComponent)/", ".", "/tmp/x"] {
+            try s.write("Pipeline.swift", """
+                import PipelineDescription
+                let pipeline = Pipeline(name: "evil", stages: [
+                    .stage(name: "wipe", command: "true", outputs: [.folder("\(bad)")]),
+                ])
+                """)
+            let r = try s.run("repro")
+            #expect(r.status == 21, "\(bad): \(r.stdout)\(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: s.path("data.txt")), "\(bad) deleted the workspace")
+            #expect(FileManager.default.fileExists(atPath: s.path(".strata/strata.db")), "\(bad) deleted the store")
+            #expect(FileManager.default.fileExists(atPath: victim + "/keep.txt"), "\(bad) emptied a folder outside")
+        }
+        // An output whose parent is a symlink pointing outside is refused at run time, before deletion.
+        try FileManager.default.createSymbolicLink(atPath: s.path("link"), withDestinationPath: victim)
+        try s.write("Pipeline.swift", """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "evil", stages: [
+                .stage(name: "wipe", command: "true", outputs: [.file("link/keep.txt")]),
+            ])
+            """)
+        let r = try s.run("repro")
+        #expect(r.status != 0)
+        #expect(FileManager.default.fileExists(atPath: victim + "/keep.txt"))
+        try? FileManager.default.removeItem(atPath: victim)
+    }
+
+    /// D4: an untracked folder where the target has a file is a conflict, not a deletion.
+    @Test func d4CheckoutKeepsUntrackedWork() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("report", "v1\n")
+        try s.run("commit", "-m", "r")
+        try s.run("branch", "keep")
+        try FileManager.default.removeItem(atPath: s.path("report"))
+        try s.run("commit", "-m", "rm")
+        try s.write("report/notes.txt", "unsaved\n")
+        let r = try s.run("checkout", "keep")
+        #expect(r.status == 4, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("report/notes.txt"))
+        #expect(String(decoding: try s.read("report/notes.txt"), as: UTF8.self) == "unsaved\n")
+        // An ignored file at a path the target writes is protected too; --force replaces both.
+        try s.write(".strataignore", "scratch.txt\n")
+        try s.write("scratch.txt", "mine\n")
+        try s.run("commit", "-m", "ignore")
+        try s.run("branch", "withscratch")
+        try s.run("switch", "withscratch")
+        try FileManager.default.removeItem(atPath: s.path(".strataignore"))
+        try s.run("commit", "-m", "track scratch")
+        try s.run("switch", "main")
+        try s.write("scratch.txt", "ignored work\n")
+        try s.write(".strataignore", "scratch.txt\n")
+        #expect(try s.run("checkout", "withscratch").status == 4)
+        #expect(String(decoding: try s.read("scratch.txt"), as: UTF8.self) == "ignored work\n")
+        #expect(try s.run("checkout", "--force", "keep").status == 0)
+        #expect(String(decoding: try s.read("report"), as: UTF8.self) == "v1\n")
+    }
+
+    /// D8 and the crash tests: checkout and reset killed at random moments leave no temp file in the workspace,
+    /// a consistent store, and a workspace the next checkout repairs.
+    @Test func d8KilledCheckoutsAndResetsLeaveNoTempFiles() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("t/a.bin", random(6_000_000, seed: 8))
+        for k in 0..<60 { try s.write("e/\(k).txt", "\(k)\n") }
+        try s.run("commit", "-m", "a")
+        let a = try head(s)
+        try s.write("t/a.bin", random(6_000_000, seed: 9))
+        for k in 0..<60 { try s.write("e/\(k).txt", "changed \(k)\n") }
+        try s.run("commit", "-m", "b")
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<8 {
+            let args = round % 2 == 0 ? ["checkout", "-f", a] : ["reset", "--hard", "main"]
+            if round % 2 == 1 { try s.run("switch", "main", "--force") }
+            let p = try s.start(args)
+            usleep(UInt32.random(in: 1_000...150_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let leftovers = try FileManager.default.subpathsOfDirectory(atPath: s.directory)
+                .filter { !$0.hasPrefix(".strata") && $0.contains("strata-tmp") }
+            #expect(leftovers.isEmpty, "round \(round): \(leftovers)")
+            let status = try s.run("status")
+            #expect(!status.stdout.contains("strata-tmp"))
+            #expect(try s.run("fsck").status == 0)
+        }
+        #expect(try s.run("checkout", "-f", "main").status == 0)
+        #expect(try s.run("status", "--json").stdout.contains("\"clean\" : true"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path(".strata/tmp"))) ?? []).isEmpty)
+    }
+
+    /// D6: malformed on-disk values are corruption errors (12) naming the object, never a trap or a huge allocation.
+    @Test func d6MalformedIndexAndRefsAreErrorsNotTraps() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        try s.run("commit", "-m", "one")
+        let ida = sha(Data("a\n".utf8))
+        try sqlite(s, "UPDATE objects SET length = 9000000000000, offset = -5 WHERE id = x'\(ida)'")
+        for cmd in [["cat", "HEAD:a.txt"], ["fsck"]] {
+            let r = try s.run(cmd)
+            #expect(r.status == 12, "\(cmd): \(r.status) \(r.stderr)")
+            #expect((r.stdout + r.stderr).contains(ida))
+        }
+        try sqlite(s, "UPDATE objects SET length = 2, offset = 0, frame_length = 9000000000000 WHERE id = x'\(ida)'")
+        #expect(try s.run("cat", "HEAD:a.txt").status == 12)
+        #expect(try s.run("fsck").status == 12)
+        // A 2-byte ref target.
+        try sqlite(s, "UPDATE refs SET target = x'abcd' WHERE name = 'refs/heads/main'")
+        for cmd in [["log"], ["status"], ["ls"], ["fsck"]] {
+            let r = try s.run(cmd)
+            #expect(r.status == 12, "\(cmd): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("32"))
+        }
+    }
+
+    /// D6: a frame header claiming terabytes is a corruption error, also for fsck.
+    @Test func d6HugeFrameLengthIsCorruption() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", String(repeating: "row,value\n", count: 100))
+        try s.run("commit", "-m", "one")
+        let pack = try FileManager.default.contentsOfDirectory(atPath: s.path(".strata/objects/packs")).first { $0.hasSuffix(".pack") }!
+        let path = s.path(".strata/objects/packs/" + pack)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let first = ObjectStore.packMagic.count
+        for k in 4..<8 { bytes[first + k] = 0xff }   // the first frame's raw length
+        chmod(path, 0o644)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let fsck = try s.run("fsck")
+        #expect(fsck.status == 12, "\(fsck.stdout)")
+        // A flipped pack magic is found too.
+        bytes[0] ^= 0x20
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let fsck2 = try s.run("fsck")
+        #expect(fsck2.status == 12)
+        #expect(fsck2.stdout.contains("pack magic"))
+    }
+
+    /// D7: the store cannot commit itself; reserved entries in a crafted tree are flagged by fsck.
+    @Test func d7StorePathsAreRefused() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        try s.run("commit", "-m", "one")
+        for p in [".strata", ".strata/strata.db", "sub/../.strata"] {
+            let r = try s.run("commit", "-m", "x", p)
+            #expect(r.status == 13, "\(p): \(r.status) \(r.stderr)")
+        }
+        do {
+            let repo = try Repository.open(at: s.directory)
+            let session = repo.objects.beginWrite()
+            let blob = try session.put(.blob, Array("x".utf8))
+            let t = Tree(uncheckedEntries: [TreeEntry(name: ".strata", kind: .file, id: blob, size: 1)])
+            let tid = try session.put(.tree, t.encoded())
+            let c = Commit(tree: tid, parents: [], author: try Signature(name: "M", email: "m@x"), time: 0, message: "evil")
+            let cid = try session.put(.commit, c.encoded())
+            try session.finishPacks(); try session.recordIndex()
+            try repo.refs.updateBranch(try BranchName("evil"), expected: nil, new: cid, message: "crafted", time: 0)
+        }
+        let fsck = try s.run("fsck")
+        #expect(fsck.status == 12)
+        #expect(fsck.stdout.contains("unsafe-name"))
+        #expect(try s.run("checkout", "evil").status == 13)
+    }
+
+    /// Names that cannot be versioned are refused by status and commit alike, never skipped; ignoring them works.
+    @Test func unversionableNamesAreRefusedConsistently() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("ok.txt", "ok\n")
+        try s.write("line\nbreak.txt", "x\n")
+        var bad = Array(s.directory.utf8) + Array("/caf".utf8) + [0xe9] + Array(".csv".utf8) + [0]
+        let fd = bad.withUnsafeMutableBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_CREAT | O_WRONLY, 0o644) } }
+        #expect(fd >= 0); close(fd)
+        let st = try s.run("status")
+        let co = try s.run("commit", "-m", "x")
+        #expect(st.status == 13 && co.status == 13, "\(st.stderr)\(co.stderr)")
+        for r in [st, co] { #expect(r.stderr.contains("caf\\xe9.csv") && r.stderr.contains("break.txt")) }
+        try s.write(".strataignore", "caf*.csv\nline*\n")
+        #expect(try s.run("commit", "-m", "ok").status == 0)
+        bad.removeAll()
+    }
+
+    /// Absolute and climbing symlinks: commit and checkout agree, and nothing is ever written through a link.
+    @Test func symlinksRoundTripAndAreNeverWrittenThrough() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        let outside = s.directory + "-outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: s.path("abs"), withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: s.path("up"), withDestinationPath: "../x")
+        try FileManager.default.createSymbolicLink(atPath: s.path("self"), withDestinationPath: ".")
+        try FileManager.default.createSymbolicLink(atPath: s.path("esc"), withDestinationPath: "self/..")
+        try s.write("data.txt", "d\n")
+        #expect(try s.run("commit", "-m", "links").status == 0)
+        let c = try head(s)
+        for l in ["abs", "up", "self", "esc"] { try FileManager.default.removeItem(atPath: s.path(l)) }
+        try s.run("commit", "-m", "no links")
+        let co = try s.run("checkout", c)
+        #expect(co.status == 0, "\(co.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: s.path("abs")) == outside)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: s.path("esc")) == "self/..")
+        // A crafted commit with a file below the link must not write through it.
+        do {
+            let repo = try Repository.open(at: s.directory)
+            let session = repo.objects.beginWrite()
+            let blob = try session.put(.blob, Array("pwned".utf8))
+            let inner = try Tree(entries: [TreeEntry(name: "pwned.txt", kind: .file, id: blob, size: 5)])
+            let iid = try session.put(.tree, inner.encoded())
+            let t = try Tree(entries: [TreeEntry(name: "abs", kind: .directory, id: iid, size: 5)])
+            let tid = try session.put(.tree, t.encoded())
+            let cm = Commit(tree: tid, parents: [], author: try Signature(name: "M", email: "m@x"), time: 0, message: "through")
+            let cid = try session.put(.commit, cm.encoded())
+            try session.finishPacks(); try session.recordIndex()
+            try repo.refs.updateBranch(try BranchName("through"), expected: nil, new: cid, message: "crafted", time: 0)
+        }
+        _ = try s.run("checkout", "through", "--", "abs/pwned.txt")
+        #expect(!FileManager.default.fileExists(atPath: outside + "/pwned.txt"))
+        try? FileManager.default.removeItem(atPath: outside)
+    }
+
+    /// Small ones: checkout HEAD stays on the branch; `branch refs/heads/y` is refused; URL credentials are redacted.
+    @Test func smallOnes() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        try s.run("commit", "-m", "one")
+        #expect(try s.run("checkout", "HEAD").status == 0)
+        #expect(try s.run("status").stdout.contains("On branch main"))
+        let b = try s.run("branch", "refs/heads/y")
+        #expect(b.status != 0)
+        #expect(!(try s.run("branch").stdout.contains("refs/heads/y")))
+        try s.write("b.txt", "b\n")
+        let r = try s.run("commit", "-m", "two", env: ["OPENLINEAGE_URL": "http://alice:s3cr3tPW@[bad", "OPENLINEAGE_DISABLED": ""])
+        #expect(!(r.stdout + r.stderr).contains("s3cr3tPW"))
+        let flush = try s.run("lineage", "flush", env: ["OPENLINEAGE_URL": "http://alice:s3cr3tPW@[bad"])
+        #expect(!(flush.stdout + flush.stderr).contains("s3cr3tPW"))
+    }
+
+    /// Stage processes die with a killed repro (the supervisor kills the whole group).
+    @Test func stageProcessesDieWithRepro() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        let marker = 3000 + Int.random(in: 0..<900)
+        try s.write("Pipeline.swift", """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "slow", stages: [
+                .stage(name: "slow", command: "sleep \(marker).5 & sleep \(marker).5; echo x > out.txt", outputs: [.file("out.txt")]),
+            ])
+            """)
+        let p = try s.start(["repro"])
+        var seen = false
+        for _ in 0..<300 where !seen { usleep(100_000); seen = pgrep("sleep \(marker).5") > 0 }
+        #expect(seen, "the stage never started")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        var left = 1
+        for _ in 0..<50 where left > 0 { usleep(100_000); left = pgrep("sleep \(marker).5") }
+        #expect(left == 0, "stage processes outlived repro")
+    }
+
+    func pgrep(_ pattern: String) -> Int {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "ps -eo args | grep -c '^\(pattern)$' || true"]
+        let out = Pipe(); p.standardOutput = out
+        try? p.run(); p.waitUntilExit()
+        return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    /// Edits the store's database with Python's sqlite3 module (on every machine that runs the tests).
+    func sqlite(_ s: StrataCLI, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", s.path(".strata/strata.db"), sql]
+        try p.run(); p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "sql failed: \(sql)")
+    }
+}
+
+/// A small seeded generator (SplitMix64) for reproducible test data.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
