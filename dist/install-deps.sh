@@ -7,6 +7,8 @@ for pc in libcrypto:libssl-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev zlib:z
 done
 command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
+# The Pipeline.swift sandbox (read-only file system, no network); the tests exercise it.
+command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
 if [ -n "$need" ]; then
   echo "installing:$need" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

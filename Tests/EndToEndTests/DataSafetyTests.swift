@@ -425,3 +425,44 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The manifest sandbox: with bubblewrap, Pipeline.swift cannot write outside its scratch folder, also when the
+/// workspace lives under /tmp (where the old sandbox hid the DSL library and the workspace).
+@Suite("End to end: manifest sandbox", .serialized) struct ManifestSandboxTests {
+    static let hasBwrap = FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap")
+
+    @Test(.enabled(if: hasBwrap, "bubblewrap is not installed (dist/install-deps.sh installs it)"))
+    func manifestCannotWriteOutsideItsScratchFolder() throws {
+        let s = try StrataCLI()
+        #expect(s.directory.hasPrefix("/tmp"))
+        try s.run("init")
+        try s.write("in.txt", "x\n")
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+        let targets = [s.path("escaped.txt"), s.path(".strata/escaped.txt"), "/tmp/strata-escaped-\(UUID().uuidString.prefix(6))",
+                       home + "/strata-escaped-\(UUID().uuidString.prefix(6))"]
+        try s.write("Pipeline.swift", """
+            import PipelineDescription
+            import Glibc
+            for t in \(targets) { let fd = open(t, O_CREAT | O_WRONLY, 0o644); if fd >= 0 { close(fd) } }
+            let pipeline = Pipeline(name: "sandboxed", stages: [
+                .stage(name: "copy", command: "cp in.txt out.txt", inputs: ["in.txt"], outputs: [.file("out.txt")]),
+            ])
+            """)
+        let r = try s.run("repro")
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!r.stderr.contains("without a file-system sandbox"))
+        for t in targets { #expect(!FileManager.default.fileExists(atPath: t), "the manifest wrote \(t)") }
+        #expect(FileManager.default.fileExists(atPath: s.path("out.txt")))
+    }
+
+    @Test func evaluationWithoutSandboxWarns() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("Pipeline.swift", """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "p", stages: [.stage(name: "a", command: "echo a > a.txt", outputs: [.file("a.txt")])])
+            """)
+        let r = try s.run(["stages"], env: ["STRATA_NO_SANDBOX": "1"])
+        #expect(r.stderr.contains("without a sandbox"), "\(r.stderr)")
+    }
+}
