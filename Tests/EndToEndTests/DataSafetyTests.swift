@@ -196,11 +196,11 @@ import StrataRepository
     @Test func d8KilledCheckoutsAndResetsLeaveNoTempFiles() throws {
         let s = try StrataCLI()
         try s.run("init")
-        try s.write("t/a.bin", random(6_000_000, seed: 8))
+        try s.write("t/a.bin", random(30_000_000, seed: 8))
         for k in 0..<60 { try s.write("e/\(k).txt", "\(k)\n") }
         try s.run("commit", "-m", "a")
         let a = try head(s)
-        try s.write("t/a.bin", random(6_000_000, seed: 9))
+        try s.write("t/a.bin", random(30_000_000, seed: 9))
         for k in 0..<60 { try s.write("e/\(k).txt", "changed \(k)\n") }
         try s.run("commit", "-m", "b")
         var rng = SystemRandomNumberGenerator()
@@ -221,6 +221,50 @@ import StrataRepository
         #expect(try s.run("checkout", "-f", "main").status == 0)
         #expect(try s.run("status", "--json").stdout.contains("\"clean\" : true"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path(".strata/tmp"))) ?? []).isEmpty)
+    }
+
+    /// Half-applied reset: a folder that cannot be written (immutable, so that root is refused too) makes
+    /// `reset --hard` fail with the workspace and the branch exactly as they were.
+    @Test(.enabled(if: DataSafetyTests.canMakeImmutable(), "chattr +i is not available here"))
+    func resetHardIsAllOrNothing() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "v1 a\n"); try s.write("d/b.txt", "v1 b\n")
+        try s.run("commit", "-m", "v1")
+        let v1 = try head(s)
+        try s.write("a.txt", "v2 a\n"); try s.write("d/b.txt", "v2 b\n")
+        try s.run("commit", "-m", "v2")
+        let v2 = try head(s)
+        let before = try s.hashes()
+        #expect(DataSafetyTests.chattr("+i", s.path("d")))
+        defer { _ = DataSafetyTests.chattr("-i", s.path("d")) }
+        let r = try s.run("reset", "--hard", v1)
+        #expect(r.status != 0)
+        #expect(try s.hashes() == before, "reset --hard stopped half-applied")
+        #expect(try head(s) == v2)
+        _ = DataSafetyTests.chattr("-i", s.path("d"))
+        #expect(try s.run("reset", "--hard", v1).status == 0)
+        #expect(String(decoding: try s.read("d/b.txt"), as: UTF8.self) == "v1 b\n")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: s.path(".strata/tmp"))) ?? []).isEmpty)
+    }
+
+    static func chattr(_ flag: String, _ path: String) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        p.arguments = [flag, path]
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+
+    static func canMakeImmutable() -> Bool {
+        let d = NSTemporaryDirectory() + "chattr-probe-\(UUID().uuidString.prefix(6))"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard chattr("+i", d) else { return false }
+        _ = chattr("-i", d)
+        return true
     }
 
     /// D6: malformed on-disk values are corruption errors (12) naming the object, never a trap or a huge allocation.

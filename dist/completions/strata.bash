@@ -500,7 +500,7 @@ _strata_prune() {
 
 _strata_gc() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --dry-run --json --version -h --help)
+    non_repeating_flags=(-q --quiet --dry-run --force --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-C --grace)
     __strata_offer_flags_options 0

@@ -57,7 +57,7 @@ function __strata_parse_tokens -S
         case 'prune'
             __strata_parse_subcommand 0 'q/quiet' 'C=' 'keep-last=' 'keep-hourly=' 'keep-daily=' 'keep-weekly=' 'keep-monthly=' 'keep-yearly=' 'keep-within=' 'keep-within-hourly=' 'keep-within-daily=' 'keep-within-weekly=' 'keep-within-monthly=' 'keep-within-yearly=' 'keep-tag=+' 'branch=+' 'now=' 'time-zone=' 'reflog-expire=' 'dry-run' 'undo' 'json' 'version' 'h/help'
         case 'gc'
-            __strata_parse_subcommand 0 'q/quiet' 'C=' 'grace=' 'dry-run' 'json' 'version' 'h/help'
+            __strata_parse_subcommand 0 'q/quiet' 'C=' 'grace=' 'dry-run' 'force' 'json' 'version' 'h/help'
         case 'retention'
             __strata_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -301,6 +301,7 @@ complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options 
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" C' -s 'C' -d 'Run as if strata was started in DIR.' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" grace' -l 'grace' -d 'Never delete objects written less than this long ago (e.g. 1h, 0s).' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" dry-run' -l 'dry-run' -d 'Report what would be deleted; delete nothing.'
+complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" force' -l 'force' -d 'Also delete pack files the index does not know (past the grace period). Without it they are kept: they may be all that is left of history whose index was lost. Run \'strata fsck\' first.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" json' -l 'json' -d 'Print JSON.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" version' -l 'version' -d 'Show the version.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata gc" h help' -s 'h' -l 'help' -d 'Show help information.'

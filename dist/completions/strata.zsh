@@ -388,6 +388,7 @@ _strata_gc() {
         '-C[Run as if strata was started in DIR.]:DIR:'
         '--grace[Never delete objects written less than this long ago (e.g. 1h, 0s).]:grace:'
         '--dry-run[Report what would be deleted; delete nothing.]'
+        '--force[Also delete pack files the index does not know (past the grace period). Without it they are kept\: they may be all that is left of history whose index was lost. Run '\''strata fsck'\'' first.]'
         '--json[Print JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
