@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "StrataRefsTests", dependencies: ["StrataRefs", "StrataSQLite", "StrataModel"]),
         .testTarget(name: "StrataWorkspaceTests", dependencies: ["StrataWorkspace", "StrataModel"]),
         .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
-        .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel"]),
+        .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel", "StrataObjects", "StrataRefs", "StrataRepository"]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
         .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage"]),

@@ -27,6 +27,7 @@ enum ErrorReporter {
         static let integrity: Int32 = 12
         static let unsafePath: Int32 = 13
         static let collected: Int32 = 14
+        static let tooNew: Int32 = 15
         static let stageFailed: Int32 = 20
         static let manifest: Int32 = 21
         static let lineage: Int32 = 22
@@ -48,6 +49,7 @@ enum ErrorReporter {
             case .invalidArgument: return Status.usage
             case .dataCollected: return Status.collected
             case .outputInvalid: return Status.integrity
+            case .schemaTooNew: return Status.tooNew
             }
         case let e as RefError:
             switch e {

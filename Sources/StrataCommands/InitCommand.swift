@@ -9,7 +9,7 @@ struct InitCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print nothing but errors.") var quiet = false
 
     func run() throws {
-        let repo = try Repository.initialize(at: directory)
+        let repo = try Repository.initialize(at: directory, schemas: StoreSchemas.all)
         if !quiet { Out.line("Initialized empty Strata store in \(repo.storePath)"); Out.flush() }
     }
 }

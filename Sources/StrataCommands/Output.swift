@@ -1,3 +1,6 @@
+import StrataLineage
+import StrataPipeline
+import StrataMaintenance
 import ArgumentParser
 import Foundation
 import StrataDiff
@@ -16,7 +19,7 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the store that contains the working folder.
     func repository() throws -> Repository {
         if let directory { guard chdir(directory) == 0 else { throw RepositoryError.notAStore(directory) } }
-        return try Repository.discover()
+        return try Repository.discover(schemas: StoreSchemas.all)
     }
 }
 
@@ -172,4 +175,9 @@ struct JSONCommit: Encodable {
 
 extension Change {
     var displayPath: String { oldPath.map { "\($0) -> \(path)" } ?? path }
+}
+
+/// Every module's tables, so that opening a store from the command line upgrades it in one transaction.
+enum StoreSchemas {
+    static let all = [Retention.schema, PipelineRunner.schema, LineageService.schema]
 }

@@ -77,17 +77,22 @@ public final class LineageService: @unchecked Sendable {
     /// Delivery problems seen during this process (for warnings).
     public private(set) var deliveryErrors: [String] = []
 
-    /// Opens lineage for a store (creating its tables and salt when missing).
-    public init(repo: Repository, config: LineageConfig? = nil) throws {
-        self.repo = repo
-        self.config = config ?? LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
-        try repo.db.execute("""
+    /// Lineage's tables (owner `lineage`): runs with their records and PROV documents, and the event outbox.
+    public static let schema = ModuleSchema(owner: "lineage", migrations: [
+        Migration(1, "lineage runs and the event outbox", """
             CREATE TABLE IF NOT EXISTS lineage_runs (run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, job TEXT NOT NULL, parent TEXT,
                 status TEXT NOT NULL, commit_id TEXT, started INTEGER NOT NULL, record TEXT NOT NULL, prov TEXT);
             CREATE INDEX IF NOT EXISTS lineage_runs_by_commit ON lineage_runs(commit_id);
             CREATE TABLE IF NOT EXISTS lineage_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, event_type TEXT NOT NULL,
                 json TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
-            """)
+            """),
+    ])
+
+    /// Opens lineage for a store (applying its schema when missing, and creating its salt).
+    public init(repo: Repository, config: LineageConfig? = nil) throws {
+        self.repo = repo
+        self.config = config ?? LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
+        try repo.attach(LineageService.schema)
         var salt = try repo.config("lineage.salt")
         if salt == nil { salt = Posix.randomHex(16); try repo.setConfig("lineage.salt", salt) }
         let patterns = (try repo.config("lineage.redact"))?.split(separator: "\n").map(String.init) ?? []

@@ -56,7 +56,7 @@ extension LineageService {
         if stages.isEmpty { throw LineageError.unknownRun("\(id) (it has no completed stage runs to reproduce)") }
         let dir = directory ?? NSTemporaryDirectory() + "strata-reproduce-" + String(run.runId.prefix(13))
         try Posix.makeDirectories(dir)
-        let scratch = try Repository.open(at: repo.root)   // same store, files written under `dir`
+        let scratch = repo   // the same store and connection; files are written under `dir`
         var report = ReproductionReport(run: run, directory: dir, matched: [], differing: [], failures: [])
         for s in stages {
             // Inputs, from the object store by hash.
@@ -76,18 +76,11 @@ extension LineageService {
             let env = PipelineRunner.commandEnvironment(stage: String(s.job.split(separator: ".").last ?? ""), params: s.params ?? [:],
                                                         declared: s.environment ?? [:])
             let cwd = s.workingDirectory.map { dir + "/" + $0 } ?? dir
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", s.command!]
-            p.environment = env
-            p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run(); p.waitUntilExit()
-            if p.terminationStatus != 0 { report.failures.append("\(s.job): exited with status \(p.terminationStatus)"); continue }
-            // Compare outputs by hashing what the command wrote.
-            let probe = try Repository.initializeScratch(at: dir)
-            let fps = try probe.fingerprint(s.outputs.map(\.path))
+            // The same executor as repro: supervised, its process group dies with strata.
+            let r = try Subprocess.run("/bin/sh", ["-c", s.command!], environment: env, directory: cwd)
+            if r.status != 0 { report.failures.append("\(s.job): exited with status \(r.status)"); continue }
+            // Compare outputs by hashing what the command wrote (no store in the scratch folder).
+            let fps = try Repository.fingerprint(s.outputs.map(\.path), in: dir)
             for o in s.outputs {
                 let now = fps[o.path]?.sha256
                 if now == o.sha256 { report.matched.append(o.path) } else { report.differing.append((o.path, o.sha256, now)) }
@@ -103,13 +96,5 @@ extension LineageService {
         guard let fh = FileHandle(forWritingAtPath: path) else { throw PosixError("create", path) }
         defer { try? fh.close() }
         try repo.objects.streamFile(id) { fh.write(Data($0)) }
-    }
-}
-
-extension Repository {
-    /// A throw-away store in a scratch folder (used to hash reproduced outputs the same way).
-    static func initializeScratch(at dir: String) throws -> Repository {
-        if (try? Posix.lstat(dir + "/.strata")) != nil { return try Repository.open(at: dir) }
-        return try Repository.initialize(at: dir)
     }
 }

@@ -21,10 +21,15 @@ public struct Retention {
     /// The store.
     public let repo: Repository
 
-    /// Opens retention for a store (creating its table when missing).
+    /// Retention's table of saved policies (owner `retention`).
+    public static let schema = ModuleSchema(owner: "retention", migrations: [
+        Migration(1, "saved retention policies", "CREATE TABLE IF NOT EXISTS retention (name TEXT PRIMARY KEY, policy TEXT NOT NULL);"),
+    ])
+
+    /// Opens retention for a store (applying its schema when the store was opened without it).
     public init(repo: Repository) throws {
         self.repo = repo
-        try repo.db.execute("CREATE TABLE IF NOT EXISTS retention (name TEXT PRIMARY KEY, policy TEXT NOT NULL)")
+        try repo.attach(Retention.schema)
     }
 
     /// Saves a named policy (replacing one of the same name).
@@ -51,9 +56,7 @@ public struct Retention {
     /// Gathers the history the policy engine decides on.
     public func input() throws -> RetentionInput {
         var commits: [ObjectID: HistoryCommit] = [:]
-        var ids: [ObjectID] = []
-        try repo.db.query("SELECT id FROM objects WHERE kind = 4") { r in ids.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
-        for id in ids {
+        for id in try repo.objects.commitIDs() {
             let c = try repo.commit(id)
             commits[id] = HistoryCommit(id: id, time: c.time, parents: c.parents)
         }

@@ -47,18 +47,20 @@ public final class ObjectStore: @unchecked Sendable {
     /// Frame header size: magic (3), compression (1), raw length (4), stored length (4).
     static let frameHeader = 12
 
-    /// Opens the store rooted at `root`, creating its tables when missing.
+    /// The object index's tables (owner `objects`).
+    public static let schema = ModuleSchema(owner: "objects", migrations: [
+        Migration(1, "packs and the object index", """
+            CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS objects (id BLOB PRIMARY KEY, kind INTEGER NOT NULL, pack INTEGER NOT NULL REFERENCES packs(id),
+                frame_offset INTEGER NOT NULL, frame_length INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS objects_by_pack ON objects(pack);
+            """),
+    ])
+
+    /// Opens the store rooted at `root`; its tables come from `ObjectStore.schema`, applied by the store's migrator.
     public init(root: String, db: Database, compressionLevel: Int32 = 3) throws {
         self.root = root; self.db = db; self.compressionLevel = compressionLevel
-        do {
-            try Posix.makeDirectories(packsPath)
-            try db.execute("""
-                CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS objects (id BLOB PRIMARY KEY, kind INTEGER NOT NULL, pack INTEGER NOT NULL REFERENCES packs(id),
-                    frame_offset INTEGER NOT NULL, frame_length INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE INDEX IF NOT EXISTS objects_by_pack ON objects(pack);
-                """)
-        } catch { throw error }
+        try Posix.makeDirectories(packsPath)
     }
 
     deinit { for (_, fd) in descriptors { close(fd) } }

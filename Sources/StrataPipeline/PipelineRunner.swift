@@ -91,12 +91,17 @@ public final class PipelineRunner: @unchecked Sendable {
         return out
     }
 
+    /// The pipeline engine's table (owner `pipeline`): the run cache, stage key → stored outputs.
+    public static let schema = ModuleSchema(owner: "pipeline", migrations: [
+        Migration(1, "the run cache", "CREATE TABLE IF NOT EXISTS run_cache (key TEXT PRIMARY KEY, stage TEXT NOT NULL, outputs TEXT NOT NULL, created INTEGER NOT NULL);"),
+    ])
+
     /// Validates the graph against the workspace.
     public init(repo: Repository, spec: PipelineSpec) throws {
         self.repo = repo; self.spec = spec
         let root = repo.root
         graph = try StageGraph(spec) { p in (try? Posix.lstat(p.isEmpty ? root : root + "/" + p)) != nil }
-        try repo.db.execute("CREATE TABLE IF NOT EXISTS run_cache (key TEXT PRIMARY KEY, stage TEXT NOT NULL, outputs TEXT NOT NULL, created INTEGER NOT NULL)")
+        try repo.attach(PipelineRunner.schema)
     }
 
     /// Stops running stages (their process groups get SIGTERM) and starts no new ones.
@@ -231,18 +236,12 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     func cachedOutputs(_ key: String) throws -> [String: PathFingerprint]? {
-        var text: String?
-        try repo.db.query("SELECT outputs FROM run_cache WHERE key = ?", [.text(key)]) { r in text = r.text(0) }
-        guard let text, let fps = try? JSONDecoder().decode([String: PathFingerprint].self, from: Data(text.utf8)) else { return nil }
+        guard let fps = try RunCache(repo: repo).outputs(forKey: key) else { return nil }
         return repo.canRestore(fps) ? fps : nil
     }
 
     func recordRunCache(_ key: String, stage: String, _ fps: [String: PathFingerprint]) throws {
-        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        try repo.db.relaxedTransaction {
-            try repo.db.run("INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
-                            [.text(key), .text(stage), .text(String(decoding: try enc.encode(fps), as: UTF8.self)), .int(Posix.nowNs() / 1_000_000_000)])
-        }
+        try RunCache(repo: repo).record(key: key, stage: stage, outputs: fps)
     }
 
     // MARK: Running
@@ -464,4 +463,35 @@ final class SchedulerState: @unchecked Sendable {
     }
 
     var outcomesInOrder: [StageOutcome] { cond.lock(); defer { cond.unlock() }; return order.compactMap { outcomes[$0] } }
+}
+
+/// The run cache: stage key → the outputs a run with that key produced (stored in the object store). The only
+/// type that reads or writes the `run_cache` table.
+public struct RunCache {
+    /// The store.
+    public let repo: Repository
+
+    /// Opens the run cache of a store.
+    public init(repo: Repository) throws {
+        self.repo = repo
+        try repo.attach(PipelineRunner.schema)
+    }
+
+    /// The outputs recorded for a stage key, or nil.
+    public func outputs(forKey key: String) throws -> [String: PathFingerprint]? {
+        var text: String?
+        try repo.db.query("SELECT outputs FROM run_cache WHERE key = ?", [.text(key)]) { r in text = r.text(0) }
+        guard let text else { return nil }
+        return try? JSONDecoder().decode([String: PathFingerprint].self, from: Data(text.utf8))
+    }
+
+    /// Records the outputs of a run (relaxed durability: losing a row on power failure only costs a re-run).
+    public func record(key: String, stage: String, outputs: [String: PathFingerprint]) throws {
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try enc.encode(outputs), as: UTF8.self)
+        try repo.db.relaxedTransaction {
+            try repo.db.run("INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
+                            [.text(key), .text(stage), .text(json), .int(Posix.nowNs() / 1_000_000_000)])
+        }
+    }
 }

@@ -6,17 +6,17 @@ import Glibc
 #endif
 
 /// The outcome of a finished child process.
-public struct ProcessResult: Sendable {
+package struct ProcessResult: Sendable {
     /// Exit status (128 + signal when killed).
-    public var status: Int32
+    package var status: Int32
     /// Captured standard output.
-    public var stdout: Data
+    package var stdout: Data
     /// Captured standard error.
-    public var stderr: Data
+    package var stderr: Data
     /// True when the time limit killed it.
-    public var timedOut: Bool
+    package var timedOut: Bool
     /// Seconds it ran.
-    public var seconds: Double
+    package var seconds: Double
 }
 
 /// Runs child processes with captured output, an optional time limit and a kill switch for the whole process group.
@@ -25,9 +25,9 @@ public struct ProcessResult: Sendable {
 /// whole group when strata dies, even by SIGKILL, so no stage outlives the `repro` that started it. The calling
 /// thread waits for the supervisor (the parent-death signal belongs to that thread); a time limit is a timer on
 /// another queue, not a polling loop.
-enum Subprocess {
+package enum Subprocess {
     /// Runs `executable args` and waits; kills the process group after `timeout` seconds.
-    static func run(_ executable: String, _ args: [String], environment: [String: String], directory: String,
+    package static func run(_ executable: String, _ args: [String], environment: [String: String], directory: String,
                     timeout: Double? = nil, onStart: ((Int32) -> Void)? = nil) throws -> ProcessResult {
         var outFDs: [Int32] = [0, 0], errFDs: [Int32] = [0, 0]
         guard strata_pipe_cloexec(&outFDs) == 0 else { throw PosixError("create pipe", executable) }

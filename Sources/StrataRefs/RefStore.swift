@@ -65,17 +65,21 @@ public struct RefStore: Sendable {
     /// The shared metadata database.
     public let db: Database
 
-    /// Opens the ref tables, creating them when missing.
-    public init(db: Database) throws {
-        self.db = db
-        try db.execute("""
+    /// The ref tables (owner `refs`).
+    public static let schema = ModuleSchema(owner: "refs", migrations: [
+        Migration(1, "refs, HEAD and the reflog", """
             CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, target BLOB NOT NULL, message TEXT, tagger TEXT, time INTEGER);
             CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1), branch TEXT, detached BLOB);
             CREATE TABLE IF NOT EXISTS reflog (seq INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, old BLOB, new BLOB,
                 time INTEGER NOT NULL, message TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS reflog_by_ref ON reflog(ref, seq);
             INSERT OR IGNORE INTO head (id, branch, detached) VALUES (1, 'main', NULL);
-            """)
+            """),
+    ])
+
+    /// Uses the ref tables of `db` (created by the store's migrator from `RefStore.schema`).
+    public init(db: Database) throws {
+        self.db = db
     }
 
     static func branchRef(_ b: BranchName) -> String { "refs/heads/" + b.rawValue }

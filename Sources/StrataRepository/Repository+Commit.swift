@@ -97,6 +97,13 @@ extension Repository {
 
     /// Builds the trees for a flat listing (storing them when a session is given); returns the root tree id.
     func writeTree(_ listing: [String: FileVersion], session: WriteSession?) throws -> ObjectID {
+        try Repository.buildTree(listing, session: session)
+    }
+
+    /// The root tree id of a flat listing, stored nowhere.
+    static func treeID(of listing: [String: FileVersion]) throws -> ObjectID { try buildTree(listing, session: nil) }
+
+    static func buildTree(_ listing: [String: FileVersion], session: WriteSession?) throws -> ObjectID {
         final class Dir { var files: [TreeEntry] = []; var dirs: [String: Dir] = [:] }
         let top = Dir()
         for (path, v) in listing {

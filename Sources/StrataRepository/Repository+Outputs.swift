@@ -43,6 +43,36 @@ extension Repository {
         return out
     }
 
+    /// Fingerprints paths below any folder, the same way as `fingerprint(_:)` but without a store (nothing cached,
+    /// nothing stored): how reproduced outputs in a scratch folder are compared with the record.
+    public static func fingerprint(_ paths: [String], in directory: String) throws -> [String: PathFingerprint] {
+        var out: [String: PathFingerprint] = [:]
+        for original in paths {
+            let p = original.split(separator: "/").joined(separator: "/")
+            guard let st = try Posix.lstat(p.isEmpty ? directory : directory + "/" + p) else { out[original] = .missing; continue }
+            var listing: [String: FileVersion] = [:]
+            for e in try Scanner(root: directory).scan(only: [p]) {
+                let full = directory + "/" + e.path
+                if e.kind == .symlink {
+                    let (id, size, _) = try ContentHasher.hashSymlink(full)
+                    listing[e.path] = FileVersion(kind: .symlink, id: id, size: size)
+                } else {
+                    guard let (id, size, s) = try ContentHasher.hashFile(full) else { throw ObjectError.unstableFile(full) }
+                    listing[e.path] = FileVersion(kind: s.isExecutable ? .executable : .file, id: id, size: size)
+                }
+            }
+            if !(original.hasSuffix("/") || st.isDirectory), let v = listing[p] {
+                out[original] = PathFingerprint(kind: "file", sha256: v.id.hex, size: v.size, files: 1)
+                continue
+            }
+            var sub: [String: FileVersion] = [:]
+            for (path, v) in listing where path.hasPrefix(p + "/") { sub[String(path.dropFirst(p.count + 1))] = v }
+            let tree = try Repository.treeID(of: sub)
+            out[original] = PathFingerprint(kind: "folder", sha256: tree.hex, size: sub.values.reduce(0) { $0 + $1.size }, files: sub.count)
+        }
+        return out
+    }
+
     /// Stores workspace outputs in the object store (chunked, deduplicated) and returns their fingerprints.
     public func storeOutputs(_ paths: [String]) throws -> [String: PathFingerprint] {
         if paths.isEmpty { return [:] }

@@ -14,13 +14,6 @@ public struct PruneRecord: Sendable, Equatable {
 }
 
 extension Repository {
-    func createPruneTables() throws {
-        try db.execute("""
-            CREATE TABLE IF NOT EXISTS prunes (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, policy TEXT NOT NULL,
-                swept INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0);
-            CREATE TABLE IF NOT EXISTS pruned (commit_id BLOB PRIMARY KEY, prune_id INTEGER NOT NULL REFERENCES prunes(id)) WITHOUT ROWID;
-            """)
-    }
 
     /// Commits whose file data was released by `prune` (their metadata stays).
     public func prunedCommits() throws -> Set<ObjectID> {

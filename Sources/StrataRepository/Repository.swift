@@ -33,23 +33,40 @@ public final class Repository: @unchecked Sendable {
     public let root: String
     /// `.strata` folder.
     public let storePath: String
-    /// Metadata database.
-    public let db: Database
+    /// Metadata database: the one SQLite connection of this process for this store. Package-internal: other
+    /// clients use the facade's named operations; modules of this package reach only their own tables with it.
+    package let db: Database
     /// Object store.
-    public let objects: ObjectStore
+    package let objects: ObjectStore
     /// Branches, tags, HEAD and reflog.
-    public let refs: RefStore
+    package let refs: RefStore
     /// Stat cache.
-    public let statCache: StatCache
+    package let statCache: StatCache
+    /// Module schemas applied in this process (so `attach` costs one lookup).
+    private let attached = Locked<Set<String>>([])
 
     /// The on-disk format version this build writes and reads.
     public static let formatVersion = 1
+    /// The metadata schema version this build writes (`PRAGMA user_version`), listed in store/FORMAT.md. Bumped
+    /// whenever any module adds a migration; a store stamped higher is refused.
+    public static let schemaVersion = 1
+    /// The facade's own tables (owner `repository`): configuration and prune records.
+    public static let schema = ModuleSchema(owner: "repository", migrations: [
+        Migration(1, "configuration and prune records", """
+            CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS prunes (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, policy TEXT NOT NULL,
+                swept INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS pruned (commit_id BLOB PRIMARY KEY, prune_id INTEGER NOT NULL REFERENCES prunes(id)) WITHOUT ROWID;
+            """),
+    ])
+    /// The schemas every store has: objects, refs, workspace, repository.
+    public static let coreSchemas = [ObjectStore.schema, RefStore.schema, StatCache.schema, Repository.schema]
     /// zstd level used unless `core.compression` (or `STRATA_COMPRESSION`) says otherwise.
     public static let defaultCompressionLevel: Int32 = 2
     /// Name of the store folder.
     public static let storeFolder = ".strata"
 
-    init(root: String, creating: Bool = false) throws {
+    init(root: String, creating: Bool = false, schemas: [ModuleSchema] = []) throws {
         self.root = root
         storePath = root + "/" + Repository.storeFolder
         let versionText = (try? Posix.readFile(storePath + "/VERSION")).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -68,18 +85,41 @@ public final class Repository: @unchecked Sendable {
             let created = known == 0 ? 0 : ((try? db.scalarInt("SELECT count(*) FROM config WHERE key = 'store.created'")) ?? 0)
             guard created ?? 0 > 0 else { throw RepositoryError.metadataMissing(storePath) }
         }
-        try db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        // One transaction brings an older store up to date; a newer one is refused before anything is written.
+        let all = Repository.coreSchemas + schemas
+        do {
+            try Migrator.migrate(db, schemas: all, storeVersion: Repository.schemaVersion, now: Posix.nowNs() / 1_000_000_000)
+        } catch let e as SchemaTooNew {
+            throw RepositoryError.schemaTooNew(e.description)
+        }
+        attached.with { $0.formUnion(all.map(\.owner)) }
         var level = Repository.defaultCompressionLevel
         try db.query("SELECT value FROM config WHERE key = 'core.compression'") { r in level = Int32(r.text(0)) ?? level }
         if let env = ProcessInfo.processInfo.environment["STRATA_COMPRESSION"], let l = Int32(env) { level = l }
         objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: max(1, min(level, 19)))
         refs = try RefStore(db: db)
         statCache = try StatCache(db: db)
-        try createPruneTables()
+    }
+
+    /// Applies a module's pending migrations (one transaction; nothing when already applied in this process).
+    /// Modules above the facade call it when they open, so a store opened without their schema still works.
+    public func attach(_ schema: ModuleSchema) throws {
+        if attached.with({ $0.contains(schema.owner) }) { return }
+        do {
+            try Migrator.migrate(db, schemas: [schema], storeVersion: Repository.schemaVersion, now: Posix.nowNs() / 1_000_000_000)
+        } catch let e as SchemaTooNew {
+            throw RepositoryError.schemaTooNew(e.description)
+        }
+        attached.with { _ = $0.insert(schema.owner) }
+    }
+
+    /// The store's schema: its version stamp and, per module, the newest migration applied.
+    public func schemaState() throws -> (version: Int, modules: [String: Int]) {
+        (try Migrator.storedVersion(db), try Migrator.applied(db))
     }
 
     /// Creates a new store in `directory` (created when missing).
-    public static func initialize(at directory: String) throws -> Repository {
+    public static func initialize(at directory: String, schemas: [ModuleSchema] = []) throws -> Repository {
         let dir = directory.hasPrefix("/") ? directory : Posix.currentDirectory() + "/" + directory
         try Posix.makeDirectories(dir)
         let root = Posix.realpath(dir) ?? dir
@@ -89,26 +129,27 @@ public final class Repository: @unchecked Sendable {
         try Posix.makeDirectories(store + "/locks")
         let repo = try { () throws -> Repository in
             try Posix.writeAtomically(store + "/VERSION", Array("strata store format \(formatVersion)\n".utf8))
-            return try Repository(root: root, creating: true)
+            return try Repository(root: root, creating: true, schemas: schemas)
         }()
         try repo.setConfig("store.created", String(Posix.nowNs() / 1_000_000_000))
         return repo
     }
 
     /// Finds the store in `directory` or its nearest parent that has one.
-    public static func discover(from directory: String = Posix.currentDirectory()) throws -> Repository {
+    /// `schemas` are the tables of the modules the caller will use, migrated with the core ones in one transaction.
+    public static func discover(from directory: String = Posix.currentDirectory(), schemas: [ModuleSchema] = []) throws -> Repository {
         var dir = Posix.realpath(directory) ?? directory
         while true {
-            if let st = try Posix.lstat(dir + "/" + storeFolder), st.isDirectory { return try Repository(root: dir) }
+            if let st = try Posix.lstat(dir + "/" + storeFolder), st.isDirectory { return try Repository(root: dir, schemas: schemas) }
             if dir == "/" || dir.isEmpty { throw RepositoryError.notAStore(directory) }
             dir = Posix.dirname(dir)
         }
     }
 
     /// Opens the store whose workspace root is exactly `root`.
-    public static func open(at root: String) throws -> Repository {
+    public static func open(at root: String, schemas: [ModuleSchema] = []) throws -> Repository {
         guard let st = try Posix.lstat(root + "/" + storeFolder), st.isDirectory else { throw RepositoryError.notAStore(root) }
-        return try Repository(root: Posix.realpath(root) ?? root)
+        return try Repository(root: Posix.realpath(root) ?? root, schemas: schemas)
     }
 
     // MARK: Config

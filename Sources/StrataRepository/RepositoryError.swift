@@ -12,6 +12,8 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     case metadataMissing(String)
     /// `cat` streamed bytes that then failed verification: what was written is not the file.
     case outputInvalid(path: String, reason: String)
+    /// The store's metadata schema is newer than this build (nothing was changed).
+    case schemaTooNew(String)
     /// The workspace matches the parent commit.
     case nothingToCommit(branch: String)
     /// A revision that names nothing.
@@ -44,6 +46,7 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
             return "the store in '\(p)' has no usable metadata database (strata.db is missing or empty); nothing was changed. Restore .strata/strata.db (with its -wal file) from a backup; do not run gc on this store"
         case .outputInvalid(let p, let r):
             return "the bytes written for '\(p)' are INVALID and must be discarded: \(r)"
+        case .schemaTooNew(let m): return m
         case .nothingToCommit(let b): return "nothing to commit on \(b): the workspace matches the last commit (use --allow-empty to record an empty commit)"
         case .unknownRevision(let r): return "unknown revision '\(r)': not a branch, tag or commit id; see 'strata branch', 'strata tag' or 'strata log'"
         case .ambiguousRevision(let r, let c):

@@ -45,13 +45,17 @@ public struct StatCache: Sendable {
     /// The shared metadata database.
     public let db: Database
 
-    /// Opens the cache table, creating it when missing.
-    public init(db: Database) throws {
-        self.db = db
-        try db.execute("""
+    /// The stat cache's table (owner `workspace`).
+    public static let schema = ModuleSchema(owner: "workspace", migrations: [
+        Migration(1, "the stat cache", """
             CREATE TABLE IF NOT EXISTS statcache (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, inode INTEGER,
                 mode INTEGER, id BLOB NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
-            """)
+            """),
+    ])
+
+    /// Uses the cache table of `db` (created by the store's migrator from `StatCache.schema`).
+    public init(db: Database) throws {
+        self.db = db
     }
 
     /// Loads every entry.

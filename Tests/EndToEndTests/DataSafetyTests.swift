@@ -510,3 +510,59 @@ struct SplitMix: RandomNumberGenerator {
         #expect(r.stderr.contains("without a sandbox"), "\(r.stderr)")
     }
 }
+
+/// Stores written by earlier releases open, upgrade their schema in one step, check clean and check out
+/// byte-identical files (issue 9).
+@Suite("End to end: older stores", .serialized) struct OlderStoreTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func copy(_ golden: String) throws -> StrataCLI {
+        let s = try StrataCLI()
+        let cp = Process()
+        cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+        cp.arguments = ["-R", OlderStoreTests.repoRoot.appendingPathComponent("store/\(golden)").path + "/.", s.directory]
+        try cp.run(); cp.waitUntilExit()
+        return s
+    }
+
+    func userVersion(_ s: StrataCLI) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma user_version').fetchone()[0])", s.path(".strata/strata.db")]
+        let out = Pipe(); p.standardOutput = out
+        try p.run(); p.waitUntilExit()
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Every file of `rev` checks out with the bytes its listing names.
+    func checkoutIsByteIdentical(_ s: StrataCLI, _ rev: String) throws {
+        #expect(try s.run("checkout", "--force", rev).status == 0)
+        let listing = try JSONSerialization.jsonObject(with: Data(try s.run("ls", rev, "-r", "--json").stdout.utf8)) as? [String: Any]
+        let entries = (listing?["entries"] as? [[String: Any]]) ?? []
+        #expect(!entries.isEmpty)
+        let hashes = try s.hashes()
+        for e in entries where (e["type"] as? String) != "symlink" {
+            guard let path = e["path"] as? String, let sha = e["sha256"] as? String else { continue }
+            #expect(hashes["./" + path] == sha, "\(rev):\(path)")
+        }
+    }
+
+    @Test(arguments: ["golden-v1", "golden-release-1"])
+    func olderStoreUpgradesAndChecksOut(golden: String) throws {
+        let s = try copy(golden)
+        #expect(try userVersion(s) == "0")
+        let fsck = try s.run("fsck")
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+        #expect(try userVersion(s) == "1")
+        #expect(try s.run("log", "--oneline").stdout.split(separator: "\n").count == 3)
+        try checkoutIsByteIdentical(s, "v1")
+        try checkoutIsByteIdentical(s, "main")
+        #expect(try s.run("fsck").status == 0)
+        if golden == "golden-release-1" {
+            // Its run cache, lineage and prune record still work after the upgrade.
+            #expect(try s.run("repro").status == 0)
+            #expect(try s.run("runs").stdout.contains("curate"))
+            #expect(try s.run("prune", "--undo").status == 0)
+        }
+    }
+}

@@ -23,6 +23,7 @@ func pseudoRandomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
 
 func openStore(_ dir: String) throws -> ObjectStore {
     let db = try Database(path: dir + "/t.db")
+    try Migrator.migrate(db, schemas: [ObjectStore.schema], storeVersion: 1, now: 0)
     return try ObjectStore(root: dir + "/objects", db: db, compressionLevel: 2)
 }
 

@@ -7,7 +7,9 @@ import StrataSQLite
 @Suite("Refs") struct RefStoreTests {
     func make() throws -> RefStore {
         let path = NSTemporaryDirectory() + "refs-\(UUID().uuidString).db"
-        return try RefStore(db: try Database(path: path))
+        let db = try Database(path: path)
+        try Migrator.migrate(db, schemas: [RefStore.schema], storeVersion: 1, now: 0)
+        return try RefStore(db: db)
     }
 
     @Test func compareAndSwap() throws {

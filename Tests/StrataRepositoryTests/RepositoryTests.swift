@@ -4,6 +4,7 @@ import StrataDiff
 import StrataModel
 import StrataObjects
 import StrataPlatform
+import StrataSQLite
 @testable import StrataRepository
 
 func makeWorkspace() throws -> String {
@@ -120,5 +121,41 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         var bytes: [UInt8] = []
         try repo.cat("main", path: "tables/organisations.csv") { bytes.append(contentsOf: $0) }
         #expect(ObjectID.hash(bytes).hex == (try repo.list("main", path: "tables/organisations.csv").first?.id.hex))
+    }
+}
+
+/// The schema migrator: older stores upgrade in one transaction, newer ones are refused untouched.
+@Suite("Schema migrations") struct SchemaMigrationTests {
+    func scratch() -> String { NSTemporaryDirectory() + "mig-\(Posix.randomHex(5))" }
+
+    @Test func newStoreIsStampedAndRecordsEveryModule() throws {
+        let repo = try Repository.initialize(at: scratch())
+        let (version, modules) = try repo.schemaState()
+        #expect(version == Repository.schemaVersion)
+        #expect(modules == ["objects": 1, "refs": 1, "workspace": 1, "repository": 1])
+    }
+
+    @Test func storeNewerThanThisBuildIsRefusedUnchanged() throws {
+        let dir = scratch()
+        _ = try Repository.initialize(at: dir)
+        let db = try Database(path: dir + "/.strata/strata.db")
+        try db.execute("PRAGMA user_version = \(Repository.schemaVersion + 1)")
+        let before = try Posix.readFile(dir + "/.strata/strata.db")
+        #expect(throws: RepositoryError.self) { _ = try Repository.open(at: dir) }
+        #expect(try Posix.readFile(dir + "/.strata/strata.db") == before)
+        // A module whose recorded migrations are newer than this build's is refused too.
+        try db.execute("PRAGMA user_version = \(Repository.schemaVersion)")
+        try db.run("INSERT INTO schema_migrations (owner, version, summary, applied) VALUES ('objects', 99, 'future', 0)")
+        #expect(throws: RepositoryError.self) { _ = try Repository.open(at: dir) }
+    }
+
+    @Test func storeFromBeforeMigrationsIsUpgradedInOneStep() throws {
+        let dir = scratch()
+        _ = try Repository.initialize(at: dir)
+        let db = try Database(path: dir + "/.strata/strata.db")
+        try db.execute("DROP TABLE schema_migrations; PRAGMA user_version = 0;")
+        let repo = try Repository.open(at: dir)
+        #expect(try repo.schemaState().version == Repository.schemaVersion)
+        #expect(try repo.schemaState().modules["objects"] == 1)
     }
 }
