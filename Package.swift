@@ -21,15 +21,15 @@ let package = Package(
         // The stage supervisor: runs a command in its own process group that dies with strata (fork/exec in C).
         .target(name: "CStrataSpawn"),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
-        .target(name: "StrataModel", dependencies: ["COpenSSL"]),
-        // POSIX file calls with typed errors: stat, atomic writes, locks.
+        .target(name: "StrataModel", dependencies: ["COpenSSL", "StrataPlatform"]),
+        // POSIX file calls with typed errors: stat, atomic writes, locks; the error protocol every module conforms to.
         .target(name: "StrataPlatform"),
         // A thin wrapper over the SQLite C API: one connection, prepared statements, transactions.
-        .target(name: "StrataSQLite", dependencies: ["CSQLite"]),
+        .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataPlatform"]),
         // Content addressing and object storage: hashing, chunking, compression, packs, the object index.
         .target(name: "StrataObjects", dependencies: ["StrataModel", "StrataSQLite", "StrataPlatform", "CZstd", "COpenSSL"]),
         // Refs (branches, tags, HEAD) moved by compare-and-swap, and the reflog.
-        .target(name: "StrataRefs", dependencies: ["StrataModel", "StrataSQLite"]),
+        .target(name: "StrataRefs", dependencies: ["StrataModel", "StrataSQLite", "StrataPlatform"]),
         // The workspace: scanning with ignore rules, the stat cache, safe file materialisation.
         .target(name: "StrataWorkspace", dependencies: ["StrataModel", "StrataSQLite", "StrataPlatform"]),
         // File-level diff of two trees, descending only into differing subtrees.
@@ -43,10 +43,10 @@ let package = Package(
         // Pipelines: evaluating Pipeline.swift, the stage graph, Pipeline.lock, repro with a run cache.
         .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn"]),
         // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
-        .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "CZlib"]),
+        .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(name: "StrataCommands", dependencies: [
-            "StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage",
+            "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),

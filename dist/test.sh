@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 # Python helpers of the lineage tests (JSON Schema validation of OpenLineage events).
 python3 -c "import jsonschema, referencing" 2>/dev/null || python3 -m pip install -q jsonschema referencing
 swift build
+# Layering: every import declared in Package.swift and allowed by docs/layering.json (a forbidden arrow fails).
+python3 scripts/check-layering.py
 mkdir -p .build
 status=0
 swift test 2>&1 | tee .build/test-output.txt || status=$?

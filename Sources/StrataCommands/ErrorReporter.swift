@@ -1,15 +1,6 @@
 import ArgumentParser
 import Foundation
-import StrataMaintenance
-import StrataModel
-import StrataLineage
-import StrataObjects
-import StrataPipeline
 import StrataPlatform
-import StrataRefs
-import StrataRepository
-import StrataSQLite
-import StrataWorkspace
 
 /// An error already reported to the user, carrying only the exit status.
 struct CommandError: Error { var status: Int32 }
@@ -36,59 +27,34 @@ enum ErrorReporter {
         static let usage: Int32 = 64
     }
 
-    /// The exit status for a library error; nil for argument-parser errors (it reports those itself).
-    static func status(for error: Error) -> Int32? {
-        switch error {
-        case let e as RepositoryError:
-            switch e {
-            case .notAStore, .alreadyInitialized, .unsupportedFormat, .metadataMissing: return Status.noStore
-            case .nothingToCommit: return Status.nothingToCommit
-            case .unknownRevision, .ambiguousRevision, .noSuchAncestor, .noCommitsYet, .pathNotFound, .notAFile: return Status.notFound
-            case .uncommittedChanges: return Status.conflict
-            case .locked: return Status.locked
-            case .invalidArgument: return Status.usage
-            case .dataCollected: return Status.collected
-            case .outputInvalid: return Status.integrity
-            case .schemaTooNew: return Status.tooNew
-            }
-        case let e as RefError:
-            switch e {
-            case .notFound: return Status.notFound
-            case .exists, .deletingCurrentBranch, .conflict: return Status.conflict
-            }
-        case let e as ObjectError:
-            switch e {
-            case .missing, .corrupt, .wrongKind, .packMissing, .corruptPack, .incomplete: return Status.integrity
-            case .unstableFile, .io, .database: return Status.failure
-            }
-        case is ModelError:
-            if case ModelError.malformedObject = error { return Status.integrity }
-            if case ModelError.unsafeEntryName = error { return Status.unsafePath }
-            return Status.usage
-        case is WorkspaceError: return Status.unsafePath
-        case let e as LineageError:
-            switch e {
-            case .unknownRun: return Status.notFound
-            case .deliveryFailed, .verificationFailed: return Status.lineage
-            }
-        case let e as PipelineError:
-            switch e {
-            case .noManifest, .noCompiler, .compileFailed, .evaluationFailed, .timeout, .badDescription: return Status.manifest
-            case .invalidGraph: return Status.manifest
-            case .unknownStage: return Status.notFound
-            case .stagesFailed: return Status.stageFailed
-            case .interrupted: return Status.interrupted
-            }
-        case let e as RetentionError:
-            switch e {
-            case .maintenanceLocked: return Status.locked
-            case .nothingToUndo: return Status.notFound
-            case .badDuration, .emptyPolicy, .unknownPolicy, .badTimeZone: return Status.usage
-            }
-        case let e as SQLiteError: return e.isBusy ? Status.locked : Status.failure
-        case is PosixError: return Status.failure
-        default: return nil
+    /// The exit status for each category of failure.
+    static func status(for category: ErrorCategory) -> Int32 {
+        switch category {
+        case .failure: return Status.failure
+        case .nothingToCommit: return Status.nothingToCommit
+        case .notFound: return Status.notFound
+        case .conflict: return Status.conflict
+        case .noStore: return Status.noStore
+        case .locked: return Status.locked
+        case .integrity: return Status.integrity
+        case .unsafePath: return Status.unsafePath
+        case .collected: return Status.collected
+        case .tooNew: return Status.tooNew
+        case .stageFailed: return Status.stageFailed
+        case .manifest: return Status.manifest
+        case .lineage: return Status.lineage
+        case .notReproducible: return Status.notReproducible
+        case .interrupted: return Status.interrupted
+        case .usage: return Status.usage
         }
+    }
+
+    /// The exit status for a library error; nil for argument-parser errors (it reports those itself). Every module's
+    /// error is a `StrataError`, so no engine needs importing here; anything else is wrapped as a plain failure.
+    static func status(for error: Error) -> Int32? {
+        if let e = error as? any StrataError { return status(for: e.category) }
+        if error is CocoaError || error is DecodingError || error is EncodingError { return Status.failure }
+        return nil
     }
 
     /// Prints `strata: error: MESSAGE` on stderr.

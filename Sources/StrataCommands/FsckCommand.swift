@@ -22,9 +22,9 @@ struct FsckCommand: ParsableCommand {
         printer?.finish()
         if json {
             try Out.json(JSONReport(clean: r.isClean, objects_checked: r.objectsChecked, commits_checked: r.commitsChecked, bytes_checked: r.bytesChecked,
-                                    problems: r.problems.map { JSONProblem(kind: $0.kind, object: $0.object?.hex, location: $0.location, message: $0.message) }, notes: r.notes))
+                                    problems: r.problems.map { JSONProblem(kind: $0.kind.rawValue, object: $0.object?.hex, location: $0.location, message: $0.message) }, notes: r.notes))
         } else {
-            for p in r.problems { Out.line("\(p.kind): \(p.object?.hex ?? "-") at \(p.location): \(p.message)") }
+            for p in r.problems { Out.line("\(p.kind.rawValue): \(p.object?.hex ?? "-") at \(p.location): \(p.message)") }
             if !global.quiet { for n in r.notes { Out.line("note: \(n)") } }
             Out.line(r.isClean
                 ? "fsck: ok — \(r.objectsChecked) objects (\(Format.bytes(r.bytesChecked))) re-hashed, \(r.commitsChecked) commits checked"

@@ -45,7 +45,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 }
 
 /// Failures of lineage commands.
-public enum LineageError: Error, Sendable, CustomStringConvertible {
+public enum LineageError: StrataError {
     /// No run or commit by that id.
     case unknownRun(String)
     /// Events could not be delivered and delivery was required.
@@ -53,13 +53,19 @@ public enum LineageError: Error, Sendable, CustomStringConvertible {
     /// `lineage verify` found gaps.
     case verificationFailed([String])
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .unknownRun(let r): return "no recorded run or commit '\(r)'; list runs with 'strata runs'"
-        case .deliveryFailed(let m): return "lineage could not be delivered: \(m); the events wait in the store ('strata lineage flush' sends them)"
-        case .verificationFailed(let p): return "lineage is incomplete:\n  " + p.joined(separator: "\n  ")
+        case .unknownRun(let r): return ("lineage.unknown-run", .notFound, "no recorded run or commit '\(r)'", "list runs with 'strata runs'")
+        case .deliveryFailed(let m):
+            return ("lineage.delivery-failed", .lineage, "lineage could not be delivered: \(m)", "the events wait in the store ('strata lineage flush' sends them)")
+        case .verificationFailed(let p): return ("lineage.incomplete", .lineage, "lineage is incomplete:\n  " + p.joined(separator: "\n  "), nil)
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }
 
 /// Records every run's OpenLineage events and PROV document in the store and delivers the events.

@@ -7,10 +7,12 @@ import StrataModel
 import StrataPlatform
 
 /// Why an event could not be delivered (never containing the API key).
-public struct DeliveryError: Error, Sendable, CustomStringConvertible {
+public struct DeliveryError: StrataError {
     /// What went wrong.
     public let message: String
-    public var description: String { message }
+    public var code: String { "lineage.delivery-failed" }
+    public var category: ErrorCategory { .lineage }
+    public var nextStep: String? { "the events wait in the store; 'strata lineage flush' sends them" }
 }
 
 /// Delivers serialised events to the configured destinations.

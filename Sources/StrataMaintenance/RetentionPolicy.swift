@@ -1,3 +1,4 @@
+import StrataPlatform
 import Foundation
 
 /// A length of time written like `36h`, `30d`, `2w`, `1y6m` (years, months, weeks, days, hours; calendar arithmetic).
@@ -112,7 +113,7 @@ public struct RetentionPolicy: Hashable, Sendable, Codable {
 }
 
 /// Failures of retention and garbage collection.
-public enum RetentionError: Error, Sendable, CustomStringConvertible {
+public enum RetentionError: StrataError {
     /// A duration that does not parse.
     case badDuration(String)
     /// A policy without rules.
@@ -126,16 +127,22 @@ public enum RetentionError: Error, Sendable, CustomStringConvertible {
     /// Nothing has been pruned that could be undone.
     case nothingToUndo
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .badDuration(let d): return "'\(d)' is not a duration; write it like 36h, 30d, 2w or 1y6m"
-        case .emptyPolicy: return "refusing an empty policy: it would forget every commit; give at least one --keep-… rule, or save one with 'strata retention set'"
-        case .unknownPolicy(let n): return "no retention policy named '\(n)'; see 'strata retention show'"
-        case .badTimeZone(let z): return "unknown time zone '\(z)'; use an IANA name such as UTC or Africa/Johannesburg"
-        case .maintenanceLocked(let h): return "another prune or gc is running (\(h)); wait for it to finish"
-        case .nothingToUndo: return "nothing to undo: no prune is waiting for gc"
+        case .badDuration(let d): return ("retention.bad-duration", .usage, "'\(d)' is not a duration", "write it like 36h, 30d, 2w or 1y6m")
+        case .emptyPolicy:
+            return ("retention.empty-policy", .usage, "refusing an empty policy: it would forget every commit", "give at least one --keep-… rule, or save one with 'strata retention set'")
+        case .unknownPolicy(let n): return ("retention.unknown-policy", .usage, "no retention policy named '\(n)'", "see 'strata retention show'")
+        case .badTimeZone(let z): return ("retention.bad-time-zone", .usage, "unknown time zone '\(z)'", "use an IANA name such as UTC or Africa/Johannesburg")
+        case .maintenanceLocked(let h): return ("maintenance.locked", .locked, "another prune or gc is running (\(h))", "wait for it to finish")
+        case .nothingToUndo: return ("retention.nothing-to-undo", .notFound, "nothing to undo: no prune is waiting for gc", nil)
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }
 
 /// Shell-style glob matching for branch and tag patterns (`*`, `?`, `[...]`; `*` also matches `/`).

@@ -1,5 +1,6 @@
+import StrataPlatform
 /// What went wrong while validating or decoding a model value; each case names the offending text.
-public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ModelError: StrataError, Equatable {
     /// A tree entry name that could leave the workspace or is not a single path component.
     case unsafeEntryName(String)
     /// A branch or tag name that breaks the naming rules.
@@ -11,14 +12,19 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An author that is not `Name <email>`.
     case invalidSignature(String)
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
         case .unsafeEntryName(let n):
-            return "unsafe tree entry name '\(n)': names must be one path component, not empty, '.', '..' or containing '/' or NUL"
-        case .invalidRefName(let n, let r): return "invalid name '\(n)': \(r)"
-        case .malformedObject(let k, let r): return "malformed \(k) object: \(r)"
-        case .invalidRevision(let s, let r): return "invalid revision '\(s)': \(r)"
-        case .invalidSignature(let s): return "invalid author '\(s)': expected \"Name <email>\""
+            return ("tree.unsafe-name", .unsafePath, "unsafe tree entry name '\(n)'", "names must be one path component, not empty, '.', '..' or containing '/' or NUL")
+        case .invalidRefName(let n, let r): return ("ref.invalid-name", .usage, "invalid name '\(n)': \(r)", nil)
+        case .malformedObject(let k, let r): return ("object.malformed", .integrity, "malformed \(k) object: \(r)", "run 'strata fsck'")
+        case .invalidRevision(let s, let r): return ("revision.invalid", .usage, "invalid revision '\(s)': \(r)", nil)
+        case .invalidSignature(let s): return ("author.invalid", .usage, "invalid author '\(s)'", "expected \"Name <email>\"")
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }

@@ -1,5 +1,6 @@
+import StrataPlatform
 /// Failures of pipeline evaluation and execution; each says what failed and what to do.
-public enum PipelineError: Error, Sendable, CustomStringConvertible {
+public enum PipelineError: StrataError {
     /// No Pipeline.swift at the workspace root.
     case noManifest(String)
     /// The Swift compiler was not found.
@@ -21,18 +22,25 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
     /// Ctrl-C.
     case interrupted
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .noManifest(let p): return "no Pipeline.swift in \(p); see docs/reference/pipeline.md to write one"
-        case .noCompiler: return "the Swift compiler (swiftc) was not found on PATH; Pipeline.swift is compiled like Package.swift and needs a Swift toolchain"
-        case .compileFailed(let d): return "Pipeline.swift does not compile:\n\(d)"
-        case .evaluationFailed(let m): return "evaluating Pipeline.swift failed: \(m)"
-        case .timeout(let s): return "evaluating Pipeline.swift took longer than \(s) s; does it loop forever?"
-        case .badDescription(let m): return "the pipeline description is unreadable: \(m); is this strata older than the manifest's DSL?"
-        case .invalidGraph(let m): return "invalid pipeline: \(m); nothing was run"
-        case .unknownStage(let s): return "no stage named '\(s)'; list them with 'strata stages'"
-        case .stagesFailed(let s): return "stage(s) failed: \(s.joined(separator: ", ")); their outputs were not recorded and Pipeline.lock keeps their previous entries"
-        case .interrupted: return "interrupted; finished stages are recorded, running ones were stopped"
+        case .noManifest(let p): return ("pipeline.no-manifest", .manifest, "no Pipeline.swift in \(p)", "see docs/reference/pipeline.md to write one")
+        case .noCompiler:
+            return ("pipeline.no-compiler", .manifest, "the Swift compiler (swiftc) was not found on PATH", "Pipeline.swift is compiled like Package.swift and needs a Swift toolchain")
+        case .compileFailed(let d): return ("pipeline.compile-failed", .manifest, "Pipeline.swift does not compile:\n\(d)", nil)
+        case .evaluationFailed(let m): return ("pipeline.evaluation-failed", .manifest, "evaluating Pipeline.swift failed: \(m)", nil)
+        case .timeout(let s): return ("pipeline.timeout", .manifest, "evaluating Pipeline.swift took longer than \(s) s", "does it loop forever?")
+        case .badDescription(let m): return ("pipeline.bad-description", .manifest, "the pipeline description is unreadable: \(m)", "is this strata older than the manifest's DSL?")
+        case .invalidGraph(let m): return ("pipeline.invalid-graph", .manifest, "invalid pipeline: \(m); nothing was run", "fix Pipeline.swift")
+        case .unknownStage(let s): return ("pipeline.unknown-stage", .notFound, "no stage named '\(s)'", "list them with 'strata stages'")
+        case .stagesFailed(let s):
+            return ("pipeline.stages-failed", .stageFailed, "stage(s) failed: \(s.joined(separator: ", ")); their outputs were not recorded and Pipeline.lock keeps their previous entries", "fix the stage and run 'strata repro' again")
+        case .interrupted: return ("pipeline.interrupted", .interrupted, "interrupted; finished stages are recorded, running ones were stopped", nil)
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }

@@ -5,20 +5,29 @@ import Darwin
 #endif
 
 /// A failed system call: which operation, on which path, and the OS's reason.
-public struct PosixError: Error, Sendable, CustomStringConvertible {
+public struct PosixError: StrataError {
     /// The operation (`open`, `read`, `rename`, …).
     public let operation: String
     /// The path it was applied to.
     public let path: String
     /// The errno value.
-    public let code: Int32
+    public let number: Int32
     /// Creates an error from the current errno.
     public init(_ operation: String, _ path: String, code: Int32 = errno) {
-        self.operation = operation; self.path = path; self.code = code
+        self.operation = operation; self.path = path; self.number = code
     }
     /// True for "no such file or directory".
-    public var isNotFound: Bool { code == ENOENT }
-    public var description: String { "cannot \(operation) '\(path)': \(String(cString: strerror(code)))" }
+    public var isNotFound: Bool { number == ENOENT }
+    public var code: String { "os." + operation.split(separator: " ").joined(separator: "-") }
+    public var category: ErrorCategory { .failure }
+    public var message: String { "cannot \(operation) '\(path)': \(String(cString: strerror(number)))" }
+    public var nextStep: String? {
+        switch number {
+        case ENOSPC: return "free some disk space and retry"
+        case EACCES, EPERM, EROFS: return "check the permissions of that path and retry"
+        default: return nil
+        }
+    }
 }
 
 /// What `lstat` says about a path.

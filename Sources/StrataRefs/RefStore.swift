@@ -1,3 +1,4 @@
+import StrataPlatform
 import StrataModel
 import StrataSQLite
 
@@ -40,7 +41,7 @@ public struct ReflogEntry: Sendable, Equatable {
 }
 
 /// Failures of the ref engine.
-public enum RefError: Error, Sendable, CustomStringConvertible {
+public enum RefError: StrataError {
     /// The ref did not hold the expected value: another process moved it.
     case conflict(ref: String, expected: ObjectID?, found: ObjectID?)
     /// No such branch or tag.
@@ -50,14 +51,19 @@ public enum RefError: Error, Sendable, CustomStringConvertible {
     /// The current branch may not be deleted.
     case deletingCurrentBranch(String)
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .conflict(let r, _, _): return "\(r) was moved by another process while this command ran; nothing was changed, retry the command"
-        case .notFound(let r): return "'\(r)' does not exist; list them with 'strata branch' or 'strata tag'"
-        case .exists(let r): return "'\(r)' already exists; pick another name or delete it first"
-        case .deletingCurrentBranch(let b): return "cannot delete branch '\(b)': it is checked out; switch to another branch first"
+        case .conflict(let r, _, _): return ("ref.conflict", .conflict, "\(r) was moved by another process while this command ran; nothing was changed", "retry the command")
+        case .notFound(let r): return ("ref.not-found", .notFound, "'\(r)' does not exist", "list them with 'strata branch' or 'strata tag'")
+        case .exists(let r): return ("ref.exists", .conflict, "'\(r)' already exists", "pick another name or delete it first")
+        case .deletingCurrentBranch(let b): return ("ref.current-branch", .conflict, "cannot delete branch '\(b)': it is checked out", "switch to another branch first")
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }
 
 /// Branches, tags and HEAD in SQLite, moved by compare-and-swap inside transactions, with a reflog.

@@ -3,10 +3,28 @@ import StrataObjects
 import StrataPlatform
 import StrataSQLite
 
+/// What kind of problem fsck found (the raw value is what `fsck` and `fsck --json` print).
+public enum FsckProblemKind: String, Sendable, Equatable, CaseIterable {
+    /// Bytes that do not hash to their id, a damaged frame or pack.
+    case corrupt
+    /// An object a reachable commit needs is not in the store.
+    case missing
+    /// A chunked file whose chunk list names a missing chunk.
+    case incomplete
+    /// A value that does not decode (an index row, a tree, a commit).
+    case malformed
+    /// A tree entry checkout refuses (`..`, `.strata`, a NUL).
+    case unsafeName = "unsafe-name"
+    /// A ref naming a commit the store does not have.
+    case danglingRef = "dangling-ref"
+    /// A pack the index lists is not on disk.
+    case missingPack = "missing-pack"
+}
+
 /// One problem `fsck` found.
 public struct FsckProblem: Sendable, Equatable {
-    /// `corrupt`, `missing`, `incomplete`, `malformed`, `unsafe-name`, `dangling-ref`, `missing-pack`.
-    public var kind: String
+    /// What kind of problem.
+    public var kind: FsckProblemKind
     /// The object concerned, if any.
     public var object: ObjectID?
     /// Where it was reached from (ref, commit and path).
@@ -41,26 +59,26 @@ extension Repository {
         try db.query("SELECT o.id, o.kind FROM objects o ORDER BY o.pack, o.frame_offset, o.offset") { r in
             let id: ObjectID
             do { id = try ObjectID(validating: r.blob(0), what: "objects index") } catch {
-                problems.append(FsckProblem(kind: "malformed", object: nil, location: "objects index", message: "\(error)")); return
+                problems.append(FsckProblem(kind: .malformed, object: nil, location: "objects index", message: "\(error)")); return
             }
             guard let kind = ObjectKind(rawValue: r.int(1)) else {
-                problems.append(FsckProblem(kind: "malformed", object: id, location: "objects index", message: "unknown object kind \(r.int(1))")); return
+                problems.append(FsckProblem(kind: .malformed, object: id, location: "objects index", message: "unknown object kind \(r.int(1))")); return
             }
             rows.append((id, kind))
         }
         let orphans = try db.scalarInt("SELECT count(*) FROM objects WHERE pack NOT IN (SELECT id FROM packs)") ?? 0
         if orphans > 0 {
-            problems.append(FsckProblem(kind: "malformed", object: nil, location: "objects index", message: "\(orphans) index rows name a pack the index does not list"))
+            problems.append(FsckProblem(kind: .malformed, object: nil, location: "objects index", message: "\(orphans) index rows name a pack the index does not list"))
         }
         var packs: [String] = []
         try db.query("SELECT name FROM packs ORDER BY id") { r in packs.append(r.text(0)) }
         let onDisk = Set(objects.packFilesOnDisk())
         for p in packs where !onDisk.contains(p) {
-            problems.append(FsckProblem(kind: "missing-pack", object: nil, location: "objects/packs/\(p)", message: "pack file is missing"))
+            problems.append(FsckProblem(kind: .missingPack, object: nil, location: "objects/packs/\(p)", message: "pack file is missing"))
         }
         for p in packs where onDisk.contains(p) {
             do { try objects.verifyPackMagic(p) } catch {
-                problems.append(FsckProblem(kind: "corrupt", object: nil, location: "objects/packs/\(p)", message: "\(error)"))
+                problems.append(FsckProblem(kind: .corrupt, object: nil, location: "objects/packs/\(p)", message: "\(error)"))
             }
         }
         for p in onDisk.sorted() where !packs.contains(p) {
@@ -113,13 +131,13 @@ extension Repository {
         return FsckReport(objectsChecked: checked, commitsChecked: seenCommits.count, bytesChecked: bytes, problems: problems, notes: notes)
     }
 
-    func kindOf(_ error: Error) -> String {
+    func kindOf(_ error: Error) -> FsckProblemKind {
         switch error {
-        case ObjectError.missing: return "missing"
-        case ObjectError.corrupt, ObjectError.corruptPack, ObjectError.packMissing: return "corrupt"
-        case ObjectError.incomplete: return "incomplete"
-        case ModelError.unsafeEntryName: return "unsafe-name"
-        default: return "malformed"
+        case ObjectError.missing: return .missing
+        case ObjectError.corrupt, ObjectError.corruptPack, ObjectError.packMissing: return .corrupt
+        case ObjectError.incomplete: return .incomplete
+        case ModelError.unsafeEntryName: return .unsafeName
+        default: return .malformed
         }
     }
 
@@ -133,7 +151,7 @@ extension Repository {
         for e in t.entries {
             let p = path.isEmpty ? e.name : path + "/" + e.name
             if path.isEmpty && WorkspacePath.reserved.contains(e.name) {
-                problems.append(FsckProblem(kind: "unsafe-name", object: id, location: "\(location):\(p)",
+                problems.append(FsckProblem(kind: .unsafeName, object: id, location: "\(location):\(p)",
                                             message: "entry '\(e.name)' names the store or .git folder; checkout refuses it"))
                 continue
             }
@@ -142,11 +160,11 @@ extension Repository {
             } else if dataRequired || e.kind == .symlink {
                 let kind = try? objects.kind(of: e.id)
                 if kind == nil {
-                    problems.append(FsckProblem(kind: "missing", object: e.id, location: "\(location):\(p)", message: "file data is missing"))
+                    problems.append(FsckProblem(kind: .missing, object: e.id, location: "\(location):\(p)", message: "file data is missing"))
                 } else if kind == .chunked, let gone = try? objects.missingPart(of: e.id) {
-                    problems.append(FsckProblem(kind: "incomplete", object: e.id, location: "\(location):\(p)", message: "chunk \(gone.short) of the file is missing"))
+                    problems.append(FsckProblem(kind: .incomplete, object: e.id, location: "\(location):\(p)", message: "chunk \(gone.short) of the file is missing"))
                 } else if kind != .blob && kind != .chunked {
-                    problems.append(FsckProblem(kind: "malformed", object: e.id, location: "\(location):\(p)", message: "entry points at a \(kind!), not file data"))
+                    problems.append(FsckProblem(kind: .malformed, object: e.id, location: "\(location):\(p)", message: "entry points at a \(kind!), not file data"))
                 }
             }
         }

@@ -1,7 +1,8 @@
+import StrataPlatform
 import StrataModel
 
 /// Failures of repository operations; each says what failed and what to do next.
-public enum RepositoryError: Error, Sendable, CustomStringConvertible {
+public enum RepositoryError: StrataError {
     /// No `.strata` folder here or in any parent.
     case notAStore(String)
     /// `init` where a store exists already.
@@ -37,31 +38,42 @@ public enum RepositoryError: Error, Sendable, CustomStringConvertible {
     /// Checkout would write data that `gc` has already collected.
     case dataCollected(path: String, id: ObjectID, by: String)
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .notAStore(let p): return "no Strata store in '\(p)' or any parent folder; create one with 'strata init'"
-        case .alreadyInitialized(let p): return "'\(p)' already holds a Strata store; nothing was changed"
-        case .unsupportedFormat(let v): return "this store uses format version \(v), which this strata does not know; upgrade strata"
+        case .notAStore(let p): return ("store.not-found", .noStore, "no Strata store in '\(p)' or any parent folder", "create one with 'strata init'")
+        case .alreadyInitialized(let p): return ("store.exists", .noStore, "'\(p)' already holds a Strata store; nothing was changed", nil)
+        case .unsupportedFormat(let v): return ("store.unknown-format", .noStore, "this store uses format version \(v), which this strata does not know", "upgrade strata")
         case .metadataMissing(let p):
-            return "the store in '\(p)' has no usable metadata database (strata.db is missing or empty); nothing was changed. Restore .strata/strata.db (with its -wal file) from a backup; do not run gc on this store"
+            return ("store.metadata-missing", .noStore, "the store in '\(p)' has no usable metadata database (strata.db is missing or empty); nothing was changed",
+                    "restore .strata/strata.db (with its -wal file) from a backup; do not run gc on this store")
         case .outputInvalid(let p, let r):
-            return "the bytes written for '\(p)' are INVALID and must be discarded: \(r)"
-        case .schemaTooNew(let m): return m
-        case .nothingToCommit(let b): return "nothing to commit on \(b): the workspace matches the last commit (use --allow-empty to record an empty commit)"
-        case .unknownRevision(let r): return "unknown revision '\(r)': not a branch, tag or commit id; see 'strata branch', 'strata tag' or 'strata log'"
+            return ("object.output-invalid", .integrity, "the bytes written for '\(p)' are INVALID and must be discarded: \(r)", "run 'strata fsck'")
+        case .schemaTooNew(let m): return ("store.schema-too-new", .tooNew, m, "upgrade strata")
+        case .nothingToCommit(let b):
+            return ("commit.nothing", .nothingToCommit, "nothing to commit on \(b): the workspace matches the last commit", "use --allow-empty to record an empty commit")
+        case .unknownRevision(let r):
+            return ("revision.unknown", .notFound, "unknown revision '\(r)': not a branch, tag or commit id", "see 'strata branch', 'strata tag' or 'strata log'")
         case .ambiguousRevision(let r, let c):
-            return "revision '\(r)' is ambiguous: it matches \(c.map(\.short).joined(separator: ", ")); type more digits"
-        case .noSuchAncestor(let r): return "revision '\(r)' goes back past the first commit"
-        case .noCommitsYet(let b): return "branch '\(b)' has no commits yet; make one with 'strata commit -m MESSAGE'"
-        case .pathNotFound(let p, let r): return "'\(p)' is not in \(r); list what is there with 'strata ls \(r) -r'"
-        case .notAFile(let p, let r): return "'\(p)' in \(r) is a folder, not a file; use 'strata ls \(r) \(p)'"
+            return ("revision.ambiguous", .notFound, "revision '\(r)' is ambiguous: it matches \(c.map(\.short).joined(separator: ", "))", "type more digits")
+        case .noSuchAncestor(let r): return ("revision.no-ancestor", .notFound, "revision '\(r)' goes back past the first commit", nil)
+        case .noCommitsYet(let b): return ("revision.unborn", .notFound, "branch '\(b)' has no commits yet", "make one with 'strata commit -m MESSAGE'")
+        case .pathNotFound(let p, let r): return ("path.not-found", .notFound, "'\(p)' is not in \(r)", "list what is there with 'strata ls \(r) -r'")
+        case .notAFile(let p, let r): return ("path.not-a-file", .notFound, "'\(p)' in \(r) is a folder, not a file", "use 'strata ls \(r) \(p)'")
         case .uncommittedChanges(let ps):
             let shown = ps.prefix(10).joined(separator: "\n  ")
-            return "uncommitted changes would be overwritten:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")\ncommit them, or pass --force to discard them"
-        case .locked(let h): return "the store is locked by another strata process (\(h)); wait for it to finish and retry"
-        case .invalidArgument(let m): return m
+            return ("workspace.uncommitted", .conflict,
+                    "uncommitted, untracked or ignored data would be overwritten or deleted:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")",
+                    "commit or move them, or pass --force to discard them")
+        case .locked(let h): return ("store.locked", .locked, "the store is locked by another strata process (\(h))", "wait for it to finish and retry")
+        case .invalidArgument(let m): return ("argument.invalid", .usage, m, nil)
         case .dataCollected(let p, let id, let by):
-            return "the data of '\(p)' (\(id.short)) was released by \(by) and collected by gc; this version can be listed and diffed but not checked out"
+            return ("data.collected", .collected, "the data of '\(p)' (\(id.short)) was released by \(by) and collected by gc",
+                    "this version can be listed and diffed but not checked out")
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }

@@ -1,17 +1,31 @@
+import StrataPlatform
 import CSQLite
 import Foundation
 
 /// An error from SQLite, with the statement and SQLite's own message.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+public struct SQLiteError: StrataError {
     /// SQLite's result code.
-    public let code: Int32
+    public let resultCode: Int32
     /// SQLite's message.
-    public let message: String
+    public let sqliteMessage: String
     /// The SQL that failed.
     public let sql: String
     /// True when the database was busy or locked by another process.
-    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
-    public var description: String { "SQLite error \(code): \(message) (in: \(sql.prefix(80)))" }
+    public var isBusy: Bool { resultCode == SQLITE_BUSY || resultCode == SQLITE_LOCKED }
+    /// Creates an error from a result code, SQLite's message and the statement.
+    public init(code: Int32, message: String, sql: String) { resultCode = code; sqliteMessage = message; self.sql = sql }
+    public var code: String { isBusy ? "database.busy" : resultCode == SQLITE_CORRUPT || resultCode == SQLITE_NOTADB ? "database.corrupt" : "database.error" }
+    public var category: ErrorCategory {
+        if isBusy { return .locked }
+        if resultCode == SQLITE_CORRUPT || resultCode == SQLITE_NOTADB { return .integrity }
+        return .failure
+    }
+    public var message: String { "the metadata database failed (SQLite \(resultCode): \(sqliteMessage), in: \(sql.prefix(80)))" }
+    public var nextStep: String? {
+        if isBusy { return "another strata process is using the store; retry when it is done" }
+        if category == .integrity { return "restore .strata/strata.db from a backup, then run 'strata fsck'" }
+        return nil
+    }
 }
 
 /// A value bound to or read from a statement.

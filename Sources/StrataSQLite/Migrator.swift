@@ -1,3 +1,4 @@
+import StrataPlatform
 /// One append-only step of one module's tables. Once released, a migration is never edited: a change is a new
 /// migration with the next version.
 public struct Migration: Sendable, Equatable {
@@ -33,16 +34,19 @@ public struct ModuleSchema: Sendable {
 }
 
 /// A store whose schema is newer than this build: refused before anything is written.
-public struct SchemaTooNew: Error, Sendable, Equatable, CustomStringConvertible {
+public struct SchemaTooNew: StrataError, Equatable {
     /// The store's schema version (`PRAGMA user_version`).
     public let found: Int
     /// The newest this build knows.
     public let supported: Int
     /// The module whose recorded migrations are newer, when that is how it was found.
     public let owner: String?
-    public var description: String {
-        "this store's schema is version \(found)\(owner.map { " (\($0) tables)" } ?? ""), newer than this strata knows (\(supported)); nothing was changed: upgrade strata"
+    public var code: String { "store.schema-too-new" }
+    public var category: ErrorCategory { .tooNew }
+    public var message: String {
+        "this store's schema is version \(found)\(owner.map { " (\($0) tables)" } ?? ""), newer than this strata knows (\(supported)); nothing was changed"
     }
+    public var nextStep: String? { "upgrade strata" }
 }
 
 /// Applies pending migrations. The store's schema version lives in `PRAGMA user_version`; what each module has

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Failures while writing into the workspace.
-public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
+public enum WorkspaceError: StrataError {
     /// A path that would leave the workspace or pass through a symlink.
     case unsafePath(String, reason: String)
     /// A file is in the way of a directory (or the other way round).
@@ -13,15 +13,22 @@ public enum WorkspaceError: Error, Sendable, CustomStringConvertible {
     /// Workspace entries whose names cannot be versioned (not valid UTF-8, or with a newline), shown escaped.
     case unversionableNames([String])
 
-    public var description: String {
+    var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .unsafePath(let p, let r): return "refusing to write '\(p)': \(r); the commit may have been crafted, inspect it with 'strata ls'"
-        case .obstructed(let p): return "'\(p)' is in the way; move it aside and retry"
+        case .unsafePath(let p, let r): return ("path.unsafe", .unsafePath, "refusing to write '\(p)': \(r)", "the commit or argument may have been crafted; inspect it with 'strata ls'")
+        case .obstructed(let p): return ("path.obstructed", .conflict, "'\(p)' is in the way", "move it aside and retry")
         case .unversionableNames(let ns):
             let shown = ns.prefix(10).joined(separator: "\n  ")
-            return "these workspace names cannot be versioned (not valid UTF-8, or containing a newline):\n  \(shown)\(ns.count > 10 ? "\n  … and \(ns.count - 10) more" : "")\nrename them, or list them in .strataignore; nothing was changed"
+            return ("path.unversionable", .unsafePath,
+                    "these workspace names cannot be versioned (not valid UTF-8, or containing a newline):\n  \(shown)\(ns.count > 10 ? "\n  … and \(ns.count - 10) more" : "")",
+                    "rename them, or list them in .strataignore; nothing was changed")
         }
     }
+
+    public var code: String { parts.code }
+    public var category: ErrorCategory { parts.category }
+    public var message: String { parts.message }
+    public var nextStep: String? { parts.next }
 }
 
 /// Writes files, symlinks and folders into the workspace without ever leaving it.

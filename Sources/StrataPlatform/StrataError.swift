@@ -1,0 +1,60 @@
+/// What kind of failure an error is. The command line maps each category to one exit status
+/// (docs/reference/exit-codes.md) without knowing which engine the error came from.
+public enum ErrorCategory: String, Sendable, CaseIterable {
+    /// A failure not listed below (I/O, a file that kept changing).
+    case failure
+    /// `commit` with nothing to record.
+    case nothingToCommit
+    /// A revision, path, branch, tag, run or stage that does not exist.
+    case notFound
+    /// Uncommitted or untracked data in the way, a ref moved concurrently, a name taken.
+    case conflict
+    /// No usable store here.
+    case noStore
+    /// Another process holds a lock.
+    case locked
+    /// Stored bytes or metadata failed verification.
+    case integrity
+    /// A path that would leave the workspace or pass through a symlink, or a name that cannot be versioned.
+    case unsafePath
+    /// Data released by prune and collected by gc.
+    case collected
+    /// A store written by a newer strata.
+    case tooNew
+    /// A pipeline stage failed.
+    case stageFailed
+    /// Pipeline.swift is missing, does not compile or declares an invalid graph.
+    case manifest
+    /// Lineage is incomplete or could not be delivered.
+    case lineage
+    /// A reproduction gave other bytes.
+    case notReproducible
+    /// Interrupted by the user.
+    case interrupted
+    /// Bad flags or arguments.
+    case usage
+}
+
+/// An error users and code can act on: a stable code, a message naming the path, ref or object, a next step, and
+/// an optional cause. Every module's error conforms; POSIX and SQLite errors are wrapped where they leave an engine.
+public protocol StrataError: Error, Sendable, CustomStringConvertible {
+    /// A stable, dotted code (`object.missing`, `ref.conflict`): part of the `--json` contract, never reworded.
+    var code: String { get }
+    /// The kind of failure, which decides the exit status.
+    var category: ErrorCategory { get }
+    /// What failed, naming the path, ref or object.
+    var message: String { get }
+    /// What to do about it (nil when there is nothing to do).
+    var nextStep: String? { get }
+    /// The error underneath, when this one wraps another.
+    var cause: (any Error)? { get }
+}
+
+extension StrataError {
+    public var cause: (any Error)? { nil }
+    /// The message and the next step, as printed after `strata: error:`.
+    public var description: String {
+        guard let nextStep else { return message }
+        return message.contains("\n") ? message + "\n" + nextStep : message + "; " + nextStep
+    }
+}
