@@ -59,8 +59,7 @@ enum ErrorReporter {
 
     /// Prints `strata: error: MESSAGE` on stderr.
     static func print(_ error: Error) {
-        let message: String
-        if let e = error as? CustomStringConvertible { message = e.description } else { message = "\(error)" }
+        let message = (error as? any StrataError)?.description ?? error.localizedDescription
         // Credentials in a URL (user:secret@) never reach the terminal, whatever produced the message.
         FileHandle.standardError.write(Data("strata: error: \(URLRedaction.redact(message))\n".utf8))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import StrataRepository
 
@@ -7,8 +8,10 @@ struct InitCommand: ParsableCommand {
 
     @Argument(help: "Folder to create the store in.") var directory: String = "."
     @Flag(name: [.short, .long], help: "Print nothing but errors.") var quiet = false
+    @Option(name: .customShort("C"), help: ArgumentHelp("Run as if strata was started in DIR.", valueName: "DIR")) var workingDirectory: String?
 
     func run() throws {
+        if let workingDirectory { guard chdir(workingDirectory) == 0 else { throw RepositoryError.notAStore(workingDirectory) } }
         let repo = try Repository.initialize(at: directory, schemas: StoreSchemas.all)
         if !quiet { Out.line("Initialized empty Strata store in \(repo.storePath)"); Out.flush() }
     }

@@ -70,7 +70,7 @@ struct RunsCommand: ParsableCommand {
         for i in runs.indices { runs[i].environment = nil }   // values stay in the store, never in output
         if json { try Out.json(JSONRuns(runs: runs)); return }
         for r in runs {
-            Out.line("\(r.runId)  \(r.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out")
+            Out.line("\(r.runId)  \(r.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out")
         }
         Out.flush()
     }

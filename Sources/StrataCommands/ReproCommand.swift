@@ -64,12 +64,12 @@ struct ReproCommand: ParsableCommand {
             Out.err("strata: interrupted: finished stages were recorded in Pipeline.lock; running stages were stopped")
             throw CommandError(status: 130)
         } catch {
-            if let lineage, let parentRun = observer?.parent { _ = try? lineage.finish(parentRun, status: "FAIL", outputs: [], error: "\(error)") }
+            if let lineage, let parentRun = observer?.parent { _ = try? lineage.finish(parentRun, status: .fail, outputs: [], error: "\(error)") }
             throw error
         }
         if let lineage, let parentRun = observer?.parent {
             let failed = result.outcomes.filter { $0.action == .failed }.map(\.name)
-            _ = try lineage.finish(parentRun, status: failed.isEmpty ? "COMPLETE" : "FAIL", outputs: [],
+            _ = try lineage.finish(parentRun, status: failed.isEmpty ? .complete : .fail, outputs: [],
                                    error: failed.isEmpty ? nil : "stage(s) failed: " + failed.joined(separator: ", "))
         }
         var commitID: ObjectID?

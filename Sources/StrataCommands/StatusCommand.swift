@@ -29,6 +29,19 @@ struct StatusCommand: ParsableCommand {
         var version = 1
         var branch: String?; var head: String?; var clean: Bool; var changes: [JSONChange]
         var stages_out_of_date: [JSONStage]?
+
+        enum CodingKeys: String, CodingKey { case version, branch, head, clean, changes, stages_out_of_date }
+
+        /// `branch` and `head` are always present, `null` when detached or unborn (docs/reference/json.md).
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(version, forKey: .version)
+            try c.encode(branch, forKey: .branch)
+            try c.encode(head, forKey: .head)
+            try c.encode(clean, forKey: .clean)
+            try c.encode(changes, forKey: .changes)
+            try c.encodeIfPresent(stages_out_of_date, forKey: .stages_out_of_date)
+        }
     }
 
     func run() throws {

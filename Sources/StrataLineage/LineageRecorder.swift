@@ -62,12 +62,12 @@ extension LineageService {
         let author = try repo.commit(result.id).author
         var run = try start(kind: "commit", job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
         run.commit = commitHex
-        return try finish(run, status: "COMPLETE", outputs: outputs, commit: commitHex)
+        return try finish(run, status: .complete, outputs: outputs, commit: commitHex)
     }
 
     /// Marks a started run as aborted (Ctrl-C) or failed.
     public func abort(_ run: RunRecord, reason: String) {
-        _ = try? finish(run, status: "ABORT", outputs: [], error: reason)
+        _ = try? finish(run, status: .abort, outputs: [], error: reason)
     }
 }
 
@@ -126,13 +126,13 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         next?.stageFinished(stage, outcome: outcome, inputs: inputs, outputs: outputs)
         lock.lock(); let run = running.removeValue(forKey: stage.name); let parent = parentRun; lock.unlock()
         guard let run else { return }
-        let status: String
+        let status: RunStatus
         switch outcome.action {
-        case .ran, .restored: status = "COMPLETE"
-        case .failed: status = outcome.reason == "interrupted" ? "ABORT" : "FAIL"
-        default: status = "ABORT"
+        case .ran, .restored: status = .complete
+        case .failed: status = outcome.reason == "interrupted" ? .abort : .fail
+        default: status = .abort
         }
-        _ = try? service.finish(run, status: status, outputs: status == "COMPLETE" ? refs(outputs, stage, outputs: true) : [],
-                                error: status == "COMPLETE" ? nil : outcome.reason + (outcome.stderrTail.map { "\n" + $0 } ?? ""), parent: parent)
+        _ = try? service.finish(run, status: status, outputs: status == .complete ? refs(outputs, stage, outputs: true) : [],
+                                error: status == .complete ? nil : outcome.reason + (outcome.stderrTail.map { "\n" + $0 } ?? ""), parent: parent)
     }
 }

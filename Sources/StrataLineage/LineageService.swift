@@ -14,8 +14,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var job: String
     /// Parent run id (stage runs).
     public var parent: String?
-    /// `RUNNING`, `COMPLETE`, `FAIL`, `ABORT`.
-    public var status: String
+    /// Where the run is.
+    public var status: RunStatus
     /// The commit it made, or the HEAD it ran on.
     public var commit: String?
     /// Branch.
@@ -42,6 +42,18 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Pseudonym of the person behind the run.
     public var agent: String?
+}
+
+/// The state of a recorded run; the raw values are OpenLineage's event types (and what the store keeps).
+public enum RunStatus: String, Codable, Sendable, CaseIterable {
+    /// Started, not finished.
+    case running = "RUNNING"
+    /// Finished successfully.
+    case complete = "COMPLETE"
+    /// Failed.
+    case fail = "FAIL"
+    /// Stopped (Ctrl-C) or abandoned.
+    case abort = "ABORT"
 }
 
 /// Failures of lineage commands.
@@ -115,7 +127,7 @@ public final class LineageService: @unchecked Sendable {
                       params: [String: String]? = nil, environment: [String: String?]? = nil, workingDirectory: String? = nil,
                       agent: String? = nil) throws -> RunRecord {
         let now = Date()
-        var r = RunRecord(runId: UUIDv7.make(now), kind: kind, job: job, parent: parent?.runId, status: "RUNNING",
+        var r = RunRecord(runId: UUIDv7.make(now), kind: kind, job: job, parent: parent?.runId, status: .running,
                           commit: try repo.refs.headCommit()?.hex, branch: try repo.currentBranch()?.rawValue, lockfileHash: nil,
                           started: Int64(now.timeIntervalSince1970 * 1000), ended: nil, inputs: inputs, outputs: [], command: command,
                           params: params, environment: environment, workingDirectory: workingDirectory, error: nil,
@@ -126,14 +138,14 @@ public final class LineageService: @unchecked Sendable {
     }
 
     /// Ends a run with COMPLETE, FAIL or ABORT, recording its outputs and PROV document.
-    public func finish(_ run: RunRecord, status: String, outputs: [DatasetRef], commit: String? = nil, error: String? = nil,
+    public func finish(_ run: RunRecord, status: RunStatus, outputs: [DatasetRef], commit: String? = nil, error: String? = nil,
                        parent: RunRecord? = nil) throws -> RunRecord {
         var r = run
         r.status = status; r.outputs = outputs; r.error = error
         r.ended = Int64(Date().timeIntervalSince1970 * 1000)
         if let commit { r.commit = commit }
         if let lock = try? Posix.readFile(repo.root + "/Pipeline.lock") { r.lockfileHash = ObjectID.hash(lock).hex }
-        try emit(r, type: status, parent: parent, prov: try ProvBuilder(service: self).document(for: r))
+        try emit(r, type: status.rawValue, parent: parent, prov: try ProvBuilder(service: self).document(for: r))
         return r
     }
 
@@ -144,7 +156,7 @@ public final class LineageService: @unchecked Sendable {
             INSERT INTO lineage_runs (run_id, kind, job, parent, status, commit_id, started, record, prov) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, commit_id = excluded.commit_id, record = excluded.record,
                 prov = coalesce(excluded.prov, lineage_runs.prov)
-            """, [.text(r.runId), .text(r.kind), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status),
+            """, [.text(r.runId), .text(r.kind), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status.rawValue),
                   r.commit.map { .text($0) } ?? .null, .int(r.started), .text(record), prov.map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null])
     }
 
@@ -166,7 +178,8 @@ public final class LineageService: @unchecked Sendable {
                 "run": ["runId": p.runId], "job": ["namespace": config.namespace, "name": p.job],
             ])
         }
-        if type == "FAIL", let e = r.error {
+        // The error goes out with FAIL and with ABORT (docs/reference/lineage.md), redacted.
+        if type == RunStatus.fail.rawValue || type == RunStatus.abort.rawValue, let e = r.error {
             runFacets["errorMessage"] = EventBuilder.olFacet("ErrorMessageRunFacet", "1-0-1", ["message": redactor.redact(e), "programmingLanguage": "shell"])
         }
         var jobFacets: [String: Any] = [

@@ -28,7 +28,7 @@ extension LineageService {
         var problems: [String] = []
         var hasRun = false, hasProv = false
         try repo.db.query("SELECT status, prov IS NOT NULL FROM lineage_runs WHERE kind = 'commit' AND commit_id = ?", [.text(id.hex)]) { r in
-            if r.text(0) == "COMPLETE" { hasRun = true; if r.int(1) != 0 { hasProv = true } }
+            if r.text(0) == RunStatus.complete.rawValue { hasRun = true; if r.int(1) != 0 { hasProv = true } }
         }
         if !hasRun { problems.append("commit \(id.short): no OpenLineage run events recorded (committed with lineage off, or by another tool)") }
         else if !hasProv { problems.append("commit \(id.short): no PROV document stored") }
@@ -38,7 +38,7 @@ extension LineageService {
             try repo.cat(id.hex, path: "Pipeline.lock") { lockBytes.append(contentsOf: $0) }
             let lock = try JSONDecoder().decode(Lockfile.self, from: Data(lockBytes))
             var produced = Set<String>()
-            for r in try runs() where r.kind == "stage" && r.status == "COMPLETE" { for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } } }
+            for r in try runs() where r.kind == "stage" && r.status == .complete { for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } } }
             for s in lock.stages {
                 for o in s.outputs where o.sha256 != nil && !produced.contains(o.path + "@" + o.sha256!) {
                     problems.append("stage \(s.name): output \(o.path) (\(o.sha256!.prefix(12))) has no recorded run that produced it")
@@ -52,7 +52,7 @@ extension LineageService {
     /// inputs and compares each output's sha256 with the record.
     public func reproduce(_ id: String, into directory: String?) throws -> ReproductionReport {
         let run = try run(id)
-        let stages = run.kind == "stage" ? [run] : try children(of: run).filter { $0.status == "COMPLETE" && $0.command != nil }
+        let stages = run.kind == "stage" ? [run] : try children(of: run).filter { $0.status == .complete && $0.command != nil }
         if stages.isEmpty { throw LineageError.unknownRun("\(id) (it has no completed stage runs to reproduce)") }
         let dir = directory ?? NSTemporaryDirectory() + "strata-reproduce-" + String(run.runId.prefix(13))
         try Posix.makeDirectories(dir)
