@@ -44,10 +44,13 @@ let package = Package(
         .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn"]),
         // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
         .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib"]),
+        // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
+        // session, status with out-of-date stages, prune under declared policies.
+        .target(name: "StrataWorkflows", dependencies: ["StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(name: "StrataCommands", dependencies: [
             "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "StrataWorkflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
         // Benchmark helper: a store with a million objects, to measure gc's peak memory.

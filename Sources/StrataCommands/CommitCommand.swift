@@ -1,5 +1,5 @@
 import ArgumentParser
-import StrataLineage
+import StrataWorkflows
 import StrataModel
 import StrataRepository
 
@@ -35,10 +35,12 @@ struct CommitCommand: ParsableCommand {
         }
         if !paths.isEmpty { opts.paths = paths }
         let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet || json)
-        let r: CommitResult
-        do { r = try repo.commit(opts, progress: handler) } catch { printer?.finish(); throw error }
+        let outcome: CommitWorkflow.Outcome
+        do { outcome = try CommitWorkflow.commit(repo, opts, lineage: LineageOptions(require: requireLineage), progress: handler) }
+        catch { printer?.finish(); throw error }
         printer?.finish()
-        try LineageEmission.forCommit(repo, r, message: message, require: requireLineage, quiet: global.quiet || json)
+        let r = outcome.commit
+        LineageWarning.print(outcome.deliveryWarning, quiet: global.quiet || json)
         if json {
             try Out.json(JSONResult(id: r.id.hex, branch: r.branch?.rawValue, objects_written: r.objectsWritten, bytes_written: r.bytesWritten,
                                     changes: r.changes.map(JSONChange.init)))

@@ -59,7 +59,7 @@ enum ErrorReporter {
 
     /// Prints `strata: error: MESSAGE` on stderr.
     static func print(_ error: Error) {
-        let message = (error as? any StrataError)?.description ?? error.localizedDescription
+        let message = (error as? any StrataError)?.description ?? "\(error)"
         // Credentials in a URL (user:secret@) never reach the terminal, whatever produced the message.
         FileHandle.standardError.write(Data("strata: error: \(URLRedaction.redact(message))\n".utf8))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import StrataRepository
+import StrataWorkflows
 
 /// `strata init [DIR]`.
 struct InitCommand: ParsableCommand {
@@ -12,7 +13,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         if let workingDirectory { guard chdir(workingDirectory) == 0 else { throw RepositoryError.notAStore(workingDirectory) } }
-        let repo = try Repository.initialize(at: directory, schemas: StoreSchemas.all)
+        let repo = try StoreSchemas.initialize(at: directory)
         if !quiet { Out.line("Initialized empty Strata store in \(repo.storePath)"); Out.flush() }
     }
 }

@@ -1,6 +1,4 @@
-import StrataLineage
-import StrataPipeline
-import StrataMaintenance
+import StrataWorkflows
 import ArgumentParser
 import Foundation
 import StrataDiff
@@ -19,7 +17,7 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the store that contains the working folder.
     func repository() throws -> Repository {
         if let directory { guard chdir(directory) == 0 else { throw RepositoryError.notAStore(directory) } }
-        return try Repository.discover(schemas: StoreSchemas.all)
+        return try StoreSchemas.discover()
     }
 }
 
@@ -175,9 +173,4 @@ struct JSONCommit: Encodable {
 
 extension Change {
     var displayPath: String { oldPath.map { "\($0) -> \(path)" } ?? path }
-}
-
-/// Every module's tables, so that opening a store from the command line upgrades it in one transaction.
-enum StoreSchemas {
-    static let all = [Retention.schema, PipelineRunner.schema, LineageService.schema]
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataMaintenance
 import StrataModel
-import StrataPipeline
+import StrataWorkflows
 import StrataRepository
 
 /// `strata prune`.
@@ -46,16 +46,9 @@ struct PruneCommand: ParsableCommand {
             instant = Date(timeIntervalSince1970: TimeInterval(t))
         }
         guard let tz = TimeZone(identifier: timeZone) else { throw RetentionError.badTimeZone(timeZone) }
-        var declared: [RetentionPolicy] = []
-        let loader = ManifestLoader(root: repo.root, storePath: repo.storePath)
-        if policy.isEmpty && loader.exists {
-            for r in try PipelineLoading.load(repo, quiet: global.quiet || json).spec.retention {
-                do { declared.append(try RetentionRuleOptions.parse(r.rules).policy()) }
-                catch { throw ValidationError("retention policy '\(r.name)' in Pipeline.swift: \(RetentionRuleOptions.message(for: error))") }
-            }
-        }
-        let result = try retention.prune(policies: policy.isEmpty ? [] : [policy], declared: declared, now: instant, timeZone: tz,
-                                         reflogExpire: try RetentionDuration(parsing: reflogExpire), dryRun: dryRun)
+        let (result, warnings) = try PruneWorkflow.prune(repo, rules: policy.isEmpty ? nil : policy, now: instant, timeZone: tz,
+                                                         reflogExpire: try RetentionDuration(parsing: reflogExpire), dryRun: dryRun)
+        if !(global.quiet || json) { for w in warnings { Out.err("strata: warning: \(w)") } }
         let decisions = result.plan.decisions
         let forgotten = decisions.filter { !$0.keep }
         if json {

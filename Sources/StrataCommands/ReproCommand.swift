@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import StrataLineage
+import StrataWorkflows
 import StrataModel
 import StrataPipeline
 import StrataRepository
@@ -8,7 +8,7 @@ import StrataRepository
 /// Loads Pipeline.swift for the commands that need it, printing the loader's warnings.
 enum PipelineLoading {
     static func load(_ repo: Repository, quiet: Bool) throws -> LoadedPipeline {
-        let loaded = try ManifestLoader(root: repo.root, storePath: repo.storePath).load()
+        let loaded = try PipelineWorkflow.load(repo)
         if !quiet { for w in loaded.warnings { Out.err("strata: warning: \(w)") } }
         return loaded
     }
@@ -41,49 +41,22 @@ struct ReproCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
-        let loaded = try PipelineLoading.load(repo, quiet: global.quiet || json)
-        let runner = try PipelineRunner(repo: repo, spec: loaded.spec)
-        var options = ReproOptions()
-        options.targets = stages; options.dryRun = dryRun; options.force = force; options.downstream = downstream
-        options.keepGoing = keepGoing
-        if let jobs { options.jobs = max(1, jobs) }
-        let console: ReproObserver? = (!global.quiet && !json && !dryRun) ? ConsoleObserver() : nil
-        var lineage: LineageService?
-        var observer: LineageReproObserver?
-        if !dryRun {
-            let service = try LineageEmission.service(repo, require: requireLineage)
-            let o = LineageReproObserver(service: service, pipeline: loaded.spec.name, sources: runner.sourceInputs, next: console)
-            runner.observer = o
-            lineage = service; observer = o
-        }
-        Interrupt.install()
-        defer { Interrupt.uninstall() }
-        let result: ReproResult
-        do { result = try runner.run(options) } catch PipelineError.interrupted {
-            if let lineage, let parentRun = observer?.parent { lineage.abort(parentRun, reason: "interrupted (Ctrl-C)") }
+        var session = ReproSession(repo: repo)
+        session.options.targets = stages; session.options.dryRun = dryRun; session.options.force = force
+        session.options.downstream = downstream; session.options.keepGoing = keepGoing
+        if let jobs { session.options.jobs = max(1, jobs) }
+        session.lineage = LineageOptions(require: requireLineage)
+        session.commit = commit; session.commitMessage = message
+        session.observer = (!global.quiet && !json && !dryRun) ? ConsoleObserver() : nil
+        let outcome: ReproSession.Outcome
+        do { outcome = try session.run() } catch PipelineError.interrupted {
             Out.err("strata: interrupted: finished stages were recorded in Pipeline.lock; running stages were stopped")
-            throw CommandError(status: 130)
-        } catch {
-            if let lineage, let parentRun = observer?.parent { _ = try? lineage.finish(parentRun, status: .fail, outputs: [], error: "\(error)") }
-            throw error
+            throw CommandError(status: ErrorReporter.Status.interrupted)
         }
-        if let lineage, let parentRun = observer?.parent {
-            let failed = result.outcomes.filter { $0.action == .failed }.map(\.name)
-            _ = try lineage.finish(parentRun, status: failed.isEmpty ? .complete : .fail, outputs: [],
-                                   error: failed.isEmpty ? nil : "stage(s) failed: " + failed.joined(separator: ", "))
-        }
-        var commitID: ObjectID?
-        if commit && result.succeeded && !dryRun {
-            var opts = CommitOptions(message: message ?? "repro \(loaded.spec.name): \(result.outcomes.filter { $0.action == .ran || $0.action == .restored }.map(\.name).joined(separator: ", "))")
-            opts.allowEmpty = false
-            do {
-                let c = try repo.commit(opts)
-                commitID = c.id
-                try LineageEmission.forCommit(repo, c, message: opts.message, require: requireLineage, quiet: global.quiet || json)
-            } catch RepositoryError.nothingToCommit { commitID = nil }
-        }
+        if !(global.quiet || json) { for w in outcome.manifestWarnings { Out.err("strata: warning: \(w)") } }
+        let result = outcome.result
         if json {
-            try Out.json(JSONRepro(pipeline: loaded.spec.name, succeeded: result.succeeded, lock_changed: result.lockChanged, commit: commitID?.hex,
+            try Out.json(JSONRepro(pipeline: outcome.pipeline, succeeded: result.succeeded, lock_changed: result.lockChanged, commit: outcome.commit?.hex,
                                    stages: result.outcomes.map { JSONStage(name: $0.name, action: $0.action.rawValue, reason: $0.reason,
                                                                             seconds: ($0.seconds * 1000).rounded() / 1000, key: $0.key, stderr_tail: $0.stderrTail) }))
         } else if !global.quiet {
@@ -96,12 +69,11 @@ struct ReproCommand: ParsableCommand {
             }
             let counts = Dictionary(grouping: result.outcomes, by: \.action).mapValues(\.count)
             Out.line(StageOutcome.Action.allCasesOrdered.compactMap { a in counts[a].map { "\($0) \(a.rawValue)" } }.joined(separator: ", ")
-                     + (result.lockChanged ? "; Pipeline.lock updated" : "; Pipeline.lock unchanged") + (commitID.map { "; committed \($0.short)" } ?? ""))
+                     + (result.lockChanged ? "; Pipeline.lock updated" : "; Pipeline.lock unchanged") + (outcome.commit.map { "; committed \($0.short)" } ?? ""))
         }
         Out.flush()
-        if let lineage { LineageEmission.warn(lineage, quiet: global.quiet || json) }
+        LineageWarning.print(outcome.deliveryWarning, quiet: global.quiet || json)
         if !result.succeeded { throw CommandError(status: ErrorReporter.Status.stageFailed) }
-        try lineage?.checkDelivery()
     }
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import StrataPipeline
+import StrataWorkflows
 import StrataRepository
 
 /// `strata status`.
@@ -10,20 +10,6 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON (see docs/reference/json.md).") var json = false
 
     struct JSONStage: Encodable { var name: String; var reason: String }
-
-    /// Stages of Pipeline.swift that `repro` would run (nil without a manifest); a broken manifest is a warning here.
-    func outOfDateStages(_ repo: Repository) -> [JSONStage]? {
-        let loader = ManifestLoader(root: repo.root, storePath: repo.storePath)
-        guard loader.exists else { return nil }
-        do {
-            let runner = try PipelineRunner(repo: repo, spec: try loader.load().spec)
-            var o = ReproOptions(); o.dryRun = true
-            return try runner.run(o).outcomes.filter { $0.action == .wouldRun || $0.action == .wouldRestore }.map { JSONStage(name: $0.name, reason: $0.reason) }
-        } catch {
-            Out.err("strata: warning: cannot check the pipeline: \(error)")
-            return nil
-        }
-    }
 
     struct JSONStatus: Encodable {
         var version = 1
@@ -47,9 +33,11 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let repo = try global.repository()
         let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet || json)
-        let st = try repo.status(progress: handler)
+        let report = try StatusWorkflow.status(repo, progress: handler)
         printer?.finish()
-        let stages = outOfDateStages(repo)
+        if let w = report.pipelineWarning { Out.err("strata: warning: \(w)") }
+        let st = report.workspace
+        let stages = report.outOfDateStages?.map { JSONStage(name: $0.name, reason: $0.reason) }
         if json {
             try Out.json(JSONStatus(branch: st.branch?.rawValue, head: st.head?.hex, clean: st.isClean, changes: st.changes.map(JSONChange.init),
                                     stages_out_of_date: stages))

@@ -37,7 +37,7 @@ struct ProvBuilder {
             "dct:title": red.redact(r.job),
             "prov:startedAtTime": ProvBuilder.time(r.started),
             "prov:wasAssociatedWith": [["@id": software], ["@id": person]],
-            "strata:status": r.status,
+            "strata:status": r.status.rawValue,
         ]
         if let e = r.ended { act["prov:endedAtTime"] = ProvBuilder.time(e) }
         if let p = r.parent { act["prov:wasInformedBy"] = ["@id": ProvBuilder.iri("run", p)] }

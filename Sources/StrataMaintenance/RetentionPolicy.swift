@@ -126,6 +126,8 @@ public enum RetentionError: StrataError {
     case maintenanceLocked(String)
     /// Nothing has been pruned that could be undone.
     case nothingToUndo
+    /// A declared retention rule that does not parse.
+    case badRule(String, reason: String)
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -136,6 +138,7 @@ public enum RetentionError: StrataError {
         case .badTimeZone(let z): return ("retention.bad-time-zone", .usage, "unknown time zone '\(z)'", "use an IANA name such as UTC or Africa/Johannesburg")
         case .maintenanceLocked(let h): return ("maintenance.locked", .locked, "another prune or gc is running (\(h))", "wait for it to finish")
         case .nothingToUndo: return ("retention.nothing-to-undo", .notFound, "nothing to undo: no prune is waiting for gc", nil)
+        case .badRule(let r, let why): return ("retention.bad-rule", .usage, "retention rule '\(r)': \(why)", "fix the rule in Pipeline.swift or on the command line")
         }
     }
 
