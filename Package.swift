@@ -58,6 +58,8 @@ let package = Package(
         // The DSL that Pipeline.swift imports. Depends on nothing.
         .target(name: "PipelineDescription"),
 
+        .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
+        .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
         .testTarget(name: "StrataObjectsTests", dependencies: ["StrataObjects", "StrataSQLite", "StrataModel"]),
         .testTarget(name: "StrataRefsTests", dependencies: ["StrataRefs", "StrataSQLite", "StrataModel"]),

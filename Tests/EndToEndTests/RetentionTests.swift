@@ -165,3 +165,32 @@ import Testing
         }
     }
 }
+
+/// The maintenance lock: a holder that died leaves its line behind and the next gc takes over with a note; a
+/// holder that is alive makes gc wait for nothing and fail with status 11.
+@Suite("End to end: maintenance lock", .serialized) struct MaintenanceLockTests {
+    @Test func staleLockIsTakenOverAndALiveOneRefuses() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        try s.run("commit", "-m", "one")
+        try FileManager.default.createDirectory(atPath: s.path(".strata/locks"), withIntermediateDirectories: true)
+        // A crashed gc: the flock died with it, its holder line stayed.
+        try Data("host=elsewhere pid=999999 time=1\n".utf8).write(to: URL(fileURLWithPath: s.path(".strata/locks/maintenance.lock")))
+        let gc = try s.run("gc", "--grace", "0s")
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(gc.stderr.contains("took over a stale maintenance lock"))
+        #expect(gc.stderr.contains("pid=999999"))
+        // A live holder (flock(1) keeps the lock for a few seconds).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [s.path(".strata/locks/maintenance.lock"), "sleep", "4"]
+        try holder.run()
+        usleep(300_000)
+        let busy = try s.run("gc", "--grace", "0s")
+        #expect(busy.status == 11, "\(busy.stderr)")
+        #expect(busy.stderr.contains("another prune or gc is running"))
+        holder.waitUntilExit()
+        #expect(try s.run("gc", "--grace", "0s").status == 0)
+    }
+}

@@ -121,3 +121,31 @@ func openStore(_ dir: String) throws -> ObjectStore {
         }
     }
 }
+
+/// The chunker's boundaries are part of the format (store/FORMAT.md): a fixed input must cut where it always did,
+/// or every stored large file would stop deduplicating against new versions.
+@Suite("Chunker test vector") struct ChunkerVectorTests {
+    static let input = pseudoRandomBytes(3 << 20, seed: 20_261_130)
+
+    static func boundaries(_ data: [UInt8]) -> [Int] {
+        let c = Chunker()
+        var cuts: [Int] = []
+        var start = 0
+        data.withUnsafeBufferPointer { b in
+            while start < data.count {
+                let n = c.cut(b.baseAddress! + start, data.count - start)
+                start += n
+                cuts.append(start)
+            }
+        }
+        return cuts
+    }
+
+    @Test func fixedInputCutsAtFixedBoundaries() {
+        #expect(ObjectID.hash(ChunkerVectorTests.input).hex == ChunkerVectorTests.expectedInputHash, "the test input generator changed")
+        #expect(ChunkerVectorTests.boundaries(ChunkerVectorTests.input) == ChunkerVectorTests.expectedBoundaries)
+    }
+
+    static let expectedInputHash = "6a6173d42eca1fdbace43e514effab529e6533e6856567dc7201411e78569d52"
+    static let expectedBoundaries: [Int] = [312_276, 576_709, 964_854, 1_332_147, 1_609_444, 1_910_605, 2_190_650, 2_470_094, 2_819_625, 3_124_660, 3_145_728]
+}
