@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataRepository", targets: ["StrataRepository"]),
         .library(name: "PipelineDescription", type: .dynamic, targets: ["PipelineDescription"]),
+        // Test support: an LD_PRELOAD shim that fails the Nth write, fsync or rename (fault-injection tests).
+        .library(name: "StrataFaultInjection", type: .dynamic, targets: ["StrataFaultInjection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +60,7 @@ let package = Package(
         // The DSL that Pipeline.swift imports. Depends on nothing.
         .target(name: "PipelineDescription"),
 
+        .target(name: "StrataFaultInjection", path: "Tests/FaultInjection", linkerSettings: [.linkedLibrary("dl")]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
