@@ -1,5 +1,8 @@
 import StrataPlatform
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A length of time written like `36h`, `30d`, `2w`, `1y6m` (years, months, weeks, days, hours; calendar arithmetic).
 public struct RetentionDuration: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -152,27 +155,6 @@ public enum RetentionError: StrataError {
 public enum Glob {
     /// True when `name` matches `pattern`.
     public static func match(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern), s = Array(name)
-        func m(_ i: Int, _ j: Int) -> Bool {
-            if i == p.count { return j == s.count }
-            switch p[i] {
-            case "*":
-                for k in j...s.count where m(i + 1, k) { return true }
-                return false
-            case "?": return j < s.count && m(i + 1, j + 1)
-            case "[":
-                guard j < s.count, let close = p[(i + 1)...].firstIndex(of: "]") else { return false }
-                var set = Array(p[(i + 1)..<close]); var neg = false
-                if set.first == "!" || set.first == "^" { neg = true; set.removeFirst() }
-                var hit = false, k = 0
-                while k < set.count {
-                    if k + 2 < set.count, set[k + 1] == "-" { if set[k] <= s[j] && s[j] <= set[k + 2] { hit = true }; k += 3 }
-                    else { if set[k] == s[j] { hit = true }; k += 1 }
-                }
-                return hit != neg && m(close + 1, j + 1)
-            default: return j < s.count && p[i] == s[j] && m(i + 1, j + 1)
-            }
-        }
-        return m(0, 0)
+        fnmatch(pattern, name, 0) == 0   // without FNM_PATHNAME, `*` also matches `/`
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Ignore patterns in gitignore syntax (`*`, `?`, `[...]`, `**`, leading `/`, trailing `/`, `!` negation, `#` comments).
 public struct IgnoreRules: Sendable {
     struct Rule: Sendable {
@@ -78,46 +81,8 @@ public struct IgnoreRules: Sendable {
         return matchSegments(pat.dropFirst(), path.dropFirst())
     }
 
-    /// Matches one path component against a glob with `*`, `?` and `[...]` classes.
+    /// Matches one path component against a glob with `*`, `?`, `[...]` classes and `\\` escapes: fnmatch(3).
     public static func glob(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern.unicodeScalars), s = Array(name.unicodeScalars)
-        func m(_ i: Int, _ j: Int) -> Bool {
-            var i = i, j = j
-            while i < p.count {
-                switch p[i] {
-                case "*":
-                    while i < p.count && p[i] == "*" { i += 1 }
-                    if i == p.count { return true }
-                    for k in j...s.count where m(i, k) { return true }
-                    return false
-                case "?":
-                    if j >= s.count { return false }
-                    i += 1; j += 1
-                case "[":
-                    guard j < s.count, let close = p[(i + 1)...].firstIndex(of: "]") else { return false }
-                    var set = Array(p[(i + 1)..<close])
-                    var negate = false
-                    if let f = set.first, f == "!" || f == "^" { negate = true; set.removeFirst() }
-                    var hit = false
-                    var k = 0
-                    while k < set.count {
-                        if k + 2 < set.count && set[k + 1] == "-" {
-                            if set[k].value <= s[j].value && s[j].value <= set[k + 2].value { hit = true }
-                            k += 3
-                        } else { if set[k] == s[j] { hit = true }; k += 1 }
-                    }
-                    if hit == negate { return false }
-                    i = close + 1; j += 1
-                case "\\" where i + 1 < p.count:
-                    if j >= s.count || p[i + 1] != s[j] { return false }
-                    i += 2; j += 1
-                default:
-                    if j >= s.count || p[i] != s[j] { return false }
-                    i += 1; j += 1
-                }
-            }
-            return j == s.count
-        }
-        return m(0, 0)
+        fnmatch(pattern, name, 0) == 0
     }
 }
