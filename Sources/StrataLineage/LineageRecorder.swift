@@ -13,16 +13,16 @@ extension LineageService {
     func schema(_ path: String) -> ([String], [String])? {
         guard path.hasSuffix(".csv"), let fh = FileHandle(forReadingAtPath: repo.root + "/" + path) else { return nil }
         defer { try? fh.close() }
+        // The header and up to 20 rows, read quote-aware (RFC 4180) from the first 64 KiB only.
         let head = fh.readData(ofLength: 64 * 1024)
-        let lines = String(decoding: head, as: UTF8.self).split(separator: "\n").prefix(21)
-        guard let header = lines.first else { return nil }
-        func cells(_ l: Substring) -> [String] {
-            l.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\""))) }
-        }
-        let names = cells(header)
+        let records = CSV.records(in: head, limit: 21, atEnd: head.count < 64 * 1024)
+        guard let header = records.first else { return nil }
+        let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         var types = [String](repeating: "", count: names.count)
-        for row in lines.dropFirst().dropLast() {   // the last line may be cut off
-            for (i, v) in cells(row).enumerated() where i < types.count && !v.isEmpty {
+        for row in records.dropFirst() {
+            for (i, raw) in row.enumerated() where i < types.count {
+                let v = raw.trimmingCharacters(in: .whitespaces)
+                if v.isEmpty { continue }
                 let t = Int(v) != nil ? "integer" : (Double(v) != nil ? "number" : (["true", "false"].contains(v.lowercased()) ? "boolean" : "string"))
                 if types[i].isEmpty || types[i] == t { types[i] = t }
                 else if (types[i] == "integer" && t == "number") || (types[i] == "number" && t == "integer") { types[i] = "number" }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import StrataModel
 
@@ -131,5 +132,30 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         let s = try Signature(parsing: "Thandi Nkosi <thandi@example.co.za>")
         #expect(s.name == "Thandi Nkosi" && s.email == "thandi@example.co.za")
         #expect(throws: ModelError.self) { try Signature(parsing: "no email") }
+    }
+}
+
+@Suite("CSV (RFC 4180)") struct CSVTests {
+    func rows(_ s: String, atEnd: Bool = true) -> [[String]] { CSV.records(in: Array(s.utf8), atEnd: atEnd) }
+
+    @Test func quotedFieldsWithCommasQuotesAndLineBreaks() {
+        #expect(rows("id,name,note\n1,\"Acme, (Pty) Ltd\",\"said \"\"hi\"\"\"\n") == [["id", "name", "note"], ["1", "Acme, (Pty) Ltd", "said \"hi\""]])
+        #expect(rows("a,\"multi\nline\",c\r\nx,,\"\"\r\n") == [["a", "multi\nline", "c"], ["x", "", ""]])
+        #expect(rows("a,b") == [["a", "b"]])
+        #expect(rows("a,b", atEnd: false) == [])                       // a record cut off by a prefix is left out
+        #expect(rows("h1,h2\n1,2\n3,", atEnd: false) == [["h1", "h2"], ["1", "2"]])
+        #expect(CSV.records(in: Array("a\nb\nc\n".utf8), limit: 2) == [["a"], ["b"]])
+        #expect(rows("caf\u{e9},\"x\"\n") == [["café", "x"]])
+    }
+
+    @Test func randomTablesRoundTrip() {
+        var g = SplitMix(state: 11)
+        for _ in 0..<200 {
+            let table = (0..<Int.random(in: 1...5, using: &g)).map { _ in
+                (0..<3).map { _ in String((0..<Int.random(in: 0...6, using: &g)).map { _ in ["a", ",", "\"", "\n", "é", " "].randomElement(using: &g)! }.joined()) }
+            }
+            let text = table.map { r in r.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+            #expect(rows(text) == table)
+        }
     }
 }
