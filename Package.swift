@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries: SHA-256 (OpenSSL libcrypto), zstd, SQLite.
@@ -43,9 +45,11 @@ let package = Package(
         // Retention: policies, prune (forget commits' data), gc (mark and sweep), the maintenance lock.
         .target(name: "StrataMaintenance", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "StrataSQLite"]),
         // Pipelines: evaluating Pipeline.swift, the stage graph, Pipeline.lock, repro with a run cache.
-        .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn"]),
+        .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn",
+                                                     .product(name: "TOMLKit", package: "TOMLKit")]),
         // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
-        .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib"]),
+        .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib",
+                                                    .product(name: "Yams", package: "Yams")]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(name: "StrataWorkflows", dependencies: ["StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 import StrataPlatform
 
 /// Where events go and how, from the standard OpenLineage client conventions.
@@ -31,7 +32,7 @@ public struct LineageConfig: Sendable {
                    env["HOME"].map { $0 + "/.openlineage/openlineage.yml" }].compactMap { $0 }
             .first { FileManager.default.fileExists(atPath: $0) }
         if let yml, let text = try? String(contentsOfFile: yml, encoding: .utf8) {
-            let t = YAMLLite.parse(text)
+            let t = LineageYAML.parse(text, environment: env)
             switch t["transport.type"] {
             case "http":
                 if let url = t["transport.url"] {
@@ -55,29 +56,36 @@ public struct LineageConfig: Sendable {
     }
 }
 
-/// Reads the simple nested `key: value` YAML of an openlineage.yml into dotted keys.
-enum YAMLLite {
-    static func parse(_ text: String) -> [String: String] {
+/// Reads openlineage.yml with Yams into dotted keys (`transport.auth.apiKey`), expanding `${VAR}` references from
+/// the environment passed in, as the reference client does. A file that does not parse configures nothing.
+enum LineageYAML {
+    static func parse(_ text: String, environment env: [String: String]) -> [String: String] {
+        guard let doc = try? Yams.load(yaml: text) else { return [:] }
         var out: [String: String] = [:]
-        var stack: [(indent: Int, key: String)] = []
-        for raw in text.split(separator: "\n") {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            guard line.trimmingCharacters(in: .whitespaces).contains(":") else { continue }
-            let indent = line.prefix { $0 == " " }.count
-            let body = line.trimmingCharacters(in: .whitespaces)
-            let parts = body.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = parts[0].trimmingCharacters(in: .whitespaces)
-            let value = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) : ""
-            while let last = stack.last, last.indent >= indent { stack.removeLast() }
-            let full = (stack.map(\.key) + [key]).joined(separator: ".")
-            if value.isEmpty { stack.append((indent, key)) } else { out[full] = expand(value) }
+        func walk(_ v: Any?, _ prefix: String) {
+            switch v {
+            case let d as [String: Any]: for (k, x) in d { walk(x, prefix.isEmpty ? k : prefix + "." + k) }
+            case let d as [AnyHashable: Any]: for (k, x) in d { walk(x, prefix.isEmpty ? "\(k)" : prefix + ".\(k)") }
+            case let s as String: out[prefix] = expand(s, env)
+            case let b as Bool: out[prefix] = b ? "true" : "false"
+            case let n as Int: out[prefix] = String(n)
+            case let n as Double: out[prefix] = String(n)
+            case .none: break
+            case let other?: out[prefix] = "\(other)"
+            }
         }
+        walk(doc, "")
         return out
     }
 
-    /// `${VAR}` references to the environment, as the reference client allows.
-    static func expand(_ v: String) -> String {
-        guard v.hasPrefix("${"), v.hasSuffix("}") else { return v }
-        return ProcessInfo.processInfo.environment[String(v.dropFirst(2).dropLast())] ?? ""
+    /// Replaces every `${VAR}` with the variable's value from `env` ("" when unset).
+    static func expand(_ s: String, _ env: [String: String]) -> String {
+        var out = "", rest = Substring(s)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            out += rest[..<start.lowerBound]
+            out += env[String(rest[start.upperBound..<end])] ?? ""
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
     }
 }

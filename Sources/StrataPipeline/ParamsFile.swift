@@ -1,4 +1,5 @@
 import Foundation
+import TOMLKit
 import StrataModel
 import StrataPlatform
 
@@ -9,7 +10,14 @@ enum ParamsFile {
         let bytes = try Posix.readFile(path)
         var flat: [String: String] = [:]
         if path.hasSuffix(".toml") {
-            flat = toml(String(decoding: bytes, as: UTF8.self))
+            // TOMLKit (toml++) parses; the document is then read as JSON, so values hash in the same canonical form
+            // whatever the formatting, comments or quoting of the file.
+            let table: TOMLTable
+            do { table = try TOMLTable(string: String(decoding: bytes, as: UTF8.self)) } catch let e as TOMLParseError {
+                throw PipelineError.badParams(path, reason: "line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
+            }
+            let obj = try JSONSerialization.jsonObject(with: Data(table.convert(to: .json).utf8), options: [.fragmentsAllowed])
+            flatten(obj, "", &flat)
         } else {
             let obj = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
             flatten(obj, "", &flat)
@@ -26,26 +34,31 @@ enum ParamsFile {
         }
     }
 
+    /// Canonical JSON text of a value: keys sorted, no spaces, integers as integers and other numbers in their shortest
+    /// round-trip form (`0.8`, whether written `0.8`, `8.0e-1` or `0.80`), so formatting never changes a stage key.
     static func canonical(_ v: Any) -> String {
-        if let data = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]) {
-            return String(decoding: data, as: UTF8.self)
+        switch v {
+        case let d as [String: Any]:
+            return "{" + d.keys.sorted().map { canonicalString($0) + ":" + canonical(d[$0]!) }.joined(separator: ",") + "}"
+        case let a as [Any]:
+            return "[" + a.map(canonical).joined(separator: ",") + "]"
+        case let s as String:
+            return canonicalString(s)
+        case is NSNull:
+            return "null"
+        case let n as NSNumber:
+            if String(cString: n.objCType) == "c" || type(of: v) == Bool.self { return n.boolValue ? "true" : "false" }
+            let d = n.doubleValue
+            if d.rounded() == d && abs(d) < 9.0e15 { return String(Int64(d)) }
+            return "\(d)"
+        default:
+            return "\(v)"
         }
-        return "\(v)"
     }
 
-    /// A small TOML reader: `[section]` headers and `key = value` lines, values kept as written.
-    static func toml(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
-        var section = ""
-        for raw in text.split(separator: "\n") {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-            if line.isEmpty { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces); continue }
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let k = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            let v = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            out[section.isEmpty ? k : section + "." + k] = v
-        }
-        return out
+    static func canonicalString(_ s: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
+
 }

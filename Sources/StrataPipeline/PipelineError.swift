@@ -21,6 +21,8 @@ public enum PipelineError: StrataError {
     case stagesFailed([String])
     /// Ctrl-C.
     case interrupted
+    /// A params file that does not parse.
+    case badParams(String, reason: String)
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -35,6 +37,7 @@ public enum PipelineError: StrataError {
         case .unknownStage(let s): return ("pipeline.unknown-stage", .notFound, "no stage named '\(s)'", "list them with 'strata stages'")
         case .stagesFailed(let s):
             return ("pipeline.stages-failed", .stageFailed, "stage(s) failed: \(s.joined(separator: ", ")); their outputs were not recorded and Pipeline.lock keeps their previous entries", "fix the stage and run 'strata repro' again")
+        case .badParams(let p, let r): return ("pipeline.bad-params", .manifest, "params file '\(p)' does not parse: \(r)", "fix the file; nothing was run")
         case .interrupted: return ("pipeline.interrupted", .interrupted, "interrupted; finished stages are recorded, running ones were stopped", nil)
         }
     }

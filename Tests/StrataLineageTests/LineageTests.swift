@@ -37,6 +37,11 @@ import Testing
         let c = LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OPENLINEAGE_NAMESPACE": "curation"])
         #expect(c.namespace == "curation")
         #expect(c.transports == [.http(url: "http://localhost:5000", endpoint: "api/v1/lineage", apiKey: "k1", timeout: 5, retries: 5, gzip: true)])
+        // `#` inside quotes is not a comment; `${VAR}` comes from the environment passed in.
+        try "transport:\n  type: http # the backend\n  url: \"http://h:5000/#x\"\n  auth:\n    type: api_key\n    apiKey: ${OL_KEY}\n"
+            .write(toFile: dir + "/openlineage.yml", atomically: true, encoding: .utf8)
+        let e = LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OL_KEY": "from-env"])
+        #expect(e.transports == [.http(url: "http://h:5000/#x", endpoint: "api/v1/lineage", apiKey: "from-env", timeout: 5, retries: 5, gzip: false)])
         let d = LineageConfig.load(storePath: "/s", workspace: "/nowhere/ws", environment: ["OPENLINEAGE_DISABLED": "true"])
         #expect(d.disabled && d.transports == [.file(directory: "/s/lineage/events")] && d.namespace == "ws")
     }

@@ -66,5 +66,16 @@ import Testing
         #expect(try ParamsFile.select(dir + "/p.json", keys: ["curate.threshold"]) == "curate.threshold=0.8")
         #expect(try ParamsFile.select(dir + "/p.toml", keys: ["curate.country", "curate.threshold"]) == "curate.country=\"ZA\"\ncurate.threshold=0.8")
         #expect(try ParamsFile.select(dir + "/p.json", keys: ["nope"]) == "nope=<missing>")
+        // A `#` inside a string is not a comment; reformatting the file changes nothing (canonical values).
+        try Data("[curate]\nthreshold = 0.8\nname = \"a # b\"\n".utf8).write(to: URL(fileURLWithPath: dir + "/q.toml"))
+        try Data("# reformatted\ncurate = { name = 'a # b', threshold = 8.0e-1 }\n".utf8).write(to: URL(fileURLWithPath: dir + "/r.toml"))
+        let q = try ParamsFile.select(dir + "/q.toml", keys: ["curate.name", "curate.threshold"])
+        #expect(q == "curate.name=\"a # b\"\ncurate.threshold=0.8")
+        #expect(try ParamsFile.select(dir + "/r.toml", keys: ["curate.name", "curate.threshold"]) == q)
+        #expect(try ParamsFile.select(dir + "/r.toml", keys: ["curate"]) == (try ParamsFile.select(dir + "/q.toml", keys: ["curate"])))
+        try Data(#"{"flag": true, "n": 3, "x": 0.25, "list": [1, "a"]}"#.utf8).write(to: URL(fileURLWithPath: dir + "/t.json"))
+        #expect(try ParamsFile.select(dir + "/t.json", keys: ["flag", "list", "n", "x"]) == "flag=true\nlist=[1,\"a\"]\nn=3\nx=0.25")
+        try Data("[curate\nthreshold = \n".utf8).write(to: URL(fileURLWithPath: dir + "/bad.toml"))
+        #expect(throws: PipelineError.self) { try ParamsFile.select(dir + "/bad.toml", keys: ["curate.threshold"]) }
     }
 }
