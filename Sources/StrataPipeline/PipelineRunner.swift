@@ -200,39 +200,15 @@ public final class PipelineRunner: @unchecked Sendable {
 
     // MARK: Decisions
 
-    /// Why a stage must run, or nil when it is up to date.
-    func reasonToRun(_ s: StageSpec, old: LockedStage?, inputs: [LockedPath], env: [String: String?], force: Bool) throws -> String? {
-        if force { return "forced" }
-        if s.alwaysRun { return "always runs (alwaysRun)" }
-        guard let old else { return "new stage: not in Pipeline.lock" }
-        if old.command != s.command { return "command changed" }
-        if old.workingDirectory != s.workingDirectory { return "working directory changed" }
-        let oldPaths = Set(old.inputs.map(\.path)), newPaths = Set(inputs.map(\.path))
-        if oldPaths != newPaths {
-            let added = newPaths.subtracting(oldPaths).sorted(), removed = oldPaths.subtracting(newPaths).sorted()
-            return "inputs changed:" + (added.isEmpty ? "" : " added \(added.joined(separator: ", "))") + (removed.isEmpty ? "" : " removed \(removed.joined(separator: ", "))")
-        }
-        if Set(old.params.keys) != Set(s.params.keys) { return "parameters added or removed" }
-        for (k, v) in s.params.sorted(by: { $0.key < $1.key }) where old.params[k] != v {
-            return "parameter \(k) changed: \(old.params[k].map(\.description) ?? "-") -> \(v)"
-        }
-        if Set(old.environment.keys) != Set(env.keys) { return "environment variables added or removed" }
-        for (k, v) in env.sorted(by: { $0.key < $1.key }) where old.environment[k] != v { return "environment \(k) changed" }
-        for i in inputs {
-            let o = old.inputs.first { $0.path == i.path }
-            if o?.sha256 != i.sha256 { return "input \(i.path) changed" }
-        }
-        if Set(old.outputs.map(\.path)) != Set(s.outputs.map(\.path)) { return "outputs changed" }
-        let now = PipelineRunner.locked(try fingerprints(s.outputs.map(\.path)), s.outputs)
-        for o in now {
-            let was = old.outputs.first { $0.path == o.path }
-            if o.sha256 == nil { return "output \(o.path) is missing" }
-            if was?.sha256 != o.sha256 {
-                if s.outputs.first(where: { $0.path == o.path })?.cache == false && was?.sha256 == nil { continue }
-                return "output \(o.path) was modified"
-            }
-        }
-        return nil
+    /// Everything the planner needs about a stage, read from the workspace, Pipeline.lock and the run cache.
+    func facts(_ s: StageSpec, old: LockedStage?, forced: Bool) throws -> (StageFacts, key: String) {
+        let inputs = try lockedInputs(s), env = environment(s)
+        let outputs = PipelineRunner.locked(try fingerprints(s.outputs.map(\.path)), s.outputs)
+        let key = PipelineRunner.key(s, inputs: inputs, env: env)
+        var f = StageFacts(stage: s, locked: old, inputs: inputs, environment: env, outputs: outputs, cached: false, forced: forced)
+        // The run cache is only consulted for a stage that is out of date (a no-op repro makes no lookups).
+        if !forced && !s.alwaysRun && !s.frozen && StagePlanner.staleness(f) != nil { f.cached = (try cachedOutputs(key)) != nil }
+        return (f, key)
     }
 
     func cachedOutputs(_ key: String) throws -> [String: PathFingerprint]? {
@@ -261,22 +237,15 @@ public final class PipelineRunner: @unchecked Sendable {
             var willRun = Set<String>()
             for name in state.order {
                 let s = graph.stages[name]!
-                if s.frozen { state.finish(StageOutcome(name: name, action: .skipped, reason: "frozen")); continue }
-                if let up = graph.upstream[name]!.sorted().first(where: willRun.contains), !(options.force && forced.contains(name)) {
+                let forcedHere = options.force && forced.contains(name)
+                let up = graph.upstream[name]!.sorted().first(where: willRun.contains)
+                let (f, key) = try facts(s, old: oldByName[name], forced: forcedHere)
+                switch StagePlanner.decideDry(f, upstreamThatWillRun: up) {
+                case .skip(let why): state.finish(StageOutcome(name: name, action: .skipped, reason: why))
+                case .restore(let why): state.finish(StageOutcome(name: name, action: .wouldRestore, reason: why, key: key))
+                case .run(let why):
                     willRun.insert(name)
-                    state.finish(StageOutcome(name: name, action: .wouldRun, reason: "upstream stage \(up) will run")); continue
-                }
-                let inputs = try lockedInputs(s), env = environment(s)
-                if let why = try reasonToRun(s, old: oldByName[name], inputs: inputs, env: env, force: options.force && forced.contains(name)) {
-                    let key = PipelineRunner.key(s, inputs: inputs, env: env)
-                    if try cachedOutputs(key) != nil, !s.alwaysRun, !(options.force && forced.contains(name)) {
-                        state.finish(StageOutcome(name: name, action: .wouldRestore, reason: why + "; outputs found in the run cache", key: key))
-                    } else {
-                        willRun.insert(name)
-                        state.finish(StageOutcome(name: name, action: .wouldRun, reason: why, key: key))
-                    }
-                } else {
-                    state.finish(StageOutcome(name: name, action: .skipped, reason: "up to date"))
+                    state.finish(StageOutcome(name: name, action: .wouldRun, reason: why, key: up == nil ? key : nil))
                 }
             }
             return ReproResult(outcomes: state.outcomesInOrder, lockChanged: false)
@@ -320,13 +289,13 @@ public final class PipelineRunner: @unchecked Sendable {
         let s = graph.stages[name]!
         if s.frozen { return StageOutcome(name: name, action: .skipped, reason: "frozen") }
         do {
-            let inputs = try lockedInputs(s), env = environment(s)
-            guard let why = try reasonToRun(s, old: old, inputs: inputs, env: env, force: forced) else {
-                return StageOutcome(name: name, action: .skipped, reason: "up to date", key: old?.key)
-            }
-            let key = PipelineRunner.key(s, inputs: inputs, env: env)
+            let (f, key) = try facts(s, old: old, forced: forced)
+            let inputs = f.inputs, env = f.environment
+            let decision = StagePlanner.decide(f)
+            if case .skip(let why) = decision { return StageOutcome(name: name, action: .skipped, reason: why, key: old?.key) }
+            let why = decision.reason
             defer { invalidate(s) }
-            if !forced, !s.alwaysRun, let fps = try cachedOutputs(key) {
+            if case .restore = decision, let fps = try cachedOutputs(key) {
                 try repo.restoreOutputs(fps)
                 var all = fps
                 let uncached = s.outputs.filter { !$0.cache }.map(\.path)
@@ -334,7 +303,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 let outs = PipelineRunner.locked(all, s.outputs)
                 entries.with { $0[name] = LockedStage(name: name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
                                                       outputs: outs, params: s.params, environment: env, key: key) }
-                let o = StageOutcome(name: name, action: .restored, reason: why + "; restored from the run cache, not run", key: key)
+                let o = StageOutcome(name: name, action: .restored, reason: why, key: key)
                 observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: outs)
                 return o
             }

@@ -79,3 +79,37 @@ import Testing
         #expect(throws: PipelineError.self) { try ParamsFile.select(dir + "/bad.toml", keys: ["curate.threshold"]) }
     }
 }
+
+/// The planner's rules, without files or processes.
+@Suite("Stage planner") struct StagePlannerTests {
+    let spec = StageSpec(name: "s", command: "run", inputs: [InputSpec(path: "in.csv", keys: nil)],
+                         outputs: [OutputSpec(kind: "file", path: "out.csv", cache: true, persist: false, published: false, key: nil)],
+                         params: [:], environment: [], after: [], frozen: false, alwaysRun: false, workingDirectory: nil)
+    func path(_ p: String, _ h: String?) -> LockedPath { LockedPath(path: p, sha256: h, size: 1, files: nil, keys: nil) }
+    func locked(input: String = "a", output: String = "o", command: String = "run") -> LockedStage {
+        LockedStage(name: "s", command: command, workingDirectory: nil, inputs: [path("in.csv", input)], outputs: [path("out.csv", output)],
+                    params: [:], environment: [:], key: "k")
+    }
+    func facts(_ old: LockedStage?, input: String = "a", output: String? = "o", cached: Bool = false, forced: Bool = false, stage: StageSpec? = nil) -> StageFacts {
+        StageFacts(stage: stage ?? spec, locked: old, inputs: [path("in.csv", input)], environment: [:], outputs: [path("out.csv", output)],
+                   cached: cached, forced: forced)
+    }
+
+    @Test func rules() {
+        #expect(StagePlanner.decide(facts(locked())) == .skip("up to date"))
+        #expect(StagePlanner.decide(facts(nil)) == .run("new stage: not in Pipeline.lock"))
+        #expect(StagePlanner.decide(facts(locked(), input: "b")) == .run("input in.csv changed"))
+        #expect(StagePlanner.decide(facts(locked(), input: "b", cached: true)) == .restore("input in.csv changed; restored from the run cache, not run"))
+        #expect(StagePlanner.decide(facts(locked(), output: nil)) == .run("output out.csv is missing"))
+        #expect(StagePlanner.decide(facts(locked(), output: "x")) == .run("output out.csv was modified"))
+        #expect(StagePlanner.decide(facts(locked(command: "old"))) == .run("command changed"))
+        #expect(StagePlanner.decide(facts(locked(), forced: true)) == .run("forced"))
+        #expect(StagePlanner.decide(facts(locked(), input: "b", cached: true, forced: true)) == .run("forced"))
+        var frozen = spec; frozen.frozen = true
+        #expect(StagePlanner.decide(facts(nil, stage: frozen)) == .skip("frozen"))
+        var always = spec; always.alwaysRun = true
+        #expect(StagePlanner.decide(facts(locked(), cached: true, stage: always)) == .run("always runs (alwaysRun)"))
+        #expect(StagePlanner.decideDry(facts(locked()), upstreamThatWillRun: "up") == .run("upstream stage up will run"))
+        #expect(StagePlanner.decideDry(facts(locked()), upstreamThatWillRun: nil) == .skip("up to date"))
+    }
+}
