@@ -45,8 +45,6 @@ package enum Subprocess {
             throw PosixError("start", executable, code: spawnErrno)
         }
         onStart?(pid)
-        let o = Drain(FileHandle(fileDescriptor: outFDs[0], closeOnDealloc: true))
-        let e = Drain(FileHandle(fileDescriptor: errFDs[0], closeOnDealloc: true))
         let timedOut = TimeoutFlag()
         var timer: DispatchSourceTimer?
         if let timeout {
@@ -56,6 +54,8 @@ package enum Subprocess {
             t.resume()
             timer = t
         }
+        // Both pipes are drained here, in the calling thread, with poll(2): no thread per pipe.
+        let (stdout, stderr) = drain(outFDs[0], errFDs[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { break }
@@ -64,7 +64,33 @@ package enum Subprocess {
         // The supervisor reports the command's status (128 + signal when it was killed); a killed supervisor
         // (time limit, Ctrl-C) reports its own signal the same way.
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ProcessResult(status: code, stdout: o.wait(), stderr: e.wait(), timedOut: timedOut.get(), seconds: Date().timeIntervalSince(start))
+        return ProcessResult(status: code, stdout: stdout, stderr: stderr, timedOut: timedOut.get(), seconds: Date().timeIntervalSince(start))
+    }
+
+    /// At most this much of each stream is kept (its end): a chatty stage cannot fill strata's memory.
+    static let keepBytes = 1 << 20
+
+    /// Reads two pipes to their ends with poll(2), keeping the last `keepBytes` of each, then closes them.
+    static func drain(_ a: Int32, _ b: Int32) -> (Data, Data) {
+        var out = [Data(), Data()]
+        var fds = [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)]
+        var open = [true, true]
+        var buf = [UInt8](repeating: 0, count: 64 << 10)
+        while open[0] || open[1] {
+            for i in 0..<2 { fds[i].fd = open[i] ? (i == 0 ? a : b) : -1; fds[i].revents = 0 }
+            let r = poll(&fds, 2, -1)
+            if r < 0 { if errno == EINTR { continue }; break }
+            for i in 0..<2 where open[i] && fds[i].revents != 0 {
+                let n = buf.withUnsafeMutableBytes { read(i == 0 ? a : b, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    out[i].append(contentsOf: buf[0..<n])
+                    if out[i].count > 2 * keepBytes { out[i] = Data(out[i].suffix(keepBytes)) }
+                }
+                else if n == 0 || (errno != EINTR && errno != EAGAIN) { open[i] = false }
+            }
+        }
+        close(a); close(b)
+        return (Data(out[0].suffix(keepBytes)), Data(out[1].suffix(keepBytes)))
     }
 
     /// Calls `body` with a NULL-terminated array of C strings.
@@ -92,17 +118,3 @@ final class TimeoutFlag: @unchecked Sendable {
     func get() -> Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
-/// Reads a pipe to its end on a background thread; `lock` guards `data`.
-final class Drain: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-    init(_ h: FileHandle) {
-        Thread.detachNewThread { [self] in
-            let d = h.readDataToEndOfFile()
-            lock.lock(); data = d; lock.unlock()
-            done.signal()
-        }
-    }
-    func wait() -> Data { done.wait(); lock.lock(); defer { lock.unlock() }; return data }
-}
