@@ -39,28 +39,41 @@ let package = Package(
         // File-level diff of two trees, descending only into differing subtrees.
         .target(name: "StrataDiff", dependencies: ["StrataModel"]),
         // The facade: init/open, status, commit, checkout, log, diff, refs, fsck.
-        .target(name: "StrataRepository", dependencies: [
-            "StrataModel", "StrataSQLite", "StrataPlatform", "StrataObjects", "StrataRefs", "StrataWorkspace", "StrataDiff",
-        ]),
+        .target(
+            name: "StrataRepository",
+            dependencies: [
+                "StrataModel", "StrataSQLite", "StrataPlatform", "StrataObjects", "StrataRefs", "StrataWorkspace", "StrataDiff",
+            ]),
         // Retention: policies, prune (forget commits' data), gc (mark and sweep), the maintenance lock.
         .target(name: "StrataMaintenance", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "StrataSQLite"]),
         // Pipelines: evaluating Pipeline.swift, the stage graph, Pipeline.lock, repro with a run cache.
-        .target(name: "StrataPipeline", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn",
-                                                     .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(
+            name: "StrataPipeline",
+            dependencies: [
+                "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
-        .target(name: "StrataLineage", dependencies: ["StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib",
-                                                    .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "StrataLineage",
+            dependencies: [
+                "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(name: "StrataWorkflows", dependencies: ["StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
-        .target(name: "StrataCommands", dependencies: [
-            "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-            "StrataWorkflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "StrataCommands",
+            dependencies: [
+                "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
+                "StrataWorkflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
         // Benchmark helper: a store with a million objects, to measure gc's peak memory.
-        .executableTarget(name: "strata-gc-memory-bench", dependencies: ["StrataRepository", "StrataObjects", "StrataRefs", "StrataModel"], path: "Benchmarks/GCMemory"),
+        .executableTarget(
+            name: "strata-gc-memory-bench", dependencies: ["StrataRepository", "StrataObjects", "StrataRefs", "StrataModel"], path: "Benchmarks/GCMemory"),
         // The DSL that Pipeline.swift imports. Depends on nothing.
         .target(name: "PipelineDescription"),
 

@@ -8,6 +8,8 @@ python3 -c "import jsonschema, referencing" 2>/dev/null || python3 -m pip instal
 swift build
 # Layering: every import declared in Package.swift and allowed by docs/layering.json (a forbidden arrow fails).
 python3 scripts/check-layering.py
+# Formatting: the tree follows .swift-format (swift format ships with the toolchain).
+swift format lint --strict -r -p Sources Tests Package.swift Benchmarks/GCMemory
 mkdir -p .build
 status=0
 swift test 2>&1 | tee .build/test-output.txt || status=$?

@@ -15,7 +15,8 @@ public let pipelineDescriptionVersion = 1
 
 /// A typed parameter value: a number, string, boolean or list, written as a Swift literal.
 public enum ParamValue: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral {
+    ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral
+{
     /// An integer.
     case int(Int)
     /// A floating-point number.
@@ -116,11 +117,14 @@ public struct Stage: Sendable, Equatable {
     public var alwaysRun: Bool
 
     /// Declares a stage.
-    public static func stage(name: String, command: String, inputs: [Input] = [], outputs: [Output] = [],
-                             params: [String: ParamValue] = [:], environment: [String] = [], workingDirectory: String? = nil,
-                             after: [String] = [], frozen: Bool = false, alwaysRun: Bool = false) -> Stage {
-        Stage(name: name, command: command, inputs: inputs, outputs: outputs, params: params, environment: environment,
-              workingDirectory: workingDirectory, after: after, frozen: frozen, alwaysRun: alwaysRun)
+    public static func stage(
+        name: String, command: String, inputs: [Input] = [], outputs: [Output] = [],
+        params: [String: ParamValue] = [:], environment: [String] = [], workingDirectory: String? = nil,
+        after: [String] = [], frozen: Bool = false, alwaysRun: Bool = false
+    ) -> Stage {
+        Stage(
+            name: name, command: command, inputs: inputs, outputs: outputs, params: params, environment: environment,
+            workingDirectory: workingDirectory, after: after, frozen: frozen, alwaysRun: alwaysRun)
     }
 }
 
@@ -181,7 +185,9 @@ enum JSONText {
                 if u.value < 0x20 {
                     let hex = Array("0123456789abcdef")
                     out += "\\u00" + String(hex[Int(u.value >> 4)]) + String(hex[Int(u.value & 15)])
-                } else { out.unicodeScalars.append(u) }
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out + "\""
@@ -208,26 +214,41 @@ enum JSONText {
             ("version", String(pipelineDescriptionVersion)),
             ("name", string(p.name)),
             ("retention", array(p.retention.map { object([("name", string($0.name)), ("rules", array($0.rules.map(string)))]) })),
-            ("stages", array(p.stages.map { s in
-                var f: [(String, String)] = [
-                    ("name", string(s.name)), ("command", string(s.command)),
-                    ("inputs", array(s.inputs.map { i in
-                        object([("path", string(i.path))] + (i.keys.map { [("keys", array($0.map(string)))] } ?? []))
-                    })),
-                    ("outputs", array(s.outputs.map { o in
-                        object([("kind", string(o.kind.rawValue)), ("path", string(o.path)), ("cache", o.cache ? "true" : "false"),
-                                ("persist", o.persist ? "true" : "false"), ("published", o.published ? "true" : "false")]
-                               + (o.key.map { [("key", string($0))] } ?? []))
-                    })),
-                    ("params", object(s.params.map { ($0.key, param($0.value)) })),
-                    ("environment", array(s.environment.map(string))),
-                    ("after", array(s.after.map(string))),
-                    ("frozen", s.frozen ? "true" : "false"),
-                    ("alwaysRun", s.alwaysRun ? "true" : "false"),
-                ]
-                if let w = s.workingDirectory { f.append(("workingDirectory", string(w))) }
-                return object(f)
-            })),
+            (
+                "stages",
+                array(
+                    p.stages.map { s in
+                        var f: [(String, String)] = [
+                            ("name", string(s.name)), ("command", string(s.command)),
+                            (
+                                "inputs",
+                                array(
+                                    s.inputs.map { i in
+                                        object([("path", string(i.path))] + (i.keys.map { [("keys", array($0.map(string)))] } ?? []))
+                                    })
+                            ),
+                            (
+                                "outputs",
+                                array(
+                                    s.outputs.map { o in
+                                        object(
+                                            [
+                                                ("kind", string(o.kind.rawValue)), ("path", string(o.path)), ("cache", o.cache ? "true" : "false"),
+                                                ("persist", o.persist ? "true" : "false"), ("published", o.published ? "true" : "false"),
+                                            ]
+                                                + (o.key.map { [("key", string($0))] } ?? []))
+                                    })
+                            ),
+                            ("params", object(s.params.map { ($0.key, param($0.value)) })),
+                            ("environment", array(s.environment.map(string))),
+                            ("after", array(s.after.map(string))),
+                            ("frozen", s.frozen ? "true" : "false"),
+                            ("alwaysRun", s.alwaysRun ? "true" : "false"),
+                        ]
+                        if let w = s.workingDirectory { f.append(("workingDirectory", string(w))) }
+                        return object(f)
+                    })
+            ),
         ]) + "\n"
     }
 }

@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata branch`.
 struct BranchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "branch", abstract: "List branches, create NAME at START (default HEAD), or delete one with -d.")
+    static let configuration = CommandConfiguration(
+        commandName: "branch", abstract: "List branches, create NAME at START (default HEAD), or delete one with -d.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customShort("d"), help: "Delete the branch NAME.") var delete = false
@@ -29,7 +30,9 @@ struct BranchCommand: ParsableCommand {
         }
         let current = try repo.currentBranch()
         let list = try repo.refs.branches()
-        if json { try Out.json(JSONBranches(branches: list.map { JSONBranch(name: $0.name.rawValue, commit: $0.target.hex, current: $0.name == current) })); return }
+        if json {
+            try Out.json(JSONBranches(branches: list.map { JSONBranch(name: $0.name.rawValue, commit: $0.target.hex, current: $0.name == current) })); return
+        }
         for (b, t) in list { Out.line("\(b == current ? "*" : " ") \(b.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(t.short)") }
         Out.flush()
     }

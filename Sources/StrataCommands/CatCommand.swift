@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata cat REF:PATH`.
 struct CatCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cat", abstract: "Stream the bytes of a file in a commit to stdout (verified against its sha256).")
+    static let configuration = CommandConfiguration(
+        commandName: "cat", abstract: "Stream the bytes of a file in a commit to stdout (verified against its sha256).")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("REF:PATH, e.g. HEAD:tables/orgs.csv or v1:notes.md.", valueName: "ref:path")) var spec: String

@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata checkout`.
 struct CheckoutCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "checkout", abstract: "Make the workspace match REF and move HEAD there; with -- PATH..., restore only those paths.",
+    static let configuration = CommandConfiguration(
+        commandName: "checkout", abstract: "Make the workspace match REF and move HEAD there; with -- PATH..., restore only those paths.",
         discussion: "HEAD is detached unless REF is a branch. Refuses to overwrite uncommitted changes unless --force.")
 
     @OptionGroup var global: GlobalOptions

@@ -5,12 +5,14 @@ import StrataRepository
 
 /// `strata commit`.
 struct CommitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "commit", abstract: "Record a snapshot of the workspace (or of PATHs) on the current branch.",
+    static let configuration = CommandConfiguration(
+        commandName: "commit", abstract: "Record a snapshot of the workspace (or of PATHs) on the current branch.",
         discussion: "Prints the new commit id. Exits with status 2 when there is nothing to commit.")
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Commit message.") var message: String
-    @Option(help: ArgumentHelp("Author as \"Name <email>\" (default: STRATA_AUTHOR, then config user.name/user.email).", valueName: "author")) var author: String?
+    @Option(help: ArgumentHelp("Author as \"Name <email>\" (default: STRATA_AUTHOR, then config user.name/user.email).", valueName: "author")) var author:
+        String?
     @Option(help: ArgumentHelp("Commit time, ISO-8601 (e.g. 2026-01-05T12:00:00Z).", valueName: "date")) var date: String?
     @Flag(help: "Record a commit even when nothing changed.") var allowEmpty = false
     @Flag(help: "Print JSON.") var json = false
@@ -36,14 +38,17 @@ struct CommitCommand: ParsableCommand {
         if !paths.isEmpty { opts.paths = paths }
         let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet || json)
         let outcome: CommitWorkflow.Outcome
-        do { outcome = try CommitWorkflow.commit(repo, opts, lineage: LineageOptions(require: requireLineage), progress: handler) }
-        catch { printer?.finish(); throw error }
+        do { outcome = try CommitWorkflow.commit(repo, opts, lineage: LineageOptions(require: requireLineage), progress: handler) } catch {
+            printer?.finish(); throw error
+        }
         printer?.finish()
         let r = outcome.commit
         LineageWarning.print(outcome.deliveryWarning, quiet: global.quiet || json)
         if json {
-            try Out.json(JSONResult(id: r.id.hex, branch: r.branch?.rawValue, objects_written: r.objectsWritten, bytes_written: r.bytesWritten,
-                                    changes: r.changes.map(JSONChange.init)))
+            try Out.json(
+                JSONResult(
+                    id: r.id.hex, branch: r.branch?.rawValue, objects_written: r.objectsWritten, bytes_written: r.bytesWritten,
+                    changes: r.changes.map(JSONChange.init)))
             return
         }
         if global.quiet { Out.line(r.id.hex); Out.flush(); return }

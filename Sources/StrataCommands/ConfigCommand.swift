@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata config`.
 struct ConfigCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Get, set (KEY VALUE), unset (--unset KEY) or list store settings such as user.name.")
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Get, set (KEY VALUE), unset (--unset KEY) or list store settings such as user.name.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Remove KEY.") var unset = false

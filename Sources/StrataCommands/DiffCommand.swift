@@ -4,7 +4,8 @@ import StrataRepository
 
 /// `strata diff`.
 struct DiffCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "diff", abstract: "File-level changes between two commits, or between a commit (default HEAD) and the workspace.",
+    static let configuration = CommandConfiguration(
+        commandName: "diff", abstract: "File-level changes between two commits, or between a commit (default HEAD) and the workspace.",
         discussion: "Lists added, modified, deleted and renamed (same content, new path) files with old and new sha256 and sizes.")
 
     @OptionGroup var global: GlobalOptions
@@ -21,7 +22,8 @@ struct DiffCommand: ParsableCommand {
         let from = a ?? "HEAD"
         let changes = try repo.diff(from, b, paths: paths)
         if json {
-            try Out.json(JSONDiff(from: try repo.resolve(from).hex, to: try b.map { try repo.resolve($0).hex } ?? "workspace", changes: changes.map(JSONChange.init)))
+            try Out.json(
+                JSONDiff(from: try repo.resolve(from).hex, to: try b.map { try repo.resolve($0).hex } ?? "workspace", changes: changes.map(JSONChange.init)))
             return
         }
         if stat {
@@ -32,7 +34,9 @@ struct DiffCommand: ParsableCommand {
                 Out.line(" \(Format.statusLetter(c.status)) \(c.displayPath) | \(delta >= 0 ? "+" : "")\(delta) bytes")
             }
             let n = { (s: Change.Status) in changes.filter { $0.status == s }.count }
-            Out.line(" \(changes.count) files changed: \(n(.added)) added, \(n(.modified)) modified, \(n(.deleted)) deleted, \(n(.renamed)) renamed; \(grow >= 0 ? "+" : "")\(grow) bytes")
+            Out.line(
+                " \(changes.count) files changed: \(n(.added)) added, \(n(.modified)) modified, \(n(.deleted)) deleted, \(n(.renamed)) renamed; \(grow >= 0 ? "+" : "")\(grow) bytes"
+            )
             Out.flush(); return
         }
         for c in changes {

@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata fsck`.
 struct FsckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fsck", abstract: "Re-hash every stored object and check every reachable commit and tree.",
+    static let configuration = CommandConfiguration(
+        commandName: "fsck", abstract: "Re-hash every stored object and check every reachable commit and tree.",
         discussion: "Exits with status 12 and lists each problem when anything is wrong.")
 
     @OptionGroup var global: GlobalOptions
@@ -21,14 +22,18 @@ struct FsckCommand: ParsableCommand {
         let r = try repo.fsck(progress: handler)
         printer?.finish()
         if json {
-            try Out.json(JSONReport(clean: r.isClean, objects_checked: r.objectsChecked, commits_checked: r.commitsChecked, bytes_checked: r.bytesChecked,
-                                    problems: r.problems.map { JSONProblem(kind: $0.kind.rawValue, object: $0.object?.hex, location: $0.location, message: $0.message) }, notes: r.notes))
+            try Out.json(
+                JSONReport(
+                    clean: r.isClean, objects_checked: r.objectsChecked, commits_checked: r.commitsChecked, bytes_checked: r.bytesChecked,
+                    problems: r.problems.map { JSONProblem(kind: $0.kind.rawValue, object: $0.object?.hex, location: $0.location, message: $0.message) },
+                    notes: r.notes))
         } else {
             for p in r.problems { Out.line("\(p.kind.rawValue): \(p.object?.hex ?? "-") at \(p.location): \(p.message)") }
             if !global.quiet { for n in r.notes { Out.line("note: \(n)") } }
-            Out.line(r.isClean
-                ? "fsck: ok — \(r.objectsChecked) objects (\(Format.bytes(r.bytesChecked))) re-hashed, \(r.commitsChecked) commits checked"
-                : "fsck: \(r.problems.count) problem(s) found; see docs/runbooks/troubleshooting.md")
+            Out.line(
+                r.isClean
+                    ? "fsck: ok — \(r.objectsChecked) objects (\(Format.bytes(r.bytesChecked))) re-hashed, \(r.commitsChecked) commits checked"
+                    : "fsck: \(r.problems.count) problem(s) found; see docs/runbooks/troubleshooting.md")
             Out.flush()
         }
         if !r.isClean { throw CommandError(status: ErrorReporter.Status.integrity) }

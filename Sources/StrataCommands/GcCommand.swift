@@ -4,14 +4,18 @@ import StrataRepository
 
 /// `strata gc`.
 struct GcCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gc",
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
         abstract: "Delete the objects that no live commit reaches (after 'strata prune'), never touching packs younger than the grace period.",
         discussion: "Safe while other commands run: commits keep landing during the mark; the sweep waits for them. Default grace: 1h.")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Never delete objects written less than this long ago (e.g. 1h, 0s).") var grace = "1h"
     @Flag(help: "Report what would be deleted; delete nothing.") var dryRun = false
-    @Flag(help: "Also delete pack files the index does not know (past the grace period). Without it they are kept: they may be all that is left of history whose index was lost. Run 'strata fsck' first.") var force = false
+    @Flag(
+        help:
+            "Also delete pack files the index does not know (past the grace period). Without it they are kept: they may be all that is left of history whose index was lost. Run 'strata fsck' first."
+    ) var force = false
     @Flag(help: "Print JSON.") var json = false
 
     struct JSONGC: Encodable {
@@ -26,23 +30,30 @@ struct GcCommand: ParsableCommand {
         let repo = try global.repository()
         let r = try GarbageCollector(repo: repo).run(grace: try RetentionDuration(parsing: grace), dryRun: dryRun, force: force)
         if json {
-            try Out.json(JSONGC(dry_run: dryRun, grace: r.grace.description, live_commits: r.liveCommits, pruned_commits: r.prunedCommits,
-                                live_objects: r.liveObjects, objects_removed: r.sweep.objectsRemoved, packs_deleted: r.sweep.packsDeleted,
-                                packs_rewritten: r.sweep.packsRewritten, packs_in_grace: r.sweep.packsInGrace,
-                                stray_files_removed: r.sweep.strayFilesRemoved, bytes_reclaimed: r.sweep.bytesReclaimed,
-                                bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock, packs_mostly_live: r.sweep.packsMostlyLive,
-                                unindexed_packs_kept: r.sweep.unindexedPacksKept))
+            try Out.json(
+                JSONGC(
+                    dry_run: dryRun, grace: r.grace.description, live_commits: r.liveCommits, pruned_commits: r.prunedCommits,
+                    live_objects: r.liveObjects, objects_removed: r.sweep.objectsRemoved, packs_deleted: r.sweep.packsDeleted,
+                    packs_rewritten: r.sweep.packsRewritten, packs_in_grace: r.sweep.packsInGrace,
+                    stray_files_removed: r.sweep.strayFilesRemoved, bytes_reclaimed: r.sweep.bytesReclaimed,
+                    bytes_before: r.bytesBefore, bytes_after: r.bytesAfter, stale_lock: r.staleLock, packs_mostly_live: r.sweep.packsMostlyLive,
+                    unindexed_packs_kept: r.sweep.unindexedPacksKept))
             return
         }
         if let s = r.staleLock { Out.err("strata: note: took over a stale maintenance lock (\(s))") }
         if !r.sweep.unindexedPacksKept.isEmpty {
-            Out.err("strata: warning: kept \(r.sweep.unindexedPacksKept.count) pack files the index does not know (\(r.sweep.unindexedPacksKept.prefix(3).joined(separator: ", "))\(r.sweep.unindexedPacksKept.count > 3 ? ", …" : "")); run 'strata fsck', and 'strata gc --force' only once you are sure nothing is missing")
+            Out.err(
+                "strata: warning: kept \(r.sweep.unindexedPacksKept.count) pack files the index does not know (\(r.sweep.unindexedPacksKept.prefix(3).joined(separator: ", "))\(r.sweep.unindexedPacksKept.count > 3 ? ", …" : "")); run 'strata fsck', and 'strata gc --force' only once you are sure nothing is missing"
+            )
         }
         if global.quiet { return }
-        Out.line("\(dryRun ? "would remove" : "removed") \(r.sweep.objectsRemoved) objects, \(Format.bytes(UInt64(max(0, r.sweep.bytesReclaimed)))) " +
-                 "(\(r.sweep.packsDeleted) packs deleted, \(r.sweep.packsRewritten) rewritten, \(r.sweep.strayFilesRemoved) leftover files); " +
-                 "\(r.sweep.packsInGrace) packs younger than \(r.grace) kept, \(r.sweep.packsMostlyLive) packs less than 5 % unused left as they are")
-        Out.line("store: \(Format.bytes(UInt64(r.bytesBefore))) -> \(Format.bytes(UInt64(max(0, r.bytesAfter)))); \(r.liveCommits) commits with data, \(r.prunedCommits) pruned")
+        Out.line(
+            "\(dryRun ? "would remove" : "removed") \(r.sweep.objectsRemoved) objects, \(Format.bytes(UInt64(max(0, r.sweep.bytesReclaimed)))) "
+                + "(\(r.sweep.packsDeleted) packs deleted, \(r.sweep.packsRewritten) rewritten, \(r.sweep.strayFilesRemoved) leftover files); "
+                + "\(r.sweep.packsInGrace) packs younger than \(r.grace) kept, \(r.sweep.packsMostlyLive) packs less than 5 % unused left as they are")
+        Out.line(
+            "store: \(Format.bytes(UInt64(r.bytesBefore))) -> \(Format.bytes(UInt64(max(0, r.bytesAfter)))); \(r.liveCommits) commits with data, \(r.prunedCommits) pruned"
+        )
         Out.flush()
     }
 }

@@ -6,9 +6,11 @@ import StrataRepository
 
 /// `strata lineage`.
 struct LineageCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lineage",
+    static let configuration = CommandConfiguration(
+        commandName: "lineage",
         abstract: "OpenLineage events and PROV-O documents recorded for every commit and run.",
-        discussion: "Transports follow the OpenLineage client conventions (OPENLINEAGE_URL, OPENLINEAGE_API_KEY, openlineage.yml, OPENLINEAGE_DISABLED). See docs/reference/lineage.md.",
+        discussion:
+            "Transports follow the OpenLineage client conventions (OPENLINEAGE_URL, OPENLINEAGE_API_KEY, openlineage.yml, OPENLINEAGE_DISABLED). See docs/reference/lineage.md.",
         subcommands: [Export.self, Flush.self, Prov.self, Verify.self])
 
     struct Export: ParsableCommand {
@@ -67,10 +69,12 @@ struct RunsCommand: ParsableCommand {
     func run() throws {
         var runs = try LineageService(repo: try global.repository()).runs()
         if let count { runs = Array(runs.prefix(count)) }
-        for i in runs.indices { runs[i].environment = nil }   // values stay in the store, never in output
+        for i in runs.indices { runs[i].environment = nil }  // values stay in the store, never in output
         if json { try Out.json(JSONRuns(runs: runs)); return }
         for r in runs {
-            Out.line("\(r.runId)  \(r.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out")
+            Out.line(
+                "\(r.runId)  \(r.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out"
+            )
         }
         Out.flush()
     }
@@ -78,7 +82,8 @@ struct RunsCommand: ParsableCommand {
 
 /// `strata reproduce`.
 struct ReproduceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reproduce",
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
         abstract: "Re-run a recorded run from its recorded inputs in a scratch folder and compare every output's sha256.",
         discussion: "Exit 0 when every output is byte-identical; 23 with the list of differing outputs (non-determinism made visible).")
     @OptionGroup var global: GlobalOptions
@@ -87,19 +92,26 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     struct JSONDiff: Encodable { var path: String; var recorded: String?; var reproduced: String? }
-    struct JSONReport: Encodable { var version = 1; var run: String; var directory: String; var identical: Bool; var matched: [String]; var differing: [JSONDiff]; var failures: [String] }
+    struct JSONReport: Encodable {
+        var version = 1; var run: String; var directory: String; var identical: Bool; var matched: [String]; var differing: [JSONDiff]; var failures: [String]
+    }
 
     func run() throws {
         let service = try LineageService(repo: try global.repository())
         let r = try service.reproduce(runID, into: directory)
         if json {
-            try Out.json(JSONReport(run: r.run.runId, directory: r.directory, identical: r.identical, matched: r.matched,
-                                    differing: r.differing.map { JSONDiff(path: $0.path, recorded: $0.recorded, reproduced: $0.reproduced) }, failures: r.failures))
+            try Out.json(
+                JSONReport(
+                    run: r.run.runId, directory: r.directory, identical: r.identical, matched: r.matched,
+                    differing: r.differing.map { JSONDiff(path: $0.path, recorded: $0.recorded, reproduced: $0.reproduced) }, failures: r.failures))
         } else {
             for m in r.matched { Out.line("same      \(m)") }
             for d in r.differing { Out.line("DIFFERENT \(d.path): recorded \(d.recorded ?? "-"), reproduced \(d.reproduced ?? "missing")") }
             for f in r.failures { Out.line("FAILED    \(f)") }
-            Out.line(r.identical ? "reproduced: every output is byte-identical (in \(r.directory))" : "not reproducible: \(r.differing.count) output(s) differ, \(r.failures.count) stage(s) failed (in \(r.directory))")
+            Out.line(
+                r.identical
+                    ? "reproduced: every output is byte-identical (in \(r.directory))"
+                    : "not reproducible: \(r.differing.count) output(s) differ, \(r.failures.count) stage(s) failed (in \(r.directory))")
             Out.flush()
         }
         if !r.identical { throw CommandError(status: ErrorReporter.Status.notReproducible) }
@@ -108,7 +120,8 @@ struct ReproduceCommand: ParsableCommand {
 
 /// `strata catalog`.
 struct CatalogCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "catalog",
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
         abstract: "Write a DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the published datasets, with a Markdown page per dataset.",
         discussion: "Published datasets are the outputs marked `published: true` in Pipeline.swift, plus --include paths.")
     @OptionGroup var global: GlobalOptions
@@ -136,11 +149,13 @@ struct CatalogCommand: ParsableCommand {
 
 /// `strata hooks`.
 struct HooksCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hooks", abstract: "Install the hooks that block a commit or publish when lineage or versioning artefacts are missing.",
+    static let configuration = CommandConfiguration(
+        commandName: "hooks", abstract: "Install the hooks that block a commit or publish when lineage or versioning artefacts are missing.",
         subcommands: [Install.self])
 
     struct Install: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy the shipped hooks into .strata/hooks/ (and .git/hooks/ when the workspace is a git checkout).")
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the shipped hooks into .strata/hooks/ (and .git/hooks/ when the workspace is a git checkout).")
         @OptionGroup var global: GlobalOptions
         func run() throws {
             let repo = try global.repository()

@@ -18,13 +18,18 @@ struct LsCommand: ParsableCommand {
         let repo = try global.repository()
         let entries = try repo.list(ref, path: path, recursive: recursive)
         if json {
-            try Out.json(JSONList(commit: try repo.resolve(ref).hex, entries: entries.map {
-                JSONEntry(path: $0.path, type: $0.kind.typeName, mode: $0.kind.mode, size: $0.size, sha256: $0.id.hex)
-            }))
+            try Out.json(
+                JSONList(
+                    commit: try repo.resolve(ref).hex,
+                    entries: entries.map {
+                        JSONEntry(path: $0.path, type: $0.kind.typeName, mode: $0.kind.mode, size: $0.size, sha256: $0.id.hex)
+                    }))
             return
         }
         for e in entries {
-            Out.line("\(e.kind.mode) \(e.kind.typeName.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(e.size).leftPad(12)) \(e.id.hex)  \(e.path)\(e.kind == .directory ? "/" : "")")
+            Out.line(
+                "\(e.kind.mode) \(e.kind.typeName.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(e.size).leftPad(12)) \(e.id.hex)  \(e.path)\(e.kind == .directory ? "/" : "")"
+            )
         }
         Out.flush()
     }

@@ -87,8 +87,9 @@ final class ProgressPrinter: @unchecked Sendable {
         last = now
         let secs = max(Double(now - started) / 1e9, 0.001)
         let rate = Double(r.bytes) / secs / 1e6
-        let line = "\r\(r.phase): \(r.files)/\(r.totalFiles) files, \(Format.bytes(r.bytes))" +
-            (r.totalBytes > 0 ? "/\(Format.bytes(r.totalBytes))" : "") + String(format: ", %.0f MB/s", rate) + "\u{1B}[K"
+        let line =
+            "\r\(r.phase): \(r.files)/\(r.totalFiles) files, \(Format.bytes(r.bytes))" + (r.totalBytes > 0 ? "/\(Format.bytes(r.totalBytes))" : "")
+            + String(format: ", %.0f MB/s", rate) + "\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
         drew = true
     }
@@ -117,7 +118,12 @@ enum Format {
     }
 
     static func statusLetter(_ s: Change.Status) -> String {
-        switch s { case .added: "A"; case .deleted: "D"; case .modified: "M"; case .renamed: "R" }
+        switch s {
+        case .added: "A";
+        case .deleted: "D";
+        case .modified: "M";
+        case .renamed: "R"
+        }
     }
 
     /// Parses an ISO-8601 date (`2026-01-05`, `2026-01-05T12:00:00Z`, `2026-01-05T12:00:00+02:00`, or with a space).
@@ -157,7 +163,11 @@ struct JSONChange: Encodable {
         status = c.status.rawValue; path = c.path; oldPath = c.oldPath
         old = c.old.map(JSONFileVersion.init); new = c.new.map(JSONFileVersion.init)
     }
-    enum CodingKeys: String, CodingKey { case status, path, oldPath = "old_path", old, new }
+    enum CodingKeys: String, CodingKey {
+        case status, path
+        case oldPath = "old_path"
+        case old, new
+    }
 }
 
 struct JSONCommit: Encodable {

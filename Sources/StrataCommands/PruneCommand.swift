@@ -7,7 +7,8 @@ import StrataRepository
 
 /// `strata prune`.
 struct PruneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "prune",
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
         abstract: "Forget old commits' data under a retention policy (their history stays); gc then reclaims the space.",
         discussion: """
             Rules combine with OR. Without rules, the saved policies ('strata retention set') apply. Branch heads, tags, HEAD \
@@ -46,26 +47,36 @@ struct PruneCommand: ParsableCommand {
             instant = Date(timeIntervalSince1970: TimeInterval(t))
         }
         guard let tz = TimeZone(identifier: timeZone) else { throw RetentionError.badTimeZone(timeZone) }
-        let (result, warnings) = try PruneWorkflow.prune(repo, rules: policy.isEmpty ? nil : policy, now: instant, timeZone: tz,
-                                                         reflogExpire: try RetentionDuration(parsing: reflogExpire), dryRun: dryRun)
+        let (result, warnings) = try PruneWorkflow.prune(
+            repo, rules: policy.isEmpty ? nil : policy, now: instant, timeZone: tz,
+            reflogExpire: try RetentionDuration(parsing: reflogExpire), dryRun: dryRun)
         if !(global.quiet || json) { for w in warnings { Out.err("strata: warning: \(w)") } }
         let decisions = result.plan.decisions
         let forgotten = decisions.filter { !$0.keep }
         if json {
-            try Out.json(JSONPrune(dry_run: dryRun, prune_id: result.record?.id, kept: decisions.count - forgotten.count, forgotten: forgotten.count,
-                                   policies: result.policies.map(\.summary),
-                                   commits: decisions.map { JSONDecision(commit: $0.id.hex, time: Format.date($0.time), action: $0.keep ? "keep" : "forget",
-                                                                         reasons: $0.reasons, branches: $0.branches) }))
+            try Out.json(
+                JSONPrune(
+                    dry_run: dryRun, prune_id: result.record?.id, kept: decisions.count - forgotten.count, forgotten: forgotten.count,
+                    policies: result.policies.map(\.summary),
+                    commits: decisions.map {
+                        JSONDecision(
+                            commit: $0.id.hex, time: Format.date($0.time), action: $0.keep ? "keep" : "forget",
+                            reasons: $0.reasons, branches: $0.branches)
+                    }))
             return
         }
         if !global.quiet {
             for d in decisions {
                 let mark = result.alreadyPruned.contains(d.id) && !d.keep ? " (already pruned)" : ""
-                Out.line("\(d.keep ? "keep  " : "forget") \(d.id.short) \(Format.date(d.time)) \(d.branches.joined(separator: ","))  \(d.keep ? d.reasons.joined(separator: "; ") : "no rule keeps it")\(mark)")
+                Out.line(
+                    "\(d.keep ? "keep  " : "forget") \(d.id.short) \(Format.date(d.time)) \(d.branches.joined(separator: ","))  \(d.keep ? d.reasons.joined(separator: "; ") : "no rule keeps it")\(mark)"
+                )
             }
         }
         let verb = dryRun ? "would forget" : "forgot"
-        Out.line("\(decisions.count - forgotten.count) kept, \(verb) \(forgotten.count)\(result.record.map { " (prune #\($0.id)); run 'strata gc' to reclaim space, 'strata prune --undo' to revert" } ?? "")")
+        Out.line(
+            "\(decisions.count - forgotten.count) kept, \(verb) \(forgotten.count)\(result.record.map { " (prune #\($0.id)); run 'strata gc' to reclaim space, 'strata prune --undo' to revert" } ?? "")"
+        )
         Out.flush()
     }
 }

@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata reflog`.
 struct ReflogCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reflog", abstract: "Show how refs moved (default: HEAD), newest first; 'all' lists every ref.")
+    static let configuration = CommandConfiguration(
+        commandName: "reflog", abstract: "Show how refs moved (default: HEAD), newest first; 'all' lists every ref.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "HEAD, a branch, a tag, or 'all'.") var ref: String = "HEAD"
@@ -16,7 +17,11 @@ struct ReflogCommand: ParsableCommand {
         let repo = try global.repository()
         let entries = try repo.reflog(ref == "all" ? nil : ref)
         if json {
-            try Out.json(JSONReflog(entries: entries.map { JSONEntry(seq: $0.sequence, ref: $0.ref, old: $0.old?.hex, new: $0.new?.hex, time: Format.date($0.time), message: $0.message) }))
+            try Out.json(
+                JSONReflog(
+                    entries: entries.map {
+                        JSONEntry(seq: $0.sequence, ref: $0.ref, old: $0.old?.hex, new: $0.new?.hex, time: Format.date($0.time), message: $0.message)
+                    }))
             return
         }
         for (i, e) in entries.enumerated() {

@@ -16,7 +16,8 @@ enum PipelineLoading {
 
 /// `strata repro`.
 struct ReproCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "repro",
+    static let configuration = CommandConfiguration(
+        commandName: "repro",
         abstract: "Bring the pipeline of Pipeline.swift up to date: run exactly the stages whose command, inputs, parameters or environment changed.",
         discussion: """
             Outputs produced before are restored from the run cache instead of running again; independent stages run in parallel. \
@@ -37,7 +38,9 @@ struct ReproCommand: ParsableCommand {
     @Flag(help: "Fail when lineage events cannot be delivered (default: they wait in the store).") var requireLineage = false
 
     struct JSONStage: Encodable { var name: String; var action: String; var reason: String; var seconds: Double; var key: String?; var stderr_tail: String? }
-    struct JSONRepro: Encodable { var version = 1; var pipeline: String; var succeeded: Bool; var lock_changed: Bool; var commit: String?; var stages: [JSONStage] }
+    struct JSONRepro: Encodable {
+        var version = 1; var pipeline: String; var succeeded: Bool; var lock_changed: Bool; var commit: String?; var stages: [JSONStage]
+    }
 
     func run() throws {
         let repo = try global.repository()
@@ -56,20 +59,28 @@ struct ReproCommand: ParsableCommand {
         if !(global.quiet || json) { for w in outcome.manifestWarnings { Out.err("strata: warning: \(w)") } }
         let result = outcome.result
         if json {
-            try Out.json(JSONRepro(pipeline: outcome.pipeline, succeeded: result.succeeded, lock_changed: result.lockChanged, commit: outcome.commit?.hex,
-                                   stages: result.outcomes.map { JSONStage(name: $0.name, action: $0.action.rawValue, reason: $0.reason,
-                                                                            seconds: ($0.seconds * 1000).rounded() / 1000, key: $0.key, stderr_tail: $0.stderrTail) }))
+            try Out.json(
+                JSONRepro(
+                    pipeline: outcome.pipeline, succeeded: result.succeeded, lock_changed: result.lockChanged, commit: outcome.commit?.hex,
+                    stages: result.outcomes.map {
+                        JSONStage(
+                            name: $0.name, action: $0.action.rawValue, reason: $0.reason,
+                            seconds: ($0.seconds * 1000).rounded() / 1000, key: $0.key, stderr_tail: $0.stderrTail)
+                    }))
         } else if !global.quiet {
             for o in result.outcomes where dryRun || [.skipped, .notRun].contains(o.action) {
                 Out.line("\(o.action.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(o.name): \(o.reason)")
             }
             for o in result.outcomes where o.action == .failed {
                 Out.line("failed        \(o.name): \(o.reason)")
-                if let t = o.stderrTail, !t.isEmpty { Out.line(t.split(separator: "\n", omittingEmptySubsequences: false).map { "    | \($0)" }.joined(separator: "\n")) }
+                if let t = o.stderrTail, !t.isEmpty {
+                    Out.line(t.split(separator: "\n", omittingEmptySubsequences: false).map { "    | \($0)" }.joined(separator: "\n"))
+                }
             }
             let counts = Dictionary(grouping: result.outcomes, by: \.action).mapValues(\.count)
-            Out.line(StageOutcome.Action.allCasesOrdered.compactMap { a in counts[a].map { "\($0) \(a.rawValue)" } }.joined(separator: ", ")
-                     + (result.lockChanged ? "; Pipeline.lock updated" : "; Pipeline.lock unchanged") + (outcome.commit.map { "; committed \($0.short)" } ?? ""))
+            Out.line(
+                StageOutcome.Action.allCasesOrdered.compactMap { a in counts[a].map { "\($0) \(a.rawValue)" } }.joined(separator: ", ")
+                    + (result.lockChanged ? "; Pipeline.lock updated" : "; Pipeline.lock unchanged") + (outcome.commit.map { "; committed \($0.short)" } ?? ""))
         }
         Out.flush()
         LineageWarning.print(outcome.deliveryWarning, quiet: global.quiet || json)

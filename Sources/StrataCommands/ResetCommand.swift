@@ -3,7 +3,8 @@ import StrataRepository
 
 /// `strata reset`.
 struct ResetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reset", abstract: "Move the current branch to REF (rollback); --hard also makes the workspace match.",
+    static let configuration = CommandConfiguration(
+        commandName: "reset", abstract: "Move the current branch to REF (rollback); --hard also makes the workspace match.",
         discussion: "The old position stays in 'strata reflog', so a rollback can be undone with another reset.")
 
     @OptionGroup var global: GlobalOptions

@@ -3,7 +3,8 @@ import StrataMaintenance
 
 /// `strata retention`.
 struct RetentionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "retention", abstract: "Save, show and remove named retention policies that 'strata prune' applies by default.",
+    static let configuration = CommandConfiguration(
+        commandName: "retention", abstract: "Save, show and remove named retention policies that 'strata prune' applies by default.",
         subcommands: [Set.self, Show.self, Rm.self])
 
     struct Set: ParsableCommand {

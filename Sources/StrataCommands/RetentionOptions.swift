@@ -5,7 +5,8 @@ import StrataMaintenance
 /// Retention rules shared by `prune` and `retention set`.
 struct RetentionRuleOptions: ParsableArguments {
     @Option(help: "Keep the newest N commits.") var keepLast: Int?
-    @Option(help: ArgumentHelp("Keep the newest commit of each of the last N hours that have commits ('unlimited' for all).", valueName: "n")) var keepHourly: String?
+    @Option(help: ArgumentHelp("Keep the newest commit of each of the last N hours that have commits ('unlimited' for all).", valueName: "n")) var keepHourly:
+        String?
     @Option(help: ArgumentHelp("… of each of the last N days.", valueName: "n")) var keepDaily: String?
     @Option(help: ArgumentHelp("… of each of the last N ISO weeks.", valueName: "n")) var keepWeekly: String?
     @Option(help: ArgumentHelp("… of each of the last N months.", valueName: "n")) var keepMonthly: String?
@@ -29,10 +30,14 @@ struct RetentionRuleOptions: ParsableArguments {
             guard let n = Int(s), n >= 0 else { throw ValidationError("'\(s)' is not a count; use a number or 'unlimited'") }
             return n
         }
-        let counts: [(RetentionPeriod, String?)] = [(.hourly, keepHourly), (.daily, keepDaily), (.weekly, keepWeekly), (.monthly, keepMonthly), (.yearly, keepYearly)]
+        let counts: [(RetentionPeriod, String?)] = [
+            (.hourly, keepHourly), (.daily, keepDaily), (.weekly, keepWeekly), (.monthly, keepMonthly), (.yearly, keepYearly),
+        ]
         for (period, v) in counts { if let n = try count(v) { p.keepPeriods[period] = n } }
         if let w = keepWithin { p.keepWithin = try RetentionDuration(parsing: w) }
-        let withins: [(RetentionPeriod, String?)] = [(.hourly, keepWithinHourly), (.daily, keepWithinDaily), (.weekly, keepWithinWeekly), (.monthly, keepWithinMonthly), (.yearly, keepWithinYearly)]
+        let withins: [(RetentionPeriod, String?)] = [
+            (.hourly, keepWithinHourly), (.daily, keepWithinDaily), (.weekly, keepWithinWeekly), (.monthly, keepWithinMonthly), (.yearly, keepWithinYearly),
+        ]
         for (period, v) in withins { if let v { p.keepWithinPeriods[period] = try RetentionDuration(parsing: v) } }
         p.keepTags = keepTag
         p.branches = branch

@@ -3,7 +3,8 @@ import StrataPipeline
 
 /// `strata stages`.
 struct StagesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stages", abstract: "List the stages of Pipeline.swift in graph order with their state (up to date or why they would run).")
+    static let configuration = CommandConfiguration(
+        commandName: "stages", abstract: "List the stages of Pipeline.swift in graph order with their state (up to date or why they would run).")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
@@ -24,11 +25,14 @@ struct StagesCommand: ParsableCommand {
         let rows = runner.graph.order.map { n -> JSONStage in
             let s = runner.graph.stages[n]!, out = byName[n]
             let state = out.map { $0.action == .skipped ? ($0.reason == "frozen" ? "frozen" : "up-to-date") : "out-of-date" } ?? "unknown"
-            return JSONStage(name: n, command: s.command, state: state, reason: out?.reason ?? "", inputs: s.inputs.map(\.path),
-                             outputs: s.outputs.map(\.path), upstream: runner.graph.upstream[n]!.sorted(), frozen: s.frozen, always_run: s.alwaysRun)
+            return JSONStage(
+                name: n, command: s.command, state: state, reason: out?.reason ?? "", inputs: s.inputs.map(\.path),
+                outputs: s.outputs.map(\.path), upstream: runner.graph.upstream[n]!.sorted(), frozen: s.frozen, always_run: s.alwaysRun)
         }
         if json { try Out.json(JSONStages(pipeline: loaded.spec.name, stages: rows)); return }
-        for r in rows { Out.line("\(r.state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.name)\(r.state == "out-of-date" ? "  (\(r.reason))" : "")") }
+        for r in rows {
+            Out.line("\(r.state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.name)\(r.state == "out-of-date" ? "  (\(r.reason))" : "")")
+        }
         Out.flush()
     }
 }

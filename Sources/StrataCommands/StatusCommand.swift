@@ -39,8 +39,10 @@ struct StatusCommand: ParsableCommand {
         let st = report.workspace
         let stages = report.outOfDateStages?.map { JSONStage(name: $0.name, reason: $0.reason) }
         if json {
-            try Out.json(JSONStatus(branch: st.branch?.rawValue, head: st.head?.hex, clean: st.isClean, changes: st.changes.map(JSONChange.init),
-                                    stages_out_of_date: stages))
+            try Out.json(
+                JSONStatus(
+                    branch: st.branch?.rawValue, head: st.head?.hex, clean: st.isClean, changes: st.changes.map(JSONChange.init),
+                    stages_out_of_date: stages))
             return
         }
         Out.line(st.branch.map { "On branch \($0)" } ?? "HEAD detached at \(st.head?.short ?? "?")")

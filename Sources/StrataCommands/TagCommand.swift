@@ -29,8 +29,12 @@ struct TagCommand: ParsableCommand {
             return
         }
         let tags = try repo.refs.tags()
-        if json { try Out.json(JSONTags(tags: tags.map { JSONTag(name: $0.name.rawValue, commit: $0.target.hex, message: $0.message, tagger: $0.tagger) })); return }
-        for t in tags { Out.line("\(t.name.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(t.target.short)\(t.message.map { "  \($0)" } ?? "")") }
+        if json {
+            try Out.json(JSONTags(tags: tags.map { JSONTag(name: $0.name.rawValue, commit: $0.target.hex, message: $0.message, tagger: $0.tagger) })); return
+        }
+        for t in tags {
+            Out.line("\(t.name.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(t.target.short)\(t.message.map { "  \($0)" } ?? "")")
+        }
         Out.flush()
     }
 }

@@ -103,7 +103,9 @@ public enum TreeDiff {
         for (p, x) in a where filters.isEmpty || selected(p, filters, isDirectory: false) {
             if let y = b[p] {
                 if x != y { out.append(Change(status: .modified, path: p, old: x, new: y)) }
-            } else { out.append(Change(status: .deleted, path: p, old: x, new: nil)) }
+            } else {
+                out.append(Change(status: .deleted, path: p, old: x, new: nil))
+            }
         }
         for (p, y) in b where a[p] == nil && selected(p, filters, isDirectory: false) {
             out.append(Change(status: .added, path: p, old: nil, new: y))

@@ -11,7 +11,9 @@ public struct CatalogWriter {
     /// Creates a writer.
     public init(service: LineageService) { self.service = service }
 
-    static let mediaTypes = ["csv": "text/csv", "json": "application/json", "jsonl": "application/jsonl", "md": "text/markdown", "parquet": "application/vnd.apache.parquet"]
+    static let mediaTypes = [
+        "csv": "text/csv", "json": "application/json", "jsonl": "application/jsonl", "md": "text/markdown", "parquet": "application/vnd.apache.parquet",
+    ]
 
     /// Builds the catalogue JSON-LD for `paths` at `revision`; returns (JSON-LD bytes, Markdown pages by file name).
     public func build(revision: String, paths: [String], title: String) throws -> (Data, [String: String]) {
@@ -40,10 +42,13 @@ public struct CatalogWriter {
                 "dct:title": ["@value": red.redact(path), "@language": "en"],
             ]
             if entry.kind != .directory {
-                dist["spdx:checksum"] = ["@type": "spdx:Checksum", "spdx:algorithm": ["@id": "spdx:checksumAlgorithm_sha256"],
-                                         "spdx:checksumValue": ["@value": entry.id.hex, "@type": "xsd:hexBinary"]]
+                dist["spdx:checksum"] = [
+                    "@type": "spdx:Checksum", "spdx:algorithm": ["@id": "spdx:checksumAlgorithm_sha256"],
+                    "spdx:checksumValue": ["@value": entry.id.hex, "@type": "xsd:hexBinary"],
+                ]
             }
-            let description = "\(entry.kind == .directory ? "Folder" : "File") \(red.redact(path)) of workspace \(URL(fileURLWithPath: repo.root).lastPathComponent), version \(commitID.hex) (sha256 \(entry.id.hex))."
+            let description =
+                "\(entry.kind == .directory ? "Folder" : "File") \(red.redact(path)) of workspace \(URL(fileURLWithPath: repo.root).lastPathComponent), version \(commitID.hex) (sha256 \(entry.id.hex))."
             datasets.append([
                 "@id": "urn:strata:dataset:" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path), "@type": "dcat:Dataset",
                 "dct:title": ["@value": red.redact(path), "@language": "en"],
@@ -79,7 +84,9 @@ public struct CatalogWriter {
             "@id": "urn:strata:catalog:" + commitID.hex, "@type": "dcat:Catalog",
             "dct:title": ["@value": red.redact(title), "@language": "en"],
             "dct:description": ["@value": "Datasets published from a Strata store at commit \(commitID.hex).", "@language": "en"],
-            "dct:publisher": ["@id": "urn:strata:publisher:" + service.config.namespace, "@type": "foaf:Agent", "foaf:name": red.redact(service.config.namespace)],
+            "dct:publisher": [
+                "@id": "urn:strata:publisher:" + service.config.namespace, "@type": "foaf:Agent", "foaf:name": red.redact(service.config.namespace),
+            ],
             "dct:modified": dt(commit.time),
             "dcat:dataset": datasets,
         ]

@@ -28,28 +28,38 @@ public struct LineageConfig: Sendable {
         var c = LineageConfig(namespace: env["OPENLINEAGE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? URL(fileURLWithPath: workspace).lastPathComponent)
         c.disabled = ["true", "1", "yes"].contains((env["OPENLINEAGE_DISABLED"] ?? "").lowercased())
         c.requireLineage = ["true", "1", "yes"].contains((env["STRATA_REQUIRE_LINEAGE"] ?? "").lowercased())
-        let yml = [env["OPENLINEAGE_CONFIG"], workspace + "/openlineage.yml", Posix.currentDirectory() + "/openlineage.yml",
-                   env["HOME"].map { $0 + "/.openlineage/openlineage.yml" }].compactMap { $0 }
+        let yml = [
+            env["OPENLINEAGE_CONFIG"], workspace + "/openlineage.yml", Posix.currentDirectory() + "/openlineage.yml",
+            env["HOME"].map { $0 + "/.openlineage/openlineage.yml" },
+        ].compactMap { $0 }
             .first { FileManager.default.fileExists(atPath: $0) }
         if let yml, let text = try? String(contentsOfFile: yml, encoding: .utf8) {
             let t = LineageYAML.parse(text, environment: env)
             switch t["transport.type"] {
             case "http":
                 if let url = t["transport.url"] {
-                    c.transports.append(.http(url: url, endpoint: t["transport.endpoint"] ?? "api/v1/lineage",
-                                              apiKey: t["transport.auth.apiKey"] ?? t["transport.auth.api_key"] ?? env["OPENLINEAGE_API_KEY"],
-                                              timeout: (Double(t["transport.timeout"] ?? "") ?? 5), retries: 5,
-                                              gzip: t["transport.compression"] == "gzip"))
+                    c.transports.append(
+                        .http(
+                            url: url, endpoint: t["transport.endpoint"] ?? "api/v1/lineage",
+                            apiKey: t["transport.auth.apiKey"] ?? t["transport.auth.api_key"] ?? env["OPENLINEAGE_API_KEY"],
+                            timeout: (Double(t["transport.timeout"] ?? "") ?? 5), retries: 5,
+                            gzip: t["transport.compression"] == "gzip"))
                 }
-            case "file": c.transports.append(.file(directory: t["transport.log_file_path"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? storePath + "/lineage/events"))
+            case "file":
+                c.transports.append(
+                    .file(
+                        directory: t["transport.log_file_path"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? storePath
+                            + "/lineage/events"))
             case "console": c.transports.append(.console)
             default: break
             }
         }
         if let url = env["OPENLINEAGE_URL"], !url.isEmpty {
-            c.transports.append(.http(url: url, endpoint: env["OPENLINEAGE_ENDPOINT"] ?? "api/v1/lineage", apiKey: env["OPENLINEAGE_API_KEY"],
-                                      timeout: Double(env["OPENLINEAGE_TIMEOUT"] ?? "") ?? 5, retries: 5,
-                                      gzip: (env["OPENLINEAGE__TRANSPORT__COMPRESSION"] ?? env["OPENLINEAGE_COMPRESSION"]) == "gzip"))
+            c.transports.append(
+                .http(
+                    url: url, endpoint: env["OPENLINEAGE_ENDPOINT"] ?? "api/v1/lineage", apiKey: env["OPENLINEAGE_API_KEY"],
+                    timeout: Double(env["OPENLINEAGE_TIMEOUT"] ?? "") ?? 5, retries: 5,
+                    gzip: (env["OPENLINEAGE__TRANSPORT__COMPRESSION"] ?? env["OPENLINEAGE_COMPRESSION"]) == "gzip"))
         }
         if c.transports.isEmpty { c.transports = [.file(directory: storePath + "/lineage/events")] }
         return c

@@ -30,7 +30,8 @@ enum EventBuilder {
     static let schemaURL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
     /// Our custom facets' schemas (committed under docs/lineage/schemas/, documented in docs/reference/lineage.md).
     static let runFacetSchema = "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataRunFacet.json#/$defs/StrataRunFacet"
-    static let datasetFacetSchema = "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataDatasetFacet.json#/$defs/StrataDatasetFacet"
+    static let datasetFacetSchema =
+        "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataDatasetFacet.json#/$defs/StrataDatasetFacet"
 
     static func facet(_ schema: String, _ fields: [String: Any]) -> [String: Any] {
         var f = fields
@@ -51,9 +52,13 @@ enum EventBuilder {
         if let v = d.sha256 { facets["version"] = olFacet("DatasetVersionDatasetFacet", "1-0-1", ["datasetVersion": v]) }
         if let cols = d.columns, !cols.isEmpty {
             let types = d.types ?? []
-            facets["schema"] = olFacet("SchemaDatasetFacet", "1-2-0", ["fields": cols.enumerated().map { i, c in
-                ["name": c, "type": i < types.count ? types[i] : "string"]
-            }])
+            facets["schema"] = olFacet(
+                "SchemaDatasetFacet", "1-2-0",
+                [
+                    "fields": cols.enumerated().map { i, c in
+                        ["name": c, "type": i < types.count ? types[i] : "string"]
+                    }
+                ])
         }
         var out: [String: Any] = ["namespace": storeURI, "name": d.path, "facets": facets]
         if output, d.files == nil {

@@ -24,9 +24,13 @@ extension LineageService {
                 let v = raw.trimmingCharacters(in: .whitespaces)
                 if v.isEmpty { continue }
                 let t = Int(v) != nil ? "integer" : (Double(v) != nil ? "number" : (["true", "false"].contains(v.lowercased()) ? "boolean" : "string"))
-                if types[i].isEmpty || types[i] == t { types[i] = t }
-                else if (types[i] == "integer" && t == "number") || (types[i] == "number" && t == "integer") { types[i] = "number" }
-                else { types[i] = "string" }
+                if types[i].isEmpty || types[i] == t {
+                    types[i] = t
+                } else if (types[i] == "integer" && t == "number") || (types[i] == "number" && t == "integer") {
+                    types[i] = "number"
+                } else {
+                    types[i] = "string"
+                }
             }
         }
         return (names, types.map { $0.isEmpty ? "string" : $0 })
@@ -49,8 +53,10 @@ extension LineageService {
         for (folder, list) in byFolder.sorted(by: { $0.key < $1.key }) {
             if list.count > 50, !folder.isEmpty, let e = try repo.entry(at: folder, in: result.id) {
                 let files = try repo.flatten(tree: e.id).count
-                outputs.append(DatasetRef(path: folder + "/", kind: LineageService.kind(of: folder + "/x.jsonl") == "evidence" ? "evidence" : "folder",
-                                          sha256: e.id.hex, size: e.size, files: files, commit: commitHex))
+                outputs.append(
+                    DatasetRef(
+                        path: folder + "/", kind: LineageService.kind(of: folder + "/x.jsonl") == "evidence" ? "evidence" : "folder",
+                        sha256: e.id.hex, size: e.size, files: files, commit: commitHex))
             } else {
                 for c in list {
                     var d = DatasetRef(path: c.path, kind: LineageService.kind(of: c.path), sha256: c.new!.id.hex, size: c.new!.size, commit: commitHex)
@@ -115,10 +121,11 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         guard let parent = ensureParent() else { return }
         lock.lock(); let first = !sourcesStored; sourcesStored = true; lock.unlock()
         if first, !sources.isEmpty { _ = try? service.repo.storeOutputs(sources.sorted()) }
-        let run = try? service.start(kind: "stage", job: "\(pipeline).\(stage.name)", parent: parent, inputs: refs(inputs, stage, outputs: false),
-                                     command: stage.command, params: stage.params.mapValues(\.description),
-                                     environment: Dictionary(uniqueKeysWithValues: stage.environment.map { ($0, ProcessInfo.processInfo.environment[$0]) }),
-                                     workingDirectory: stage.workingDirectory)
+        let run = try? service.start(
+            kind: "stage", job: "\(pipeline).\(stage.name)", parent: parent, inputs: refs(inputs, stage, outputs: false),
+            command: stage.command, params: stage.params.mapValues(\.description),
+            environment: Dictionary(uniqueKeysWithValues: stage.environment.map { ($0, ProcessInfo.processInfo.environment[$0]) }),
+            workingDirectory: stage.workingDirectory)
         if let run { lock.lock(); running[stage.name] = run; lock.unlock() }
     }
 
@@ -132,7 +139,8 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         case .failed: status = outcome.reason == "interrupted" ? .abort : .fail
         default: status = .abort
         }
-        _ = try? service.finish(run, status: status, outputs: status == .complete ? refs(outputs, stage, outputs: true) : [],
-                                error: status == .complete ? nil : outcome.reason + (outcome.stderrTail.map { "\n" + $0 } ?? ""), parent: parent)
+        _ = try? service.finish(
+            run, status: status, outputs: status == .complete ? refs(outputs, stage, outputs: true) : [],
+            error: status == .complete ? nil : outcome.reason + (outcome.stderrTail.map { "\n" + $0 } ?? ""), parent: parent)
     }
 }

@@ -69,7 +69,9 @@ public enum LineageError: StrataError {
         switch self {
         case .unknownRun(let r): return ("lineage.unknown-run", .notFound, "no recorded run or commit '\(r)'", "list runs with 'strata runs'")
         case .deliveryFailed(let m):
-            return ("lineage.delivery-failed", .lineage, "lineage could not be delivered: \(m)", "the events wait in the store ('strata lineage flush' sends them)")
+            return (
+                "lineage.delivery-failed", .lineage, "lineage could not be delivered: \(m)", "the events wait in the store ('strata lineage flush' sends them)"
+            )
         case .verificationFailed(let p): return ("lineage.incomplete", .lineage, "lineage is incomplete:\n  " + p.joined(separator: "\n  "), nil)
         }
     }
@@ -96,15 +98,19 @@ public final class LineageService: @unchecked Sendable {
     public private(set) var deliveryErrors: [String] = []
 
     /// Lineage's tables (owner `lineage`): runs with their records and PROV documents, and the event outbox.
-    public static let schema = ModuleSchema(owner: "lineage", migrations: [
-        Migration(1, "lineage runs and the event outbox", """
-            CREATE TABLE IF NOT EXISTS lineage_runs (run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, job TEXT NOT NULL, parent TEXT,
-                status TEXT NOT NULL, commit_id TEXT, started INTEGER NOT NULL, record TEXT NOT NULL, prov TEXT);
-            CREATE INDEX IF NOT EXISTS lineage_runs_by_commit ON lineage_runs(commit_id);
-            CREATE TABLE IF NOT EXISTS lineage_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, event_type TEXT NOT NULL,
-                json TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
-            """),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "lineage",
+        migrations: [
+            Migration(
+                1, "lineage runs and the event outbox",
+                """
+                CREATE TABLE IF NOT EXISTS lineage_runs (run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, job TEXT NOT NULL, parent TEXT,
+                    status TEXT NOT NULL, commit_id TEXT, started INTEGER NOT NULL, record TEXT NOT NULL, prov TEXT);
+                CREATE INDEX IF NOT EXISTS lineage_runs_by_commit ON lineage_runs(commit_id);
+                CREATE TABLE IF NOT EXISTS lineage_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, event_type TEXT NOT NULL,
+                    json TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
+                """)
+        ])
 
     /// Opens lineage for a store (applying its schema when missing, and creating its salt).
     public init(repo: Repository, config: LineageConfig? = nil) throws {
@@ -123,23 +129,28 @@ public final class LineageService: @unchecked Sendable {
     // MARK: Runs
 
     /// Starts a run: records it and emits START.
-    public func start(kind: String, job: String, parent: RunRecord? = nil, inputs: [DatasetRef] = [], command: String? = nil,
-                      params: [String: String]? = nil, environment: [String: String?]? = nil, workingDirectory: String? = nil,
-                      agent: String? = nil) throws -> RunRecord {
+    public func start(
+        kind: String, job: String, parent: RunRecord? = nil, inputs: [DatasetRef] = [], command: String? = nil,
+        params: [String: String]? = nil, environment: [String: String?]? = nil, workingDirectory: String? = nil,
+        agent: String? = nil
+    ) throws -> RunRecord {
         let now = Date()
-        var r = RunRecord(runId: UUIDv7.make(now), kind: kind, job: job, parent: parent?.runId, status: .running,
-                          commit: try repo.refs.headCommit()?.hex, branch: try repo.currentBranch()?.rawValue, lockfileHash: nil,
-                          started: Int64(now.timeIntervalSince1970 * 1000), ended: nil, inputs: inputs, outputs: [], command: command,
-                          params: params, environment: environment, workingDirectory: workingDirectory, error: nil,
-                          agent: agent.map(redactor.pseudonym))
+        var r = RunRecord(
+            runId: UUIDv7.make(now), kind: kind, job: job, parent: parent?.runId, status: .running,
+            commit: try repo.refs.headCommit()?.hex, branch: try repo.currentBranch()?.rawValue, lockfileHash: nil,
+            started: Int64(now.timeIntervalSince1970 * 1000), ended: nil, inputs: inputs, outputs: [], command: command,
+            params: params, environment: environment, workingDirectory: workingDirectory, error: nil,
+            agent: agent.map(redactor.pseudonym))
         r.agent = r.agent ?? redactor.pseudonym((try? repo.defaultAuthor().email) ?? "unknown")
         try emit(r, type: "START", parent: parent, prov: nil)
         return r
     }
 
     /// Ends a run with COMPLETE, FAIL or ABORT, recording its outputs and PROV document.
-    public func finish(_ run: RunRecord, status: RunStatus, outputs: [DatasetRef], commit: String? = nil, error: String? = nil,
-                       parent: RunRecord? = nil) throws -> RunRecord {
+    public func finish(
+        _ run: RunRecord, status: RunStatus, outputs: [DatasetRef], commit: String? = nil, error: String? = nil,
+        parent: RunRecord? = nil
+    ) throws -> RunRecord {
         var r = run
         r.status = status; r.outputs = outputs; r.error = error
         r.ended = Int64(Date().timeIntervalSince1970 * 1000)
@@ -152,12 +163,16 @@ public final class LineageService: @unchecked Sendable {
     func save(_ r: RunRecord, prov: Data? = nil) throws {
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         let record = String(decoding: try enc.encode(r), as: UTF8.self)
-        try repo.db.run("""
+        try repo.db.run(
+            """
             INSERT INTO lineage_runs (run_id, kind, job, parent, status, commit_id, started, record, prov) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, commit_id = excluded.commit_id, record = excluded.record,
                 prov = coalesce(excluded.prov, lineage_runs.prov)
-            """, [.text(r.runId), .text(r.kind), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status.rawValue),
-                  r.commit.map { .text($0) } ?? .null, .int(r.started), .text(record), prov.map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null])
+            """,
+            [
+                .text(r.runId), .text(r.kind), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status.rawValue),
+                r.commit.map { .text($0) } ?? .null, .int(r.started), .text(record), prov.map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null,
+            ])
     }
 
     // MARK: Events
@@ -168,22 +183,26 @@ public final class LineageService: @unchecked Sendable {
         let f = ISO8601DateFormatter(); f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var runFacets: [String: Any] = [
             "processing_engine": EventBuilder.olFacet("ProcessingEngineRunFacet", "1-1-1", ["version": LineageService.version, "name": "strata"]),
-            "strata_run": EventBuilder.facet(EventBuilder.runFacetSchema, [
-                "commit": r.commit ?? NSNull(), "branch": r.branch.map(redactor.redact) ?? NSNull(), "lockfileHash": r.lockfileHash ?? NSNull(),
-                "kind": r.kind, "agent": r.agent ?? NSNull(),
-            ]),
+            "strata_run": EventBuilder.facet(
+                EventBuilder.runFacetSchema,
+                [
+                    "commit": r.commit ?? NSNull(), "branch": r.branch.map(redactor.redact) ?? NSNull(), "lockfileHash": r.lockfileHash ?? NSNull(),
+                    "kind": r.kind, "agent": r.agent ?? NSNull(),
+                ]),
         ]
         if let p = parent {
-            runFacets["parent"] = EventBuilder.olFacet("ParentRunFacet", "1-2-0", [
-                "run": ["runId": p.runId], "job": ["namespace": config.namespace, "name": p.job],
-            ])
+            runFacets["parent"] = EventBuilder.olFacet(
+                "ParentRunFacet", "1-2-0",
+                [
+                    "run": ["runId": p.runId], "job": ["namespace": config.namespace, "name": p.job],
+                ])
         }
         // The error goes out with FAIL and with ABORT (docs/reference/lineage.md), redacted.
         if type == RunStatus.fail.rawValue || type == RunStatus.abort.rawValue, let e = r.error {
             runFacets["errorMessage"] = EventBuilder.olFacet("ErrorMessageRunFacet", "1-0-1", ["message": redactor.redact(e), "programmingLanguage": "shell"])
         }
         var jobFacets: [String: Any] = [
-            "jobType": EventBuilder.olFacet("JobTypeJobFacet", "2-0-4", ["processingType": "BATCH", "integration": "STRATA", "jobType": r.kind.uppercased()]),
+            "jobType": EventBuilder.olFacet("JobTypeJobFacet", "2-0-4", ["processingType": "BATCH", "integration": "STRATA", "jobType": r.kind.uppercased()])
         ]
         if let c = r.command {
             jobFacets["sourceCode"] = EventBuilder.olFacet("SourceCodeJobFacet", "1-0-1", ["language": "shell", "sourceCode": redactor.redact(c)])
@@ -205,8 +224,9 @@ public final class LineageService: @unchecked Sendable {
         let delivered = config.disabled ? false : deliver(runID: r.runId, data: data)
         try repo.db.relaxedTransaction {
             try save(r, prov: prov)
-            try repo.db.run("INSERT INTO lineage_events (run_id, event_type, json, delivered) VALUES (?, ?, ?, ?)",
-                            [.text(r.runId), .text(type), .text(String(decoding: data, as: UTF8.self)), .int(delivered ? 1 : 0)])
+            try repo.db.run(
+                "INSERT INTO lineage_events (run_id, event_type, json, delivered) VALUES (?, ?, ?, ?)",
+                [.text(r.runId), .text(type), .text(String(decoding: data, as: UTF8.self)), .int(delivered ? 1 : 0)])
         }
     }
 
@@ -233,7 +253,8 @@ public final class LineageService: @unchecked Sendable {
     /// Sends every event not delivered yet, oldest first; returns (sent, still pending).
     public func flush() throws -> (sent: Int, pending: Int) {
         var rows: [(Int64, String, String)] = []
-        try repo.db.query("SELECT seq, run_id, json FROM lineage_events WHERE delivered = 0 ORDER BY seq") { r in rows.append((r.int(0), r.text(1), r.text(2))) }
+        try repo.db.query("SELECT seq, run_id, json FROM lineage_events WHERE delivered = 0 ORDER BY seq") { r in rows.append((r.int(0), r.text(1), r.text(2)))
+        }
         var sent = 0
         for (seq, run, json) in rows {
             do {

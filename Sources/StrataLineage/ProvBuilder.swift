@@ -4,13 +4,15 @@ import Foundation
 struct ProvBuilder {
     let service: LineageService
 
-    static var context: [String: Any] { [
-        "prov": "http://www.w3.org/ns/prov#",
-        "xsd": "http://www.w3.org/2001/XMLSchema#",
-        "dct": "http://purl.org/dc/terms/",
-        "spdx": "http://spdx.org/rdf/terms#",
-        "strata": "https://github.com/strata-versioning/strata/ns#",
-    ] }
+    static var context: [String: Any] {
+        [
+            "prov": "http://www.w3.org/ns/prov#",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "dct": "http://purl.org/dc/terms/",
+            "spdx": "http://spdx.org/rdf/terms#",
+            "strata": "https://github.com/strata-versioning/strata/ns#",
+        ]
+    }
 
     static func iri(_ kind: String, _ value: String) -> String {
         "urn:strata:\(kind):" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value)
@@ -73,7 +75,8 @@ struct ProvBuilder {
         if !used.isEmpty { act["prov:used"] = used.map { ["@id": $0] } }
         _ = r.outputs.compactMap { entity($0, generated: true) }
         graph.insert(act, at: 0)
-        return try JSONSerialization.data(withJSONObject: ["@context": ProvBuilder.context, "@graph": graph],
-                                          options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return try JSONSerialization.data(
+            withJSONObject: ["@context": ProvBuilder.context, "@graph": graph],
+            options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     }
 }

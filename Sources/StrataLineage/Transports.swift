@@ -42,8 +42,11 @@ enum Delivery {
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let apiKey, !apiKey.isEmpty { request.setValue("Bearer " + apiKey, forHTTPHeaderField: "Authorization") }
-        if gzip, let z = gzipped(body) { request.httpBody = z; request.setValue("gzip", forHTTPHeaderField: "Content-Encoding") }
-        else { request.httpBody = body }
+        if gzip, let z = gzipped(body) {
+            request.httpBody = z; request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+        } else {
+            request.httpBody = body
+        }
         var lastError = ""
         for attempt in 0...max(0, retries) {
             if attempt > 0 { usleep(UInt32(min(2.0, 0.3 * pow(2.0, Double(attempt - 1))) * 1_000_000)) }
@@ -54,7 +57,7 @@ enum Delivery {
                 if ![429, 500, 502, 503, 504].contains(status) { break }
             } else {
                 lastError = "\(target.host ?? "the lineage backend") did not answer (\(error ?? "no response"))"
-                if attempt >= 2 { break }   // unreachable: queue rather than hold the command up
+                if attempt >= 2 { break }  // unreachable: queue rather than hold the command up
             }
         }
         throw DeliveryError(message: lastError)
@@ -78,7 +81,9 @@ enum Delivery {
     /// gzip (level 3) through zlib.
     static func gzipped(_ data: Data) -> Data? {
         var stream = z_stream()
-        guard deflateInit2_(&stream, 3, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        guard deflateInit2_(&stream, 3, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            return nil
+        }
         defer { deflateEnd(&stream) }
         var input = [UInt8](data)
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)

@@ -30,15 +30,20 @@ extension LineageService {
         try repo.db.query("SELECT status, prov IS NOT NULL FROM lineage_runs WHERE kind = 'commit' AND commit_id = ?", [.text(id.hex)]) { r in
             if r.text(0) == RunStatus.complete.rawValue { hasRun = true; if r.int(1) != 0 { hasProv = true } }
         }
-        if !hasRun { problems.append("commit \(id.short): no OpenLineage run events recorded (committed with lineage off, or by another tool)") }
-        else if !hasProv { problems.append("commit \(id.short): no PROV document stored") }
+        if !hasRun {
+            problems.append("commit \(id.short): no OpenLineage run events recorded (committed with lineage off, or by another tool)")
+        } else if !hasProv {
+            problems.append("commit \(id.short): no PROV document stored")
+        }
         // Pipeline outputs in the committed lockfile must come from recorded stage runs.
         var lockBytes: [UInt8] = []
         if (try? repo.entry(at: "Pipeline.lock", in: id)) != nil {
             try repo.cat(id.hex, path: "Pipeline.lock") { lockBytes.append(contentsOf: $0) }
             let lock = try JSONDecoder().decode(Lockfile.self, from: Data(lockBytes))
             var produced = Set<String>()
-            for r in try runs() where r.kind == "stage" && r.status == .complete { for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } } }
+            for r in try runs() where r.kind == "stage" && r.status == .complete {
+                for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } }
+            }
             for s in lock.stages {
                 for o in s.outputs where o.sha256 != nil && !produced.contains(o.path + "@" + o.sha256!) {
                     problems.append("stage \(s.name): output \(o.path) (\(o.sha256!.prefix(12))) has no recorded run that produced it")
@@ -56,7 +61,7 @@ extension LineageService {
         if stages.isEmpty { throw LineageError.unknownRun("\(id) (it has no completed stage runs to reproduce)") }
         let dir = directory ?? NSTemporaryDirectory() + "strata-reproduce-" + String(run.runId.prefix(13))
         try Posix.makeDirectories(dir)
-        let scratch = repo   // the same store and connection; files are written under `dir`
+        let scratch = repo  // the same store and connection; files are written under `dir`
         var report = ReproductionReport(run: run, directory: dir, matched: [], differing: [], failures: [])
         for s in stages {
             // Inputs, from the object store by hash.
@@ -72,9 +77,12 @@ extension LineageService {
                 }
             }
             for o in s.outputs { try? FileManager.default.removeItem(atPath: dir + "/" + StageGraph.normalize(o.path)) }
-            for o in s.outputs { try Posix.makeDirectories(o.files != nil ? dir + "/" + StageGraph.normalize(o.path) : Posix.dirname(dir + "/" + StageGraph.normalize(o.path))) }
-            let env = PipelineRunner.commandEnvironment(stage: String(s.job.split(separator: ".").last ?? ""), params: s.params ?? [:],
-                                                        declared: s.environment ?? [:])
+            for o in s.outputs {
+                try Posix.makeDirectories(o.files != nil ? dir + "/" + StageGraph.normalize(o.path) : Posix.dirname(dir + "/" + StageGraph.normalize(o.path)))
+            }
+            let env = PipelineRunner.commandEnvironment(
+                stage: String(s.job.split(separator: ".").last ?? ""), params: s.params ?? [:],
+                declared: s.environment ?? [:])
             let cwd = s.workingDirectory.map { dir + "/" + $0 } ?? dir
             // The same executor as repro: supervised, its process group dies with strata.
             let r = try Subprocess.run("/bin/sh", ["-c", s.command!], environment: env, directory: cwd)

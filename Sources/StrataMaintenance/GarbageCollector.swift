@@ -53,7 +53,7 @@ public struct GarbageCollector {
         defer { live.close() }
         try markAll(live, &report)
         let r: SweepReport = try repo.withWriteLock(timeout: 300) {
-            try markAll(live, &report)   // commits that landed during the first mark
+            try markAll(live, &report)  // commits that landed during the first mark
             let cutoff = grace.approximateSeconds == 0 ? start + 1 : start - Int64(grace.approximateSeconds)
             return try live.sweep(cutoff: cutoff, dryRun: dryRun, removeUnindexed: force)
         }
@@ -83,8 +83,9 @@ public struct GarbageCollector {
     /// The outputs recorded in the workspace's current Pipeline.lock are roots too (a file id or a folder's tree).
     func markLockfileOutputs(_ live: LiveSet) throws {
         guard let bytes = try? Posix.readFile(repo.root + "/Pipeline.lock"),
-              let lock = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              let stages = lock["stages"] as? [[String: Any]] else { return }
+            let lock = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            let stages = lock["stages"] as? [[String: Any]]
+        else { return }
         for s in stages {
             for o in (s["outputs"] as? [[String: Any]]) ?? [] {
                 guard let hex = o["sha256"] as? String, let id = ObjectID(hex: hex), let kind = try repo.objects.kind(of: id) else { continue }

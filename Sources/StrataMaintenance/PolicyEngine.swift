@@ -40,8 +40,10 @@ public struct RetentionInput: Sendable {
     /// Further commits that must be kept, with the reason (e.g. a pipeline lockfile's outputs).
     public var protected: [ObjectID: String]
     /// Creates an input.
-    public init(commits: [ObjectID: HistoryCommit], branches: [(name: String, head: ObjectID)], tags: [(name: String, target: ObjectID)],
-                head: ObjectID?, reflog: [ReflogRoot], protected: [ObjectID: String] = [:]) {
+    public init(
+        commits: [ObjectID: HistoryCommit], branches: [(name: String, head: ObjectID)], tags: [(name: String, target: ObjectID)],
+        head: ObjectID?, reflog: [ReflogRoot], protected: [ObjectID: String] = [:]
+    ) {
         self.commits = commits; self.branches = branches; self.tags = tags; self.head = head; self.reflog = reflog; self.protected = protected
     }
 }
@@ -160,8 +162,9 @@ public struct PolicyEngine: Sendable {
         for id in reachable where !inScope.contains(id) && input.commits[id] != nil { add(id, "outside every policy's scope") }
 
         let decisions = input.commits.values.sorted { ($0.time, $0.id) > ($1.time, $1.id) }.map { c in
-            RetentionDecision(id: c.id, time: c.time, keep: !(reasons[c.id]?.isEmpty ?? true), reasons: reasons[c.id] ?? [],
-                              branches: onBranch[c.id] ?? [])
+            RetentionDecision(
+                id: c.id, time: c.time, keep: !(reasons[c.id]?.isEmpty ?? true), reasons: reasons[c.id] ?? [],
+                branches: onBranch[c.id] ?? [])
         }
         return RetentionPlan(decisions: decisions)
     }

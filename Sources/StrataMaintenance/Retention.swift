@@ -22,9 +22,11 @@ public struct Retention {
     public let repo: Repository
 
     /// Retention's table of saved policies (owner `retention`).
-    public static let schema = ModuleSchema(owner: "retention", migrations: [
-        Migration(1, "saved retention policies", "CREATE TABLE IF NOT EXISTS retention (name TEXT PRIMARY KEY, policy TEXT NOT NULL);"),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "retention",
+        migrations: [
+            Migration(1, "saved retention policies", "CREATE TABLE IF NOT EXISTS retention (name TEXT PRIMARY KEY, policy TEXT NOT NULL);")
+        ])
 
     /// Opens retention for a store (applying its schema when the store was opened without it).
     public init(repo: Repository) throws {
@@ -36,7 +38,8 @@ public struct Retention {
     public func save(_ name: String, _ policy: RetentionPolicy) throws {
         if policy.isEmpty { throw RetentionError.emptyPolicy }
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        try repo.db.run("INSERT OR REPLACE INTO retention (name, policy) VALUES (?, ?)", [.text(name), .text(String(decoding: try enc.encode(policy), as: UTF8.self))])
+        try repo.db.run(
+            "INSERT OR REPLACE INTO retention (name, policy) VALUES (?, ?)", [.text(name), .text(String(decoding: try enc.encode(policy), as: UTF8.self))])
     }
 
     /// Saved policies by name.
@@ -64,16 +67,19 @@ public struct Retention {
         for e in try repo.refs.reflog(nil) {
             for id in [e.old, e.new].compactMap({ $0 }) { reflog.append(ReflogRoot(ref: e.ref, commit: id, time: e.time)) }
         }
-        return RetentionInput(commits: commits,
-                              branches: try repo.refs.branches().map { ($0.name.rawValue, $0.target) },
-                              tags: try repo.refs.tags().map { ($0.name.rawValue, $0.target) },
-                              head: try repo.refs.headCommit(), reflog: reflog)
+        return RetentionInput(
+            commits: commits,
+            branches: try repo.refs.branches().map { ($0.name.rawValue, $0.target) },
+            tags: try repo.refs.tags().map { ($0.name.rawValue, $0.target) },
+            head: try repo.refs.headCommit(), reflog: reflog)
     }
 
     /// Plans (and unless `dryRun`, records) a prune under `policies` (the saved ones when empty).
     /// Without `given` rules, the saved policies and those `declared` in Pipeline.swift apply.
-    public func prune(policies given: [RetentionPolicy], declared: [RetentionPolicy] = [], now: Date, timeZone: TimeZone,
-                      reflogExpire: RetentionDuration, dryRun: Bool, protected: [ObjectID: String] = [:]) throws -> PruneResult {
+    public func prune(
+        policies given: [RetentionPolicy], declared: [RetentionPolicy] = [], now: Date, timeZone: TimeZone,
+        reflogExpire: RetentionDuration, dryRun: Bool, protected: [ObjectID: String] = [:]
+    ) throws -> PruneResult {
         let policies = given.isEmpty ? try saved().map(\.policy) + declared : given
         if policies.isEmpty { throw RetentionError.emptyPolicy }
         let mlock = try MaintenanceLock(storePath: repo.storePath)
@@ -84,8 +90,9 @@ public struct Retention {
         let already = try repo.prunedCommits()
         var record: PruneRecord?
         if !dryRun {
-            record = try repo.markPruned(plan.forget, policy: policies.map(\.summary).joined(separator: " | "),
-                                         time: Int64(Date().timeIntervalSince1970))
+            record = try repo.markPruned(
+                plan.forget, policy: policies.map(\.summary).joined(separator: " | "),
+                time: Int64(Date().timeIntervalSince1970))
         }
         return PruneResult(plan: plan, record: record, alreadyPruned: already, policies: policies)
     }

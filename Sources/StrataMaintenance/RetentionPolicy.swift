@@ -136,12 +136,16 @@ public enum RetentionError: StrataError {
         switch self {
         case .badDuration(let d): return ("retention.bad-duration", .usage, "'\(d)' is not a duration", "write it like 36h, 30d, 2w or 1y6m")
         case .emptyPolicy:
-            return ("retention.empty-policy", .usage, "refusing an empty policy: it would forget every commit", "give at least one --keep-… rule, or save one with 'strata retention set'")
+            return (
+                "retention.empty-policy", .usage, "refusing an empty policy: it would forget every commit",
+                "give at least one --keep-… rule, or save one with 'strata retention set'"
+            )
         case .unknownPolicy(let n): return ("retention.unknown-policy", .usage, "no retention policy named '\(n)'", "see 'strata retention show'")
         case .badTimeZone(let z): return ("retention.bad-time-zone", .usage, "unknown time zone '\(z)'", "use an IANA name such as UTC or Africa/Johannesburg")
         case .maintenanceLocked(let h): return ("maintenance.locked", .locked, "another prune or gc is running (\(h))", "wait for it to finish")
         case .nothingToUndo: return ("retention.nothing-to-undo", .notFound, "nothing to undo: no prune is waiting for gc", nil)
-        case .badRule(let r, let why): return ("retention.bad-rule", .usage, "retention rule '\(r)': \(why)", "fix the rule in Pipeline.swift or on the command line")
+        case .badRule(let r, let why):
+            return ("retention.bad-rule", .usage, "retention rule '\(r)': \(why)", "fix the rule in Pipeline.swift or on the command line")
         }
     }
 
@@ -155,6 +159,6 @@ public enum RetentionError: StrataError {
 public enum Glob {
     /// True when `name` matches `pattern`.
     public static func match(_ pattern: String, _ name: String) -> Bool {
-        fnmatch(pattern, name, 0) == 0   // without FNM_PATHNAME, `*` also matches `/`
+        fnmatch(pattern, name, 0) == 0  // without FNM_PATHNAME, `*` also matches `/`
     }
 }

@@ -8,8 +8,7 @@ extension RetentionPolicy {
         self.init()
         var words: [String] = []
         for r in rules {
-            if r.hasPrefix("--"), let eq = r.firstIndex(of: "=") { words += [String(r[..<eq]), String(r[r.index(after: eq)...])] }
-            else { words.append(r) }
+            if r.hasPrefix("--"), let eq = r.firstIndex(of: "=") { words += [String(r[..<eq]), String(r[r.index(after: eq)...])] } else { words.append(r) }
         }
         func count(_ s: String, _ flag: String) throws -> Int {
             if s == "unlimited" || s == "-1" { return -1 }

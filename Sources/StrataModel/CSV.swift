@@ -25,8 +25,12 @@ public enum CSV {
                 if c == UInt8(ascii: "\"") {
                     if let d = next() {
                         if d == UInt8(ascii: "\"") { field.append(d) } else { quoted = false; pending = d }
-                    } else { quoted = false }
-                } else { field.append(c) }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(c)
+                }
                 continue
             }
             switch c {

@@ -103,7 +103,8 @@ public struct Commit: Hashable, Sendable {
             case "time":
                 let parts = value.split(separator: " ")
                 guard parts.count == 2, let t = Int64(parts[0]), parts[1].count == 5,
-                      let hh = Int(parts[1].dropFirst().prefix(2)), let mm = Int(parts[1].suffix(2)) else { throw bad("bad time line") }
+                    let hh = Int(parts[1].dropFirst().prefix(2)), let mm = Int(parts[1].suffix(2))
+                else { throw bad("bad time line") }
                 time = t; tz = (hh * 60 + mm) * (parts[1].first == "-" ? -1 : 1)
             default: throw bad("unknown header '\(key)'")
             }

@@ -15,7 +15,10 @@ public enum ModelError: StrataError, Equatable {
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
         case .unsafeEntryName(let n):
-            return ("tree.unsafe-name", .unsafePath, "unsafe tree entry name '\(n)'", "names must be one path component, not empty, '.', '..' or containing '/' or NUL")
+            return (
+                "tree.unsafe-name", .unsafePath, "unsafe tree entry name '\(n)'",
+                "names must be one path component, not empty, '.', '..' or containing '/' or NUL"
+            )
         case .invalidRefName(let n, let r): return ("ref.invalid-name", .usage, "invalid name '\(n)': \(r)", nil)
         case .malformedObject(let k, let r): return ("object.malformed", .integrity, "malformed \(k) object: \(r)", "run 'strata fsck'")
         case .invalidRevision(let s, let r): return ("revision.invalid", .usage, "invalid revision '\(s)': \(r)", nil)

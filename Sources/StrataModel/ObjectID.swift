@@ -51,7 +51,12 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
                 guard let n = ObjectID.nibble(u[w * 16 + k]) else { return nil }
                 v = v << 4 | UInt64(n)
             }
-            switch w { case 0: words.0 = v; case 1: words.1 = v; case 2: words.2 = v; default: words.3 = v }
+            switch w {
+            case 0: words.0 = v;
+            case 1: words.1 = v;
+            case 2: words.2 = v;
+            default: words.3 = v
+            }
         }
         self.init(words: words)
     }

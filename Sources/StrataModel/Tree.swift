@@ -22,13 +22,22 @@ public enum EntryKind: String, Sendable, Codable, CaseIterable {
     }
 
     var code: UInt8 {
-        switch self { case .file: return UInt8(ascii: "f"); case .executable: return UInt8(ascii: "x")
-        case .symlink: return UInt8(ascii: "l"); case .directory: return UInt8(ascii: "d") }
+        switch self {
+        case .file: return UInt8(ascii: "f");
+        case .executable: return UInt8(ascii: "x")
+        case .symlink: return UInt8(ascii: "l");
+        case .directory: return UInt8(ascii: "d")
+        }
     }
 
     init?(code: UInt8) {
-        switch code { case UInt8(ascii: "f"): self = .file; case UInt8(ascii: "x"): self = .executable
-        case UInt8(ascii: "l"): self = .symlink; case UInt8(ascii: "d"): self = .directory; default: return nil }
+        switch code {
+        case UInt8(ascii: "f"): self = .file;
+        case UInt8(ascii: "x"): self = .executable
+        case UInt8(ascii: "l"): self = .symlink;
+        case UInt8(ascii: "d"): self = .directory;
+        default: return nil
+        }
     }
 }
 
@@ -51,7 +60,8 @@ public struct TreeEntry: Hashable, Sendable {
     /// Throws when `name` is not a safe single path component.
     public static func validate(name: String) throws(ModelError) {
         if name.isEmpty || name == "." || name == ".." || name.utf8.contains(UInt8(ascii: "/"))
-            || name.utf8.contains(0) || name.utf8.contains(UInt8(ascii: "\n")) {
+            || name.utf8.contains(0) || name.utf8.contains(UInt8(ascii: "\n"))
+        {
             throw .unsafeEntryName(name)
         }
     }
@@ -90,7 +100,9 @@ public struct Tree: Hashable, Sendable {
                 }
                 return pa.count < pb.count
             }
-        }), let r { return r }
+        }), let r {
+            return r
+        }
         return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
@@ -147,7 +159,8 @@ public struct Tree: Hashable, Sendable {
             i += 2
             let size = try readNumber()
             guard i + 65 <= bytes.count, bytes[i + 64] == 32,
-                  let id = bytes.withUnsafeBytes({ ObjectID(hexBytes: UnsafeRawBufferPointer(rebasing: $0[i..<i + 64])) }) else { throw bad("bad id at byte \(i)") }
+                let id = bytes.withUnsafeBytes({ ObjectID(hexBytes: UnsafeRawBufferPointer(rebasing: $0[i..<i + 64])) })
+            else { throw bad("bad id at byte \(i)") }
             i += 65
             let len = Int(try readNumber())
             guard i + len < bytes.count, bytes[i + len] == 10 else { throw bad("bad name length at byte \(i)") }

@@ -15,7 +15,8 @@ public final class LiveSet {
     /// Creates (or empties) the temp tables.
     public init(store: ObjectStore) throws {
         self.store = store
-        try store.db.execute("""
+        try store.db.execute(
+            """
             CREATE TEMP TABLE IF NOT EXISTS gc_live (id BLOB PRIMARY KEY) WITHOUT ROWID;
             CREATE TEMP TABLE IF NOT EXISTS gc_meta (id BLOB PRIMARY KEY) WITHOUT ROWID;
             CREATE TEMP TABLE IF NOT EXISTS gc_data (id BLOB PRIMARY KEY) WITHOUT ROWID;
@@ -53,8 +54,10 @@ public final class LiveSet {
     /// Commits in the index that are not marked yet.
     public func unmarkedCommits() throws -> [ObjectID] {
         var out: [ObjectID] = []
-        try store.db.query("SELECT o.id FROM objects o WHERE o.kind = ? AND NOT EXISTS (SELECT 1 FROM gc_live l WHERE l.id = o.id)",
-                           [.int(ObjectKind.commit.rawValue)]) { r in out.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
+        try store.db.query(
+            "SELECT o.id FROM objects o WHERE o.kind = ? AND NOT EXISTS (SELECT 1 FROM gc_live l WHERE l.id = o.id)",
+            [.int(ObjectKind.commit.rawValue)]
+        ) { r in out.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
         return out
     }
 

@@ -26,9 +26,14 @@ public enum ObjectError: StrataError {
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
         case .missing(let id):
-            return ("object.missing", .integrity, "object \(id.hex) is not in the store (it may have been collected by gc or never committed)", "run 'strata fsck'")
+            return (
+                "object.missing", .integrity, "object \(id.hex) is not in the store (it may have been collected by gc or never committed)", "run 'strata fsck'"
+            )
         case .corrupt(let id, let pack, let r):
-            return ("object.corrupt", .integrity, "object \(id.hex) in pack \(pack) is corrupt: \(r)", "restore the pack from a backup or a remote, then run 'strata fsck'")
+            return (
+                "object.corrupt", .integrity, "object \(id.hex) in pack \(pack) is corrupt: \(r)",
+                "restore the pack from a backup or a remote, then run 'strata fsck'"
+            )
         case .wrongKind(let id, let e, let f): return ("object.wrong-kind", .integrity, "object \(id.hex) is a \(f), not a \(e)", "run 'strata fsck'")
         case .corruptPack(let p, let r):
             return ("pack.corrupt", .integrity, "pack file \(p) is corrupt: \(r)", "restore it from a backup or a remote, then run 'strata fsck'")
@@ -43,7 +48,11 @@ public enum ObjectError: StrataError {
     }
 
     public var cause: (any Error)? {
-        switch self { case .io(let e): return e; case .database(let e): return e; default: return nil }
+        switch self {
+        case .io(let e): return e;
+        case .database(let e): return e;
+        default: return nil
+        }
     }
 
     public var code: String { parts.code }

@@ -12,7 +12,12 @@ public enum ObjectKind: Int64, Sendable, CaseIterable, CustomStringConvertible {
     case commit = 4
 
     public var description: String {
-        switch self { case .blob: "blob"; case .chunked: "chunked file"; case .tree: "tree"; case .commit: "commit" }
+        switch self {
+        case .blob: "blob";
+        case .chunked: "chunked file";
+        case .tree: "tree";
+        case .commit: "commit"
+        }
     }
 }
 

@@ -44,13 +44,17 @@ extension ObjectStore {
         try db.query("SELECT id, name, created FROM packs ORDER BY id") { r in packs.append((r.int(0), r.text(1), r.int(2))) }
         // Objects in grace-period packs are kept whole: their chunks are live too, wherever they are.
         var young: [ObjectID] = []
-        try db.query("SELECT o.id FROM objects o JOIN packs p ON p.id = o.pack WHERE o.kind = ? AND p.created >= ?",
-                     [.int(ObjectKind.chunked.rawValue), .int(cutoff)]) { r in young.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
+        try db.query(
+            "SELECT o.id FROM objects o JOIN packs p ON p.id = o.pack WHERE o.kind = ? AND p.created >= ?",
+            [.int(ObjectKind.chunked.rawValue), .int(cutoff)]
+        ) { r in young.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
         for id in young { try markLive(id, table: liveTable) }
         for (pack, name, created) in packs {
             if created >= cutoff { report.packsInGrace += 1; continue }
             var total = 0, live = 0
-            try db.query("SELECT count(*), coalesce(sum(l.id IS NOT NULL), 0) FROM objects o LEFT JOIN \(liveTable) l ON l.id = o.id WHERE o.pack = ?", [.int(pack)]) { r in
+            try db.query(
+                "SELECT count(*), coalesce(sum(l.id IS NOT NULL), 0) FROM objects o LEFT JOIN \(liveTable) l ON l.id = o.id WHERE o.pack = ?", [.int(pack)]
+            ) { r in
                 total = Int(r.int(0)); live = Int(r.int(1))
             }
             if live == total && total > 0 { continue }
@@ -69,10 +73,12 @@ extension ObjectStore {
             }
             // Frames: keep a frame when any object in it is live.
             var frames: [(offset: Int64, length: Int64, live: Bool, objects: Int)] = []
-            try db.query("""
+            try db.query(
+                """
                 SELECT o.frame_offset, o.frame_length, max(l.id IS NOT NULL), count(*) FROM objects o LEFT JOIN \(liveTable) l ON l.id = o.id
                 WHERE o.pack = ? GROUP BY o.frame_offset ORDER BY o.frame_offset
-                """, [.int(pack)]) { r in frames.append((r.int(0), r.int(1), r.int(2) != 0, Int(r.int(3)))) }
+                """, [.int(pack)]
+            ) { r in frames.append((r.int(0), r.int(1), r.int(2) != 0, Int(r.int(3)))) }
             let deadBytes = frames.filter { !$0.live }.reduce(Int64(0)) { $0 + $1.length }
             report.objectsRemoved += total - live
             // Dead objects lose their rows even when their frame stays for a live neighbour (or the pack is not
@@ -155,7 +161,8 @@ extension ObjectStore {
             try db.run("INSERT INTO packs (name, created) VALUES (?, ?)", [.text(newName), .int(created)])
             let newID = try db.scalarInt("SELECT id FROM packs WHERE name = ?", [.text(newName)]) ?? 0
             for m in moves {
-                try db.run("UPDATE objects SET pack = ?, frame_offset = ? WHERE pack = ? AND frame_offset = ?", [.int(newID), .int(m.new), .int(pack), .int(m.old)])
+                try db.run(
+                    "UPDATE objects SET pack = ?, frame_offset = ? WHERE pack = ? AND frame_offset = ?", [.int(newID), .int(m.new), .int(pack), .int(m.old)])
             }
             try db.run("DELETE FROM objects WHERE pack = ?", [.int(pack)])
             try db.run("DELETE FROM packs WHERE id = ?", [.int(pack)])

@@ -48,14 +48,18 @@ public final class ObjectStore: @unchecked Sendable {
     static let frameHeader = 12
 
     /// The object index's tables (owner `objects`).
-    public static let schema = ModuleSchema(owner: "objects", migrations: [
-        Migration(1, "packs and the object index", """
-            CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS objects (id BLOB PRIMARY KEY, kind INTEGER NOT NULL, pack INTEGER NOT NULL REFERENCES packs(id),
-                frame_offset INTEGER NOT NULL, frame_length INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS objects_by_pack ON objects(pack);
-            """),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "objects",
+        migrations: [
+            Migration(
+                1, "packs and the object index",
+                """
+                CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS objects (id BLOB PRIMARY KEY, kind INTEGER NOT NULL, pack INTEGER NOT NULL REFERENCES packs(id),
+                    frame_offset INTEGER NOT NULL, frame_length INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS objects_by_pack ON objects(pack);
+                """)
+        ])
 
     /// Opens the store rooted at `root`; its tables come from `ObjectStore.schema`, applied by the store's migrator.
     public init(root: String, db: Database, compressionLevel: Int32 = 3) throws {
@@ -75,8 +79,9 @@ public final class ObjectStore: @unchecked Sendable {
         var loc: ObjectLocation?
         do {
             try db.query("SELECT kind, pack, frame_offset, frame_length, offset, length FROM objects WHERE id = ?", [.blob(id.bytes)]) { r in
-                loc = ObjectLocation(kind: ObjectKind(rawValue: r.int(0)) ?? .blob, pack: r.int(1), frameOffset: r.int(2),
-                                     frameLength: r.int(3), offset: r.int(4), length: r.int(5))
+                loc = ObjectLocation(
+                    kind: ObjectKind(rawValue: r.int(0)) ?? .blob, pack: r.int(1), frameOffset: r.int(2),
+                    frameLength: r.int(3), offset: r.int(4), length: r.int(5))
             }
         } catch { throw error }
         return loc
@@ -97,8 +102,10 @@ public final class ObjectStore: @unchecked Sendable {
         guard let a = ObjectID(hex: lo), let b = ObjectID(hex: hi) else { return [] }
         var out: [ObjectID] = []
         do {
-            try db.query("SELECT id FROM objects WHERE id BETWEEN ? AND ? AND kind = ? LIMIT ?",
-                         [.blob(a.bytes), .blob(b.bytes), .int(ObjectKind.commit.rawValue), .int(Int64(limit))]) { r in
+            try db.query(
+                "SELECT id FROM objects WHERE id BETWEEN ? AND ? AND kind = ? LIMIT ?",
+                [.blob(a.bytes), .blob(b.bytes), .int(ObjectKind.commit.rawValue), .int(Int64(limit))]
+            ) { r in
                 out.append(try ObjectID(validating: r.blob(0), what: "objects index"))
             }
         } catch { throw error }
@@ -111,8 +118,7 @@ public final class ObjectStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let n = packNames[pack] { return n }
         var name: String?
-        do { try db.query("SELECT name FROM packs WHERE id = ?", [.int(pack)]) { r in name = r.text(0) } }
-        catch { throw error }
+        do { try db.query("SELECT name FROM packs WHERE id = ?", [.int(pack)]) { r in name = r.text(0) } } catch { throw error }
         guard let name else { throw ObjectError.packMissing("#\(pack)") }
         packNames[pack] = name
         return name
@@ -162,14 +168,20 @@ public final class ObjectStore: @unchecked Sendable {
         // Index values are untrusted: check them before they size an allocation or a slice.
         lock.lock(); let packSize = packSizes[loc.pack] ?? 0; lock.unlock()
         guard loc.frameOffset >= Int64(ObjectStore.packMagic.count), loc.frameLength >= Int64(ObjectStore.frameHeader),
-              loc.frameLength <= ObjectStore.maxFrameBytes, loc.frameOffset <= packSize - loc.frameLength,
-              loc.offset >= 0, loc.length >= 0, loc.length <= ObjectStore.maxFrameBytes, loc.offset <= ObjectStore.maxFrameBytes else {
-            throw ObjectError.corrupt(id, pack: name, reason: "its index entry (frame \(loc.frameOffset)+\(loc.frameLength), slice \(loc.offset)+\(loc.length)) lies outside the pack of \(packSize) bytes")
+            loc.frameLength <= ObjectStore.maxFrameBytes, loc.frameOffset <= packSize - loc.frameLength,
+            loc.offset >= 0, loc.length >= 0, loc.length <= ObjectStore.maxFrameBytes, loc.offset <= ObjectStore.maxFrameBytes
+        else {
+            throw ObjectError.corrupt(
+                id, pack: name,
+                reason:
+                    "its index entry (frame \(loc.frameOffset)+\(loc.frameLength), slice \(loc.offset)+\(loc.length)) lies outside the pack of \(packSize) bytes"
+            )
         }
         var stored = [UInt8](repeating: 0, count: Int(loc.frameLength))
         let got: Int
-        do { got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) } }
-        catch { throw error }
+        do { got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) } } catch {
+            throw error
+        }
         guard got == stored.count, stored.count >= ObjectStore.frameHeader, Array(stored[0..<3]) == ObjectStore.frameMagic else {
             throw ObjectError.corrupt(id, pack: name, reason: "frame header at offset \(loc.frameOffset) is damaged or truncated")
         }
@@ -188,7 +200,8 @@ public final class ObjectStore: @unchecked Sendable {
             guard rawLen == storedLen else { throw ObjectError.corrupt(id, pack: name, reason: "stored frame length differs from its raw length") }
             raw = Array(stored[ObjectStore.frameHeader...])
         case 1:
-            guard let r = stored.withUnsafeBytes({ Zstd.decompress(UnsafeRawBufferPointer(rebasing: $0[ObjectStore.frameHeader...]), rawLength: rawLen) }) else {
+            guard let r = stored.withUnsafeBytes({ Zstd.decompress(UnsafeRawBufferPointer(rebasing: $0[ObjectStore.frameHeader...]), rawLength: rawLen) })
+            else {
                 throw ObjectError.corrupt(id, pack: name, reason: "zstd frame does not decompress")
             }
             raw = r
@@ -286,12 +299,15 @@ public final class ObjectStore: @unchecked Sendable {
                 guard bytes.count == Int(c.size) else {
                     throw ObjectError.corrupt(id, pack: "?", reason: "chunk \(c.id.hex) has \(bytes.count) bytes, list says \(c.size)")
                 }
-                try bytes.withUnsafeBytes { b in h.update(b); try sink(b) }
+                try bytes.withUnsafeBytes { b in
+                    h.update(b); try sink(b)
+                }
             }
             let got = h.finalize()
             guard got == id else {
-                throw ObjectError.corrupt(id, pack: (try? packName(try location(id)?.pack ?? -1)) ?? "?",
-                                          reason: "its chunks reassemble to bytes that hash to \(got.hex)")
+                throw ObjectError.corrupt(
+                    id, pack: (try? packName(try location(id)?.pack ?? -1)) ?? "?",
+                    reason: "its chunks reassemble to bytes that hash to \(got.hex)")
             }
         default:
             throw ObjectError.wrongKind(id, expected: .blob, found: kind)

@@ -31,7 +31,9 @@ public final class WriteSession: @unchecked Sendable {
     /// Number of new objects written.
     public private(set) var objectsWritten: Int = 0
 
-    struct PendingRow { var id: ObjectID; var kind: ObjectKind; var pack: String; var frameOffset: Int64; var frameLength: Int64; var offset: Int64; var length: Int64 }
+    struct PendingRow {
+        var id: ObjectID; var kind: ObjectKind; var pack: String; var frameOffset: Int64; var frameLength: Int64; var offset: Int64; var length: Int64
+    }
 
     /// Largest pack before a lane starts a new one. Small enough that a file's chunks sit in few packs, so gc can
     /// drop or rewrite the packs of a pruned version without copying the whole store.
@@ -96,8 +98,7 @@ public final class WriteSession: @unchecked Sendable {
         if before.size < UInt64(Chunker.threshold) {
             var buf = [UInt8](repeating: 0, count: Int(before.size) + 1)
             let n: Int
-            do { n = try buf.withUnsafeMutableBytes { (b) throws -> Int in try Posix.readFull(fd, into: b, path: path) } }
-            catch { throw error }
+            do { n = try buf.withUnsafeMutableBytes { (b) throws -> Int in try Posix.readFull(fd, into: b, path: path) } } catch { throw error }
             if n != Int(before.size) { return nil }
             buf.removeLast()
             let id = try put(.blob, buf)
@@ -125,8 +126,7 @@ public final class WriteSession: @unchecked Sendable {
         while true {
             if !eof && filled < capacity {
                 let n: Int
-                do { n = try Posix.readFull(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]), path: path) }
-                catch { group.wait(); throw error }
+                do { n = try Posix.readFull(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]), path: path) } catch { group.wait(); throw error }
                 let region = UnsafeRawBufferPointer(rebasing: buf[filled..<filled + n])
                 nonisolated(unsafe) let r = region
                 queue.async(group: group) { fileHash.update(r) }
@@ -176,8 +176,9 @@ public final class WriteSession: @unchecked Sendable {
             }
             for r in rows {
                 guard let pid = packIDs[r.pack] else { fatalError("row for an unfinished pack \(r.pack) (this is a bug)") }
-                try db.run("INSERT OR IGNORE INTO objects (id, kind, pack, frame_offset, frame_length, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [.blob(r.id.bytes), .int(r.kind.rawValue), .int(pid), .int(r.frameOffset), .int(r.frameLength), .int(r.offset), .int(r.length)])
+                try db.run(
+                    "INSERT OR IGNORE INTO objects (id, kind, pack, frame_offset, frame_length, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [.blob(r.id.bytes), .int(r.kind.rawValue), .int(pid), .int(r.frameOffset), .int(r.frameLength), .int(r.offset), .int(r.length)])
             }
         }
         lock.lock(); rows = []; finishedPacks = []; claimed = []; lock.unlock()
@@ -228,7 +229,8 @@ final class Lane {
     func flushGroup(_ g: Int) throws {
         guard !groupObjects[g].isEmpty else { return }
         let (fo, fl) = try groups[g].withUnsafeBytes { try writeFrame($0) }
-        session.add(rows: groupObjects[g].map { .init(id: $0.0, kind: $0.1, pack: name, frameOffset: fo, frameLength: fl, offset: $0.2, length: $0.3) }, bytes: fl)
+        session.add(
+            rows: groupObjects[g].map { .init(id: $0.0, kind: $0.1, pack: name, frameOffset: fo, frameLength: fl, offset: $0.2, length: $0.3) }, bytes: fl)
         groups[g].removeAll(keepingCapacity: true); groupObjects[g].removeAll(keepingCapacity: true)
     }
 
@@ -245,8 +247,11 @@ final class Lane {
         for v in [UInt32(raw.count), UInt32(storedLen)] { for s in [24, 16, 8, 0] { header.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
         do {
             try Posix.writeAll(fd, header, path: tempPath)
-            if compressed { try scratch.withUnsafeBytes { (b) throws in try Posix.writeAll(fd, b, path: tempPath) } }
-            else { try Posix.writeAll(fd, raw, path: tempPath) }
+            if compressed {
+                try scratch.withUnsafeBytes { (b) throws in try Posix.writeAll(fd, b, path: tempPath) }
+            } else {
+                try Posix.writeAll(fd, raw, path: tempPath)
+            }
         } catch { throw error }
         let fo = offset
         offset += Int64(header.count + storedLen)

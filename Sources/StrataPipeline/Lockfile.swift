@@ -49,8 +49,7 @@ public struct Lockfile: Codable, Sendable, Equatable {
     /// Reads `Pipeline.lock` (nil when absent).
     public static func read(root: String) throws -> Lockfile? {
         guard let bytes = try? Posix.readFile(root + "/Pipeline.lock") else { return nil }
-        do { return try JSONDecoder().decode(Lockfile.self, from: Data(bytes)) }
-        catch { throw PipelineError.badDescription("Pipeline.lock: \(error)") }
+        do { return try JSONDecoder().decode(Lockfile.self, from: Data(bytes)) } catch { throw PipelineError.badDescription("Pipeline.lock: \(error)") }
     }
 
     /// The canonical bytes.

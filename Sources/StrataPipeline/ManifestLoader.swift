@@ -78,10 +78,11 @@ public struct ManifestLoader: Sendable {
         guard let swiftc = Subprocess.which("swiftc") else { throw PipelineError.noCompiler }
         let compiler = try compilerIdentity(swiftc)
         let moduleDir = ManifestLoader.moduleDirectory()
-        let dslIdentity = moduleDir.map { dir -> String in
-            let st = try? Posix.lstat(dir + "/libPipelineDescription.so")
-            return "module \((st ?? nil)?.size ?? 0) \((st ?? nil)?.mtimeNs ?? 0)"
-        } ?? "source \(ObjectID.hash(EmbeddedDSL.source).hex)"
+        let dslIdentity =
+            moduleDir.map { dir -> String in
+                let st = try? Posix.lstat(dir + "/libPipelineDescription.so")
+                return "module \((st ?? nil)?.size ?? 0) \((st ?? nil)?.mtimeNs ?? 0)"
+            } ?? "source \(ObjectID.hash(EmbeddedDSL.source).hex)"
         var keyBytes = manifest
         keyBytes += Array("\u{0}dsl:\(EmbeddedDSL.version) \(dslIdentity)\u{0}swiftc:\(compiler)\u{0}flags:\(ManifestLoader.flags)".utf8)
         let key = ObjectID.hash(keyBytes).hex
@@ -98,13 +99,18 @@ public struct ManifestLoader: Sendable {
         var compiled = false
         if let dir = moduleDir {
             let modules = FileManager.default.fileExists(atPath: dir + "/Modules/PipelineDescription.swiftmodule") ? dir + "/Modules" : dir
-            let r = try Subprocess.run(swiftc, ManifestLoader.flags + ["-I", modules, "-L", dir, "-lPipelineDescription",
-                                                                          "-Xlinker", "-rpath", "-Xlinker", dir, manifestPath, "-o", binary],
-                                       environment: compileEnvironment(), directory: work, timeout: compileTimeout)
+            let r = try Subprocess.run(
+                swiftc,
+                ManifestLoader.flags + [
+                    "-I", modules, "-L", dir, "-lPipelineDescription",
+                    "-Xlinker", "-rpath", "-Xlinker", dir, manifestPath, "-o", binary,
+                ],
+                environment: compileEnvironment(), directory: work, timeout: compileTimeout)
             if r.timedOut { throw PipelineError.timeout(seconds: Int(compileTimeout)) }
             let text = String(decoding: r.stderr + r.stdout, as: UTF8.self)
-            if r.status == 0 { compiled = true }
-            else if !text.contains("compiled with") && !text.contains("cannot load module") && !text.contains("no such module") {
+            if r.status == 0 {
+                compiled = true
+            } else if !text.contains("compiled with") && !text.contains("cannot load module") && !text.contains("no such module") {
                 throw PipelineError.compileFailed(ManifestLoader.diagnostics(text))
             }
         }
@@ -113,10 +119,12 @@ public struct ManifestLoader: Sendable {
             let lines = String(decoding: manifest, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line in
                 line.trimmingCharacters(in: .whitespaces) == "import PipelineDescription" ? "" : String(line)
             }
-            let main = String(decoding: EmbeddedDSL.source, as: UTF8.self) + "\n#sourceLocation(file: \"\(manifestPath)\", line: 1)\n" + lines.joined(separator: "\n")
+            let main =
+                String(decoding: EmbeddedDSL.source, as: UTF8.self) + "\n#sourceLocation(file: \"\(manifestPath)\", line: 1)\n" + lines.joined(separator: "\n")
             try Posix.writeAtomically(work + "/main.swift", Array(main.utf8))
-            let r = try Subprocess.run(swiftc, ManifestLoader.flags + [work + "/main.swift", "-o", binary],
-                                       environment: compileEnvironment(), directory: work, timeout: compileTimeout)
+            let r = try Subprocess.run(
+                swiftc, ManifestLoader.flags + [work + "/main.swift", "-o", binary],
+                environment: compileEnvironment(), directory: work, timeout: compileTimeout)
             if r.timedOut { throw PipelineError.timeout(seconds: Int(compileTimeout)) }
             if r.status != 0 {
                 // The excerpts count lines of the combined file; shift them back to the manifest's own numbers.
@@ -130,7 +138,8 @@ public struct ManifestLoader: Sendable {
         let r = try Subprocess.run(exe, args, environment: ["PATH": "/usr/bin:/bin", "HOME": work], directory: root, timeout: runTimeout)
         if r.timedOut { throw PipelineError.timeout(seconds: Int(runTimeout)) }
         if r.status != 0 {
-            throw PipelineError.evaluationFailed("the manifest program exited with status \(r.status): \(String(decoding: r.stderr.suffix(2000), as: UTF8.self))")
+            throw PipelineError.evaluationFailed(
+                "the manifest program exited with status \(r.status): \(String(decoding: r.stderr.suffix(2000), as: UTF8.self))")
         }
         guard let bytes = try? Posix.readFile(out) else {
             throw PipelineError.evaluationFailed("Pipeline.swift declares no Pipeline (write `let pipeline = Pipeline(name: …, stages: […])`)")
@@ -158,11 +167,14 @@ public struct ManifestLoader: Sendable {
         if let bwrap = Subprocess.which("bwrap"), probe(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"]) {
             var a = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
             for dir in readable { a += ["--ro-bind", dir, dir] }
-            a += ["--bind", work, work, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-                  "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", work, "--chdir", root]
+            a += [
+                "--bind", work, work, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", work, "--chdir", root,
+            ]
             return (bwrap, a + [binary] + args, nil)
         }
-        let why = "Pipeline.swift was evaluated without a file-system sandbox (install bubblewrap: apt-get install bubblewrap): it could write outside its scratch folder"
+        let why =
+            "Pipeline.swift was evaluated without a file-system sandbox (install bubblewrap: apt-get install bubblewrap): it could write outside its scratch folder"
         if let unshare = Subprocess.which("unshare"), probe(unshare, ["-n", "/bin/true"]) {
             return (unshare, ["-n", binary] + args, why)
         }
@@ -184,9 +196,12 @@ public struct ManifestLoader: Sendable {
     /// Keeps the compiler's diagnostics about the manifest (errors, notes, source lines), dropping noise.
     static func diagnostics(_ text: String, lineOffset: Int = 0) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-            guard lineOffset > 0, let bar = line.firstIndex(of: "|"), let n = Int(line[..<bar].trimmingCharacters(in: .whitespaces)), n > lineOffset else { return line }
+            guard lineOffset > 0, let bar = line.firstIndex(of: "|"), let n = Int(line[..<bar].trimmingCharacters(in: .whitespaces)), n > lineOffset else {
+                return line
+            }
             let shifted = String(n - lineOffset)
-            return Substring(String(repeating: " ", count: max(0, line.distance(from: line.startIndex, to: bar) - shifted.count - 1)) + shifted + " " + line[bar...])
+            return Substring(
+                String(repeating: " ", count: max(0, line.distance(from: line.startIndex, to: bar) - shifted.count - 1)) + shifted + " " + line[bar...])
         }
         let kept = lines.filter { !$0.hasPrefix("<unknown>") && !$0.contains("error: fatalError") }
         let trimmed = kept.prefix(60).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)

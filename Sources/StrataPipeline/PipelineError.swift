@@ -28,15 +28,23 @@ public enum PipelineError: StrataError {
         switch self {
         case .noManifest(let p): return ("pipeline.no-manifest", .manifest, "no Pipeline.swift in \(p)", "see docs/reference/pipeline.md to write one")
         case .noCompiler:
-            return ("pipeline.no-compiler", .manifest, "the Swift compiler (swiftc) was not found on PATH", "Pipeline.swift is compiled like Package.swift and needs a Swift toolchain")
+            return (
+                "pipeline.no-compiler", .manifest, "the Swift compiler (swiftc) was not found on PATH",
+                "Pipeline.swift is compiled like Package.swift and needs a Swift toolchain"
+            )
         case .compileFailed(let d): return ("pipeline.compile-failed", .manifest, "Pipeline.swift does not compile:\n\(d)", nil)
         case .evaluationFailed(let m): return ("pipeline.evaluation-failed", .manifest, "evaluating Pipeline.swift failed: \(m)", nil)
         case .timeout(let s): return ("pipeline.timeout", .manifest, "evaluating Pipeline.swift took longer than \(s) s", "does it loop forever?")
-        case .badDescription(let m): return ("pipeline.bad-description", .manifest, "the pipeline description is unreadable: \(m)", "is this strata older than the manifest's DSL?")
+        case .badDescription(let m):
+            return ("pipeline.bad-description", .manifest, "the pipeline description is unreadable: \(m)", "is this strata older than the manifest's DSL?")
         case .invalidGraph(let m): return ("pipeline.invalid-graph", .manifest, "invalid pipeline: \(m); nothing was run", "fix Pipeline.swift")
         case .unknownStage(let s): return ("pipeline.unknown-stage", .notFound, "no stage named '\(s)'", "list them with 'strata stages'")
         case .stagesFailed(let s):
-            return ("pipeline.stages-failed", .stageFailed, "stage(s) failed: \(s.joined(separator: ", ")); their outputs were not recorded and Pipeline.lock keeps their previous entries", "fix the stage and run 'strata repro' again")
+            return (
+                "pipeline.stages-failed", .stageFailed,
+                "stage(s) failed: \(s.joined(separator: ", ")); their outputs were not recorded and Pipeline.lock keeps their previous entries",
+                "fix the stage and run 'strata repro' again"
+            )
         case .badParams(let p, let r): return ("pipeline.bad-params", .manifest, "params file '\(p)' does not parse: \(r)", "fix the file; nothing was run")
         case .interrupted: return ("pipeline.interrupted", .interrupted, "interrupted; finished stages are recorded, running ones were stopped", nil)
         }

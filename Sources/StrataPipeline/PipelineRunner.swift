@@ -26,7 +26,12 @@ public struct ReproOptions: Sendable {
 /// What happened to one stage.
 public struct StageOutcome: Sendable, Equatable {
     /// What was done.
-    public enum Action: String, Sendable, Codable { case ran, restored, skipped, failed, notRun = "not-run", wouldRun = "would-run", wouldRestore = "would-restore" }
+    public enum Action: String, Sendable, Codable {
+        case ran, restored, skipped, failed
+        case notRun = "not-run"
+        case wouldRun = "would-run"
+        case wouldRestore = "would-restore"
+    }
     /// Stage.
     public var name: String
     /// Action.
@@ -92,9 +97,13 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     /// The pipeline engine's table (owner `pipeline`): the run cache, stage key → stored outputs.
-    public static let schema = ModuleSchema(owner: "pipeline", migrations: [
-        Migration(1, "the run cache", "CREATE TABLE IF NOT EXISTS run_cache (key TEXT PRIMARY KEY, stage TEXT NOT NULL, outputs TEXT NOT NULL, created INTEGER NOT NULL);"),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "pipeline",
+        migrations: [
+            Migration(
+                1, "the run cache",
+                "CREATE TABLE IF NOT EXISTS run_cache (key TEXT PRIMARY KEY, stage TEXT NOT NULL, outputs TEXT NOT NULL, created INTEGER NOT NULL);")
+        ])
 
     /// Validates the graph against the workspace.
     public init(repo: Repository, spec: PipelineSpec) throws {
@@ -165,7 +174,8 @@ public final class PipelineRunner: @unchecked Sendable {
             if let keys = i.keys {
                 let path = repo.root + "/" + StageGraph.normalize(i.path)
                 let text = (try? ParamsFile.select(path, keys: keys)) ?? "<missing>"
-                out.append(LockedPath(path: i.path, sha256: ObjectID.hash(Array(text.utf8)).hex, size: UInt64(text.utf8.count), files: nil, keys: keys.sorted()))
+                out.append(
+                    LockedPath(path: i.path, sha256: ObjectID.hash(Array(text.utf8)).hex, size: UInt64(text.utf8.count), files: nil, keys: keys.sorted()))
             } else {
                 let f = fps[i.path] ?? .missing
                 out.append(LockedPath(path: i.path, sha256: f.sha256, size: f.size, files: f.kind == "folder" ? f.files : nil, keys: nil))
@@ -193,8 +203,9 @@ public final class PipelineRunner: @unchecked Sendable {
             var environment: [String: String?]; var outputs: [String]
         }
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        let k = K(command: s.command, workingDirectory: s.workingDirectory, inputs: inputs, params: s.params, environment: env,
-                  outputs: s.outputs.map(\.path).sorted())
+        let k = K(
+            command: s.command, workingDirectory: s.workingDirectory, inputs: inputs, params: s.params, environment: env,
+            outputs: s.outputs.map(\.path).sorted())
         return ObjectID.hash(Array((try? enc.encode(k)) ?? Data())).hex
     }
 
@@ -301,8 +312,11 @@ public final class PipelineRunner: @unchecked Sendable {
                 let uncached = s.outputs.filter { !$0.cache }.map(\.path)
                 if !uncached.isEmpty { all.merge(try repo.fingerprint(uncached)) { a, _ in a } }
                 let outs = PipelineRunner.locked(all, s.outputs)
-                entries.with { $0[name] = LockedStage(name: name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
-                                                      outputs: outs, params: s.params, environment: env, key: key) }
+                entries.with {
+                    $0[name] = LockedStage(
+                        name: name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
+                        outputs: outs, params: s.params, environment: env, key: key)
+                }
                 let o = StageOutcome(name: name, action: .restored, reason: why, key: key)
                 observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: outs)
                 return o
@@ -317,8 +331,10 @@ public final class PipelineRunner: @unchecked Sendable {
         }
     }
 
-    func execute(_ s: StageSpec, inputs: [LockedPath], env: [String: String?], key: String, reason: String,
-                 entries: Locked<[String: LockedStage]>) throws -> StageOutcome {
+    func execute(
+        _ s: StageSpec, inputs: [LockedPath], env: [String: String?], key: String, reason: String,
+        entries: Locked<[String: LockedStage]>
+    ) throws -> StageOutcome {
         let root = repo.root
         let mat = Materializer(root: root)
         for o in s.outputs {
@@ -337,7 +353,8 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         lock.lock(); running[s.name] = nil; lock.unlock()
         func fail(_ why: String) -> StageOutcome {
-            let tail = String(decoding: r.stderr.suffix(4000), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).suffix(20).joined(separator: "\n")
+            let tail = String(decoding: r.stderr.suffix(4000), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).suffix(20).joined(
+                separator: "\n")
             let o = StageOutcome(name: s.name, action: .failed, reason: why, seconds: r.seconds, stderrTail: tail, key: key)
             observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: [])
             return o
@@ -360,8 +377,11 @@ public final class PipelineRunner: @unchecked Sendable {
         if !uncached.isEmpty { fps.merge(try repo.fingerprint(uncached)) { a, _ in a } }
         if !cached.isEmpty { try recordRunCache(key, stage: s.name, fps.filter { cached.contains($0.key) }) }
         let outs = PipelineRunner.locked(fps, s.outputs)
-        entries.with { $0[s.name] = LockedStage(name: s.name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
-                                                outputs: outs, params: s.params, environment: env, key: key) }
+        entries.with {
+            $0[s.name] = LockedStage(
+                name: s.name, command: s.command, workingDirectory: s.workingDirectory, inputs: inputs,
+                outputs: outs, params: s.params, environment: env, key: key)
+        }
         let o = StageOutcome(name: s.name, action: .ran, reason: reason, seconds: r.seconds, key: key)
         observer?.stageFinished(s, outcome: o, inputs: inputs, outputs: outs)
         return o
@@ -422,7 +442,9 @@ final class SchedulerState: @unchecked Sendable {
         let running = started.filter { outcomes[$0] == nil }
         let done = ready.isEmpty && running.isEmpty && (order.allSatisfy { started.contains($0) } || (anyFailed && !keepGoing))
         if done && anyFailed && !keepGoing {
-            for n in order where outcomes[n] == nil { outcomes[n] = StageOutcome(name: n, action: .notRun, reason: "not started after a failure (use --keep-going)") }
+            for n in order where outcomes[n] == nil {
+                outcomes[n] = StageOutcome(name: n, action: .notRun, reason: "not started after a failure (use --keep-going)")
+            }
         }
         return (ready, done)
     }
@@ -459,8 +481,9 @@ public struct RunCache {
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         let json = String(decoding: try enc.encode(outputs), as: UTF8.self)
         try repo.db.relaxedTransaction {
-            try repo.db.run("INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
-                            [.text(key), .text(stage), .text(json), .int(Posix.nowNs() / 1_000_000_000)])
+            try repo.db.run(
+                "INSERT OR REPLACE INTO run_cache (key, stage, outputs, created) VALUES (?, ?, ?, ?)",
+                [.text(key), .text(stage), .text(json), .int(Posix.nowNs() / 1_000_000_000)])
         }
     }
 }

@@ -2,17 +2,27 @@ import Foundation
 
 /// A parameter value as the manifest wrote it.
 public enum ParamSpec: Codable, Sendable, Equatable, CustomStringConvertible {
-    case int(Int), double(String), string(String), bool(Bool), list([ParamSpec])
+    case int(Int)
+    case double(String)
+    case string(String)
+    case bool(Bool)
+    case list([ParamSpec])
 
     enum Keys: String, CodingKey { case int, double, string, bool, list }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        if let v = try c.decodeIfPresent(Int.self, forKey: .int) { self = .int(v) }
-        else if let v = try c.decodeIfPresent(String.self, forKey: .double) { self = .double(v) }
-        else if let v = try c.decodeIfPresent(String.self, forKey: .string) { self = .string(v) }
-        else if let v = try c.decodeIfPresent(Bool.self, forKey: .bool) { self = .bool(v) }
-        else { self = .list(try c.decode([ParamSpec].self, forKey: .list)) }
+        if let v = try c.decodeIfPresent(Int.self, forKey: .int) {
+            self = .int(v)
+        } else if let v = try c.decodeIfPresent(String.self, forKey: .double) {
+            self = .double(v)
+        } else if let v = try c.decodeIfPresent(String.self, forKey: .string) {
+            self = .string(v)
+        } else if let v = try c.decodeIfPresent(Bool.self, forKey: .bool) {
+            self = .bool(v)
+        } else {
+            self = .list(try c.decode([ParamSpec].self, forKey: .list))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -17,8 +17,10 @@ public struct StageFacts: Sendable {
     public var forced: Bool
 
     /// Gathers the facts.
-    public init(stage: StageSpec, locked: LockedStage?, inputs: [LockedPath], environment: [String: String?], outputs: [LockedPath],
-                cached: Bool, forced: Bool) {
+    public init(
+        stage: StageSpec, locked: LockedStage?, inputs: [LockedPath], environment: [String: String?], outputs: [LockedPath],
+        cached: Bool, forced: Bool
+    ) {
         self.stage = stage; self.locked = locked; self.inputs = inputs; self.environment = environment
         self.outputs = outputs; self.cached = cached; self.forced = forced
     }
@@ -35,7 +37,9 @@ public enum StageDecision: Sendable, Equatable {
 
     /// The reason, whichever the decision.
     public var reason: String {
-        switch self { case .skip(let r), .run(let r), .restore(let r): return r }
+        switch self {
+        case .skip(let r), .run(let r), .restore(let r): return r
+        }
     }
 }
 
@@ -53,7 +57,8 @@ public enum StagePlanner {
         let oldPaths = Set(old.inputs.map(\.path)), newPaths = Set(f.inputs.map(\.path))
         if oldPaths != newPaths {
             let added = newPaths.subtracting(oldPaths).sorted(), removed = oldPaths.subtracting(newPaths).sorted()
-            return "inputs changed:" + (added.isEmpty ? "" : " added \(added.joined(separator: ", "))") + (removed.isEmpty ? "" : " removed \(removed.joined(separator: ", "))")
+            return "inputs changed:" + (added.isEmpty ? "" : " added \(added.joined(separator: ", "))")
+                + (removed.isEmpty ? "" : " removed \(removed.joined(separator: ", "))")
         }
         if Set(old.params.keys) != Set(s.params.keys) { return "parameters added or removed" }
         for (k, v) in s.params.sorted(by: { $0.key < $1.key }) where old.params[k] != v {

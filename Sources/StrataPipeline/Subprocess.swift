@@ -27,8 +27,10 @@ package struct ProcessResult: Sendable {
 /// another queue, not a polling loop.
 package enum Subprocess {
     /// Runs `executable args` and waits; kills the process group after `timeout` seconds.
-    package static func run(_ executable: String, _ args: [String], environment: [String: String], directory: String,
-                    timeout: Double? = nil, onStart: ((Int32) -> Void)? = nil) throws -> ProcessResult {
+    package static func run(
+        _ executable: String, _ args: [String], environment: [String: String], directory: String,
+        timeout: Double? = nil, onStart: ((Int32) -> Void)? = nil
+    ) throws -> ProcessResult {
         var outFDs: [Int32] = [0, 0], errFDs: [Int32] = [0, 0]
         guard strata_pipe_cloexec(&outFDs) == 0 else { throw PosixError("create pipe", executable) }
         guard strata_pipe_cloexec(&errFDs) == 0 else { close(outFDs[0]); close(outFDs[1]); throw PosixError("create pipe", executable) }
@@ -50,7 +52,9 @@ package enum Subprocess {
         if let timeout {
             let t = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
             t.schedule(deadline: .now() + timeout)
-            t.setEventHandler { timedOut.set(); kill(-pid, SIGKILL); kill(pid, SIGKILL) }
+            t.setEventHandler {
+                timedOut.set(); kill(-pid, SIGKILL); kill(pid, SIGKILL)
+            }
             t.resume()
             timer = t
         }
@@ -85,8 +89,9 @@ package enum Subprocess {
                 if n > 0 {
                     out[i].append(contentsOf: buf[0..<n])
                     if out[i].count > 2 * keepBytes { out[i] = Data(out[i].suffix(keepBytes)) }
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    open[i] = false
                 }
-                else if n == 0 || (errno != EINTR && errno != EAGAIN) { open[i] = false }
             }
         }
         close(a); close(b)
@@ -117,4 +122,3 @@ final class TimeoutFlag: @unchecked Sendable {
     func set() { lock.lock(); value = true; lock.unlock() }
     func get() -> Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
-

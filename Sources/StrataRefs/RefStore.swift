@@ -53,10 +53,12 @@ public enum RefError: StrataError {
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
-        case .conflict(let r, _, _): return ("ref.conflict", .conflict, "\(r) was moved by another process while this command ran; nothing was changed", "retry the command")
+        case .conflict(let r, _, _):
+            return ("ref.conflict", .conflict, "\(r) was moved by another process while this command ran; nothing was changed", "retry the command")
         case .notFound(let r): return ("ref.not-found", .notFound, "'\(r)' does not exist", "list them with 'strata branch' or 'strata tag'")
         case .exists(let r): return ("ref.exists", .conflict, "'\(r)' already exists", "pick another name or delete it first")
-        case .deletingCurrentBranch(let b): return ("ref.current-branch", .conflict, "cannot delete branch '\(b)': it is checked out", "switch to another branch first")
+        case .deletingCurrentBranch(let b):
+            return ("ref.current-branch", .conflict, "cannot delete branch '\(b)': it is checked out", "switch to another branch first")
         }
     }
 
@@ -72,16 +74,20 @@ public struct RefStore: Sendable {
     public let db: Database
 
     /// The ref tables (owner `refs`).
-    public static let schema = ModuleSchema(owner: "refs", migrations: [
-        Migration(1, "refs, HEAD and the reflog", """
-            CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, target BLOB NOT NULL, message TEXT, tagger TEXT, time INTEGER);
-            CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1), branch TEXT, detached BLOB);
-            CREATE TABLE IF NOT EXISTS reflog (seq INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, old BLOB, new BLOB,
-                time INTEGER NOT NULL, message TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS reflog_by_ref ON reflog(ref, seq);
-            INSERT OR IGNORE INTO head (id, branch, detached) VALUES (1, 'main', NULL);
-            """),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "refs",
+        migrations: [
+            Migration(
+                1, "refs, HEAD and the reflog",
+                """
+                CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, target BLOB NOT NULL, message TEXT, tagger TEXT, time INTEGER);
+                CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1), branch TEXT, detached BLOB);
+                CREATE TABLE IF NOT EXISTS reflog (seq INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, old BLOB, new BLOB,
+                    time INTEGER NOT NULL, message TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS reflog_by_ref ON reflog(ref, seq);
+                INSERT OR IGNORE INTO head (id, branch, detached) VALUES (1, 'main', NULL);
+                """)
+        ])
 
     /// Uses the ref tables of `db` (created by the store's migrator from `RefStore.schema`).
     public init(db: Database) throws {
@@ -95,8 +101,7 @@ public struct RefStore: Sendable {
     public func head() throws -> Head {
         var h: Head = .branch(.main)
         try db.query("SELECT branch, detached FROM head WHERE id = 1") { r in
-            if !r.isNull(1) { h = .detached(try ObjectID(validating: r.blob(1), what: "HEAD")) }
-            else if let b = try? BranchName(r.text(0)) { h = .branch(b) }
+            if !r.isNull(1) { h = .detached(try ObjectID(validating: r.blob(1), what: "HEAD")) } else if let b = try? BranchName(r.text(0)) { h = .branch(b) }
         }
         return h
     }
@@ -148,8 +153,10 @@ public struct RefStore: Sendable {
         var out: [TagRecord] = []
         try db.query("SELECT name, target, message, tagger, time FROM refs WHERE name LIKE 'refs/tags/%' ORDER BY name") { r in
             if let t = try? TagName(String(r.text(0).dropFirst(10))) {
-                out.append(TagRecord(name: t, target: try ObjectID(validating: r.blob(1), what: "tag \(t)"), message: r.isNull(2) ? nil : r.text(2),
-                                     tagger: r.isNull(3) ? nil : r.text(3), time: r.isNull(4) ? nil : r.int(4)))
+                out.append(
+                    TagRecord(
+                        name: t, target: try ObjectID(validating: r.blob(1), what: "tag \(t)"), message: r.isNull(2) ? nil : r.text(2),
+                        tagger: r.isNull(3) ? nil : r.text(3), time: r.isNull(4) ? nil : r.int(4)))
             }
         }
         return out
@@ -157,15 +164,20 @@ public struct RefStore: Sendable {
 
     /// Compare-and-swap of a ref: succeeds only when it still holds `expected` (nil = must not exist).
     /// `new` nil deletes it. Logged in the reflog, and for the checked-out branch also as `HEAD`.
-    public func update(_ ref: String, expected: ObjectID?, new: ObjectID?, message: String, time: Int64,
-                       tagMessage: String? = nil, tagger: String? = nil) throws {
+    public func update(
+        _ ref: String, expected: ObjectID?, new: ObjectID?, message: String, time: Int64,
+        tagMessage: String? = nil, tagger: String? = nil
+    ) throws {
         try db.transaction {
             let current = try get(ref)
             guard current == expected else { throw RefError.conflict(ref: ref, expected: expected, found: current) }
             if let new {
-                try db.run("INSERT OR REPLACE INTO refs (name, target, message, tagger, time) VALUES (?, ?, ?, ?, ?)",
-                           [.text(ref), .blob(new.bytes), tagMessage.map { .text($0) } ?? .null, tagger.map { .text($0) } ?? .null,
-                            tagMessage == nil ? .null : .int(time)])
+                try db.run(
+                    "INSERT OR REPLACE INTO refs (name, target, message, tagger, time) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        .text(ref), .blob(new.bytes), tagMessage.map { .text($0) } ?? .null, tagger.map { .text($0) } ?? .null,
+                        tagMessage == nil ? .null : .int(time),
+                    ])
             } else {
                 try db.run("DELETE FROM refs WHERE name = ?", [.text(ref)])
             }
@@ -183,24 +195,30 @@ public struct RefStore: Sendable {
 
     /// Creates or deletes a tag.
     public func updateTag(_ t: TagName, expected: ObjectID?, new: ObjectID?, message: String?, tagger: String?, time: Int64) throws {
-        try update(RefStore.tagRef(t), expected: expected, new: new, message: new == nil ? "tag: delete" : "tag: create",
-                   time: time, tagMessage: message, tagger: tagger)
+        try update(
+            RefStore.tagRef(t), expected: expected, new: new, message: new == nil ? "tag: delete" : "tag: create",
+            time: time, tagMessage: message, tagger: tagger)
     }
 
     func log(_ ref: String, old: ObjectID?, new: ObjectID?, time: Int64, message: String) throws {
         if old == new && ref == "HEAD" && !message.hasPrefix("checkout") && !message.hasPrefix("switch") { return }
-        try db.run("INSERT INTO reflog (ref, old, new, time, message) VALUES (?, ?, ?, ?, ?)",
-                   [.text(ref), old.map { .blob($0.bytes) } ?? .null, new.map { .blob($0.bytes) } ?? .null, .int(time), .text(message)])
+        try db.run(
+            "INSERT INTO reflog (ref, old, new, time, message) VALUES (?, ?, ?, ?, ?)",
+            [.text(ref), old.map { .blob($0.bytes) } ?? .null, new.map { .blob($0.bytes) } ?? .null, .int(time), .text(message)])
     }
 
     /// Reflog entries, newest first; all refs when `ref` is nil.
     public func reflog(_ ref: String?) throws -> [ReflogEntry] {
         var out: [ReflogEntry] = []
-        let sql = ref == nil ? "SELECT seq, ref, old, new, time, message FROM reflog ORDER BY seq DESC"
-                             : "SELECT seq, ref, old, new, time, message FROM reflog WHERE ref = ? ORDER BY seq DESC"
+        let sql =
+            ref == nil
+            ? "SELECT seq, ref, old, new, time, message FROM reflog ORDER BY seq DESC"
+            : "SELECT seq, ref, old, new, time, message FROM reflog WHERE ref = ? ORDER BY seq DESC"
         try db.query(sql, ref.map { [.text($0)] } ?? []) { r in
-            out.append(ReflogEntry(sequence: r.int(0), ref: r.text(1), old: r.isNull(2) ? nil : try ObjectID(validating: r.blob(2), what: "reflog"),
-                                   new: r.isNull(3) ? nil : try ObjectID(validating: r.blob(3), what: "reflog"), time: r.int(4), message: r.text(5)))
+            out.append(
+                ReflogEntry(
+                    sequence: r.int(0), ref: r.text(1), old: r.isNull(2) ? nil : try ObjectID(validating: r.blob(2), what: "reflog"),
+                    new: r.isNull(3) ? nil : try ObjectID(validating: r.blob(3), what: "reflog"), time: r.int(4), message: r.text(5)))
         }
         return out
     }

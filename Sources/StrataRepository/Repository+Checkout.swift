@@ -32,8 +32,11 @@ extension Repository {
             let result = try materialize(target, paths: nil, force: force, progress: progress)
             let now = Posix.nowNs() / 1_000_000_000
             let from = (try? currentBranch())?.map(\.rawValue) ?? ((try? refs.headCommit())??.short ?? "unborn")
-            if let branch { try refs.setHead(.branch(branch), message: "checkout: moving from \(from) to \(branch)", time: now) }
-            else { try refs.setHead(.detached(target), message: "checkout: moving from \(from) to \(target.short)", time: now) }
+            if let branch {
+                try refs.setHead(.branch(branch), message: "checkout: moving from \(from) to \(branch)", time: now)
+            } else {
+                try refs.setHead(.detached(target), message: "checkout: moving from \(from) to \(target.short)", time: now)
+            }
             return CheckoutResult(commit: target, branch: branch, written: result.written, removed: result.removed, bytes: result.bytes)
         }
     }
@@ -95,7 +98,8 @@ extension Repository {
     /// conflict unless `force`). New contents are then written and verified under `.strata/tmp/`, and moved into
     /// place by one `WorkspaceTransaction`, which undoes itself if any step fails.
     func materialize(_ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?) throws
-        -> (written: Int, removed: Int, bytes: UInt64) {
+        -> (written: Int, removed: Int, bytes: UInt64)
+    {
         WorkspaceTransaction.clearStale(storePath: storePath)
         let targetListing = try flatten(tree: try commit(target).tree)
         let headListing = try self.headListing()
@@ -127,7 +131,9 @@ extension Repository {
         for (p, _) in toWrite {
             do { _ = try WorkspacePath.normalize(p) } catch { throw WorkspaceError.unsafePath(p, reason: error.reason) }
             for part in p.split(separator: "/", omittingEmptySubsequences: false) {
-                do { try TreeEntry.validate(name: String(part)) } catch { throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name") }
+                do { try TreeEntry.validate(name: String(part)) } catch {
+                    throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name")
+                }
             }
         }
         // Every object must be there with all its parts before the workspace is touched.
@@ -159,7 +165,7 @@ extension Repository {
                     if !force { conflicts.append(inside) }
                 }
             } else if work[p] == nil && headListing[p] == nil && !force {
-                conflicts.append(p)   // an ignored, untracked file
+                conflicts.append(p)  // an ignored, untracked file
             }
         }
         if !conflicts.isEmpty { throw RepositoryError.uncommittedChanges(Array(Set(conflicts)).sorted()) }
@@ -185,7 +191,9 @@ extension Repository {
                 change = .file(staged: path, executable: v.kind == .executable)
             }
             staged.with { $0[i] = change }
-            let (f, b) = done.with { d -> (Int, UInt64) in d.0 += 1; d.1 += v.size; return d }
+            let (f, b) = done.with { d -> (Int, UInt64) in
+                d.0 += 1; d.1 += v.size; return d
+            }
             progress?(ProgressReport(phase: "checking out", files: f, totalFiles: work2.count, bytes: b, totalBytes: total))
         }
         // Removals first (deepest first), then writes with parents before children.

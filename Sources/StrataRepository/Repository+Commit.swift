@@ -71,8 +71,9 @@ extension Repository {
                 let author = try options.author ?? defaultAuthor()
                 let time = options.time ?? Posix.nowNs() / 1_000_000_000
                 let tz = options.timeZoneOffsetMinutes ?? TimeZone.current.secondsFromGMT() / 60
-                let c = Commit(tree: treeID, parents: parent.map { [$0] } ?? [], author: author, time: time,
-                               timeZoneOffsetMinutes: tz, message: options.message)
+                let c = Commit(
+                    tree: treeID, parents: parent.map { [$0] } ?? [], author: author, time: time,
+                    timeZoneOffsetMinutes: tz, message: options.message)
                 let id = try session.put(.commit, c.encoded())
                 try session.finishPacks()
                 let summary = options.message.split(separator: "\n").first.map(String.init) ?? ""
@@ -80,7 +81,8 @@ extension Repository {
                     try session.recordIndex()
                     let now = Posix.nowNs() / 1_000_000_000
                     if let branch {
-                        try refs.updateBranch(branch, expected: parent, new: id, message: (parent == nil ? "commit (initial): " : "commit: ") + summary, time: now)
+                        try refs.updateBranch(
+                            branch, expected: parent, new: id, message: (parent == nil ? "commit (initial): " : "commit: ") + summary, time: now)
                     } else {
                         try refs.setHead(.detached(id), message: "commit: " + summary, time: now)
                     }
@@ -147,7 +149,8 @@ extension Repository {
         guard normalized.hasPrefix(root + "/") else {
             throw RepositoryError.invalidArgument("'\(path)' is outside the workspace '\(root)'")
         }
-        do { return try WorkspacePath.normalize(String(normalized.dropFirst(root.count + 1)), allowRoot: true) }
-        catch { throw WorkspaceError.unsafePath(path, reason: error.reason) }
+        do { return try WorkspacePath.normalize(String(normalized.dropFirst(root.count + 1)), allowRoot: true) } catch {
+            throw WorkspaceError.unsafePath(path, reason: error.reason)
+        }
     }
 }

@@ -68,7 +68,8 @@ extension Repository {
         }
         let orphans = try db.scalarInt("SELECT count(*) FROM objects WHERE pack NOT IN (SELECT id FROM packs)") ?? 0
         if orphans > 0 {
-            problems.append(FsckProblem(kind: .malformed, object: nil, location: "objects index", message: "\(orphans) index rows name a pack the index does not list"))
+            problems.append(
+                FsckProblem(kind: .malformed, object: nil, location: "objects index", message: "\(orphans) index rows name a pack the index does not list"))
         }
         var packs: [String] = []
         try db.query("SELECT name FROM packs ORDER BY id") { r in packs.append(r.text(0)) }
@@ -151,8 +152,10 @@ extension Repository {
         for e in t.entries {
             let p = path.isEmpty ? e.name : path + "/" + e.name
             if path.isEmpty && WorkspacePath.reserved.contains(e.name) {
-                problems.append(FsckProblem(kind: .unsafeName, object: id, location: "\(location):\(p)",
-                                            message: "entry '\(e.name)' names the store or .git folder; checkout refuses it"))
+                problems.append(
+                    FsckProblem(
+                        kind: .unsafeName, object: id, location: "\(location):\(p)",
+                        message: "entry '\(e.name)' names the store or .git folder; checkout refuses it"))
                 continue
             }
             if e.kind == .directory {
@@ -162,9 +165,11 @@ extension Repository {
                 if kind == nil {
                     problems.append(FsckProblem(kind: .missing, object: e.id, location: "\(location):\(p)", message: "file data is missing"))
                 } else if kind == .chunked, let gone = try? objects.missingPart(of: e.id) {
-                    problems.append(FsckProblem(kind: .incomplete, object: e.id, location: "\(location):\(p)", message: "chunk \(gone.short) of the file is missing"))
+                    problems.append(
+                        FsckProblem(kind: .incomplete, object: e.id, location: "\(location):\(p)", message: "chunk \(gone.short) of the file is missing"))
                 } else if kind != .blob && kind != .chunked {
-                    problems.append(FsckProblem(kind: .malformed, object: e.id, location: "\(location):\(p)", message: "entry points at a \(kind!), not file data"))
+                    problems.append(
+                        FsckProblem(kind: .malformed, object: e.id, location: "\(location):\(p)", message: "entry points at a \(kind!), not file data"))
                 }
             }
         }

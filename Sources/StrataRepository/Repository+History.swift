@@ -55,8 +55,7 @@ extension Repository {
         func walk(_ tid: ObjectID, _ prefix: String) throws {
             for c in try tree(tid).entries {
                 let p = prefix.isEmpty ? c.name : prefix + "/" + c.name
-                if c.kind == .directory && recursive { try walk(c.id, p) }
-                else { out.append(ListEntry(path: p, kind: c.kind, size: c.size, id: c.id)) }
+                if c.kind == .directory && recursive { try walk(c.id, p) } else { out.append(ListEntry(path: p, kind: c.kind, size: c.size, id: c.id)) }
             }
         }
         try walk(e.id, clean)
@@ -75,7 +74,11 @@ extension Repository {
         }
         // The bytes stream out before the whole-file hash can be checked: a late mismatch says the output is invalid.
         var wrote = false
-        do { try objects.streamFile(e.id) { wrote = true; try sink($0) } } catch let error as ObjectError where wrote {
+        do {
+            try objects.streamFile(e.id) {
+                wrote = true; try sink($0)
+            }
+        } catch let error as ObjectError where wrote {
             throw RepositoryError.outputInvalid(path: clean, reason: error.description)
         }
     }

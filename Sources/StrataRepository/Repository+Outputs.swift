@@ -93,8 +93,9 @@ extension Repository {
     public func canRestore(_ fps: [String: PathFingerprint]) -> Bool {
         for (_, f) in fps {
             guard let hex = f.sha256, let id = ObjectID(hex: hex) else { if f.kind == "missing" { continue }; return false }
-            if f.kind == "file" { if (try? objects.contains(id)) != true { return false } }
-            else if f.kind == "folder" {
+            if f.kind == "file" {
+                if (try? objects.contains(id)) != true { return false }
+            } else if f.kind == "folder" {
                 if f.files == 0 { continue }
                 guard let listing = try? flatten(tree: id) else { return false }
                 for v in listing.values where v.kind != .symlink { if (try? objects.contains(v.id)) != true { return false } }

@@ -56,7 +56,8 @@ extension Repository {
     /// The prune that forgot `commit`, if any.
     public func pruneRecord(for commit: ObjectID) throws -> PruneRecord? {
         var out: PruneRecord?
-        try db.query("SELECT p.id, p.time, p.policy, p.swept FROM pruned x JOIN prunes p ON p.id = x.prune_id WHERE x.commit_id = ?", [.blob(commit.bytes)]) { r in
+        try db.query("SELECT p.id, p.time, p.policy, p.swept FROM pruned x JOIN prunes p ON p.id = x.prune_id WHERE x.commit_id = ?", [.blob(commit.bytes)]) {
+            r in
             out = PruneRecord(id: r.int(0), time: r.int(1), policy: r.text(2), swept: r.int(3) != 0)
         }
         return out

@@ -31,8 +31,9 @@ extension Repository {
         return try withWriteLock {
             let target = try resolve(revision ?? "HEAD")
             if try refs.tag(t) != nil { throw RefError.exists(name) }
-            try refs.updateTag(t, expected: nil, new: target, message: message, tagger: message == nil ? nil : try defaultAuthor().description,
-                               time: Posix.nowNs() / 1_000_000_000)
+            try refs.updateTag(
+                t, expected: nil, new: target, message: message, tagger: message == nil ? nil : try defaultAuthor().description,
+                time: Posix.nowNs() / 1_000_000_000)
             return target
         }
     }

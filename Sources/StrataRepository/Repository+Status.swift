@@ -28,7 +28,8 @@ extension Repository {
     /// Hashes (and, with a session, stores) the workspace files below `paths` (all when nil), using the stat cache.
     /// Returns the listing and the stat-cache entries to write.
     func snapshot(paths: [String]?, session: WriteSession?, progress: ProgressHandler?) throws
-        -> (listing: [String: FileVersion], cacheUpdates: [(String, StatCacheEntry)]) {
+        -> (listing: [String: FileVersion], cacheUpdates: [(String, StatCacheEntry)])
+    {
         let scanned = try Scanner(root: root).scan(only: paths)
         let cache = try statCache.load()
         var listing: [String: FileVersion] = [:]
@@ -71,7 +72,9 @@ extension Repository {
                 entry = StatCacheEntry(stat: st, id: id, writtenNs: now)
             }
             results.with { $0.append((e.path, version, entry)) }
-            let (f, b) = done.with { d -> (Int, UInt64) in d.0 += 1; d.1 += e.stat.size; return d }
+            let (f, b) = done.with { d -> (Int, UInt64) in
+                d.0 += 1; d.1 += e.stat.size; return d
+            }
             progress?(ProgressReport(phase: session == nil ? "hashing" : "storing", files: f, totalFiles: work.count, bytes: b, totalBytes: totalBytes))
         }
         var updates: [(String, StatCacheEntry)] = []

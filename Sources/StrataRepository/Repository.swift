@@ -51,14 +51,18 @@ public final class Repository: @unchecked Sendable {
     /// whenever any module adds a migration; a store stamped higher is refused.
     public static let schemaVersion = 1
     /// The facade's own tables (owner `repository`): configuration and prune records.
-    public static let schema = ModuleSchema(owner: "repository", migrations: [
-        Migration(1, "configuration and prune records", """
-            CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS prunes (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, policy TEXT NOT NULL,
-                swept INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0);
-            CREATE TABLE IF NOT EXISTS pruned (commit_id BLOB PRIMARY KEY, prune_id INTEGER NOT NULL REFERENCES prunes(id)) WITHOUT ROWID;
-            """),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "repository",
+        migrations: [
+            Migration(
+                1, "configuration and prune records",
+                """
+                CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS prunes (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, policy TEXT NOT NULL,
+                    swept INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE IF NOT EXISTS pruned (commit_id BLOB PRIMARY KEY, prune_id INTEGER NOT NULL REFERENCES prunes(id)) WITHOUT ROWID;
+                """)
+        ])
     /// The schemas every store has: objects, refs, workspace, repository.
     public static let coreSchemas = [ObjectStore.schema, RefStore.schema, StatCache.schema, Repository.schema]
     /// zstd level used unless `core.compression` (or `STRATA_COMPRESSION`) says otherwise.
@@ -163,8 +167,11 @@ public final class Repository: @unchecked Sendable {
 
     /// Sets a configuration value (nil removes it).
     public func setConfig(_ key: String, _ value: String?) throws {
-        if let value { try db.run("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", [.text(key), .text(value)]) }
-        else { try db.run("DELETE FROM config WHERE key = ?", [.text(key)]) }
+        if let value {
+            try db.run("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", [.text(key), .text(value)])
+        } else {
+            try db.run("DELETE FROM config WHERE key = ?", [.text(key)])
+        }
     }
 
     /// Every configuration value.
@@ -212,15 +219,20 @@ public final class Repository: @unchecked Sendable {
             guard let h = try refs.headCommit() else { throw RepositoryError.noCommitsYet(branch: try currentBranch()?.rawValue ?? "HEAD") }
             id = h
         case .name(let n):
-            if let b = try? BranchName(n), let t = try refs.branch(b) { id = t }
-            else if let t = try? TagName(n), let r = try refs.tag(t) { id = r.target }
-            else if let full = ObjectID(hex: n), try objects.kind(of: full) == .commit { id = full }
-            else if n.count >= 4, n.allSatisfy(\.isHexDigit) {
+            if let b = try? BranchName(n), let t = try refs.branch(b) {
+                id = t
+            } else if let t = try? TagName(n), let r = try refs.tag(t) {
+                id = r.target
+            } else if let full = ObjectID(hex: n), try objects.kind(of: full) == .commit {
+                id = full
+            } else if n.count >= 4, n.allSatisfy(\.isHexDigit) {
                 let found = try objects.commits(withPrefix: n, limit: 5)
                 if found.count > 1 { throw RepositoryError.ambiguousRevision(n, candidates: found) }
                 guard let f = found.first else { throw RepositoryError.unknownRevision(text) }
                 id = f
-            } else { throw RepositoryError.unknownRevision(text) }
+            } else {
+                throw RepositoryError.unknownRevision(text)
+            }
         }
         for _ in 0..<rev.ancestry {
             guard let p = try objects.readCommit(id).parents.first else { throw RepositoryError.noSuchAncestor(text) }

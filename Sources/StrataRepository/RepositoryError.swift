@@ -42,17 +42,25 @@ public enum RepositoryError: StrataError {
         switch self {
         case .notAStore(let p): return ("store.not-found", .noStore, "no Strata store in '\(p)' or any parent folder", "create one with 'strata init'")
         case .alreadyInitialized(let p): return ("store.exists", .noStore, "'\(p)' already holds a Strata store; nothing was changed", nil)
-        case .unsupportedFormat(let v): return ("store.unknown-format", .noStore, "this store uses format version \(v), which this strata does not know", "upgrade strata")
+        case .unsupportedFormat(let v):
+            return ("store.unknown-format", .noStore, "this store uses format version \(v), which this strata does not know", "upgrade strata")
         case .metadataMissing(let p):
-            return ("store.metadata-missing", .noStore, "the store in '\(p)' has no usable metadata database (strata.db is missing or empty); nothing was changed",
-                    "restore .strata/strata.db (with its -wal file) from a backup; do not run gc on this store")
+            return (
+                "store.metadata-missing", .noStore, "the store in '\(p)' has no usable metadata database (strata.db is missing or empty); nothing was changed",
+                "restore .strata/strata.db (with its -wal file) from a backup; do not run gc on this store"
+            )
         case .outputInvalid(let p, let r):
             return ("object.output-invalid", .integrity, "the bytes written for '\(p)' are INVALID and must be discarded: \(r)", "run 'strata fsck'")
         case .schemaTooNew(let m): return ("store.schema-too-new", .tooNew, m, "upgrade strata")
         case .nothingToCommit(let b):
-            return ("commit.nothing", .nothingToCommit, "nothing to commit on \(b): the workspace matches the last commit", "use --allow-empty to record an empty commit")
+            return (
+                "commit.nothing", .nothingToCommit, "nothing to commit on \(b): the workspace matches the last commit",
+                "use --allow-empty to record an empty commit"
+            )
         case .unknownRevision(let r):
-            return ("revision.unknown", .notFound, "unknown revision '\(r)': not a branch, tag or commit id", "see 'strata branch', 'strata tag' or 'strata log'")
+            return (
+                "revision.unknown", .notFound, "unknown revision '\(r)': not a branch, tag or commit id", "see 'strata branch', 'strata tag' or 'strata log'"
+            )
         case .ambiguousRevision(let r, let c):
             return ("revision.ambiguous", .notFound, "revision '\(r)' is ambiguous: it matches \(c.map(\.short).joined(separator: ", "))", "type more digits")
         case .noSuchAncestor(let r): return ("revision.no-ancestor", .notFound, "revision '\(r)' goes back past the first commit", nil)
@@ -61,14 +69,18 @@ public enum RepositoryError: StrataError {
         case .notAFile(let p, let r): return ("path.not-a-file", .notFound, "'\(p)' in \(r) is a folder, not a file", "use 'strata ls \(r) \(p)'")
         case .uncommittedChanges(let ps):
             let shown = ps.prefix(10).joined(separator: "\n  ")
-            return ("workspace.uncommitted", .conflict,
-                    "uncommitted, untracked or ignored data would be overwritten or deleted:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")",
-                    "commit or move them, or pass --force to discard them")
+            return (
+                "workspace.uncommitted", .conflict,
+                "uncommitted, untracked or ignored data would be overwritten or deleted:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")",
+                "commit or move them, or pass --force to discard them"
+            )
         case .locked(let h): return ("store.locked", .locked, "the store is locked by another strata process (\(h))", "wait for it to finish and retry")
         case .invalidArgument(let m): return ("argument.invalid", .usage, m, nil)
         case .dataCollected(let p, let id, let by):
-            return ("data.collected", .collected, "the data of '\(p)' (\(id.short)) was released by \(by) and collected by gc",
-                    "this version can be listed and diffed but not checked out")
+            return (
+                "data.collected", .collected, "the data of '\(p)' (\(id.short)) was released by \(by) and collected by gc",
+                "this version can be listed and diffed but not checked out"
+            )
         }
     }
 

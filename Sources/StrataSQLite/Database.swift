@@ -90,8 +90,9 @@ public final class Database: @unchecked Sendable {
             // WAL is persistent in the file: set it only when it is not already on, so that a full disk (where the
             // pragma itself fails) still lets read-only commands such as log and fsck work.
             var mode = ""
-            do { try query("PRAGMA journal_mode") { r in mode = r.text(0).lowercased() } }
-            catch let e as SQLiteError { throw e } catch { throw SQLiteError(code: 1, message: "\(error)", sql: "PRAGMA journal_mode") }
+            do { try query("PRAGMA journal_mode") { r in mode = r.text(0).lowercased() } } catch let e as SQLiteError { throw e } catch {
+                throw SQLiteError(code: 1, message: "\(error)", sql: "PRAGMA journal_mode")
+            }
             if mode != "wal" { try execute("PRAGMA journal_mode=WAL") }
             try execute("PRAGMA synchronous=FULL")
         }

@@ -25,7 +25,8 @@ public struct ModuleSchema: Sendable {
 
     /// Declares a module's schema; versions must be 1, 2, 3, … in order.
     public init(owner: String, migrations: [Migration]) {
-        precondition(migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version }, "migrations of \(owner) must be numbered 1, 2, 3, … (this is a bug)")
+        precondition(
+            migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version }, "migrations of \(owner) must be numbered 1, 2, 3, … (this is a bug)")
         self.owner = owner; self.migrations = migrations
     }
 
@@ -84,8 +85,9 @@ public enum Migrator {
             try db.execute(bookkeeping)
             for (owner, m) in pending {
                 try db.execute(m.sql)
-                try db.run("INSERT INTO schema_migrations (owner, version, summary, applied) VALUES (?, ?, ?, ?)",
-                           [.text(owner), .int(Int64(m.version)), .text(m.summary), .int(now)])
+                try db.run(
+                    "INSERT INTO schema_migrations (owner, version, summary, applied) VALUES (?, ?, ?, ?)",
+                    [.text(owner), .int(Int64(m.version)), .text(m.summary), .int(now)])
             }
             if found < storeVersion { try db.execute("PRAGMA user_version = \(storeVersion)") }
         }

@@ -49,8 +49,10 @@ public enum CommitWorkflow {
 
     /// Commits and records the commit's lineage run. With `lineage.require`, an undelivered event throws after the
     /// commit and its lineage are recorded (the commit stands; `strata lineage flush` sends the events later).
-    public static func commit(_ repo: Repository, _ options: CommitOptions, lineage: LineageOptions = LineageOptions(),
-                              progress: ProgressHandler? = nil) throws -> Outcome {
+    public static func commit(
+        _ repo: Repository, _ options: CommitOptions, lineage: LineageOptions = LineageOptions(),
+        progress: ProgressHandler? = nil
+    ) throws -> Outcome {
         let r = try repo.commit(options, progress: progress)
         let service = try lineage.service(repo)
         _ = try service.recordCommit(r, message: options.message)
@@ -132,8 +134,9 @@ public struct ReproSession {
         }
         if let service, let parent = lineageObserver?.parent {
             let failed = result.outcomes.filter { $0.action == .failed }.map(\.name)
-            _ = try service.finish(parent, status: failed.isEmpty ? .complete : .fail, outputs: [],
-                                   error: failed.isEmpty ? nil : "stage(s) failed: " + failed.joined(separator: ", "))
+            _ = try service.finish(
+                parent, status: failed.isEmpty ? .complete : .fail, outputs: [],
+                error: failed.isEmpty ? nil : "stage(s) failed: " + failed.joined(separator: ", "))
         }
         var commitID: ObjectID?
         var warning = service?.deliveryErrors.last
@@ -185,8 +188,10 @@ public enum StatusWorkflow {
 public enum PruneWorkflow {
     /// Plans (and unless `dryRun`, records) a prune. Without `rules`, the saved policies and the retention policies
     /// declared in Pipeline.swift apply; a declared rule that does not parse is an error naming it.
-    public static func prune(_ repo: Repository, rules: RetentionPolicy?, now: Date, timeZone: TimeZone, reflogExpire: RetentionDuration,
-                             dryRun: Bool) throws -> (result: PruneResult, manifestWarnings: [String]) {
+    public static func prune(
+        _ repo: Repository, rules: RetentionPolicy?, now: Date, timeZone: TimeZone, reflogExpire: RetentionDuration,
+        dryRun: Bool
+    ) throws -> (result: PruneResult, manifestWarnings: [String]) {
         let retention = try Retention(repo: repo)
         var declared: [RetentionPolicy] = []
         var warnings: [String] = []
@@ -199,8 +204,9 @@ public enum PruneWorkflow {
                 }
             }
         }
-        let result = try retention.prune(policies: rules.map { [$0] } ?? [], declared: declared, now: now, timeZone: timeZone,
-                                         reflogExpire: reflogExpire, dryRun: dryRun)
+        let result = try retention.prune(
+            policies: rules.map { [$0] } ?? [], declared: declared, now: now, timeZone: timeZone,
+            reflogExpire: reflogExpire, dryRun: dryRun)
         return (result, warnings)
     }
 }

@@ -30,7 +30,9 @@ public struct Scanner: Sendable {
         self.root = root
         if let bytes = try? Posix.readFile(root + "/.strataignore") {
             ignore = IgnoreRules(text: String(decoding: bytes, as: UTF8.self))
-        } else { ignore = IgnoreRules() }
+        } else {
+            ignore = IgnoreRules()
+        }
     }
 
     /// Scans the whole workspace, or only below the given relative paths. With `sorted`, entries come in
@@ -43,8 +45,9 @@ public struct Scanner: Sendable {
             for p in prefixes {
                 let clean = p.split(separator: "/").joined(separator: "/")
                 guard let st = try Posix.lstat(clean.isEmpty ? root : root + "/" + clean) else { continue }
-                if clean.isEmpty || st.isDirectory { try list(clean, &dirs, &names, &bad) }
-                else if !ignore.isIgnored(clean, isDirectory: false) {
+                if clean.isEmpty || st.isDirectory {
+                    try list(clean, &dirs, &names, &bad)
+                } else if !ignore.isIgnored(clean, isDirectory: false) {
                     dirs.append(Posix.dirname(clean))
                     names.append((dirs.count - 1, String(clean.split(separator: "/").last!), clean))
                 }
@@ -84,7 +87,9 @@ public struct Scanner: Sendable {
             // A name that is not valid UTF-8 would be repaired into another name (and then not found): keep it
             // escaped, flagged, so the scan refuses it unless an ignore rule covers it.
             let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
-                p.withMemoryRebound(to: UInt8.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)))) }
+                p.withMemoryRebound(to: UInt8.self, capacity: 256) {
+                    Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))))
+                }
             }
             if String(validating: raw, as: UTF8.self) == nil {
                 name = Scanner.escape(raw)
@@ -130,7 +135,9 @@ public struct Scanner: Sendable {
             for i in slices[w] {
                 let n = names[i]
                 let fd: Int32
-                if let f = fds[n.dir] { fd = f } else {
+                if let f = fds[n.dir] {
+                    fd = f
+                } else {
                     let dirPath = dirs[n.dir].isEmpty ? root : root + "/" + dirs[n.dir]
                     fd = open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                     if fd < 0 { results.fail(PosixError("open directory", dirPath)); return }
@@ -142,8 +149,11 @@ public struct Scanner: Sendable {
                     results.fail(PosixError("stat", root + "/" + n.rel)); return
                 }
                 let st = FileStat(s)
-                if st.isSymlink { local.append(ScannedEntry(path: n.rel, stat: st, kind: .symlink)) }
-                else if st.isRegular { local.append(ScannedEntry(path: n.rel, stat: st, kind: st.isExecutable ? .executable : .file)) }
+                if st.isSymlink {
+                    local.append(ScannedEntry(path: n.rel, stat: st, kind: .symlink))
+                } else if st.isRegular {
+                    local.append(ScannedEntry(path: n.rel, stat: st, kind: st.isExecutable ? .executable : .file))
+                }
             }
             results.set(w, local)
         }

@@ -46,12 +46,16 @@ public struct StatCache: Sendable {
     public let db: Database
 
     /// The stat cache's table (owner `workspace`).
-    public static let schema = ModuleSchema(owner: "workspace", migrations: [
-        Migration(1, "the stat cache", """
-            CREATE TABLE IF NOT EXISTS statcache (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, inode INTEGER,
-                mode INTEGER, id BLOB NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
-            """),
-    ])
+    public static let schema = ModuleSchema(
+        owner: "workspace",
+        migrations: [
+            Migration(
+                1, "the stat cache",
+                """
+                CREATE TABLE IF NOT EXISTS statcache (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, inode INTEGER,
+                    mode INTEGER, id BLOB NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        ])
 
     /// Uses the cache table of `db` (created by the store's migrator from `StatCache.schema`).
     public init(db: Database) throws {
@@ -64,8 +68,9 @@ public struct StatCache: Sendable {
         out.reserveCapacity(Int(try db.scalarInt("SELECT count(*) FROM statcache") ?? 0))
         try db.query("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache") { r in
             let id = r.withBlob(6) { $0.count == 32 ? ObjectID(bytes: $0) : ObjectID.empty }
-            out[r.text(0)] = StatCacheEntry(size: UInt64(r.int(1)), mtimeNs: r.int(2), ctimeNs: r.int(3), inode: UInt64(bitPattern: r.int(4)),
-                                            mode: UInt32(truncatingIfNeeded: r.int(5)), id: id, writtenNs: r.int(7))
+            out[r.text(0)] = StatCacheEntry(
+                size: UInt64(r.int(1)), mtimeNs: r.int(2), ctimeNs: r.int(3), inode: UInt64(bitPattern: r.int(4)),
+                mode: UInt32(truncatingIfNeeded: r.int(5)), id: id, writtenNs: r.int(7))
         }
         return out
     }
@@ -76,9 +81,12 @@ public struct StatCache: Sendable {
         if entries.isEmpty && removed.isEmpty { return }
         try db.relaxedTransaction {
             for (p, e) in entries {
-                try db.run("INSERT OR REPLACE INTO statcache (path, size, mtime, ctime, inode, mode, id, written) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [.text(p), .int(Int64(e.size)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)),
-                            .int(Int64(e.mode)), .blob(e.id.bytes), .int(e.writtenNs)])
+                try db.run(
+                    "INSERT OR REPLACE INTO statcache (path, size, mtime, ctime, inode, mode, id, written) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        .text(p), .int(Int64(e.size)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)),
+                        .int(Int64(e.mode)), .blob(e.id.bytes), .int(e.writtenNs),
+                    ])
             }
             for p in removed { try db.run("DELETE FROM statcache WHERE path = ?", [.text(p)]) }
         }

@@ -34,9 +34,11 @@ import Testing
             if let n = uuids[m] { return n }
             let n = "<uuid-\(uuids.count + 1)>"; uuids[m] = n; return n
         }
-        let volatile = ["time", "started", "ended", "seconds", "eventTime", "startedAtTime", "endedAtTime", "created", "generatedAtTime",
-                        "prov:startedAtTime", "prov:endedAtTime", "dct:issued", "dct:modified", "lockfileHash", "strata:lockfileHash",
-                        "bytes_before", "bytes_after"]  // pack sizes depend on how parallel writers grouped small objects
+        let volatile = [
+            "time", "started", "ended", "seconds", "eventTime", "startedAtTime", "endedAtTime", "created", "generatedAtTime",
+            "prov:startedAtTime", "prov:endedAtTime", "dct:issued", "dct:modified", "lockfileHash", "strata:lockfileHash",
+            "bytes_before", "bytes_after",
+        ]  // pack sizes depend on how parallel writers grouped small objects
         for key in volatile {
             t = replace(t, "\"\(NSRegularExpression.escapedPattern(for: key))\" ?: ?(\"[^\"]*\"|-?[0-9.eE+-]+)") { _ in "\"\(key)\" : \"<\(key)>\"" }
         }
@@ -67,7 +69,9 @@ import Testing
         try s.run(["tag", "v1", "-m", "first release"], env: env)
         try s.write("tables/organisations.csv", "id,name,score\n1,Acme (Pty) Ltd,0.5\n2,Baobab Holdings,0.9\n3,Cedar Trust,0.7\n")
         try s.write("steps/count.sh", "#!/bin/sh\nwc -l < tables/organisations.csv > out/count.txt\n")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "contract", stages: [
                 .stage(name: "count", command: "sh steps/count.sh", inputs: ["steps/count.sh", "tables/organisations.csv"], outputs: [.folder("out")]),
@@ -118,7 +122,9 @@ import Testing
         var pretty: [String] = []
         for l in lines {
             let obj = try JSONSerialization.jsonObject(with: Data(l.utf8))
-            pretty.append(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            pretty.append(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
         }
         try ContractTests.assertSnapshot(ContractTests.normalise(pretty.joined(separator: "\n") + "\n", workspace: s.directory), "openlineage-events.json")
     }

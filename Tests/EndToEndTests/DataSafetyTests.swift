@@ -112,7 +112,10 @@ import StrataRepository
         try s.write("a.bin", a); try s.write("b.bin", b)
         try s.run("commit", "-m", "two files")
         let ida = sha(a), idb = sha(b)
-        try sqlite(s, "UPDATE objects SET pack = (SELECT pack FROM objects WHERE id = x'\(idb)'), frame_offset = (SELECT frame_offset FROM objects WHERE id = x'\(idb)'), frame_length = (SELECT frame_length FROM objects WHERE id = x'\(idb)'), offset = (SELECT offset FROM objects WHERE id = x'\(idb)'), length = (SELECT length FROM objects WHERE id = x'\(idb)') WHERE id = x'\(ida)'")
+        try sqlite(
+            s,
+            "UPDATE objects SET pack = (SELECT pack FROM objects WHERE id = x'\(idb)'), frame_offset = (SELECT frame_offset FROM objects WHERE id = x'\(idb)'), frame_length = (SELECT frame_length FROM objects WHERE id = x'\(idb)'), offset = (SELECT offset FROM objects WHERE id = x'\(idb)'), length = (SELECT length FROM objects WHERE id = x'\(idb)') WHERE id = x'\(ida)'"
+        )
         let cat = try s.run("cat", "HEAD:a.bin")
         #expect(cat.status == 12)
         #expect(cat.stderr.contains("INVALID"))
@@ -134,7 +137,9 @@ import StrataRepository
         try s.write("data.txt", "data\n")
         try s.run("commit", "-m", "base")
         for bad in ["sub/..", ".strata/", "./../\(URL(fileURLWithPath: victim).lastPathComponent)/", ".", "/tmp/x"] {
-            try s.write("Pipeline.swift", """
+            try s.write(
+                "Pipeline.swift",
+                """
                 import PipelineDescription
                 let pipeline = Pipeline(name: "evil", stages: [
                     .stage(name: "wipe", command: "true", outputs: [.folder("\(bad)")]),
@@ -148,7 +153,9 @@ import StrataRepository
         }
         // An output whose parent is a symlink pointing outside is refused at run time, before deletion.
         try FileManager.default.createSymbolicLink(atPath: s.path("link"), withDestinationPath: victim)
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "evil", stages: [
                 .stage(name: "wipe", command: "true", outputs: [.file("link/keep.txt")]),
@@ -302,7 +309,7 @@ import StrataRepository
         let path = s.path(".strata/objects/packs/" + pack)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let first = ObjectStore.packMagic.count
-        for k in 4..<8 { bytes[first + k] = 0xff }   // the first frame's raw length
+        for k in 4..<8 { bytes[first + k] = 0xff }  // the first frame's raw length
         chmod(path, 0o644)
         try bytes.write(to: URL(fileURLWithPath: path))
         let fsck = try s.run("fsck")
@@ -349,7 +356,9 @@ import StrataRepository
         try s.write("ok.txt", "ok\n")
         try s.write("line\nbreak.txt", "x\n")
         var bad = Array(s.directory.utf8) + Array("/caf".utf8) + [0xe9] + Array(".csv".utf8) + [0]
-        let fd = bad.withUnsafeMutableBufferPointer { b in b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_CREAT | O_WRONLY, 0o644) } }
+        let fd = bad.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+        }
         #expect(fd >= 0); close(fd)
         let st = try s.run("status")
         let co = try s.run("commit", "-m", "x")
@@ -421,7 +430,9 @@ import StrataRepository
         let s = try StrataCLI()
         try s.run("init")
         let marker = 3000 + Int.random(in: 0..<900)
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "slow", stages: [
                 .stage(name: "slow", command: "sleep \(marker).5 & sleep \(marker).5; echo x > out.txt", outputs: [.file("out.txt")]),
@@ -451,7 +462,9 @@ import StrataRepository
     func sqlite(_ s: StrataCLI, _ sql: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", s.path(".strata/strata.db"), sql]
+        p.arguments = [
+            "python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", s.path(".strata/strata.db"), sql,
+        ]
         try p.run(); p.waitUntilExit()
         #expect(p.terminationStatus == 0, "sql failed: \(sql)")
     }
@@ -482,9 +495,13 @@ struct SplitMix: RandomNumberGenerator {
         try s.run("init")
         try s.write("in.txt", "x\n")
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
-        let targets = [s.path("escaped.txt"), s.path(".strata/escaped.txt"), "/tmp/strata-escaped-\(UUID().uuidString.prefix(6))",
-                       home + "/strata-escaped-\(UUID().uuidString.prefix(6))"]
-        try s.write("Pipeline.swift", """
+        let targets = [
+            s.path("escaped.txt"), s.path(".strata/escaped.txt"), "/tmp/strata-escaped-\(UUID().uuidString.prefix(6))",
+            home + "/strata-escaped-\(UUID().uuidString.prefix(6))",
+        ]
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             import Glibc
             for t in \(targets) { let fd = open(t, O_CREAT | O_WRONLY, 0o644); if fd >= 0 { close(fd) } }
@@ -502,7 +519,9 @@ struct SplitMix: RandomNumberGenerator {
     @Test func evaluationWithoutSandboxWarns() throws {
         let s = try StrataCLI()
         try s.run("init")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "p", stages: [.stage(name: "a", command: "echo a > a.txt", outputs: [.file("a.txt")])])
             """)
@@ -528,7 +547,10 @@ struct SplitMix: RandomNumberGenerator {
     func userVersion(_ s: StrataCLI) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma user_version').fetchone()[0])", s.path(".strata/strata.db")]
+        p.arguments = [
+            "python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma user_version').fetchone()[0])",
+            s.path(".strata/strata.db"),
+        ]
         let out = Pipe(); p.standardOutput = out
         try p.run(); p.waitUntilExit()
         return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

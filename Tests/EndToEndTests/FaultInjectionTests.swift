@@ -21,8 +21,12 @@ import Testing
     /// Runs `args` in `dir` with the shim failing call `n` (0: none); returns the status and the number of calls.
     func faulted(_ s: StrataCLI, _ args: [String], dir: String, at n: Int) throws -> (Int32, Int) {
         let countFile = dir + ".count"
-        let r = try s.run(args, cwd: dir, env: ["LD_PRELOAD": FaultInjectionTests.shim, "STRATA_FAULT_AT": String(n),
-                                               "STRATA_FAULT_COUNT_FILE": countFile])
+        let r = try s.run(
+            args, cwd: dir,
+            env: [
+                "LD_PRELOAD": FaultInjectionTests.shim, "STRATA_FAULT_AT": String(n),
+                "STRATA_FAULT_COUNT_FILE": countFile,
+            ])
         let calls = Int((try? String(contentsOfFile: countFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         return (r.status, calls)
     }
@@ -60,7 +64,11 @@ import Testing
         try s.run(["commit", "-q", "-m", "base"], cwd: template)
         try s.write("template/b.txt", "b\n")
         try s.write("template/big.bin", bytes(1_300_000, 7))
-        let (status, total) = try faulted(s, ["commit", "-q", "-m", "probe"], dir: { let d = s.directory + "/probe"; try copy(template, d); return d }(), at: 0)
+        let (status, total) = try faulted(
+            s, ["commit", "-q", "-m", "probe"],
+            dir: {
+                let d = s.directory + "/probe"; try copy(template, d); return d
+            }(), at: 0)
         #expect(status == 0 && total > 10, "probe: \(status), \(total) calls")
         for n in 1...max(1, total) where n % FaultInjectionTests.shards == shard {
             let dir = s.directory + "/run-\(n)"
@@ -90,7 +98,7 @@ import Testing
         for k in 0..<30 { try s.write("template/e/\(k).txt", "changed \(k)\n") }
         try s.run(["commit", "-q", "-m", "new"], cwd: template)
         #expect(try s.run(["prune", "-q", "--keep-last", "1", "--reflog-expire", "0s"], cwd: template).status == 0)
-        sleep(1)   // the packs must be older than gc's start for --grace 0s
+        sleep(1)  // the packs must be older than gc's start for --grace 0s
         let probe = s.directory + "/probe"
         try copy(template, probe)
         let (status, total) = try faulted(s, ["gc", "-q", "--grace", "0s"], dir: probe, at: 0)

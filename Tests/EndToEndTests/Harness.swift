@@ -84,7 +84,10 @@ struct StrataCLI {
     func hashes() throws -> [String: String] {
         let r = Process()
         r.executableURL = URL(fileURLWithPath: "/bin/sh")
-        r.arguments = ["-c", "find . -path ./.strata -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum; find . -path ./.strata -prune -o -type l -print | sort | while read l; do echo \"link $(readlink \"$l\") $l\"; done"]
+        r.arguments = [
+            "-c",
+            "find . -path ./.strata -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum; find . -path ./.strata -prune -o -type l -print | sort | while read l; do echo \"link $(readlink \"$l\") $l\"; done",
+        ]
         r.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(); r.standardOutput = out
         try r.run()

@@ -50,7 +50,9 @@ func python(_ args: [String]) throws -> (Int32, String) {
     @Test func eventsProvAndCatalogAreValidAndRedacted() throws {
         let s = try StrataCLI()
         try setUpPipeline(s)
-        try s.write("Pipeline.swift", exampleManifest.replacingOccurrences(of: ".metrics(\"reports/summary.json\")", with: ".metrics(\"reports/summary.json\", published: true)"))
+        try s.write(
+            "Pipeline.swift",
+            exampleManifest.replacingOccurrences(of: ".metrics(\"reports/summary.json\")", with: ".metrics(\"reports/summary.json\", published: true)"))
         let planted = "fix from thandi.nkosi@example.co.za, call +27 82 555 1234 or 082-555-1234, ID 8001015009087"
         let env = ["LOCALE": "en_ZA"]
         #expect(try s.run("repro", env: env).status == 0)
@@ -141,7 +143,9 @@ func python(_ args: [String]) throws -> (Int32, String) {
         let s = try StrataCLI()
         try s.run("init")
         try s.write("in.csv", "id,v\n1,a\n2,b\n")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "r", stages: [
                 .stage(name: "sorted", command: "sort in.csv > out/sorted.csv", inputs: ["in.csv"], outputs: [.file("out/sorted.csv")]),

@@ -7,7 +7,9 @@ import Testing
         try s.run("init")
         try s.write("params.json", #"{"curate": {"threshold": 0.8}, "unrelated": 1}"#)
         try s.write("sub/seed.txt", "seed\n")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "opts", stages: [
                 .stage(name: "a", command: "echo a >> ../runs.log; cp seed.txt ../a.txt", inputs: ["sub/seed.txt"], outputs: [.file("a.txt")],
@@ -44,14 +46,16 @@ import Testing
         let s = try StrataCLI()
         try s.run("init")
         try s.write("in.txt", "x\n")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "slow", stages: [
                 .stage(name: "quick", command: "cp in.txt quick.txt", inputs: ["in.txt"], outputs: [.file("quick.txt")]),
                 .stage(name: "slow", command: "sleep 30; cp quick.txt slow.txt", inputs: ["quick.txt"], outputs: [.file("slow.txt")]),
             ])
             """)
-        try s.run("stages")   // compile the manifest first
+        try s.run("stages")  // compile the manifest first
         let p = try s.start(["repro"])
         var waited = 0
         while !FileManager.default.fileExists(atPath: s.path("quick.txt")) && waited < 200 { usleep(50_000); waited += 1 }

@@ -14,13 +14,17 @@ func setUpPipeline(_ s: StrataCLI) throws {
     try s.write("raw/organisations.csv", "id,name\n1,Karoo Data\n2,Ubuntu Holdings\n")
     try s.write("raw/contacts.csv", "id,org\n1,1\n")
     try s.write("raw/sources.csv", "id,url\n1,https://registry.example.org/1\n")
-    try s.write("steps/extract.py", """
+    try s.write(
+        "steps/extract.py",
+        """
         import os, sys, shutil
         os.makedirs(sys.argv[2], exist_ok=True)
         for f in sorted(os.listdir(sys.argv[1])): shutil.copy(os.path.join(sys.argv[1], f), os.path.join(sys.argv[2], f))
         open("runs.log", "a").write("extract\\n")
         """)
-    try s.write("steps/curate.py", """
+    try s.write(
+        "steps/curate.py",
+        """
         import os, sys, json
         t = sys.argv[1]
         os.makedirs("curated", exist_ok=True); os.makedirs(f"evidence/{t}", exist_ok=True)
@@ -29,7 +33,9 @@ func setUpPipeline(_ s: StrataCLI) throws {
         open(f"evidence/{t}/decisions.jsonl", "w").write(json.dumps({"table": t, "locale": os.environ.get("LOCALE")}) + "\\n")
         open("runs.log", "a").write(f"curate-{t}\\n")
         """)
-    try s.write("steps/report.py", """
+    try s.write(
+        "steps/report.py",
+        """
         import json, os
         os.makedirs("reports", exist_ok=True)
         n = {t: open(f"curated/{t}.csv").read().count("\\n") - 1 for t in ["organisations", "contacts", "sources"]}
@@ -113,7 +119,7 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
         #expect(r.status == 20)
         #expect(r.stdout.contains("row 7: bad registration number"))
         #expect(r.stdout.contains("not-run"))
-        #expect(try s.read("Pipeline.lock") != lockA)          // extract succeeded and is recorded
+        #expect(try s.read("Pipeline.lock") != lockA)  // extract succeeded and is recorded
         let lock = String(decoding: try s.read("Pipeline.lock"), as: UTF8.self)
         let before = String(decoding: lockA, as: UTF8.self)
         // The failed stages keep their previous entries: their keys are unchanged.
@@ -139,11 +145,14 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
     @Test func badManifestsAreClearErrors() throws {
         let s = try StrataCLI()
         try setUpPipeline(s)
-        try s.write("Pipeline.swift", "import PipelineDescription\n\nlet pipeline = Pipeline(name: \"x\", stages: [\n    .stage(name: \"a\", comand: \"true\"),\n])\n")
+        try s.write(
+            "Pipeline.swift", "import PipelineDescription\n\nlet pipeline = Pipeline(name: \"x\", stages: [\n    .stage(name: \"a\", comand: \"true\"),\n])\n")
         let r = try s.run("repro")
         #expect(r.status == 21)
         #expect(r.stderr.contains("Pipeline.swift:4:"), "\(r.stderr)")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "x", stages: [
                 .stage(name: "a", command: "cp b.txt a.txt", inputs: ["b.txt"], outputs: [.file("a.txt")]),
@@ -153,7 +162,9 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
         let cycle = try s.run("repro")
         #expect(cycle.status == 21)
         #expect(cycle.stderr.contains("cycle: a -> b -> a") || cycle.stderr.contains("cycle: b -> a -> b"))
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "x", stages: [
                 .stage(name: "a", command: "true", outputs: [.file("same.txt")]),
@@ -161,7 +172,9 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
             ])
             """)
         #expect(try s.run("repro").stderr.contains("overlaps output"))
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
             let pipeline = Pipeline(name: "x", stages: [.stage(name: "a", command: "true", inputs: ["nowhere.csv"], outputs: [.file("o.txt")])])
             """)
@@ -173,7 +186,9 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
         let s = try StrataCLI()
         try s.run("init")
         try s.write("seed.txt", "0\n")
-        try s.write("Pipeline.swift", """
+        try s.write(
+            "Pipeline.swift",
+            """
             import PipelineDescription
 
             func step(_ i: Int) -> Stage {

@@ -27,8 +27,9 @@ import Testing
         }
         try s.run("tag", "audit-2025", ids[50])
         // Preview first: the dry run changes nothing.
-        let dry = try s.run("prune", "--keep-daily", "7", "--keep-weekly", "4", "--keep-monthly", "12", "--keep-yearly", "3",
-                            "--now", "2026-10-28T00:00:00Z", "--dry-run", "--json")
+        let dry = try s.run(
+            "prune", "--keep-daily", "7", "--keep-weekly", "4", "--keep-monthly", "12", "--keep-yearly", "3",
+            "--now", "2026-10-28T00:00:00Z", "--dry-run", "--json")
         #expect(dry.status == 0, "\(dry.stderr)")
         let plan = try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as! [String: Any]
         let forgotten = plan["forgotten"] as! Int
@@ -40,8 +41,9 @@ import Testing
         #expect(try s.run("log", "--json").stdout.contains("\"pruned\" : true") == false)
 
         let storeBefore = try storeBytes(s)
-        let pr = try s.run("prune", "--keep-daily", "7", "--keep-weekly", "4", "--keep-monthly", "12", "--keep-yearly", "3",
-                           "--now", "2026-10-28T00:00:00Z")
+        let pr = try s.run(
+            "prune", "--keep-daily", "7", "--keep-weekly", "4", "--keep-monthly", "12", "--keep-yearly", "3",
+            "--now", "2026-10-28T00:00:00Z")
         #expect(pr.status == 0)
         #expect(pr.stdout.contains("forget"))
         #expect(pr.stdout.contains("monthly 2026-"))
@@ -77,7 +79,7 @@ import Testing
         }
         #expect(refused > 0)
         #expect(try s.run("checkout", "--force", "main").status == 0)
-        #expect(try s.run("prune", "--undo").status == 3)     // already swept by gc: nothing to undo
+        #expect(try s.run("prune", "--undo").status == 3)  // already swept by gc: nothing to undo
     }
 
     @Test func undoBeforeGcAndSavedPolicies() throws {
@@ -87,7 +89,7 @@ import Testing
             try writeVersion(s, k)
             try s.run("commit", "-q", "-m", "v\(k)", "--date", "2026-01-0\(k + 1)T10:00:00Z")
         }
-        #expect(try s.run("prune").status == 64)                  // no rules and nothing saved
+        #expect(try s.run("prune").status == 64)  // no rules and nothing saved
         #expect(try s.run("retention", "set", "short", "--keep-last", "2").status == 0)
         #expect(try s.run("retention", "show").stdout.contains("short: --keep-last 2"))
         let pr = try s.run("prune")

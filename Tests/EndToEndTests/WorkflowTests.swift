@@ -86,7 +86,7 @@ import Testing
         #expect(try s.hashes() == v1Hashes)
         let reflog = try s.run("reflog", "main").stdout
         #expect(reflog.contains("reset: moving to v1"))
-        #expect(try s.run("reset", "--hard", "main@{1}").status != 0)    // not supported syntax: clear error
+        #expect(try s.run("reset", "--hard", "main@{1}").status != 0)  // not supported syntax: clear error
         let back = String(head2.prefix(12))
         #expect(try s.run("reset", "--hard", back).status == 0)
         #expect(try s.run("log", "-n", "1", "--oneline").stdout == head2)

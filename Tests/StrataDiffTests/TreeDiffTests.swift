@@ -46,7 +46,9 @@ import StrataModel
         let a = try t.build(["x/a.csv": file("a"), "x/b.csv": file("b"), "y/c.csv": file("c"), "keep/k": file("k")])
         let b = try t.build(["x/a.csv": file("A"), "z/c2.csv": file("c"), "new.txt": file("n"), "keep/k": file("k")])
         var loads = 0
-        let changes = try TreeDiff.diff(a, b) { loads += 1; return try t.load($0) }
+        let changes = try TreeDiff.diff(a, b) {
+            loads += 1; return try t.load($0)
+        }
         let summary = changes.map { "\($0.status.rawValue) \($0.oldPath.map { $0 + " -> " } ?? "")\($0.path)" }
         #expect(summary == ["added new.txt", "modified x/a.csv", "deleted x/b.csv", "renamed y/c.csv -> z/c2.csv"])
         // The unchanged subtree "keep" is never loaded: root a, root b, x twice, y, z.

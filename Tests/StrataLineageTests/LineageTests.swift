@@ -32,7 +32,8 @@ import Testing
     @Test func configFollowsClientConventions() throws {
         let dir = NSTemporaryDirectory() + "olcfg-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "transport:\n  type: http\n  url: http://localhost:5000\n  endpoint: api/v1/lineage\n  auth:\n    type: api_key\n    apiKey: k1\n  compression: gzip\n"
+        try
+            "transport:\n  type: http\n  url: http://localhost:5000\n  endpoint: api/v1/lineage\n  auth:\n    type: api_key\n    apiKey: k1\n  compression: gzip\n"
             .write(toFile: dir + "/openlineage.yml", atomically: true, encoding: .utf8)
         let c = LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OPENLINEAGE_NAMESPACE": "curation"])
         #expect(c.namespace == "curation")

@@ -115,7 +115,9 @@ struct Model {
             try commit()
             return "edit and commit"
         case 4, 5:
-            guard let c = commits.randomElement(using: &g), let files = expected[c], let p = files.keys.sorted().randomElement(using: &g) else { return "nothing to restore" }
+            guard let c = commits.randomElement(using: &g), let files = expected[c], let p = files.keys.sorted().randomElement(using: &g) else {
+                return "nothing to restore"
+            }
             let before = try workspace()
             do {
                 _ = try repo.checkoutPaths(c.hex, paths: [dir + "/" + p], force: true)

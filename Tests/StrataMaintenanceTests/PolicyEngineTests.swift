@@ -89,20 +89,27 @@ func policy(_ build: (inout RetentionPolicy) -> Void) -> RetentionPolicy { var p
         var (input, ids) = history(fortnight)
         // Branch dev forks at the 9th commit (2026-01-13) with one commit of its own.
         let dev = ObjectID.hash(Array("dev".utf8))
-        input.commits[dev] = HistoryCommit(id: dev, time: Int64(ISO8601DateFormatter().date(from: "2026-01-14T09:00:00Z")!.timeIntervalSince1970), parents: [ids[8]])
+        input.commits[dev] = HistoryCommit(
+            id: dev, time: Int64(ISO8601DateFormatter().date(from: "2026-01-14T09:00:00Z")!.timeIntervalSince1970), parents: [ids[8]])
         input.branches.append(("dev", dev))
         input.tags = [("v1", ids[2])]
         // main keeps 1, dev keeps within 10d: the shared commits inside dev's window are kept (the longest window wins).
-        let plan = try engine().plan(input, policies: [
-            policy { $0.keepLast = 1; $0.branches = ["main"] },
-            policy { $0.keepWithin = try! RetentionDuration(parsing: "10d"); $0.branches = ["d*"] },
-        ])
+        let plan = try engine().plan(
+            input,
+            policies: [
+                policy {
+                    $0.keepLast = 1; $0.branches = ["main"]
+                },
+                policy {
+                    $0.keepWithin = try! RetentionDuration(parsing: "10d"); $0.branches = ["d*"]
+                },
+            ])
         let kept = Set(plan.decisions.filter(\.keep).map(\.id))
         #expect(kept.contains(ids[13]) && kept.contains(dev))
-        #expect(kept.contains(ids[8]) && kept.contains(ids[4]))     // on dev's first-parent history, within 10 days
-        #expect(kept.contains(ids[2]))                             // tag v1
+        #expect(kept.contains(ids[8]) && kept.contains(ids[4]))  // on dev's first-parent history, within 10 days
+        #expect(kept.contains(ids[2]))  // tag v1
         #expect(plan.decisions.first { $0.id == ids[2] }!.reasons.contains("tag v1"))
-        #expect(!kept.contains(ids[10]))                           // only on main, outside main's keep-last 1
+        #expect(!kept.contains(ids[10]))  // only on main, outside main's keep-last 1
     }
 
     @Test func reflogProtectsUntilExpiry() throws {

@@ -63,7 +63,8 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
             for _ in 0..<Int.random(in: 0...30, using: &g) {
                 let n = randomName(&g)
                 guard names.insert(n).inserted else { continue }
-                entries.append(TreeEntry(name: n, kind: EntryKind.allCases.randomElement(using: &g)!, id: randomID(&g), size: UInt64.random(in: 0...1 << 40, using: &g)))
+                entries.append(
+                    TreeEntry(name: n, kind: EntryKind.allCases.randomElement(using: &g)!, id: randomID(&g), size: UInt64.random(in: 0...1 << 40, using: &g)))
             }
             let t = try Tree(entries: entries.shuffled(using: &g))
             let decoded = try Tree.decode(t.encoded())
@@ -90,10 +91,11 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
     @Test func commitRoundTripProperty() throws {
         var g = SplitMix(state: 7)
         for i in 0..<200 {
-            let c = Commit(tree: randomID(&g), parents: (0..<(i % 3)).map { _ in randomID(&g) },
-                           author: try Signature(name: "Ann \(i) Dlamini", email: "ann\(i)@example.org"),
-                           time: Int64.random(in: -1_000_000...4_000_000_000, using: &g), timeZoneOffsetMinutes: [0, 120, -300, 330][i % 4],
-                           message: "msg \(i)\n\nbody with ünïcode and\n\nblank lines\n")
+            let c = Commit(
+                tree: randomID(&g), parents: (0..<(i % 3)).map { _ in randomID(&g) },
+                author: try Signature(name: "Ann \(i) Dlamini", email: "ann\(i)@example.org"),
+                time: Int64.random(in: -1_000_000...4_000_000_000, using: &g), timeZoneOffsetMinutes: [0, 120, -300, 330][i % 4],
+                message: "msg \(i)\n\nbody with ünïcode and\n\nblank lines\n")
             let d = try Commit.decode(c.encoded())
             #expect(d == c)
             #expect(d.id == c.id)
@@ -103,8 +105,9 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
     @Test func commitEncodingIsStable() throws {
         // Golden: format version 1 must keep producing these bytes.
         let c = Commit(tree: .empty, parents: [], author: try Signature(name: "A", email: "a@b"), time: 0, timeZoneOffsetMinutes: 120, message: "m")
-        #expect(String(decoding: c.encoded(), as: UTF8.self) ==
-            "strata-commit 1\ntree e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nauthor A <a@b>\ntime 0 +0200\n\nm")
+        #expect(
+            String(decoding: c.encoded(), as: UTF8.self)
+                == "strata-commit 1\ntree e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nauthor A <a@b>\ntime 0 +0200\n\nm")
     }
 }
 
@@ -142,7 +145,7 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         #expect(rows("id,name,note\n1,\"Acme, (Pty) Ltd\",\"said \"\"hi\"\"\"\n") == [["id", "name", "note"], ["1", "Acme, (Pty) Ltd", "said \"hi\""]])
         #expect(rows("a,\"multi\nline\",c\r\nx,,\"\"\r\n") == [["a", "multi\nline", "c"], ["x", "", ""]])
         #expect(rows("a,b") == [["a", "b"]])
-        #expect(rows("a,b", atEnd: false) == [])                       // a record cut off by a prefix is left out
+        #expect(rows("a,b", atEnd: false) == [])  // a record cut off by a prefix is left out
         #expect(rows("h1,h2\n1,2\n3,", atEnd: false) == [["h1", "h2"], ["1", "2"]])
         #expect(CSV.records(in: Array("a\nb\nc\n".utf8), limit: 2) == [["a"], ["b"]])
         #expect(rows("caf\u{e9},\"x\"\n") == [["café", "x"]])
@@ -152,9 +155,13 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         var g = SplitMix(state: 11)
         for _ in 0..<200 {
             let table = (0..<Int.random(in: 1...5, using: &g)).map { _ in
-                (0..<3).map { _ in String((0..<Int.random(in: 0...6, using: &g)).map { _ in ["a", ",", "\"", "\n", "é", " "].randomElement(using: &g)! }.joined()) }
+                (0..<3).map { _ in
+                    String((0..<Int.random(in: 0...6, using: &g)).map { _ in ["a", ",", "\"", "\n", "é", " "].randomElement(using: &g)! }.joined())
+                }
             }
-            let text = table.map { r in r.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+            let text =
+                table.map { r in r.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",") }.joined(separator: "\r\n")
+                + "\r\n"
             #expect(rows(text) == table)
         }
     }

@@ -46,7 +46,12 @@ func openStore(_ dir: String) throws -> ObjectStore {
             let data = pseudoRandomBytes(6 << 20, seed: seed)
             var edited = data
             edited.insert(contentsOf: [1, 2, 3, 4, 5], at: 1000 + Int(seed) * 7)
-            func cutPoints(_ d: [UInt8]) -> [Int] { var s = 0; return Chunker().boundaries(d).map { s += $0; return s } }
+            func cutPoints(_ d: [UInt8]) -> [Int] {
+                var s = 0;
+                return Chunker().boundaries(d).map {
+                    s += $0; return s
+                }
+            }
             let a = Set(cutPoints(data).map { data.count - $0 })
             let e = Set(cutPoints(edited).map { edited.count - $0 })
             // Measured from the end, all but the first one or two cuts coincide.
@@ -103,7 +108,7 @@ func openStore(_ dir: String) throws -> ObjectStore {
         let dir = try temporaryFolder()
         let store = try openStore(dir)
         let s = store.beginWrite()
-        let bytes = pseudoRandomBytes(200_000, seed: 5)   // incompressible: stored raw in its own frame
+        let bytes = pseudoRandomBytes(200_000, seed: 5)  // incompressible: stored raw in its own frame
         let id = try s.put(.blob, bytes)
         try s.finishPacks(); try s.recordIndex()
         let pack = store.packFilesOnDisk()[0]

@@ -4,20 +4,23 @@ import Testing
 
 @Suite("Pipeline engine") struct PipelineTests {
     func stage(_ name: String, inputs: [String] = [], outputs: [String] = [], after: [String] = []) -> StageSpec {
-        StageSpec(name: name, command: "true", inputs: inputs.map { InputSpec(path: $0, keys: nil) },
-                  outputs: outputs.map { OutputSpec(kind: $0.hasSuffix("/") ? "folder" : "file", path: $0, cache: true, persist: false, published: false, key: nil) },
-                  params: [:], environment: [], after: after, frozen: false, alwaysRun: false, workingDirectory: nil)
+        StageSpec(
+            name: name, command: "true", inputs: inputs.map { InputSpec(path: $0, keys: nil) },
+            outputs: outputs.map { OutputSpec(kind: $0.hasSuffix("/") ? "folder" : "file", path: $0, cache: true, persist: false, published: false, key: nil) },
+            params: [:], environment: [], after: after, frozen: false, alwaysRun: false, workingDirectory: nil)
     }
 
     func spec(_ stages: [StageSpec]) -> PipelineSpec { PipelineSpec(version: 1, name: "p", stages: stages, retention: []) }
 
     @Test func orderFollowsTheGraphWithNameTiebreak() throws {
-        let g = try StageGraph(spec([
-            stage("report", inputs: ["curated/a.csv", "curated/b.csv"], outputs: ["reports/r.json"]),
-            stage("curate-b", inputs: ["staging/"], outputs: ["curated/b.csv"]),
-            stage("curate-a", inputs: ["staging/a.csv"], outputs: ["curated/a.csv"]),
-            stage("extract", inputs: ["raw/"], outputs: ["staging/"]),
-        ])) { $0 == "raw" }
+        let g = try StageGraph(
+            spec([
+                stage("report", inputs: ["curated/a.csv", "curated/b.csv"], outputs: ["reports/r.json"]),
+                stage("curate-b", inputs: ["staging/"], outputs: ["curated/b.csv"]),
+                stage("curate-a", inputs: ["staging/a.csv"], outputs: ["curated/a.csv"]),
+                stage("extract", inputs: ["raw/"], outputs: ["staging/"]),
+            ])
+        ) { $0 == "raw" }
         #expect(g.order == ["extract", "curate-a", "curate-b", "report"])
         #expect(g.upstream["curate-a"] == ["extract"])
         #expect(try g.closure(["curate-a"], downstream: true) == ["curate-a", "report"])
@@ -30,19 +33,23 @@ import Testing
     }
 
     @Test func duplicateOutputsAndMissingInputsAreRefused() {
-        #expect { try StageGraph(spec([stage("a", outputs: ["x.csv"]), stage("b", outputs: ["x.csv"])])) { _ in true } }
-            throws: { "\($0)".contains("overlaps output") }
-        #expect { try StageGraph(spec([stage("a", outputs: ["out/"]), stage("b", outputs: ["out/x.csv"])])) { _ in true } }
-            throws: { "\($0)".contains("overlaps") }
-        #expect { try StageGraph(spec([stage("a", inputs: ["nowhere.csv"], outputs: ["x"])])) { _ in false } }
-            throws: { "\($0)".contains("'nowhere.csv' of stage 'a' does not exist") }
+        #expect { try StageGraph(spec([stage("a", outputs: ["x.csv"]), stage("b", outputs: ["x.csv"])])) { _ in true } } throws: {
+            "\($0)".contains("overlaps output")
+        }
+        #expect { try StageGraph(spec([stage("a", outputs: ["out/"]), stage("b", outputs: ["out/x.csv"])])) { _ in true } } throws: {
+            "\($0)".contains("overlaps")
+        }
+        #expect { try StageGraph(spec([stage("a", inputs: ["nowhere.csv"], outputs: ["x"])])) { _ in false } } throws: {
+            "\($0)".contains("'nowhere.csv' of stage 'a' does not exist")
+        }
     }
 
     @Test func lockfileIsDeterministicAndRoundTrips() throws {
-        let a = LockedStage(name: "s", command: "c", workingDirectory: nil,
-                            inputs: [LockedPath(path: "in.csv", sha256: "ab", size: 3, files: nil, keys: nil)],
-                            outputs: [LockedPath(path: "out/", sha256: "cd", size: 9, files: 2, keys: nil)],
-                            params: ["threshold": .double("0.8"), "country": .string("ZA")], environment: ["LOCALE": nil, "X": "1"], key: "k")
+        let a = LockedStage(
+            name: "s", command: "c", workingDirectory: nil,
+            inputs: [LockedPath(path: "in.csv", sha256: "ab", size: 3, files: nil, keys: nil)],
+            outputs: [LockedPath(path: "out/", sha256: "cd", size: 9, files: 2, keys: nil)],
+            params: ["threshold": .double("0.8"), "country": .string("ZA")], environment: ["LOCALE": nil, "X": "1"], key: "k")
         let lock = Lockfile(pipeline: "p", stages: [a])
         let bytes = try lock.encoded()
         #expect(try lock.encoded() == bytes)
@@ -82,17 +89,22 @@ import Testing
 
 /// The planner's rules, without files or processes.
 @Suite("Stage planner") struct StagePlannerTests {
-    let spec = StageSpec(name: "s", command: "run", inputs: [InputSpec(path: "in.csv", keys: nil)],
-                         outputs: [OutputSpec(kind: "file", path: "out.csv", cache: true, persist: false, published: false, key: nil)],
-                         params: [:], environment: [], after: [], frozen: false, alwaysRun: false, workingDirectory: nil)
+    let spec = StageSpec(
+        name: "s", command: "run", inputs: [InputSpec(path: "in.csv", keys: nil)],
+        outputs: [OutputSpec(kind: "file", path: "out.csv", cache: true, persist: false, published: false, key: nil)],
+        params: [:], environment: [], after: [], frozen: false, alwaysRun: false, workingDirectory: nil)
     func path(_ p: String, _ h: String?) -> LockedPath { LockedPath(path: p, sha256: h, size: 1, files: nil, keys: nil) }
     func locked(input: String = "a", output: String = "o", command: String = "run") -> LockedStage {
-        LockedStage(name: "s", command: command, workingDirectory: nil, inputs: [path("in.csv", input)], outputs: [path("out.csv", output)],
-                    params: [:], environment: [:], key: "k")
+        LockedStage(
+            name: "s", command: command, workingDirectory: nil, inputs: [path("in.csv", input)], outputs: [path("out.csv", output)],
+            params: [:], environment: [:], key: "k")
     }
-    func facts(_ old: LockedStage?, input: String = "a", output: String? = "o", cached: Bool = false, forced: Bool = false, stage: StageSpec? = nil) -> StageFacts {
-        StageFacts(stage: stage ?? spec, locked: old, inputs: [path("in.csv", input)], environment: [:], outputs: [path("out.csv", output)],
-                   cached: cached, forced: forced)
+    func facts(_ old: LockedStage?, input: String = "a", output: String? = "o", cached: Bool = false, forced: Bool = false, stage: StageSpec? = nil)
+        -> StageFacts
+    {
+        StageFacts(
+            stage: stage ?? spec, locked: old, inputs: [path("in.csv", input)], environment: [:], outputs: [path("out.csv", output)],
+            cached: cached, forced: forced)
     }
 
     @Test func rules() {

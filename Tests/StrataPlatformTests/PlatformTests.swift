@@ -16,7 +16,7 @@ import Testing
         try Posix.writeAtomically(d + "/a/f", Array("one".utf8))
         try Posix.writeAtomically(d + "/a/f", Array("two".utf8))
         #expect(try Posix.readFile(d + "/a/f") == Array("two".utf8))
-        #expect(try Posix.listDirectory(d + "/a").sorted() == ["b", "f"])   // no temp file left behind
+        #expect(try Posix.listDirectory(d + "/a").sorted() == ["b", "f"])  // no temp file left behind
         #expect(throws: PosixError.self) { try Posix.makeDirectories(d + "/a/f/x") }
         #expect(try Posix.lstat(d + "/nothing") == nil)
     }

@@ -32,7 +32,7 @@ func scratchDB() throws -> Database {
         #expect(throws: Boom.self) {
             try db.transaction {
                 try db.run("INSERT INTO t VALUES (1)")
-                try db.transaction { try db.run("INSERT INTO t VALUES (2)") }   // joins the outer one
+                try db.transaction { try db.run("INSERT INTO t VALUES (2)") }  // joins the outer one
                 throw Boom()
             }
         }
@@ -45,7 +45,7 @@ func scratchDB() throws -> Database {
         let db = try scratchDB()
         try db.execute("CREATE TABLE t (i INTEGER)")
         try db.relaxedTransaction { try db.run("INSERT INTO t VALUES (1)") }
-        #expect(try db.scalarInt("PRAGMA synchronous") == 2)   // FULL
+        #expect(try db.scalarInt("PRAGMA synchronous") == 2)  // FULL
     }
 
     @Test func errorsAreTypedWithCategories() throws {
@@ -70,8 +70,8 @@ func scratchDB() throws -> Database {
         #expect(try Migrator.storedVersion(db) == 2)
         #expect(throws: SchemaTooNew.self) { try Migrator.migrate(db, schemas: [v1], storeVersion: 1, now: 0) }
         // A migration that fails leaves nothing half-applied.
-        let bad = ModuleSchema(owner: "n", migrations: [Migration(1, "ok", "CREATE TABLE u (a);"), ])
-        let worse = ModuleSchema(owner: "o", migrations: [Migration(1, "broken", "CREATE TABLE t (a);")])   // t exists
+        let bad = ModuleSchema(owner: "n", migrations: [Migration(1, "ok", "CREATE TABLE u (a);")])
+        let worse = ModuleSchema(owner: "o", migrations: [Migration(1, "broken", "CREATE TABLE t (a);")])  // t exists
         #expect(throws: (any Error).self) { try Migrator.migrate(db, schemas: [bad, worse], storeVersion: 2, now: 0) }
         #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'u'") == 0)
         #expect(try Migrator.applied(db)["n"] == nil)

@@ -59,14 +59,13 @@ import StrataWorkspace
         st.mtimeNs = now - 5_000_000_000
         let e = StatCacheEntry(stat: st, id: .empty, writtenNs: now)
         #expect(e.matches(st))
-        st.mtimeNs = now - 100_000_000   // modified just before the cache was written: racily clean
+        st.mtimeNs = now - 100_000_000  // modified just before the cache was written: racily clean
         let racy = StatCacheEntry(stat: st, id: .empty, writtenNs: now)
         #expect(!racy.matches(st))
         var changed = st; changed.size += 1
         #expect(!e.matches(changed))
     }
 }
-
 
 @Suite("Workspace transactions") struct WorkspaceTransactionTests {
     func tree(_ root: String) throws -> [String: String] {
@@ -93,8 +92,10 @@ import StrataWorkspace
         let a = try tx.stage(0, executable: false) { w in try Array("new a".utf8).withUnsafeBytes { try w($0) } }
         let b = try tx.stage(1, executable: false) { w in try Array("new b".utf8).withUnsafeBytes { try w($0) } }
         #expect(throws: (any Error).self) {
-            _ = try tx.apply([("gone.txt", .remove), ("a.txt", .file(staged: a, executable: false)), ("d/b.txt", .file(staged: b, executable: false)),
-                              ("n/new.txt", .file(staged: root + "/.strata/tmp/missing", executable: false))])
+            _ = try tx.apply([
+                ("gone.txt", .remove), ("a.txt", .file(staged: a, executable: false)), ("d/b.txt", .file(staged: b, executable: false)),
+                ("n/new.txt", .file(staged: root + "/.strata/tmp/missing", executable: false)),
+            ])
         }
         tx.finish()
         #expect(try tree(root) == before)
