@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrataPlatform
 
 /// The `strata` command: content-addressed versioning for data.
 public struct Strata: ParsableCommand {
@@ -38,7 +39,13 @@ public struct Strata: ParsableCommand {
                 ErrorReporter.print(error)
                 Foundation.exit(status)
             }
-            exit(withError: error)
+            // Help and --version go through ArgumentParser; every real failure, bad flags included, is reported the
+            // same way as the others: `strata: error: …` on stderr and a documented status (64 for usage).
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let usage = message(for: error)
+            FileHandle.standardError.write(Data("strata: error: \(URLRedaction.redact(usage)); see 'strata help' or 'strata COMMAND --help'\n".utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 }

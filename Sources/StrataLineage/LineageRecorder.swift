@@ -66,7 +66,7 @@ extension LineageService {
             }
         }
         let author = try repo.commit(result.id).author
-        var run = try start(kind: "commit", job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
+        var run = try start(kind: .commit, job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
         run.commit = commitHex
         return try finish(run, status: .complete, outputs: outputs, commit: commitHex)
     }
@@ -102,7 +102,7 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
 
     func ensureParent() -> RunRecord? {
         lock.lock(); defer { lock.unlock() }
-        if parentRun == nil { parentRun = try? service.start(kind: "pipeline", job: pipeline, command: nil) }
+        if parentRun == nil { parentRun = try? service.start(kind: .pipeline, job: pipeline, command: nil) }
         return parentRun
     }
 
@@ -122,7 +122,7 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         lock.lock(); let first = !sourcesStored; sourcesStored = true; lock.unlock()
         if first, !sources.isEmpty { _ = try? service.repo.storeOutputs(sources.sorted()) }
         let run = try? service.start(
-            kind: "stage", job: "\(pipeline).\(stage.name)", parent: parent, inputs: refs(inputs, stage, outputs: false),
+            kind: .stage, job: "\(pipeline).\(stage.name)", parent: parent, inputs: refs(inputs, stage, outputs: false),
             command: stage.command, params: stage.params.mapValues(\.description),
             environment: Dictionary(uniqueKeysWithValues: stage.environment.map { ($0, ProcessInfo.processInfo.environment[$0]) }),
             workingDirectory: stage.workingDirectory)

@@ -8,8 +8,8 @@ import StrataSQLite
 public struct RunRecord: Codable, Sendable, Equatable {
     /// UUIDv7.
     public var runId: String
-    /// `commit`, `pipeline` or `stage`.
-    public var kind: String
+    /// What the run was.
+    public var kind: RunKind
     /// Job name (`strata.commit`, `PIPELINE`, `PIPELINE.STAGE`).
     public var job: String
     /// Parent run id (stage runs).
@@ -42,6 +42,16 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Pseudonym of the person behind the run.
     public var agent: String?
+}
+
+/// What a recorded run was (the raw values are stored and exported).
+public enum RunKind: String, Codable, Sendable, CaseIterable {
+    /// A commit.
+    case commit
+    /// A `repro` of a whole pipeline (the parent of its stage runs).
+    case pipeline
+    /// One stage.
+    case stage
 }
 
 /// The state of a recorded run; the raw values are OpenLineage's event types (and what the store keeps).
@@ -130,7 +140,7 @@ public final class LineageService: @unchecked Sendable {
 
     /// Starts a run: records it and emits START.
     public func start(
-        kind: String, job: String, parent: RunRecord? = nil, inputs: [DatasetRef] = [], command: String? = nil,
+        kind: RunKind, job: String, parent: RunRecord? = nil, inputs: [DatasetRef] = [], command: String? = nil,
         params: [String: String]? = nil, environment: [String: String?]? = nil, workingDirectory: String? = nil,
         agent: String? = nil
     ) throws -> RunRecord {
@@ -170,7 +180,7 @@ public final class LineageService: @unchecked Sendable {
                 prov = coalesce(excluded.prov, lineage_runs.prov)
             """,
             [
-                .text(r.runId), .text(r.kind), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status.rawValue),
+                .text(r.runId), .text(r.kind.rawValue), .text(r.job), r.parent.map { .text($0) } ?? .null, .text(r.status.rawValue),
                 r.commit.map { .text($0) } ?? .null, .int(r.started), .text(record), prov.map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null,
             ])
     }
@@ -187,7 +197,7 @@ public final class LineageService: @unchecked Sendable {
                 EventBuilder.runFacetSchema,
                 [
                     "commit": r.commit ?? NSNull(), "branch": r.branch.map(redactor.redact) ?? NSNull(), "lockfileHash": r.lockfileHash ?? NSNull(),
-                    "kind": r.kind, "agent": r.agent ?? NSNull(),
+                    "kind": r.kind.rawValue, "agent": r.agent ?? NSNull(),
                 ]),
         ]
         if let p = parent {
@@ -202,7 +212,8 @@ public final class LineageService: @unchecked Sendable {
             runFacets["errorMessage"] = EventBuilder.olFacet("ErrorMessageRunFacet", "1-0-1", ["message": redactor.redact(e), "programmingLanguage": "shell"])
         }
         var jobFacets: [String: Any] = [
-            "jobType": EventBuilder.olFacet("JobTypeJobFacet", "2-0-4", ["processingType": "BATCH", "integration": "STRATA", "jobType": r.kind.uppercased()])
+            "jobType": EventBuilder.olFacet(
+                "JobTypeJobFacet", "2-0-4", ["processingType": "BATCH", "integration": "STRATA", "jobType": r.kind.rawValue.uppercased()])
         ]
         if let c = r.command {
             jobFacets["sourceCode"] = EventBuilder.olFacet("SourceCodeJobFacet", "1-0-1", ["language": "shell", "sourceCode": redactor.redact(c)])
@@ -291,7 +302,7 @@ public final class LineageService: @unchecked Sendable {
         if let r = all.first(where: { $0.runId == id }) { return r }
         let byPrefix = all.filter { $0.runId.hasPrefix(id) }
         if byPrefix.count == 1 { return byPrefix[0] }
-        if let c = try? repo.resolve(id), let r = all.first(where: { $0.kind == "commit" && $0.commit == c.hex }) { return r }
+        if let c = try? repo.resolve(id), let r = all.first(where: { $0.kind == .commit && $0.commit == c.hex }) { return r }
         throw LineageError.unknownRun(id)
     }
 

@@ -34,7 +34,7 @@ struct ProvBuilder {
         ]
         var act: [String: Any] = [
             "@id": activity,
-            "@type": ["prov:Activity", r.kind == "commit" ? "strata:Commit" : (r.kind == "stage" ? "strata:StageRun" : "strata:PipelineRun")],
+            "@type": ["prov:Activity", r.kind == .commit ? "strata:Commit" : (r.kind == .stage ? "strata:StageRun" : "strata:PipelineRun")],
             "dct:identifier": r.runId,
             "dct:title": red.redact(r.job),
             "prov:startedAtTime": ProvBuilder.time(r.started),
@@ -55,7 +55,7 @@ struct ProvBuilder {
             let dataset = ProvBuilder.iri("dataset", red.redact(d.path))
             var types = ["prov:Entity", "strata:DatasetVersion"]
             if d.kind == "evidence" { types.append("strata:EvidenceLog") }
-            if !generated && r.kind == "stage" { types.append("strata:SourceDocument") }
+            if !generated && r.kind == .stage { types.append("strata:SourceDocument") }
             var e: [String: Any] = [
                 "@id": id, "@type": types, "prov:specializationOf": ["@id": dataset], "strata:contentHash": "sha256:" + hash,
                 "strata:path": red.redact(d.path), "strata:size": ["@value": String(d.size), "@type": "xsd:nonNegativeInteger"],

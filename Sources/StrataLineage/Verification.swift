@@ -41,7 +41,7 @@ extension LineageService {
             try repo.cat(id.hex, path: "Pipeline.lock") { lockBytes.append(contentsOf: $0) }
             let lock = try JSONDecoder().decode(Lockfile.self, from: Data(lockBytes))
             var produced = Set<String>()
-            for r in try runs() where r.kind == "stage" && r.status == .complete {
+            for r in try runs() where r.kind == .stage && r.status == .complete {
                 for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } }
             }
             for s in lock.stages {
@@ -57,7 +57,7 @@ extension LineageService {
     /// inputs and compares each output's sha256 with the record.
     public func reproduce(_ id: String, into directory: String?) throws -> ReproductionReport {
         let run = try run(id)
-        let stages = run.kind == "stage" ? [run] : try children(of: run).filter { $0.status == .complete && $0.command != nil }
+        let stages = run.kind == .stage ? [run] : try children(of: run).filter { $0.status == .complete && $0.command != nil }
         if stages.isEmpty { throw LineageError.unknownRun("\(id) (it has no completed stage runs to reproduce)") }
         let dir = directory ?? NSTemporaryDirectory() + "strata-reproduce-" + String(run.runId.prefix(13))
         try Posix.makeDirectories(dir)

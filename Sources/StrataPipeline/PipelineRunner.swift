@@ -178,7 +178,7 @@ public final class PipelineRunner: @unchecked Sendable {
                     LockedPath(path: i.path, sha256: ObjectID.hash(Array(text.utf8)).hex, size: UInt64(text.utf8.count), files: nil, keys: keys.sorted()))
             } else {
                 let f = fps[i.path] ?? .missing
-                out.append(LockedPath(path: i.path, sha256: f.sha256, size: f.size, files: f.kind == "folder" ? f.files : nil, keys: nil))
+                out.append(LockedPath(path: i.path, sha256: f.sha256, size: f.size, files: f.kind == .folder ? f.files : nil, keys: nil))
             }
         }
         return out.sorted { $0.path < $1.path }
@@ -187,7 +187,7 @@ public final class PipelineRunner: @unchecked Sendable {
     static func locked(_ fps: [String: PathFingerprint], _ outputs: [OutputSpec]) -> [LockedPath] {
         outputs.map { o in
             let f = fps[o.path] ?? .missing
-            return LockedPath(path: o.path, sha256: f.sha256, size: f.size, files: f.kind == "folder" ? f.files : nil, keys: nil)
+            return LockedPath(path: o.path, sha256: f.sha256, size: f.size, files: f.kind == .folder ? f.files : nil, keys: nil)
         }.sorted { $0.path < $1.path }
     }
 

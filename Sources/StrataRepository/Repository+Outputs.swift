@@ -6,8 +6,10 @@ import StrataWorkspace
 
 /// The content identity of a workspace path: a file's sha256, or a folder's tree id and file count.
 public struct PathFingerprint: Sendable, Equatable, Codable {
-    /// `file`, `folder` or `missing`.
-    public var kind: String
+    /// What a fingerprinted path is (the raw values are what the run cache and Pipeline.lock store).
+    public enum Kind: String, Sendable, Codable { case file, folder, missing }
+    /// File, folder or missing.
+    public var kind: Kind
     /// sha256 of the file, or the tree id of the folder.
     public var sha256: String?
     /// Bytes (a folder: all files below it).
@@ -16,7 +18,7 @@ public struct PathFingerprint: Sendable, Equatable, Codable {
     public var files: Int
 
     /// A path that does not exist.
-    public static let missing = PathFingerprint(kind: "missing", sha256: nil, size: 0, files: 0)
+    public static let missing = PathFingerprint(kind: .missing, sha256: nil, size: 0, files: 0)
 }
 
 extension Repository {
@@ -32,13 +34,13 @@ extension Repository {
             let isFolder = original.hasSuffix("/") || (st?.isDirectory ?? false)
             if st == nil { out[original] = .missing; continue }
             if !isFolder, let v = listing[p] {
-                out[original] = PathFingerprint(kind: "file", sha256: v.id.hex, size: v.size, files: 1)
+                out[original] = PathFingerprint(kind: .file, sha256: v.id.hex, size: v.size, files: 1)
                 continue
             }
             var sub: [String: FileVersion] = [:]
             for (path, v) in listing where path.hasPrefix(p + "/") { sub[String(path.dropFirst(p.count + 1))] = v }
             let tree = try writeTree(sub, session: session)
-            out[original] = PathFingerprint(kind: "folder", sha256: tree.hex, size: sub.values.reduce(0) { $0 + $1.size }, files: sub.count)
+            out[original] = PathFingerprint(kind: .folder, sha256: tree.hex, size: sub.values.reduce(0) { $0 + $1.size }, files: sub.count)
         }
         return out
     }
@@ -62,13 +64,13 @@ extension Repository {
                 }
             }
             if !(original.hasSuffix("/") || st.isDirectory), let v = listing[p] {
-                out[original] = PathFingerprint(kind: "file", sha256: v.id.hex, size: v.size, files: 1)
+                out[original] = PathFingerprint(kind: .file, sha256: v.id.hex, size: v.size, files: 1)
                 continue
             }
             var sub: [String: FileVersion] = [:]
             for (path, v) in listing where path.hasPrefix(p + "/") { sub[String(path.dropFirst(p.count + 1))] = v }
             let tree = try Repository.treeID(of: sub)
-            out[original] = PathFingerprint(kind: "folder", sha256: tree.hex, size: sub.values.reduce(0) { $0 + $1.size }, files: sub.count)
+            out[original] = PathFingerprint(kind: .folder, sha256: tree.hex, size: sub.values.reduce(0) { $0 + $1.size }, files: sub.count)
         }
         return out
     }
@@ -92,10 +94,10 @@ extension Repository {
     /// True when the store holds everything needed to restore these fingerprints.
     public func canRestore(_ fps: [String: PathFingerprint]) -> Bool {
         for (_, f) in fps {
-            guard let hex = f.sha256, let id = ObjectID(hex: hex) else { if f.kind == "missing" { continue }; return false }
-            if f.kind == "file" {
+            guard let hex = f.sha256, let id = ObjectID(hex: hex) else { if f.kind == .missing { continue }; return false }
+            if f.kind == .file {
                 if (try? objects.contains(id)) != true { return false }
-            } else if f.kind == "folder" {
+            } else if f.kind == .folder {
                 if f.files == 0 { continue }
                 guard let listing = try? flatten(tree: id) else { return false }
                 for v in listing.values where v.kind != .symlink { if (try? objects.contains(v.id)) != true { return false } }
@@ -112,7 +114,7 @@ extension Repository {
         for (path, f) in fps.sorted(by: { $0.key < $1.key }) {
             let p = path.split(separator: "/").joined(separator: "/")
             guard let hex = f.sha256, let id = ObjectID(hex: hex) else { continue }
-            if f.kind == "file" {
+            if f.kind == .file {
                 let st = try mat.writeFile(p, executable: false) { w in try objects.streamFile(id) { try w($0) } }
                 cache.append((p, StatCacheEntry(stat: st, id: id, writtenNs: now)))
             } else {
