@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System libraries: SHA-256 (OpenSSL libcrypto), zstd, SQLite.
@@ -22,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // The stage supervisor: runs a command in its own process group that dies with strata (fork/exec in C).
+        // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose.
         .target(name: "CStrataSpawn"),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL", "StrataPlatform"]),
@@ -52,6 +54,8 @@ let package = Package(
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataWorkspace", "CStrataSpawn",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Lineage: OpenLineage events, PROV-O and DCAT documents, redaction, transports, runs and reproduction.
         .target(
@@ -71,6 +75,8 @@ let package = Package(
                 "StrataWorkflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).
+        .executableTarget(name: "strata-supervise"),
         // Benchmark helper: a store with a million objects, to measure gc's peak memory.
         .executableTarget(
             name: "strata-gc-memory-bench", dependencies: ["StrataRepository", "StrataObjects", "StrataRefs", "StrataModel"], path: "Benchmarks/GCMemory"),

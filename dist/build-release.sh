@@ -8,9 +8,13 @@ OUT=${1:-dist/out}
 ./dist/install-deps.sh
 swift build -c release --static-swift-stdlib --product strata
 swift build -c release --product PipelineDescription
+swift build -c release --product strata-supervise
 mkdir -p "$OUT/lib/strata/Modules" "$OUT/bin" "$OUT/share/man/man1" "$OUT/share/bash-completion/completions" "$OUT/share/zsh/site-functions" "$OUT/share/fish/vendor_completions.d"
 cp .build/release/strata "$OUT/bin/strata"
 strip "$OUT/bin/strata" || true
+# The supervisor every stage command runs under (found next to strata or in ../lib/strata).
+cp .build/release/strata-supervise "$OUT/lib/strata/strata-supervise"
+strip "$OUT/lib/strata/strata-supervise" || true
 # The DSL that Pipeline.swift manifests import, built by the same compiler (the embedded source is the fallback).
 cp .build/release/libPipelineDescription.so "$OUT/lib/strata/"
 cp -R .build/release/Modules/PipelineDescription.swiftmodule "$OUT/lib/strata/Modules/"

@@ -85,7 +85,7 @@ extension LineageService {
                 declared: s.environment ?? [:])
             let cwd = s.workingDirectory.map { dir + "/" + $0 } ?? dir
             // The same executor as repro: supervised, its process group dies with strata.
-            let r = try Subprocess.run("/bin/sh", ["-c", s.command!], environment: env, directory: cwd)
+            let r = try StageExecutor.run("/bin/sh", ["-c", s.command!], environment: env, directory: cwd)
             if r.status != 0 { report.failures.append("\(s.job): exited with status \(r.status)"); continue }
             // Compare outputs by hashing what the command wrote (no store in the scratch folder).
             let fps = try Repository.fingerprint(s.outputs.map(\.path), in: dir)

@@ -64,7 +64,7 @@ public struct ManifestLoader: Sendable {
         let key = ObjectID.hash(Array("\(swiftc) \(st?.size ?? 0) \(st?.mtimeNs ?? 0)".utf8)).short
         let file = cacheDir + "/compiler-" + key
         if let b = try? Posix.readFile(file) { return String(decoding: b, as: UTF8.self) }
-        let r = try Subprocess.run(swiftc, ["--version"], environment: ["PATH": "/usr/bin:/bin"], directory: root, timeout: 30)
+        let r = try StageExecutor.run(swiftc, ["--version"], environment: ["PATH": "/usr/bin:/bin"], directory: root, timeout: 30)
         let v = String(decoding: r.stdout + r.stderr, as: UTF8.self)
         try Posix.makeDirectories(cacheDir)
         try Posix.writeAtomically(file, Array(v.utf8))
@@ -75,7 +75,7 @@ public struct ManifestLoader: Sendable {
     public func load() throws -> LoadedPipeline {
         guard let manifest = try? Posix.readFile(manifestPath) else { throw PipelineError.noManifest(root) }
         let manifestHash = ObjectID.hash(manifest)
-        guard let swiftc = Subprocess.which("swiftc") else { throw PipelineError.noCompiler }
+        guard let swiftc = StageExecutor.which("swiftc") else { throw PipelineError.noCompiler }
         let compiler = try compilerIdentity(swiftc)
         let moduleDir = ManifestLoader.moduleDirectory()
         let dslIdentity =
@@ -99,7 +99,7 @@ public struct ManifestLoader: Sendable {
         var compiled = false
         if let dir = moduleDir {
             let modules = FileManager.default.fileExists(atPath: dir + "/Modules/PipelineDescription.swiftmodule") ? dir + "/Modules" : dir
-            let r = try Subprocess.run(
+            let r = try StageExecutor.run(
                 swiftc,
                 ManifestLoader.flags + [
                     "-I", modules, "-L", dir, "-lPipelineDescription",
@@ -122,7 +122,7 @@ public struct ManifestLoader: Sendable {
             let main =
                 String(decoding: EmbeddedDSL.source, as: UTF8.self) + "\n#sourceLocation(file: \"\(manifestPath)\", line: 1)\n" + lines.joined(separator: "\n")
             try Posix.writeAtomically(work + "/main.swift", Array(main.utf8))
-            let r = try Subprocess.run(
+            let r = try StageExecutor.run(
                 swiftc, ManifestLoader.flags + [work + "/main.swift", "-o", binary],
                 environment: compileEnvironment(), directory: work, timeout: compileTimeout)
             if r.timedOut { throw PipelineError.timeout(seconds: Int(compileTimeout)) }
@@ -135,7 +135,7 @@ public struct ManifestLoader: Sendable {
         let out = work + "/description.json"
         let (exe, args, warning) = sandboxed(binary, ["--strata-dump", out], work: work, readable: [moduleDir, root].compactMap { $0 })
         if let warning { warnings.append(warning) }
-        let r = try Subprocess.run(exe, args, environment: ["PATH": "/usr/bin:/bin", "HOME": work], directory: root, timeout: runTimeout)
+        let r = try StageExecutor.run(exe, args, environment: ["PATH": "/usr/bin:/bin", "HOME": work], directory: root, timeout: runTimeout)
         if r.timedOut { throw PipelineError.timeout(seconds: Int(runTimeout)) }
         if r.status != 0 {
             throw PipelineError.evaluationFailed(
@@ -164,7 +164,7 @@ public struct ManifestLoader: Sendable {
         if ProcessInfo.processInfo.environment["STRATA_NO_SANDBOX"] == "1" {
             return (binary, args, "Pipeline.swift was evaluated without a sandbox (STRATA_NO_SANDBOX=1): it could write files and reach the network")
         }
-        if let bwrap = Subprocess.which("bwrap"), probe(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"]) {
+        if let bwrap = StageExecutor.which("bwrap"), probe(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"]) {
             var a = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
             for dir in readable { a += ["--ro-bind", dir, dir] }
             a += [
@@ -175,14 +175,14 @@ public struct ManifestLoader: Sendable {
         }
         let why =
             "Pipeline.swift was evaluated without a file-system sandbox (install bubblewrap: apt-get install bubblewrap): it could write outside its scratch folder"
-        if let unshare = Subprocess.which("unshare"), probe(unshare, ["-n", "/bin/true"]) {
+        if let unshare = StageExecutor.which("unshare"), probe(unshare, ["-n", "/bin/true"]) {
             return (unshare, ["-n", binary] + args, why)
         }
         return (binary, args, why + " and reach the network")
     }
 
     func probe(_ exe: String, _ args: [String]) -> Bool {
-        (try? Subprocess.run(exe, args, environment: ["PATH": "/usr/bin:/bin"], directory: "/", timeout: 5).status) == 0
+        (try? StageExecutor.run(exe, args, environment: ["PATH": "/usr/bin:/bin"], directory: "/", timeout: 5).status) == 0
     }
 
     func decode(_ bytes: [UInt8]) throws -> PipelineSpec {

@@ -348,7 +348,7 @@ public final class PipelineRunner: @unchecked Sendable {
         let environment = PipelineRunner.commandEnvironment(stage: s.name, params: s.params.mapValues(\.description), declared: env)
         let cwd = s.workingDirectory.map { root + "/" + StageGraph.normalize($0) } ?? root
         // The child leads its own process group, so cancel() can stop the command and everything it started.
-        let r = try Subprocess.run("/bin/sh", ["-c", s.command], environment: environment, directory: cwd) { pid in
+        let r = try StageExecutor.run("/bin/sh", ["-c", s.command], environment: environment, directory: cwd) { pid in
             self.lock.lock(); self.running[s.name] = pid; self.lock.unlock()
         }
         lock.lock(); running[s.name] = nil; lock.unlock()
