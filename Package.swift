@@ -84,18 +84,22 @@ let package = Package(
         .target(name: "PipelineDescription"),
 
         .target(name: "StrataFaultInjection", path: "Tests/FaultInjection", linkerSettings: [.linkedLibrary("dl")]),
+        // Test support shared by the test targets (the seeded generator).
+        .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
-        .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
+        .testTarget(name: "StrataModelTests", dependencies: ["StrataModel", "StrataTestSupport"]),
         .testTarget(name: "StrataObjectsTests", dependencies: ["StrataObjects", "StrataSQLite", "StrataModel"]),
         .testTarget(name: "StrataRefsTests", dependencies: ["StrataRefs", "StrataSQLite", "StrataModel"]),
         .testTarget(name: "StrataWorkspaceTests", dependencies: ["StrataWorkspace", "StrataModel"]),
         .testTarget(name: "StrataDiffTests", dependencies: ["StrataDiff", "StrataModel"]),
         .testTarget(name: "StrataRepositoryTests", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataSQLite", "StrataPlatform"]),
-        .testTarget(name: "StrataMaintenanceTests", dependencies: ["StrataMaintenance", "StrataModel", "StrataObjects", "StrataRefs", "StrataRepository"]),
+        .testTarget(
+            name: "StrataMaintenanceTests",
+            dependencies: ["StrataTestSupport", "StrataMaintenance", "StrataModel", "StrataObjects", "StrataRefs", "StrataRepository"]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
         .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataObjects", "StrataRepository"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StrataTestSupport", "StrataModel", "StrataObjects", "StrataRepository"]),
     ],
     swiftLanguageModes: [.v6]
 )

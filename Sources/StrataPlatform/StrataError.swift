@@ -58,3 +58,12 @@ extension StrataError {
         return message.contains("\n") ? message + "\n" + nextStep : message + "; " + nextStep
     }
 }
+
+/// Text helpers for error messages.
+public enum ErrorText {
+    /// Up to `limit` items, one per indented line, then `… and N more`: how every error lists paths.
+    public static func list(_ items: [String], limit: Int = 10) -> String {
+        let shown = items.prefix(limit).map { "  " + $0 }.joined(separator: "\n")
+        return items.count > limit ? shown + "\n  … and \(items.count - limit) more" : shown
+    }
+}

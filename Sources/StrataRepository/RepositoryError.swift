@@ -68,10 +68,9 @@ public enum RepositoryError: StrataError {
         case .pathNotFound(let p, let r): return ("path.not-found", .notFound, "'\(p)' is not in \(r)", "list what is there with 'strata ls \(r) -r'")
         case .notAFile(let p, let r): return ("path.not-a-file", .notFound, "'\(p)' in \(r) is a folder, not a file", "use 'strata ls \(r) \(p)'")
         case .uncommittedChanges(let ps):
-            let shown = ps.prefix(10).joined(separator: "\n  ")
             return (
                 "workspace.uncommitted", .conflict,
-                "uncommitted, untracked or ignored data would be overwritten or deleted:\n  \(shown)\(ps.count > 10 ? "\n  … and \(ps.count - 10) more" : "")",
+                "uncommitted, untracked or ignored data would be overwritten or deleted:\n\(ErrorText.list(ps))",
                 "commit or move them, or pass --force to discard them"
             )
         case .locked(let h): return ("store.locked", .locked, "the store is locked by another strata process (\(h))", "wait for it to finish and retry")

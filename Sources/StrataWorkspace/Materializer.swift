@@ -19,10 +19,9 @@ public enum WorkspaceError: StrataError {
             return ("path.unsafe", .unsafePath, "refusing to write '\(p)': \(r)", "the commit or argument may have been crafted; inspect it with 'strata ls'")
         case .obstructed(let p): return ("path.obstructed", .conflict, "'\(p)' is in the way", "move it aside and retry")
         case .unversionableNames(let ns):
-            let shown = ns.prefix(10).joined(separator: "\n  ")
             return (
                 "path.unversionable", .unsafePath,
-                "these workspace names cannot be versioned (not valid UTF-8, or containing a newline):\n  \(shown)\(ns.count > 10 ? "\n  … and \(ns.count - 10) more" : "")",
+                "these workspace names cannot be versioned (not valid UTF-8, or containing a newline):\n\(ErrorText.list(ns))",
                 "rename them, or list them in .strataignore; nothing was changed"
             )
         }

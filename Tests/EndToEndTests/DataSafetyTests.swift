@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrataTestSupport
 import StrataModel
 import StrataObjects
 import StrataRepository
@@ -332,16 +333,9 @@ import StrataRepository
             let r = try s.run("commit", "-m", "x", p)
             #expect(r.status == 13, "\(p): \(r.status) \(r.stderr)")
         }
-        do {
-            let repo = try Repository.open(at: s.directory)
-            let session = repo.objects.beginWrite()
+        try s.craftCommit(branch: "evil") { session in
             let blob = try session.put(.blob, Array("x".utf8))
-            let t = Tree(uncheckedEntries: [TreeEntry(name: ".strata", kind: .file, id: blob, size: 1)])
-            let tid = try session.put(.tree, t.encoded())
-            let c = Commit(tree: tid, parents: [], author: try Signature(name: "M", email: "m@x"), time: 0, message: "evil")
-            let cid = try session.put(.commit, c.encoded())
-            try session.finishPacks(); try session.recordIndex()
-            try repo.refs.updateBranch(try BranchName("evil"), expected: nil, new: cid, message: "crafted", time: 0)
+            return try session.put(.tree, Tree(uncheckedEntries: [TreeEntry(name: ".strata", kind: .file, id: blob, size: 1)]).encoded())
         }
         let fsck = try s.run("fsck")
         #expect(fsck.status == 12)
@@ -389,18 +383,10 @@ import StrataRepository
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: s.path("abs")) == outside)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: s.path("esc")) == "self/..")
         // A crafted commit with a file below the link must not write through it.
-        do {
-            let repo = try Repository.open(at: s.directory)
-            let session = repo.objects.beginWrite()
+        try s.craftCommit(branch: "through") { session in
             let blob = try session.put(.blob, Array("pwned".utf8))
-            let inner = try Tree(entries: [TreeEntry(name: "pwned.txt", kind: .file, id: blob, size: 5)])
-            let iid = try session.put(.tree, inner.encoded())
-            let t = try Tree(entries: [TreeEntry(name: "abs", kind: .directory, id: iid, size: 5)])
-            let tid = try session.put(.tree, t.encoded())
-            let cm = Commit(tree: tid, parents: [], author: try Signature(name: "M", email: "m@x"), time: 0, message: "through")
-            let cid = try session.put(.commit, cm.encoded())
-            try session.finishPacks(); try session.recordIndex()
-            try repo.refs.updateBranch(try BranchName("through"), expected: nil, new: cid, message: "crafted", time: 0)
+            let iid = try session.put(.tree, try Tree(entries: [TreeEntry(name: "pwned.txt", kind: .file, id: blob, size: 5)]).encoded())
+            return try session.put(.tree, try Tree(entries: [TreeEntry(name: "abs", kind: .directory, id: iid, size: 5)]).encoded())
         }
         _ = try s.run("checkout", "through", "--", "abs/pwned.txt")
         #expect(!FileManager.default.fileExists(atPath: outside + "/pwned.txt"))
@@ -467,19 +453,6 @@ import StrataRepository
         ]
         try p.run(); p.waitUntilExit()
         #expect(p.terminationStatus == 0, "sql failed: \(sql)")
-    }
-}
-
-/// A small seeded generator (SplitMix64) for reproducible test data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,4 +1,7 @@
 import Foundation
+import StrataModel
+import StrataObjects
+import StrataRepository
 import Testing
 
 /// Runs the built `strata` binary in temporary folders.
@@ -116,4 +119,18 @@ final class ReadBox: @unchecked Sendable {
         }
     }
     func wait() -> Data { done.wait(); lock.lock(); defer { lock.unlock() }; return data }
+}
+
+extension StrataCLI {
+    /// Writes a commit whose tree `makeTree` builds with the library, bypassing every check commit makes, and points
+    /// a new branch at it: how tests plant hostile trees.
+    func craftCommit(branch: String, _ makeTree: (WriteSession) throws -> ObjectID) throws {
+        let repo = try Repository.open(at: directory)
+        let session = repo.objects.beginWrite()
+        let tree = try makeTree(session)
+        let c = Commit(tree: tree, parents: [], author: try Signature(name: "Mallory", email: "m@x"), time: 0, message: "crafted")
+        let cid = try session.put(.commit, c.encoded())
+        try session.finishPacks(); try session.recordIndex()
+        try repo.refs.updateBranch(try BranchName(branch), expected: nil, new: cid, message: "crafted", time: 0)
+    }
 }

@@ -60,19 +60,12 @@ import StrataRepository
         try s.write("ok.csv", "1")
         try s.run("commit", "-m", "honest")
         // Craft a commit whose tree holds "../x" through the library, bypassing validation.
-        do {
-            let repo = try Repository.open(at: s.directory)
-            let session = repo.objects.beginWrite()
+        try s.craftCommit(branch: "evil") { session in
             let payload = Array("escaped\n".utf8)
             let blob = try session.put(.blob, payload)
             let inner = Tree(uncheckedEntries: [TreeEntry(name: "x", kind: .file, id: blob, size: UInt64(payload.count))])
             let innerID = try session.put(.tree, inner.encoded())
-            let outer = Tree(uncheckedEntries: [TreeEntry(name: "..", kind: .directory, id: innerID, size: 0)])
-            let outerID = try session.put(.tree, outer.encoded())
-            let c = Commit(tree: outerID, parents: [], author: try Signature(name: "Mallory", email: "m@x"), time: 0, message: "evil")
-            let cid = try session.put(.commit, c.encoded())
-            try session.finishPacks(); try session.recordIndex()
-            try repo.refs.updateBranch(try BranchName("evil"), expected: nil, new: cid, message: "crafted", time: 0)
+            return try session.put(.tree, Tree(uncheckedEntries: [TreeEntry(name: "..", kind: .directory, id: innerID, size: 0)]).encoded())
         }
         let parent = URL(fileURLWithPath: s.directory).deletingLastPathComponent().appendingPathComponent("x").path
         let r = try s.run("checkout", "evil")
