@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose.
+        // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose, and the stage supervisor's code.
         .target(name: "CStrataSpawn"),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL", "StrataPlatform"]),
@@ -74,9 +74,9 @@ let package = Package(
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
                 "StrataWorkflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
         // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).
-        .executableTarget(name: "strata-supervise"),
+        .executableTarget(name: "strata-supervise", dependencies: ["CStrataSpawn"]),
         // Benchmark helper: a store with a million objects, to measure gc's peak memory.
         .executableTarget(
             name: "strata-gc-memory-bench", dependencies: ["StrataRepository", "StrataObjects", "StrataRefs", "StrataModel"], path: "Benchmarks/GCMemory"),

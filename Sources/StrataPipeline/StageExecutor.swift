@@ -39,7 +39,7 @@ package enum StageExecutor {
         _ executable: String, _ args: [String], environment: [String: String], directory: String,
         timeout: Double? = nil, onStart: (@Sendable (Int32) -> Void)? = nil
     ) throws -> ProcessResult {
-        let supervisor = try supervisorPath()
+        let (supervisor, prefix) = try supervisor()
         var lifeline: [Int32] = [0, 0]
         guard strata_pipe_cloexec(&lifeline) == 0 else { throw PosixError("create pipe", executable) }
         defer { close(lifeline[1]) }
@@ -52,7 +52,7 @@ package enum StageExecutor {
                 box.set(
                     .success(
                         try await runAsync(
-                            supervisor, [executable] + args, environment: environment, directory: directory,
+                            supervisor, prefix + [executable] + args, environment: environment, directory: directory,
                             lifeline: readEnd, timeout: timeout, onStart: onStart)))
             } catch {
                 box.set(.failure(error))
@@ -111,15 +111,17 @@ package enum StageExecutor {
         return Data(out.suffix(keepBytes))
     }
 
-    /// `strata-supervise`: `STRATA_SUPERVISOR`, next to the running executable (the build folder, a test runner in
-    /// it), or in `../lib/strata` (the installed layout).
-    static func supervisorPath() throws -> String {
-        if let p = ProcessInfo.processInfo.environment["STRATA_SUPERVISOR"], !p.isEmpty { return p }
+    /// The supervisor to start, with the arguments that come before the command: `STRATA_SUPERVISOR`, else
+    /// `strata-supervise` next to the running executable (the build folder, a test runner in it) or in `../lib/strata`
+    /// (the installed layout), else the strata binary itself as `strata __supervise` (a bare copy of the binary).
+    static func supervisor() throws -> (path: String, prefix: [String]) {
+        if let p = ProcessInfo.processInfo.environment["STRATA_SUPERVISOR"], !p.isEmpty { return (p, []) }
         let exe = Posix.realpath("/proc/self/exe") ?? CommandLine.arguments[0]
         let dir = Posix.dirname(exe)
         for candidate in [dir + "/strata-supervise", dir + "/../lib/strata/strata-supervise"] where access(candidate, X_OK) == 0 {
-            return candidate
+            return (candidate, [])
         }
+        if URL(fileURLWithPath: exe).lastPathComponent.contains("strata") { return (exe, ["__supervise"]) }
         throw PosixError("find strata-supervise next to", exe, code: ENOENT)
     }
 

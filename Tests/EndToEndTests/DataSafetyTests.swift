@@ -412,8 +412,15 @@ import StrataRepository
     }
 
     /// Stage processes die with a killed repro (the supervisor kills the whole group).
-    @Test func stageProcessesDieWithRepro() throws {
+    /// Both supervisors: `strata-supervise` next to strata, and a bare copy of strata supervising itself.
+    @Test(arguments: [false, true]) func stageProcessesDieWithRepro(bareCopy: Bool) throws {
         let s = try StrataCLI()
+        var binary = StrataCLI.binary
+        if bareCopy {
+            binary = s.directory + "-bin/strata"
+            try FileManager.default.createDirectory(atPath: s.directory + "-bin", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: StrataCLI.binary, toPath: binary)
+        }
         try s.run("init")
         let marker = 3000 + Int.random(in: 0..<900)
         try s.write(
@@ -424,7 +431,7 @@ import StrataRepository
                 .stage(name: "slow", command: "sleep \(marker).5 & sleep \(marker).5; echo x > out.txt", outputs: [.file("out.txt")]),
             ])
             """)
-        let p = try s.start(["repro"])
+        let p = try s.start(["repro"], binary: binary)
         var seen = false
         for _ in 0..<300 where !seen { usleep(100_000); seen = pgrep("sleep \(marker).5") > 0 }
         #expect(seen, "the stage never started")

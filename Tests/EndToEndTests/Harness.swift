@@ -57,9 +57,9 @@ struct StrataCLI {
     }
 
     /// Starts the binary without waiting.
-    func start(_ args: [String]) throws -> Process {
+    func start(_ args: [String], binary: String = StrataCLI.binary) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: StrataCLI.binary)
+        p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
         var e = ProcessInfo.processInfo.environment
