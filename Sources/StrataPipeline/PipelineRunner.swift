@@ -263,7 +263,6 @@ public final class PipelineRunner: @unchecked Sendable {
         }
 
         let group = DispatchGroup()
-        let queue = DispatchQueue(label: "strata.repro", attributes: .concurrent)
         let slots = DispatchSemaphore(value: max(1, options.jobs))
         while true {
             if Interrupt.requested && !isCancelled { cancel() }
@@ -274,7 +273,9 @@ public final class PipelineRunner: @unchecked Sendable {
             for name in ready {
                 slots.wait()
                 group.enter()
-                queue.async {
+                // A thread of its own per running stage (at most `jobs`): a stage waits on its process, and parking
+                // Dispatch's shared workers there would starve the pool the executor's async I/O runs on.
+                Thread.detachNewThread {
                     defer { slots.signal(); group.leave() }
                     let outcome = self.process(name, old: oldByName[name], forced: options.force && forced.contains(name), entries: entries)
                     state.finish(outcome)
@@ -416,16 +417,25 @@ final class SchedulerState: @unchecked Sendable {
     private let cond = NSCondition()
     private var outcomes: [String: StageOutcome] = [:]
     private var started = Set<String>()
+    /// Bumped by every finished stage, so a waiter never misses a change that happened before it started waiting.
+    private var generation = 0
+    private var seenGeneration = 0
 
     init(order: [String]) { self.order = order }
 
-    func finish(_ o: StageOutcome) { cond.lock(); outcomes[o.name] = o; cond.broadcast(); cond.unlock() }
+    func finish(_ o: StageOutcome) { cond.lock(); outcomes[o.name] = o; generation += 1; cond.broadcast(); cond.unlock() }
 
-    func waitForChange() { cond.lock(); cond.wait(until: Date().addingTimeInterval(0.05)); cond.unlock() }
+    /// Waits until a stage finishes after the last `next()` (or 50 ms pass, so Ctrl-C is noticed).
+    func waitForChange() {
+        cond.lock(); defer { cond.unlock() }
+        if generation != seenGeneration { return }
+        _ = cond.wait(until: Date().addingTimeInterval(0.05))
+    }
 
     /// Stages whose upstream is done (and did not fail); `done` when nothing more can start or is running.
     func next(upstream: [String: Set<String>], keepGoing: Bool) -> (ready: [String], done: Bool) {
         cond.lock(); defer { cond.unlock() }
+        seenGeneration = generation
         let anyFailed = outcomes.values.contains { $0.action == .failed }
         var ready: [String] = []
         let selected = Set(order)
