@@ -3,6 +3,7 @@ import Foundation
 import StrataLineage
 import StrataPipeline
 import StrataRepository
+import StrataWorkflows
 
 /// `strata lineage`.
 struct LineageCommand: ParsableCommand {
@@ -159,7 +160,7 @@ struct HooksCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() throws {
             let repo = try global.repository()
-            let installed = try HookInstaller.install(repo: repo)
+            let installed = try Hooks.install(repo: repo)
             if !global.quiet { for h in installed { Out.line("installed \(h)") }; Out.flush() }
         }
     }

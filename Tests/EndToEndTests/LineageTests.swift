@@ -180,6 +180,6 @@ func python(_ args: [String]) throws -> (Int32, String) {
         #expect(try s.run("hooks", "install").status == 0)
         let installed = try s.read(".strata/hooks/pre-commit")
         let shipped = try Data(contentsOf: URL(fileURLWithPath: projectRoot + "/hooks/pre-commit"))
-        #expect(installed == shipped, "hooks/pre-commit and HookInstaller.preCommit differ")
+        #expect(installed == shipped, "hooks/pre-commit and Hooks.preCommit differ")
     }
 }
