@@ -64,6 +64,9 @@ let package = Package(
                 "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // Remotes: the storage protocol every remote backend implements (a shared folder now; S3-compatible storage
+        // next), checked by one conformance suite.
+        .target(name: "StrataRemote", dependencies: ["StrataModel", "StrataPlatform"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(name: "StrataWorkflows", dependencies: ["StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
@@ -86,6 +89,7 @@ let package = Package(
         .target(name: "StrataFaultInjection", path: "Tests/FaultInjection", linkerSettings: [.linkedLibrary("dl")]),
         // Test support shared by the test targets (the seeded generator).
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataPlatform"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel", "StrataTestSupport"]),

@@ -1,0 +1,99 @@
+import StrataPlatform
+
+/// What a conditional write did.
+public enum PutOutcome: Sendable, Equatable {
+    /// The object was written; its new entity tag.
+    case written(etag: String)
+    /// The condition failed: the object exists (create-only) or changed since it was read (compare-and-swap).
+    case conditionFailed
+}
+
+/// An object as read from a backend.
+public struct StoredObject: Sendable, Equatable {
+    /// The bytes.
+    public var bytes: [UInt8]
+    /// The entity tag to pass to `put(_:_:ifMatch:)` to replace exactly this version.
+    public var etag: String
+    /// Creates a value.
+    public init(bytes: [UInt8], etag: String) { self.bytes = bytes; self.etag = etag }
+}
+
+/// The storage a remote lives on: S3-compatible object storage or a shared folder. One protocol serves both, so the
+/// remote layout and protocol (store/FORMAT.md, "Remotes") are written once, and one conformance suite
+/// (`BackendConformance`) checks every backend.
+///
+/// Keys are `/`-separated relative names (`packs/pack-….pack`, `refs/heads/main`); a key that is empty, absolute,
+/// or has an empty, `.` or `..` component is refused with `RemoteError.invalidKey`. Conditional writes are the only
+/// coordination there is: `create` must fail when the key exists (S3 `If-None-Match: *`), and `put(ifMatch:)` must
+/// fail when the object changed (S3 `If-Match: <etag>`) — two writers racing on one key, exactly one wins.
+public protocol RemoteBackend: Sendable {
+    /// A description for messages, without credentials (`file:///mnt/shared/strata`, `s3://bucket/prefix`).
+    var displayName: String { get }
+    /// The object, or nil when there is none.
+    func get(_ key: String) throws -> StoredObject?
+    /// `length` bytes from `offset` (fewer at the end of the object); throws `notFound` when the object is missing.
+    func getRange(_ key: String, offset: Int64, length: Int) throws -> [UInt8]
+    /// The object's entity tag, or nil when there is none.
+    func head(_ key: String) throws -> String?
+    /// Writes `bytes` under `key` only when no object has that key.
+    func create(_ key: String, _ bytes: [UInt8]) throws -> PutOutcome
+    /// Replaces the object only when its entity tag is still `etag`.
+    func put(_ key: String, _ bytes: [UInt8], ifMatch etag: String) throws -> PutOutcome
+    /// Every key that starts with `prefix`, in byte order.
+    func list(prefix: String) throws -> [String]
+    /// Removes the object (nothing when it is already gone).
+    func delete(_ key: String) throws
+}
+
+/// Failures of remote storage, with the remote named and a next step.
+public enum RemoteError: StrataError {
+    /// A key that could leave the remote's namespace.
+    case invalidKey(String)
+    /// The object does not exist.
+    case notFound(remote: String, key: String)
+    /// The storage refused or failed.
+    case storage(remote: String, key: String, cause: PosixError)
+
+    public var code: String {
+        switch self {
+        case .invalidKey: "remote.invalid-key"
+        case .notFound: "remote.not-found"
+        case .storage: "remote.storage"
+        }
+    }
+    public var category: ErrorCategory {
+        switch self {
+        case .invalidKey: .integrity
+        case .notFound: .notFound
+        case .storage: .failure
+        }
+    }
+    public var message: String {
+        switch self {
+        case .invalidKey(let k): "refusing remote key '\(k)': keys are relative names without empty, '.' or '..' parts"
+        case .notFound(let r, let k): "'\(k)' is not on the remote \(r)"
+        case .storage(let r, let k, let e): "the remote \(r) failed on '\(k)': \(e.message)"
+        }
+    }
+    public var nextStep: String? {
+        switch self {
+        case .invalidKey: "the remote may be damaged or hostile; check it with 'strata fsck'"
+        case .notFound: "fetch again; if it persists, the remote lost data: run fsck against it"
+        case .storage(_, _, let e): e.nextStep ?? "check that the remote is reachable and writable, then retry"
+        }
+    }
+    public var cause: (any Error)? {
+        if case .storage(_, _, let e) = self { return e }
+        return nil
+    }
+
+    /// Throws unless `key` is a safe relative key.
+    public static func check(_ key: String) throws {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        if key.isEmpty || key.hasPrefix("/") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+            || key.utf8.contains(0)
+        {
+            throw RemoteError.invalidKey(key)
+        }
+    }
+}
