@@ -66,7 +66,7 @@ let package = Package(
             ]),
         // Remotes: the storage protocol every remote backend implements (a shared folder now; S3-compatible storage
         // next), checked by one conformance suite.
-        .target(name: "StrataRemote", dependencies: ["StrataModel", "StrataPlatform"]),
+        .target(name: "StrataRemote", dependencies: ["StrataModel", "StrataPlatform", "COpenSSL"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(name: "StrataWorkflows", dependencies: ["StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
