@@ -53,19 +53,28 @@ public enum RemoteError: StrataError {
     case notFound(remote: String, key: String)
     /// The storage refused or failed.
     case storage(remote: String, key: String, cause: PosixError)
+    /// The server refused the credentials or the signature (HTTP 401/403 and the S3 error code).
+    case refused(remote: String, key: String, status: Int, code: String)
+    /// The server could not be reached, or kept failing, after the retries.
+    case unreachable(remote: String, key: String, reason: String)
+    /// An answer the protocol does not expect.
+    case unexpected(remote: String, key: String, status: Int, code: String)
 
     public var code: String {
         switch self {
         case .invalidKey: "remote.invalid-key"
         case .notFound: "remote.not-found"
         case .storage: "remote.storage"
+        case .refused: "remote.refused"
+        case .unreachable: "remote.unreachable"
+        case .unexpected: "remote.unexpected-answer"
         }
     }
     public var category: ErrorCategory {
         switch self {
         case .invalidKey: .integrity
         case .notFound: .notFound
-        case .storage: .failure
+        case .storage, .refused, .unreachable, .unexpected: .failure
         }
     }
     public var message: String {
@@ -73,6 +82,9 @@ public enum RemoteError: StrataError {
         case .invalidKey(let k): "refusing remote key '\(k)': keys are relative names without empty, '.' or '..' parts"
         case .notFound(let r, let k): "'\(k)' is not on the remote \(r)"
         case .storage(let r, let k, let e): "the remote \(r) failed on '\(k)': \(e.message)"
+        case .refused(let r, let k, let s, let c): "the remote \(r) refused the request for '\(k)' (HTTP \(s)\(c.isEmpty ? "" : " " + c))"
+        case .unreachable(let r, let k, let why): "the remote \(r) did not answer for '\(k)' after retries (\(why))"
+        case .unexpected(let r, let k, let s, let c): "the remote \(r) answered HTTP \(s)\(c.isEmpty ? "" : " " + c) for '\(k)'"
         }
     }
     public var nextStep: String? {
@@ -80,6 +92,11 @@ public enum RemoteError: StrataError {
         case .invalidKey: "the remote may be damaged or hostile; check it with 'strata fsck'"
         case .notFound: "fetch again; if it persists, the remote lost data: run fsck against it"
         case .storage(_, _, let e): e.nextStep ?? "check that the remote is reachable and writable, then retry"
+        case .refused(_, _, _, let c) where c == "SignatureDoesNotMatch" || c == "InvalidAccessKeyId":
+            "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile in ~/.aws/credentials) for this endpoint"
+        case .refused: "check that the credentials may read and write this bucket and prefix"
+        case .unreachable: "check the endpoint URL and the network, then retry"
+        case .unexpected: "check that the endpoint is S3-compatible and supports conditional writes"
         }
     }
     public var cause: (any Error)? {
