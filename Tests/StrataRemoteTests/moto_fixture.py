@@ -6,6 +6,7 @@ an access key; every later request must carry a valid SigV4 signature of that ke
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +18,8 @@ with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
 env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3", MOTO_S3_DEFAULT_MAX_KEYS="5")  # small pages: listing must paginate
-server = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], env=env,
+# Its own process group, so that the server and anything it started are stopped together, by PID.
+server = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], env=env, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 endpoint = f"http://127.0.0.1:{port}"
 for _ in range(200):
@@ -40,5 +42,10 @@ try:
                       "bucket": "strata-test"}), flush=True)
     sys.stdin.read()
 finally:
-    server.terminate()
-    server.wait(timeout=10)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, sig)
+            server.wait(timeout=3)
+            break
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            continue
