@@ -69,13 +69,14 @@ let package = Package(
         .target(name: "StrataRemote", dependencies: ["StrataModel", "StrataPlatform", "COpenSSL"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
-        .target(name: "StrataWorkflows", dependencies: ["StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
+        .target(
+            name: "StrataWorkflows", dependencies: ["StrataRemote", "StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-                "StrataWorkflows", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "StrataWorkflows", "StrataRemote", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
         // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).
@@ -103,7 +104,8 @@ let package = Package(
             dependencies: ["StrataTestSupport", "StrataMaintenance", "StrataModel", "StrataObjects", "StrataRefs", "StrataRepository"]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
         .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StrataTestSupport", "StrataModel", "StrataObjects", "StrataRepository"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["StrataWorkflows", "StrataRemote", "StrataTestSupport", "StrataModel", "StrataObjects", "StrataRepository"]),
     ],
     swiftLanguageModes: [.v6]
 )

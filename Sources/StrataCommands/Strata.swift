@@ -18,7 +18,7 @@ public struct Strata: ParsableCommand {
             CatCommand.self, DiffCommand.self, BranchCommand.self, SwitchCommand.self, TagCommand.self, CheckoutCommand.self,
             ResetCommand.self, ReflogCommand.self, FsckCommand.self, ConfigCommand.self,
             PruneCommand.self, GcCommand.self, RetentionCommand.self, ReproCommand.self, StagesCommand.self, DagCommand.self,
-            LineageCommand.self, RunsCommand.self, ReproduceCommand.self, CatalogCommand.self, HooksCommand.self,
+            LineageCommand.self, RunsCommand.self, ReproduceCommand.self, CatalogCommand.self, HooksCommand.self, RemoteCommand.self,
         ]
     )
 

@@ -143,7 +143,10 @@ import Testing
         for n in names {
             text += "\n$ strata \(n) --help\n" + (try s.run([n, "--help"])).stdout
         }
-        for (parent, subs) in [("lineage", ["export", "flush", "prov", "verify"]), ("retention", ["set", "show", "rm"]), ("hooks", ["install"])] {
+        for (parent, subs) in [
+            ("lineage", ["export", "flush", "prov", "verify"]), ("retention", ["set", "show", "rm"]), ("hooks", ["install"]),
+            ("remote", ["add", "list", "remove"]),
+        ] {
             for sub in subs { text += "\n$ strata \(parent) \(sub) --help\n" + (try s.run([parent, sub, "--help"])).stdout }
         }
         try ContractTests.assertSnapshot(text, "help.txt")

@@ -1,0 +1,167 @@
+import Foundation
+import StrataPlatform
+
+/// What a remote's storage can do, found by `RemoteProbe`.
+public struct RemoteCapabilities: Sendable, Equatable, Codable {
+    /// `create` fails when the key exists (S3 `If-None-Match: *`).
+    public var createOnly: Bool
+    /// `put(ifMatch:)` fails when the object changed (S3 `If-Match`).
+    public var compareAndSwap: Bool
+    /// Creates a value.
+    public init(createOnly: Bool, compareAndSwap: Bool) { self.createOnly = createOnly; self.compareAndSwap = compareAndSwap }
+    /// Both conditional writes work: several writers are safe.
+    public var safeForManyWriters: Bool { createOnly && compareAndSwap }
+    /// As stored in the store's config and shown by `remote list`.
+    public var summary: String {
+        [createOnly ? "create-only" : nil, compareAndSwap ? "compare-and-swap" : nil].compactMap { $0 }.joined(separator: ",")
+    }
+}
+
+/// Probes a backend's conditional writes on a scratch key under `.strata-probe/`, which it removes again.
+public enum RemoteProbe {
+    /// Creates a key twice and replaces it with a stale and a fresh entity tag; a backend that lets the second create
+    /// or the stale replace through ignores that condition.
+    public static func probe(_ b: any RemoteBackend) throws -> RemoteCapabilities {
+        let key = ".strata-probe/" + Posix.randomHex(8)
+        defer { try? b.delete(key) }
+        guard case .written(let etag) = try b.create(key, Array("probe 1".utf8)) else {
+            return RemoteCapabilities(createOnly: false, compareAndSwap: false)
+        }
+        let createOnly = try b.create(key, Array("probe 2".utf8)) == .conditionFailed
+        let stale = try b.put(key, Array("probe 3".utf8), ifMatch: "0000000000000000000000000000000000000000")
+        var cas = stale == .conditionFailed
+        if cas, case .written = try b.put(key, Array("probe 4".utf8), ifMatch: try b.head(key) ?? etag) {} else { cas = false }
+        return RemoteCapabilities(createOnly: createOnly, compareAndSwap: cas)
+    }
+}
+
+/// Where a remote is and how to reach it: `file:///path` or `s3://bucket/prefix` with an endpoint and region.
+public struct RemoteLocation: Sendable, Equatable {
+    /// The URL as the user gave it (never with credentials).
+    public var url: String
+    /// An S3 endpoint (`http://127.0.0.1:5000`), nil for AWS's own or for folders.
+    public var endpoint: String?
+    /// The S3 region.
+    public var region: String?
+
+    /// Checks the URL: `file://` with an absolute path, or `s3://bucket[/prefix]`; userinfo is refused.
+    public init(url: String, endpoint: String? = nil, region: String? = nil) throws {
+        if let scheme = url.range(of: "://"), url[scheme.upperBound...].split(separator: "/", maxSplits: 1).first?.contains("@") == true {
+            throw RemoteSetupError.badURL(
+                URLRedaction.redact(url), reason: "credentials do not belong in a remote URL; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile")
+        }
+        guard url.hasPrefix("file:///") || url.hasPrefix("s3://") else {
+            throw RemoteSetupError.badURL(url, reason: "a remote is file:///absolute/path or s3://bucket[/prefix]")
+        }
+        if url.hasPrefix("s3://") && url.dropFirst(5).split(separator: "/").first == nil {
+            throw RemoteSetupError.badURL(url, reason: "it names no bucket")
+        }
+        self.url = url; self.endpoint = endpoint; self.region = region
+    }
+
+    /// The backend, with credentials and defaults taken as the AWS CLI takes them (`environment`, then the profile in
+    /// `~/.aws/credentials` and `~/.aws/config`).
+    public func backend(environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> any RemoteBackend {
+        if url.hasPrefix("file://") { return try FolderBackend(root: String(url.dropFirst("file://".count))) }
+        let parts = url.dropFirst(5).split(separator: "/", maxSplits: 1).map(String.init)
+        let config = AWSConfig(environment: env)
+        guard let credentials = config.credentials else { throw RemoteSetupError.noCredentials(url) }
+        let endpointText =
+            endpoint ?? env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"] ?? "https://s3.\(region ?? config.region ?? "us-east-1").amazonaws.com"
+        guard let endpointURL = URL(string: endpointText), endpointURL.host != nil else {
+            throw RemoteSetupError.badURL(endpointText, reason: "the endpoint is not a URL")
+        }
+        return S3Backend(
+            endpoint: endpointURL, bucket: parts[0], prefix: parts.count > 1 ? parts[1] : "",
+            region: region ?? config.region ?? "us-east-1", credentials: credentials)
+    }
+}
+
+/// AWS settings as the CLI and SDKs read them: `AWS_*` variables first, then `AWS_PROFILE` (default `default`) in
+/// `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`) and `~/.aws/config` (or `AWS_CONFIG_FILE`).
+public struct AWSConfig: Sendable {
+    /// The credentials found, if any.
+    public var credentials: AWSCredentials?
+    /// The region found, if any.
+    public var region: String?
+
+    /// Reads the settings from an environment.
+    public init(environment env: [String: String]) {
+        let home = env["HOME"] ?? "/root"
+        let profile = env["AWS_PROFILE"] ?? env["AWS_DEFAULT_PROFILE"] ?? "default"
+        let creds = AWSConfig.ini(env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials")[profile] ?? [:]
+        let conf = AWSConfig.ini(env["AWS_CONFIG_FILE"] ?? home + "/.aws/config")[profile == "default" ? "default" : "profile " + profile] ?? [:]
+        if let id = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"], !id.isEmpty, !secret.isEmpty {
+            credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: env["AWS_SESSION_TOKEN"])
+        } else if let id = creds["aws_access_key_id"], let secret = creds["aws_secret_access_key"] {
+            credentials = AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: creds["aws_session_token"])
+        }
+        region = env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? conf["region"] ?? creds["region"]
+    }
+
+    /// `[section]` → key → value of an INI file (missing file: empty).
+    static func ini(_ path: String) -> [String: [String: String]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        var out: [String: [String: String]] = [:]
+        var section = ""
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces); continue }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            out[section, default: [:]][line[..<eq].trimmingCharacters(in: .whitespaces)] = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        }
+        return out
+    }
+}
+
+/// Failures of setting a remote up.
+public enum RemoteSetupError: StrataError {
+    /// A URL that is not a remote.
+    case badURL(String, reason: String)
+    /// No credentials for an S3 remote.
+    case noCredentials(String)
+    /// The storage ignores conditional writes and `--single-writer` was not given.
+    case unsafeStorage(String, RemoteCapabilities)
+    /// A remote name that is taken or malformed.
+    case badName(String, reason: String)
+    /// No remote of that name.
+    case unknownRemote(String)
+
+    public var code: String {
+        switch self {
+        case .badURL: "remote.bad-url"
+        case .noCredentials: "remote.no-credentials"
+        case .unsafeStorage: "remote.no-conditional-writes"
+        case .badName: "remote.bad-name"
+        case .unknownRemote: "remote.unknown"
+        }
+    }
+    public var category: ErrorCategory {
+        switch self {
+        case .badURL, .badName: .usage
+        case .noCredentials: .failure
+        case .unsafeStorage: .conflict
+        case .unknownRemote: .notFound
+        }
+    }
+    public var message: String {
+        switch self {
+        case .badURL(let u, let r): "'\(u)' is not a usable remote: \(r)"
+        case .noCredentials(let u): "no AWS credentials for \(u)"
+        case .unsafeStorage(let u, let c):
+            "the storage of \(u) ignores \(c.createOnly ? "" : "If-None-Match")\(c.createOnly || c.compareAndSwap ? "" : " and ")\(c.compareAndSwap ? "" : "If-Match") conditional writes: two writers could overwrite each other's refs"
+        case .badName(let n, let r): "remote name '\(n)': \(r)"
+        case .unknownRemote(let n): "no remote named '\(n)'"
+        }
+    }
+    public var nextStep: String? {
+        switch self {
+        case .badURL: "give file:///absolute/path or s3://bucket[/prefix] (with --endpoint for S3-compatible storage)"
+        case .noCredentials: "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials"
+        case .unsafeStorage: "use storage with conditional writes, or pass --single-writer if only one machine ever writes (see docs/runbooks)"
+        case .badName: "pick a name like origin (letters, digits, '-', '_')"
+        case .unknownRemote: "list them with 'strata remote list'"
+        }
+    }
+}
