@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,8 +188,15 @@ _strata_init() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(-C)
     __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
 }
 
 _strata_status() {
@@ -852,6 +859,80 @@ _strata_hooks_install() {
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_remote() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    add|list|remove)
+        # Offer subcommand argument completions
+        "_strata_remote_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'add list remove' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_remote_add() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --path-style --single-writer --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --endpoint --region)
+    __strata_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--endpoint')
+        return
+        ;;
+    '--region')
+        return
+        ;;
+    esac
+}
+
+_strata_remote_list() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_remote_remove() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in

@@ -77,13 +77,14 @@ _strata() {
             'reproduce:Re-run a recorded run from its recorded inputs in a scratch folder and compare every output'\''s sha256.'
             'catalog:Write a DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the published datasets, with a Markdown page per dataset.'
             'hooks:Install the hooks that block a commit or publish when lineage or versioning artefacts are missing.'
+            'remote:Manage remotes: shared folders (file:///path) and S3-compatible storage (s3://bucket/prefix).'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -98,6 +99,7 @@ _strata_init() {
     local -ar arg_specs=(
         ':directory:'
         '(-q --quiet)'{-q,--quiet}'[Print nothing but errors.]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -703,6 +705,84 @@ _strata_hooks_install() {
     local -ar arg_specs=(
         '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
         '-C[Run as if strata was started in DIR.]:DIR:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_remote() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'add:Add remote NAME at URL after probing what its storage can do.'
+            'list:List remotes with their URL and what their storage can do.'
+            'remove:Forget remote NAME (nothing on the remote changes).'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        add|list|remove)
+            "_strata_remote_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_remote_add() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':name:'
+        ':url:'
+        '--endpoint[S3 endpoint (default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS).]:url:'
+        '--region[S3 region (default AWS_REGION, AWS_DEFAULT_REGION, the profile, else us-east-1).]:region:'
+        '--path-style[Path-style addressing (endpoint/bucket/key); the only style used so far, accepted for compatibility.]'
+        '--single-writer[Accept storage that ignores conditional writes; only safe when a single machine ever writes.]'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_remote_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_remote_remove() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':name:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
