@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import StrataPlatform
 import Testing
 @testable import StrataRemote
@@ -88,4 +91,91 @@ struct S3BackendConformanceTests {
 
 extension String {
     fileprivate func leftPad(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}
+
+/// The fault-injecting proxy (Tests/StrataRemoteTests/fault_proxy.py) in front of the moto server.
+final class FaultProxy: @unchecked Sendable {
+    let process = Process()
+    let stdin = Pipe()
+    let endpoint: URL
+
+    init(upstream: URL) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fault_proxy.py").path,
+            upstream.absoluteString,
+        ]
+        let out = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while !line.contains(10) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: String], let e = obj["endpoint"] else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        endpoint = URL(string: e)!
+    }
+
+    deinit { try? stdin.fileHandleForWriting.close(); process.waitUntilExit() }
+
+    /// The next requests fail this way, one fault each.
+    func plan(_ faults: [String]) throws {
+        var req = URLRequest(url: endpoint.appendingPathComponent("__faults"))
+        req.httpMethod = "POST"
+        req.httpBody = Data(faults.joined(separator: ",").utf8)
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: req) { _, _, _ in done.signal() }.resume()
+        done.wait()
+    }
+}
+
+@Suite("S3 backend under faults (proxy in front of moto)", .enabled(if: MotoServer.available, "moto[server] is not installed (requirements-test.txt)"))
+struct S3FaultTests {
+    func setUp() throws -> (FaultProxy, S3Backend) {
+        guard let m = MotoServer.shared else { throw CocoaError(.featureUnsupported) }
+        let proxy = try FaultProxy(upstream: m.endpoint)
+        return (
+            proxy, S3Backend(endpoint: proxy.endpoint, bucket: m.bucket, prefix: "f-" + Posix.randomHex(6), region: "us-east-1", credentials: m.credentials)
+        )
+    }
+
+    /// 503 SlowDown, 500, a dropped connection and a truncated body are retried; the data arrives intact.
+    @Test func transientFaultsAreRetried() throws {
+        let (proxy, b) = try setUp()
+        let data = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try proxy.plan(["503", "500", "drop"])
+        guard case .written = try b.create("packs/p.pack", data) else { Issue.record("create failed"); return }
+        try proxy.plan(["truncate", "503"])
+        #expect(try b.get("packs/p.pack")?.bytes == data)
+        try proxy.plan(["delay", "drop"])
+        #expect(try b.getRange("packs/p.pack", offset: 100, length: 10) == Array(data[100..<110]))
+        try proxy.plan(["500", "truncate"])
+        #expect(try b.list(prefix: "packs/") == ["packs/p.pack"])
+    }
+
+    /// More failures than attempts: a clear error naming the remote and the key, not a hang or a wrong answer.
+    @Test func persistentFailureIsReported() throws {
+        let (proxy, b) = try setUp()
+        try proxy.plan(["503", "503", "503", "503", "503"])
+        do {
+            _ = try b.get("refs/heads/main")
+            Issue.record("a persistent failure was not reported")
+        } catch let e as RemoteError {
+            #expect(e.code == "remote.unreachable")
+            #expect(e.description.contains("refs/heads/main") && e.description.contains(b.displayName))
+        }
+    }
+
+    /// A 412 from the server is a lost race, reported as such (the caller retries with fresh state).
+    @Test func preconditionFailedIsALostRace() throws {
+        let (proxy, b) = try setUp()
+        try proxy.plan(["412"])
+        #expect(try b.create("refs/heads/main", Array("x".utf8)) == .conditionFailed)
+        #expect(try b.get("refs/heads/main") == nil)
+    }
 }
