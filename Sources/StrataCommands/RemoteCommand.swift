@@ -67,10 +67,10 @@ struct RemoteCommand: ParsableCommand {
 
     struct JSONRemote: Encodable {
         var name: String; var url: String; var endpoint: String?; var region: String?
-        var create_only: Bool; var compare_and_swap: Bool; var single_writer: Bool
+        var create_only: Bool; var compare_and_swap: Bool; var single_writer: Bool; var repo_id: String?
         init(_ e: RemoteEntry) {
             name = e.name; url = e.location.url; endpoint = e.location.endpoint; region = e.location.region
-            create_only = e.capabilities.createOnly; compare_and_swap = e.capabilities.compareAndSwap; single_writer = e.singleWriter
+            create_only = e.capabilities.createOnly; compare_and_swap = e.capabilities.compareAndSwap; single_writer = e.singleWriter; repo_id = e.repoId
         }
     }
     struct JSONList: Encodable { var version = 1; var remotes: [JSONRemote] }

@@ -127,6 +127,10 @@ public enum RemoteSetupError: StrataError {
     case badName(String, reason: String)
     /// No remote of that name.
     case unknownRemote(String)
+    /// Storage that holds something other than a Strata remote.
+    case notARemote(String, reason: String)
+    /// A remote written by a newer Strata.
+    case remoteTooNew(String, version: Int)
 
     public var code: String {
         switch self {
@@ -135,6 +139,8 @@ public enum RemoteSetupError: StrataError {
         case .unsafeStorage: "remote.no-conditional-writes"
         case .badName: "remote.bad-name"
         case .unknownRemote: "remote.unknown"
+        case .notARemote: "remote.not-a-remote"
+        case .remoteTooNew: "remote.too-new"
         }
     }
     public var category: ErrorCategory {
@@ -143,6 +149,8 @@ public enum RemoteSetupError: StrataError {
         case .noCredentials: .failure
         case .unsafeStorage: .conflict
         case .unknownRemote: .notFound
+        case .notARemote: .integrity
+        case .remoteTooNew: .tooNew
         }
     }
     public var message: String {
@@ -153,6 +161,9 @@ public enum RemoteSetupError: StrataError {
             "the storage of \(u) ignores \(c.createOnly ? "" : "If-None-Match")\(c.createOnly || c.compareAndSwap ? "" : " and ")\(c.compareAndSwap ? "" : "If-Match") conditional writes: two writers could overwrite each other's refs"
         case .badName(let n, let r): "remote name '\(n)': \(r)"
         case .unknownRemote(let n): "no remote named '\(n)'"
+        case .notARemote(let u, let r): "\(u) is not a Strata remote: \(r); nothing was written"
+        case .remoteTooNew(let u, let v):
+            "\(u) uses remote layout version \(v), newer than this strata knows (\(RemoteMarker.currentVersion)); nothing was written"
         }
     }
     public var nextStep: String? {
@@ -162,6 +173,43 @@ public enum RemoteSetupError: StrataError {
         case .unsafeStorage: "use storage with conditional writes, or pass --single-writer if only one machine ever writes (see docs/runbooks)"
         case .badName: "pick a name like origin (letters, digits, '-', '_')"
         case .unknownRemote: "list them with 'strata remote list'"
+        case .notARemote: "point the remote at an empty folder or bucket prefix, or at an existing Strata remote"
+        case .remoteTooNew: "upgrade strata"
         }
+    }
+}
+
+/// The `STRATA` marker at the root of a remote: what it is, its layout version, and the id every clone shares.
+public struct RemoteMarker: Sendable, Equatable, Codable {
+    /// Always `strata-remote`.
+    public var format: String
+    /// The remote layout version this build writes and reads.
+    public var version: Int
+    /// The remote repository's id (a random 128-bit hex string), set by whoever created the marker.
+    public var repoId: String
+
+    /// The layout version of this build.
+    public static let currentVersion = 1
+
+    /// Reads the marker, creating it (create-only) on an empty remote. A remote that holds something else, or a marker
+    /// of a newer layout, is refused before anything is written.
+    public static func ensure(_ b: any RemoteBackend) throws -> RemoteMarker {
+        if let existing = try b.get("STRATA") { return try check(existing.bytes, b) }
+        let fresh = RemoteMarker(format: "strata-remote", version: currentVersion, repoId: Posix.randomHex(16))
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        switch try b.create("STRATA", [UInt8](try enc.encode(fresh)) + [10]) {
+        case .written: return fresh
+        case .conditionFailed:  // someone else created it meanwhile: theirs counts
+            guard let theirs = try b.get("STRATA") else { throw RemoteSetupError.notARemote(b.displayName, reason: "its STRATA marker vanished") }
+            return try check(theirs.bytes, b)
+        }
+    }
+
+    static func check(_ bytes: [UInt8], _ b: any RemoteBackend) throws -> RemoteMarker {
+        guard let m = try? JSONDecoder().decode(RemoteMarker.self, from: Data(bytes)), m.format == "strata-remote", !m.repoId.isEmpty else {
+            throw RemoteSetupError.notARemote(b.displayName, reason: "its STRATA marker is not a Strata remote marker")
+        }
+        if m.version > currentVersion { throw RemoteSetupError.remoteTooNew(b.displayName, version: m.version) }
+        return m
     }
 }

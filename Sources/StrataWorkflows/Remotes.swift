@@ -12,6 +12,8 @@ public struct RemoteEntry: Sendable, Equatable {
     public var capabilities: RemoteCapabilities
     /// Added with `--single-writer` (the storage ignores conditional writes).
     public var singleWriter: Bool
+    /// The remote repository's id, from its `STRATA` marker.
+    public var repoId: String?
 }
 
 /// `strata remote add | list | remove` as library calls. Remotes live in the store's config (`remote.NAME.*`);
@@ -32,12 +34,14 @@ public enum RemoteWorkflow {
         let backend = try given ?? location.backend(environment: environment)
         let caps = try RemoteProbe.probe(backend)
         if !caps.safeForManyWriters && !singleWriter { throw RemoteSetupError.unsafeStorage(location.url, caps) }
+        let marker = try RemoteMarker.ensure(backend)
         try repo.setConfig("remote.\(name).url", location.url)
         try repo.setConfig("remote.\(name).endpoint", location.endpoint)
         try repo.setConfig("remote.\(name).region", location.region)
         try repo.setConfig("remote.\(name).capabilities", caps.summary)
         try repo.setConfig("remote.\(name).single-writer", singleWriter ? "true" : nil)
-        return RemoteEntry(name: name, location: location, capabilities: caps, singleWriter: singleWriter)
+        try repo.setConfig("remote.\(name).repo-id", marker.repoId)
+        return RemoteEntry(name: name, location: location, capabilities: caps, singleWriter: singleWriter, repoId: marker.repoId)
     }
 
     /// Every configured remote, by name.
@@ -55,13 +59,13 @@ public enum RemoteWorkflow {
             return RemoteEntry(
                 name: name, location: try RemoteLocation(url: url, endpoint: f["endpoint"], region: f["region"]),
                 capabilities: RemoteCapabilities(createOnly: caps.contains("create-only"), compareAndSwap: caps.contains("compare-and-swap")),
-                singleWriter: f["single-writer"] == "true")
+                singleWriter: f["single-writer"] == "true", repoId: f["repo-id"])
         }
     }
 
     /// Removes a remote's configuration (nothing on the remote changes).
     public static func remove(_ repo: Repository, name: String) throws {
         guard try repo.config("remote.\(name).url") != nil else { throw RemoteSetupError.unknownRemote(name) }
-        for key in ["url", "endpoint", "region", "capabilities", "single-writer"] { try repo.setConfig("remote.\(name).\(key)", nil) }
+        for key in ["url", "endpoint", "region", "capabilities", "single-writer", "repo-id"] { try repo.setConfig("remote.\(name).\(key)", nil) }
     }
 }

@@ -40,6 +40,29 @@ struct IgnoresConditions: RemoteBackend {
         #expect(try s.run("remote", "add", "rel", "file://relative").status == 64)
     }
 
+    /// The STRATA marker: created by the first `add`, shared by every store that adds the remote; a folder holding
+    /// something else, or a newer layout, is refused with nothing written.
+    @Test func markerIsSharedAndForeignOrNewerRemotesAreRefused() throws {
+        let a = try StrataCLI(), b = try StrataCLI()
+        try a.run("init"); try b.run("init")
+        let remote = a.directory + "-shared"
+        #expect(try a.run("remote", "add", "origin", "file://" + remote).status == 0)
+        #expect(try b.run("remote", "add", "origin", "file://" + remote).status == 0)
+        func repoID(_ s: StrataCLI) throws -> String? {
+            let obj = try JSONSerialization.jsonObject(with: Data(try s.run("remote", "list", "--json").stdout.utf8)) as? [String: Any]
+            return ((obj?["remotes"] as? [[String: Any]])?.first?["repo_id"]) as? String
+        }
+        #expect(try repoID(a) != nil && repoID(a) == repoID(b))
+        let foreign = a.directory + "-foreign"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try Data("not ours\n".utf8).write(to: URL(fileURLWithPath: foreign + "/STRATA"))
+        let r = try a.run("remote", "add", "other", "file://" + foreign)
+        #expect(r.status == 12 && r.stderr.contains("not a Strata remote"))
+        try Data(#"{"format":"strata-remote","repoId":"x","version":99}"#.utf8).write(to: URL(fileURLWithPath: foreign + "/STRATA"))
+        #expect(try a.run("remote", "add", "other", "file://" + foreign).status == 15)
+        #expect(try a.run("remote", "list").stdout.contains("other") == false)
+    }
+
     @Test func storageIgnoringConditionalWritesIsRefusedUnlessSingleWriter() throws {
         let dir = NSTemporaryDirectory() + "careless-" + UUID().uuidString.prefix(6)
         let repo = try Repository.initialize(at: dir + "/ws")
