@@ -86,6 +86,10 @@ public final class Database: @unchecked Sendable {
         handle = h
         self.path = path
         sqlite3_busy_timeout(h, 15_000)
+        // Keep the -wal and -shm files when the last connection closes: reopening then needs no new file, so read-only
+        // commands (log, status, fsck) still open the store on a full disk.
+        var persist: Int32 = 1
+        sqlite3_file_control(h, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
         if !readOnly {
             // WAL is persistent in the file: set it only when it is not already on, so that a full disk (where the
             // pragma itself fails) still lets read-only commands such as log and fsck work.

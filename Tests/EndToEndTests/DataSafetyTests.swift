@@ -411,6 +411,48 @@ import StrataRepository
         #expect(!(flush.stdout + flush.stderr).contains("s3cr3tPW"))
     }
 
+    /// A full disk: read-only commands still work (the WAL files are kept, so opening needs no new file), and a
+    /// commit fails with a clear error and changes nothing.
+    @Test(.enabled(if: DataSafetyTests.canMountTmpfs(), "mounting a small tmpfs is not allowed here"))
+    func fullDiskKeepsReadOnlyCommandsWorking() throws {
+        let mountPoint = NSTemporaryDirectory() + "strata-full-" + UUID().uuidString.prefix(6)
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        #expect(DataSafetyTests.sh("mount -t tmpfs -o size=2m tmpfs '\(mountPoint)'") == 0)
+        defer { _ = DataSafetyTests.sh("umount '\(mountPoint)'") }
+        let s = StrataCLI(directory: mountPoint)
+        try s.run("init")
+        try s.write("a.txt", "a\n")
+        #expect(try s.run("commit", "-m", "one").status == 0)
+        _ = DataSafetyTests.sh("dd if=/dev/zero of='\(mountPoint)/filler' bs=64k 2>/dev/null")
+        #expect(try s.run("log").status == 0)
+        #expect(try s.run("status").status == 0)
+        #expect(try s.run("fsck").status == 0)
+        try? s.write("b.txt", "b\n")
+        let c = try s.run("commit", "-m", "two")
+        #expect(c.status == 1 && c.stderr.contains("No space left"))
+        _ = DataSafetyTests.sh("rm -f '\(mountPoint)/filler'")
+        #expect(try s.run("fsck").status == 0)
+        #expect(try s.run("log", "--oneline").stdout.split(separator: "\n").count == 1)
+    }
+
+    @discardableResult
+    static func sh(_ command: String) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        guard (try? p.run()) != nil else { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    static func canMountTmpfs() -> Bool {
+        let d = NSTemporaryDirectory() + "tmpfs-probe-" + UUID().uuidString.prefix(6)
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard sh("mount -t tmpfs -o size=1m tmpfs '\(d)' 2>/dev/null") == 0 else { return false }
+        return sh("umount '\(d)'") == 0
+    }
+
     /// Stage processes die with a killed repro (the supervisor kills the whole group).
     /// Both supervisors: `strata-supervise` next to strata, and a bare copy of strata supervising itself.
     @Test(arguments: [false, true]) func stageProcessesDieWithRepro(bareCopy: Bool) throws {

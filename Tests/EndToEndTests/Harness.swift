@@ -26,6 +26,9 @@ struct StrataCLI {
 
     let directory: String
 
+    /// A harness for an existing folder.
+    init(directory: String) { self.directory = directory }
+
     init() throws {
         let d = NSTemporaryDirectory() + "e2e-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
