@@ -257,11 +257,19 @@ public final class ObjectStore: @unchecked Sendable {
     /// True when the object is indexed with every part it needs: a chunked file's chunk list and all its chunks.
     /// This is the store's invariant (store/FORMAT.md, "Completeness"): gc removes a chunk list's row together with
     /// its chunks, and commit-time dedup and checkout trust an object only when this holds.
-    public func hasAllParts(_ id: ObjectID) throws -> Bool { try missingPart(of: id) == nil && contains(id) }
+    public func hasAllParts(_ id: ObjectID) throws -> Bool {
+        guard let loc = try location(id) else { return false }
+        if loc.kind != .chunked { return true }
+        return try firstMissingChunk(of: id) == nil
+    }
 
     /// The first chunk of a chunked file that the store lacks (nil when complete or not chunked).
     public func missingPart(of id: ObjectID) throws -> ObjectID? {
         guard let loc = try location(id), loc.kind == .chunked else { return nil }
+        return try firstMissingChunk(of: id)
+    }
+
+    func firstMissingChunk(of id: ObjectID) throws -> ObjectID? {
         for c in try chunkList(id).chunks where try location(c.id) == nil { return c.id }
         return nil
     }

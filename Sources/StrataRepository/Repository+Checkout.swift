@@ -148,7 +148,6 @@ extension Repository {
         // Untracked or ignored data in the way: a file where a folder must go, a folder where a file must go,
         // or an ignored file at a path the target writes. Only tracked, unmodified data may be replaced silently.
         let removing = Set(toRemove)
-        func clean(_ p: String) -> Bool { headListing[p] != nil && work[p] == headListing[p] && (removing.contains(p) || targetListing[p] != nil) }
         for (p, _) in toWrite {
             let parts = p.split(separator: "/").map(String.init)
             var cur = ""
@@ -161,7 +160,7 @@ extension Repository {
             }
             guard let st = try Posix.lstat(root + "/" + p) else { continue }
             if st.isDirectory {
-                for inside in try filesOnDisk(below: p) where !(removing.contains(inside) && clean(inside)) {
+                for inside in try filesOnDisk(below: p) where !removing.contains(inside) {
                     if !force { conflicts.append(inside) }
                 }
             } else if work[p] == nil && headListing[p] == nil && !force {
@@ -188,7 +187,7 @@ extension Repository {
                 change = .symlink(target: String(decoding: target, as: UTF8.self))
             } else {
                 let path = try txRef.stage(i, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } }
-                change = .file(staged: path, executable: v.kind == .executable)
+                change = .file(staged: path)
             }
             staged.with { $0[i] = change }
             let (f, b) = done.with { d -> (Int, UInt64) in

@@ -55,10 +55,6 @@ public struct Scanner: Sendable {
         } else {
             try list("", &dirs, &names, &bad)
         }
-        names.removeAll { n in
-            guard Scanner.unversionable(n.name) else { return false }
-            bad.append(n.rel); return true
-        }
         if !bad.isEmpty { throw WorkspaceError.unversionableNames(bad.sorted()) }
         var out = try statAll(names, dirs)
         if prefixes != nil {
@@ -80,20 +76,20 @@ public struct Scanner: Sendable {
         let index = dirs.count - 1
         var subdirs: [String] = []
         while let ent = readdir(d) {
-            var name = withUnsafePointer(to: ent.pointee.d_name) { p in
-                p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            // One decode per entry: a name that is not valid UTF-8 would be repaired into another name (and then not
+            // found), so it is kept escaped and flagged, and the scan refuses it unless an ignore rule covers it.
+            let decoded = withUnsafePointer(to: ent.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { String(validatingCString: $0) }
             }
-            if name == "." || name == ".." { continue }
-            // A name that is not valid UTF-8 would be repaired into another name (and then not found): keep it
-            // escaped, flagged, so the scan refuses it unless an ignore rule covers it.
-            let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
-                p.withMemoryRebound(to: UInt8.self, capacity: 256) {
-                    Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))))
+            if decoded == "." || decoded == ".." { continue }
+            guard let name = decoded else {
+                let raw = withUnsafePointer(to: ent.pointee.d_name) { p in
+                    p.withMemoryRebound(to: UInt8.self, capacity: 256) {
+                        Array(UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))))
+                    }
                 }
-            }
-            if String(validating: raw, as: UTF8.self) == nil {
-                name = Scanner.escape(raw)
-                let childRel = rel.isEmpty ? name : rel + "/" + name
+                let escaped = Scanner.escape(raw)
+                let childRel = rel.isEmpty ? escaped : rel + "/" + escaped
                 if !ignore.isIgnored(childRel, isDirectory: false) && !ignore.isIgnored(childRel, isDirectory: true) { bad.append(childRel) }
                 continue
             }
@@ -103,10 +99,10 @@ public struct Scanner: Sendable {
             if ent.pointee.d_type == UInt8(DT_UNKNOWN), let st = try Posix.lstat(root + "/" + childRel) { isDir = st.isDirectory }
             if isDir {
                 if !ignore.isIgnored(childRel, isDirectory: true) {
-                    if Scanner.unversionable(name) { names.append((index, name, childRel)) } else { subdirs.append(childRel) }
+                    if Scanner.unversionable(name) { bad.append(childRel) } else { subdirs.append(childRel) }
                 }
             } else if ignore.isEmpty || !ignore.isIgnored(childRel, isDirectory: false) {
-                names.append((index, name, childRel))
+                if Scanner.unversionable(name) { bad.append(childRel) } else { names.append((index, name, childRel)) }
             }
         }
         closedir(d)

@@ -13,7 +13,7 @@ public final class WorkspaceTransaction {
     /// What to do at one path.
     public enum Change: Sendable {
         /// Write the staged file (already verified) at the path.
-        case file(staged: String, executable: Bool)
+        case file(staged: String)
         /// Create a symlink with this target.
         case symlink(target: String)
         /// Remove the file or symlink at the path.
@@ -77,7 +77,7 @@ public final class WorkspaceTransaction {
                 case .remove:
                     try moveAside(rel)
                     removeEmptyParents(rel)
-                case .file(let staged, _):
+                case .file(let staged):
                     try moveAside(rel)
                     try makeParents(rel)
                     try Posix.rename(staged, root + "/" + rel)

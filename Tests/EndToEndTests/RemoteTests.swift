@@ -2,6 +2,7 @@ import Foundation
 import StrataRemote
 import StrataRepository
 import StrataWorkflows
+import StrataTestSupport
 import Testing
 
 /// Storage that ignores conditional writes (as some S3-compatible servers and proxies do).
@@ -80,20 +81,9 @@ struct IgnoresConditions: RemoteBackend {
     /// finds both conditional writes, and a wrong secret fails with a clear error.
     @Test(.enabled(if: RemoteSetupTests.motoAvailable, "moto[server] is not installed (requirements-test.txt)"))
     func s3RemoteAgainstMoto() throws {
-        let fixture = Process()
-        fixture.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        fixture.arguments = [
-            "python3",
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("StrataRemoteTests/moto_fixture.py").path,
-        ]
-        let stdin = Pipe(), out = Pipe()
-        fixture.standardInput = stdin; fixture.standardOutput = out
-        try fixture.run()
-        defer { try? stdin.fileHandleForWriting.close(); fixture.waitUntilExit() }
-        var line = Data()
-        while !line.contains(10) { let c = out.fileHandleForReading.availableData; if c.isEmpty { break }; line.append(c) }
-        let info = try #require(try JSONSerialization.jsonObject(with: line) as? [String: String])
+        let moto = try PythonFixture(script: PythonFixture.script("moto_fixture.py"))
+        defer { withExtendedLifetime(moto) {} }  // the server lives until the test ends
+        let info = moto.info
         let s = try StrataCLI()
         try s.run("init")
         let env = ["AWS_ACCESS_KEY_ID": info["access_key"]!, "AWS_SECRET_ACCESS_KEY": info["secret_key"]!, "AWS_REGION": "us-east-1"]
@@ -109,13 +99,5 @@ struct IgnoresConditions: RemoteBackend {
         #expect(bad.stderr.contains("SignatureDoesNotMatch") && !bad.stderr.contains("planted-wrong-secret-XYZ"))
     }
 
-    static let motoAvailable: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import moto, boto3, flask; import shutil, sys; sys.exit(0 if shutil.which('moto_server') else 1)"]
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
+    static let motoAvailable = PythonFixture.motoAvailable
 }

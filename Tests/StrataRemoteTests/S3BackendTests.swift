@@ -3,47 +3,26 @@ import Foundation
 import FoundationNetworking
 #endif
 import StrataPlatform
+import StrataTestSupport
 import Testing
 @testable import StrataRemote
 
 /// A moto S3 server in auth mode, started once for the suite (Tests/StrataRemoteTests/moto_fixture.py) and stopped
 /// when the test process ends (the fixture exits when its stdin closes).
 final class MotoServer: @unchecked Sendable {
-    static let available: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import moto, boto3, flask; import shutil, sys; sys.exit(0 if shutil.which('moto_server') else 1)"]
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
-
+    static let available = PythonFixture.motoAvailable
     static let shared: MotoServer? = available ? try? MotoServer() : nil
 
-    let process = Process()
-    let stdin = Pipe()
+    let fixture: PythonFixture
     let endpoint: URL
     let credentials: AWSCredentials
     let bucket: String
 
     init() throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("moto_fixture.py").path]
-        let out = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = out
-        try process.run()
-        var line = Data()
-        while !line.contains(10) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: String] else { throw CocoaError(.fileReadCorruptFile) }
-        endpoint = URL(string: obj["endpoint"]!)!
-        credentials = AWSCredentials(accessKeyID: obj["access_key"]!, secretAccessKey: obj["secret_key"]!)
-        bucket = obj["bucket"]!
+        fixture = try PythonFixture(script: PythonFixture.script("moto_fixture.py"))
+        endpoint = URL(string: fixture.info["endpoint"]!)!
+        credentials = AWSCredentials(accessKeyID: fixture.info["access_key"]!, secretAccessKey: fixture.info["secret_key"]!)
+        bucket = fixture.info["bucket"]!
     }
 
     /// A backend on a fresh prefix of the test bucket.
@@ -95,33 +74,13 @@ extension String {
 
 /// The fault-injecting proxy (Tests/StrataRemoteTests/fault_proxy.py) in front of the moto server.
 final class FaultProxy: @unchecked Sendable {
-    let process = Process()
-    let stdin = Pipe()
+    let fixture: PythonFixture
     let endpoint: URL
 
     init(upstream: URL) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fault_proxy.py").path,
-            upstream.absoluteString,
-        ]
-        let out = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = out
-        try process.run()
-        var line = Data()
-        while !line.contains(10) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: String], let e = obj["endpoint"] else {
-            throw CocoaError(.fileReadCorruptFile)
-        }
-        endpoint = URL(string: e)!
+        fixture = try PythonFixture(script: PythonFixture.script("fault_proxy.py"), arguments: [upstream.absoluteString])
+        endpoint = URL(string: fixture.info["endpoint"]!)!
     }
-
-    deinit { try? stdin.fileHandleForWriting.close(); process.waitUntilExit() }
 
     /// The next requests fail this way, one fault each.
     func plan(_ faults: [String]) throws {

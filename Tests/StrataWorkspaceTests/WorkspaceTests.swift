@@ -93,8 +93,8 @@ import StrataWorkspace
         let b = try tx.stage(1, executable: false) { w in try Array("new b".utf8).withUnsafeBytes { try w($0) } }
         #expect(throws: (any Error).self) {
             _ = try tx.apply([
-                ("gone.txt", .remove), ("a.txt", .file(staged: a, executable: false)), ("d/b.txt", .file(staged: b, executable: false)),
-                ("n/new.txt", .file(staged: root + "/.strata/tmp/missing", executable: false)),
+                ("gone.txt", .remove), ("a.txt", .file(staged: a)), ("d/b.txt", .file(staged: b)),
+                ("n/new.txt", .file(staged: root + "/.strata/tmp/missing")),
             ])
         }
         tx.finish()

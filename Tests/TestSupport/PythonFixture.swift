@@ -1,0 +1,50 @@
+import Foundation
+
+/// A Python helper the tests start (the moto S3 server, the fault proxy): it prints one JSON object on its first line
+/// and runs until its stdin closes, which happens when this object goes away or the test process ends.
+public final class PythonFixture: @unchecked Sendable {
+    let process = Process()
+    let stdin = Pipe()
+    /// The JSON object the fixture printed.
+    public let info: [String: String]
+
+    /// Starts `python3 script arguments…` and waits for its first line.
+    public init(script: String, arguments: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script] + arguments
+        let out = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while !line.contains(10) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: String] else { throw CocoaError(.fileReadCorruptFile) }
+        info = obj
+    }
+
+    deinit {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    /// `Tests/StrataRemoteTests/<name>`, the fixtures' folder.
+    public static func script(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("StrataRemoteTests/" + name).path
+    }
+
+    /// Whether moto's server and boto3 are installed (requirements-test.txt).
+    public static let motoAvailable: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import moto, boto3, flask; import shutil, sys; sys.exit(0 if shutil.which('moto_server') else 1)"]
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+}
