@@ -64,9 +64,11 @@ let package = Package(
                 "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib",
                 .product(name: "Yams", package: "Yams"),
             ]),
-        // Remotes: the storage protocol every remote backend implements (a shared folder now; S3-compatible storage
-        // next), checked by one conformance suite.
-        .target(name: "StrataRemote", dependencies: ["StrataModel", "StrataPlatform", "COpenSSL"]),
+        // Remotes: the storage protocol (shared folders, S3-compatible storage) checked by one conformance suite, the
+        // remote layout, and push, fetch, clone and remote gc on top of it.
+        .target(
+            name: "StrataRemote",
+            dependencies: ["StrataRepository", "StrataObjects", "StrataSQLite", "StrataModel", "StrataPlatform", "COpenSSL"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(

@@ -17,7 +17,9 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the store that contains the working folder.
     func repository() throws -> Repository {
         if let directory { guard chdir(directory) == 0 else { throw RepositoryError.notAStore(directory) } }
-        return try StoreSchemas.discover()
+        let repo = try StoreSchemas.discover()
+        SyncWorkflow.installSupplier(repo)
+        return repo
     }
 }
 

@@ -10,13 +10,15 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON (see docs/reference/json.md).") var json = false
 
     struct JSONStage: Encodable { var name: String; var reason: String }
+    struct JSONUpstream: Encodable { var name: String; var ahead: Int; var behind: Int }
 
     struct JSONStatus: Encodable {
         var version = 1
         var branch: String?; var head: String?; var clean: Bool; var changes: [JSONChange]
         var stages_out_of_date: [JSONStage]?
+        var upstream: JSONUpstream?
 
-        enum CodingKeys: String, CodingKey { case version, branch, head, clean, changes, stages_out_of_date }
+        enum CodingKeys: String, CodingKey { case version, branch, head, clean, changes, stages_out_of_date, upstream }
 
         /// `branch` and `head` are always present, `null` when detached or unborn (docs/reference/json.md).
         func encode(to encoder: Encoder) throws {
@@ -27,6 +29,7 @@ struct StatusCommand: ParsableCommand {
             try c.encode(clean, forKey: .clean)
             try c.encode(changes, forKey: .changes)
             try c.encodeIfPresent(stages_out_of_date, forKey: .stages_out_of_date)
+            try c.encodeIfPresent(upstream, forKey: .upstream)
         }
     }
 
@@ -42,10 +45,15 @@ struct StatusCommand: ParsableCommand {
             try Out.json(
                 JSONStatus(
                     branch: st.branch?.rawValue, head: st.head?.hex, clean: st.isClean, changes: st.changes.map(JSONChange.init),
-                    stages_out_of_date: stages))
+                    stages_out_of_date: stages,
+                    upstream: report.upstream.map { JSONUpstream(name: $0.upstream, ahead: $0.divergence.ahead, behind: $0.divergence.behind) }))
             return
         }
         Out.line(st.branch.map { "On branch \($0)" } ?? "HEAD detached at \(st.head?.short ?? "?")")
+        if let u = report.upstream {
+            let d = u.divergence
+            Out.line(d.ahead == 0 && d.behind == 0 ? "Up to date with \(u.upstream)" : "ahead \(d.ahead), behind \(d.behind) of \(u.upstream)")
+        }
         if st.head == nil { Out.line("No commits yet") }
         if st.isClean { Out.line("nothing to commit, workspace matches HEAD") }
         for c in st.changes {

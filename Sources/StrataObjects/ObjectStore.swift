@@ -182,34 +182,15 @@ public final class ObjectStore: @unchecked Sendable {
         do { got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) } } catch {
             throw error
         }
-        guard got == stored.count, stored.count >= ObjectStore.frameHeader, Array(stored[0..<3]) == ObjectStore.frameMagic else {
+        guard got == stored.count else {
             throw ObjectError.corrupt(id, pack: name, reason: "frame header at offset \(loc.frameOffset) is damaged or truncated")
         }
-        let comp = stored[3]
-        let rawLen = Int(stored[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-        let storedLen = Int(stored[8..<12].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-        guard storedLen == stored.count - ObjectStore.frameHeader else {
-            throw ObjectError.corrupt(id, pack: name, reason: "frame length does not match the index")
-        }
-        guard Int64(rawLen) <= ObjectStore.maxFrameBytes, Int64(rawLen) >= loc.offset + loc.length else {
-            throw ObjectError.corrupt(id, pack: name, reason: "frame header claims \(rawLen) bytes, which does not fit the index")
-        }
         let raw: [UInt8]
-        switch comp {
-        case 0:
-            guard rawLen == storedLen else { throw ObjectError.corrupt(id, pack: name, reason: "stored frame length differs from its raw length") }
-            raw = Array(stored[ObjectStore.frameHeader...])
-        case 1:
-            guard let r = stored.withUnsafeBytes({ Zstd.decompress(UnsafeRawBufferPointer(rebasing: $0[ObjectStore.frameHeader...]), rawLength: rawLen) })
-            else {
-                throw ObjectError.corrupt(id, pack: name, reason: "zstd frame does not decompress")
-            }
-            raw = r
-        default:
-            throw ObjectError.corrupt(id, pack: name, reason: "unknown compression \(comp)")
+        do { raw = try ObjectStore.decodeFrame(stored) } catch let e as FrameDamage {
+            throw ObjectError.corrupt(id, pack: name, reason: e.reason)
         }
-        guard raw.count == rawLen, loc.offset + loc.length <= raw.count else {
-            throw ObjectError.corrupt(id, pack: name, reason: "object lies outside its frame")
+        guard Int64(raw.count) >= loc.offset + loc.length else {
+            throw ObjectError.corrupt(id, pack: name, reason: "frame header claims \(raw.count) bytes, which does not fit the index")
         }
         if loc.offset != 0 || loc.length != raw.count {  // a group frame: keep it for its neighbours
             lock.lock()

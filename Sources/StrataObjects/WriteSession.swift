@@ -258,6 +258,18 @@ final class Lane {
         return (fo, Int64(header.count + storedLen))
     }
 
+    /// Writes a frame exactly as stored elsewhere (header included); returns its offset and length.
+    func writeStored(_ frame: UnsafeRawBufferPointer) throws -> (Int64, Int64) {
+        if fd < 0 || offset >= WriteSession.packLimit {
+            if fd >= 0 { try finishPack() }
+            try open()
+        }
+        try Posix.writeAll(fd, frame, path: tempPath)
+        let fo = offset
+        offset += Int64(frame.count)
+        return (fo, Int64(frame.count))
+    }
+
     func finishPack() throws {
         if fsync(fd) != 0 { throw ObjectError.io(PosixError("fsync", tempPath)) }
         close(fd); fd = -1

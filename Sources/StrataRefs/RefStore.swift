@@ -127,7 +127,8 @@ public struct RefStore: Sendable {
         }
     }
 
-    func get(_ ref: String) throws -> ObjectID? {
+    /// The commit a full ref name points to, or nil.
+    public func get(_ ref: String) throws -> ObjectID? {
         var out: ObjectID?
         try db.query("SELECT target FROM refs WHERE name = ?", [.text(ref)]) { r in out = try ObjectID(validating: r.blob(0), what: "ref \(ref)") }
         return out

@@ -123,6 +123,15 @@ public struct FolderBackend: RemoteBackend {
         }
     }
 
+    public func listDetailed(prefix: String) throws -> [ListedObject] {
+        try list(prefix: prefix).compactMap { key in
+            try wrap(key) {
+                guard let st = try Posix.lstat(root + "/" + key) else { return nil }
+                return ListedObject(key: key, size: Int64(st.size), modified: st.mtimeNs / 1_000_000_000)
+            }
+        }
+    }
+
     public func delete(_ key: String) throws {
         let p = try path(key)
         try wrap(key) {

@@ -43,6 +43,32 @@ public protocol RemoteBackend: Sendable {
     func list(prefix: String) throws -> [String]
     /// Removes the object (nothing when it is already gone).
     func delete(_ key: String) throws
+    /// Creates `key` (create-only) from the file at `path`, whose SHA-256 is `sha256` (hex); streamed where the
+    /// backend can, so a pack never has to sit in memory.
+    func createFile(_ key: String, path: String, sha256: String, size: Int64) throws -> PutOutcome
+    /// Every key that starts with `prefix` with its size and last-modified time (seconds), in byte order.
+    func listDetailed(prefix: String) throws -> [ListedObject]
+}
+
+/// A key as a detailed listing shows it.
+public struct ListedObject: Sendable, Equatable {
+    /// The key.
+    public var key: String
+    /// Its size in bytes.
+    public var size: Int64
+    /// When it was last written (seconds since the epoch).
+    public var modified: Int64
+    /// Creates a value.
+    public init(key: String, size: Int64, modified: Int64) { self.key = key; self.size = size; self.modified = modified }
+}
+
+extension RemoteBackend {
+    /// Reads the file and creates the key from its bytes.
+    public func createFile(_ key: String, path: String, sha256: String, size: Int64) throws -> PutOutcome {
+        let bytes: [UInt8]
+        do { bytes = try Posix.readFile(path) } catch let e as PosixError { throw RemoteError.storage(remote: displayName, key: key, cause: e) }
+        return try create(key, bytes)
+    }
 }
 
 /// Failures of remote storage, with the remote named and a next step.

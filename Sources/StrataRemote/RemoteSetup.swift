@@ -205,7 +205,8 @@ public struct RemoteMarker: Sendable, Equatable, Codable {
         }
     }
 
-    static func check(_ bytes: [UInt8], _ b: any RemoteBackend) throws -> RemoteMarker {
+    /// Decodes a marker read from `b`, refusing foreign content and newer layouts.
+    public static func check(_ bytes: [UInt8], _ b: any RemoteBackend) throws -> RemoteMarker {
         guard let m = try? JSONDecoder().decode(RemoteMarker.self, from: Data(bytes)), m.format == "strata-remote", !m.repoId.isEmpty else {
             throw RemoteSetupError.notARemote(b.displayName, reason: "its STRATA marker is not a Strata remote marker")
         }

@@ -47,13 +47,13 @@ public struct S3Backend: RemoteBackend {
     /// One signed request, retried on transient failures.
     func send(
         _ method: String, path: String, query: [(String, String)] = [], headers extra: [(String, String)] = [],
-        body: [UInt8] = [], key: String
+        body: [UInt8] = [], bodyFile: (path: String, sha256: String, size: Int64)? = nil, key: String
     ) throws -> Response {
         var lastError = ""
         for attempt in 0..<attempts {
             if attempt > 0 { usleep(UInt32(min(2.0, 0.1 * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1.0) * 1e6)) }
             let amzDate = S3Backend.amzDate(Date())
-            let payloadHash = ObjectID.hash(body).hex
+            let payloadHash = bodyFile?.sha256 ?? ObjectID.hash(body).hex
             let host = endpoint.port.map { "\(endpoint.host ?? ""):\($0)" } ?? (endpoint.host ?? "")
             var headers: [(String, String)] = [("Host", host), ("X-Amz-Date", amzDate), ("X-Amz-Content-Sha256", payloadHash)] + extra
             if let t = credentials.sessionToken { headers.append(("X-Amz-Security-Token", t)) }
@@ -67,8 +67,9 @@ public struct S3Backend: RemoteBackend {
             req.httpMethod = method
             for (k, v) in headers where k != "Host" { req.setValue(v, forHTTPHeaderField: k) }
             req.setValue(auth, forHTTPHeaderField: "Authorization")
-            if method == "PUT" { req.httpBody = Data(body) }
-            let result = S3Backend.perform(req)
+            if method == "PUT" && bodyFile == nil { req.httpBody = Data(body) }
+            if let bodyFile { req.setValue(String(bodyFile.size), forHTTPHeaderField: "Content-Length") }
+            let result = S3Backend.perform(req, file: bodyFile?.path)
             switch result {
             case .failure(let e):
                 lastError = e.localizedDescription
@@ -84,14 +85,14 @@ public struct S3Backend: RemoteBackend {
         throw RemoteError.unreachable(remote: displayName, key: key, reason: lastError)
     }
 
-    static func perform(_ req: URLRequest) -> Result<Response, any Error> {
+    static func perform(_ req: URLRequest, file: String? = nil) -> Result<Response, any Error> {
         final class Box: @unchecked Sendable { var result: Result<Response, any Error> = .failure(URLError(.unknown)) }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
         let config = URLSessionConfiguration.ephemeral
         config.urlCache = nil
         let session = URLSession(configuration: config)
-        session.dataTask(with: req) { data, response, error in
+        let finish: @Sendable (Data?, URLResponse?, (any Error)?) -> Void = { data, response, error in
             if let error {
                 box.result = .failure(error)
             } else if let http = response as? HTTPURLResponse {
@@ -100,10 +101,24 @@ public struct S3Backend: RemoteBackend {
                 box.result = .success(Response(status: http.statusCode, headers: headers, body: [UInt8](data ?? Data())))
             }
             done.signal()
-        }.resume()
+        }
+        if let file {
+            session.uploadTask(with: req, fromFile: URL(fileURLWithPath: file), completionHandler: finish).resume()
+        } else {
+            session.dataTask(with: req, completionHandler: finish).resume()
+        }
         done.wait()
         session.finishTasksAndInvalidate()
         return box.result
+    }
+
+    /// Seconds since the epoch of an ISO 8601 time (`2026-11-30T15:00:00.000Z`).
+    static func parseISO(_ s: String) -> Int64? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return Int64(d.timeIntervalSince1970) }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s).map { Int64($0.timeIntervalSince1970) }
     }
 
     static func amzDate(_ d: Date) -> String {
@@ -177,9 +192,20 @@ public struct S3Backend: RemoteBackend {
         try conditionalPut(key, bytes, condition: ("If-Match", "\"\(etag)\""))
     }
 
-    public func list(prefix listPrefix: String) throws -> [String] {
+    public func createFile(_ key: String, path: String, sha256: String, size: Int64) throws -> PutOutcome {
+        let r = try send("PUT", path: try objectPath(key), headers: [("If-None-Match", "*")], bodyFile: (path, sha256, size), key: key)
+        switch r.status {
+        case 200: return .written(etag: etag(r))
+        case 412, 409: return .conditionFailed
+        default: throw RemoteError.unexpected(remote: displayName, key: key, status: r.status, code: S3Backend.errorCode(r.body))
+        }
+    }
+
+    public func list(prefix listPrefix: String) throws -> [String] { try listDetailed(prefix: listPrefix).map(\.key) }
+
+    public func listDetailed(prefix listPrefix: String) throws -> [ListedObject] {
         let base = prefix.isEmpty ? "" : prefix + "/"
-        var out: [String] = []
+        var out: [ListedObject] = []
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", base + listPrefix)]
@@ -189,10 +215,15 @@ public struct S3Backend: RemoteBackend {
                 throw RemoteError.unexpected(remote: displayName, key: listPrefix, status: r.status, code: S3Backend.errorCode(r.body))
             }
             let xml = String(decoding: r.body, as: UTF8.self)
-            for k in S3Backend.tagValues("Key", in: xml) where k.hasPrefix(base) { out.append(String(k.dropFirst(base.count))) }
+            for item in S3Backend.tagValues("Contents", in: xml) {
+                guard let k = S3Backend.tagValues("Key", in: item).first, k.hasPrefix(base) else { continue }
+                let size = Int64(S3Backend.tagValues("Size", in: item).first ?? "") ?? 0
+                let modified = S3Backend.tagValues("LastModified", in: item).first.flatMap(S3Backend.parseISO) ?? 0
+                out.append(ListedObject(key: String(k.dropFirst(base.count)), size: size, modified: modified))
+            }
             token = S3Backend.tagValues("IsTruncated", in: xml).first == "true" ? S3Backend.tagValues("NextContinuationToken", in: xml).first : nil
         } while token != nil
-        return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return out.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
     }
 
     public func delete(_ key: String) throws {

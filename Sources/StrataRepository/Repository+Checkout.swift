@@ -136,6 +136,8 @@ extension Repository {
                 }
             }
         }
+        // A partial store downloads the file data it lacks first (verified, from the remote it was cloned from).
+        try supplyMissing(toWrite.filter { $0.1.kind != .directory }.map(\.1.id))
         // Every object must be there with all its parts before the workspace is touched.
         for (p, v) in toWrite {
             if try objects.hasAllParts(v.id) { continue }

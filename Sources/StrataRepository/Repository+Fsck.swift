@@ -118,6 +118,8 @@ extension Repository {
         for e in try refs.reflog(nil) { if let n = e.new { roots.append(("reflog \(e.ref)@\(e.sequence)", n)) } }
         var seenCommits = Set<ObjectID>(), seenTrees = Set<ObjectID>()
         let pruned = (try? prunedCommits()) ?? []
+        let partial = try partialRemote()
+        var promised = Set<ObjectID>()
         var stack = roots
         while let (from, id) = stack.popLast() {
             guard seenCommits.insert(id).inserted else { continue }
@@ -127,7 +129,13 @@ extension Repository {
                 continue
             }
             for p in c.parents { stack.append(("\(id.short)^", p)) }
-            checkTree(c.tree, location: "commit \(id.short)", path: "", dataRequired: !pruned.contains(id), seen: &seenTrees, problems: &problems)
+            checkTree(
+                c.tree, location: "commit \(id.short)", path: "", dataRequired: !pruned.contains(id), partial: partial != nil, seen: &seenTrees,
+                promised: &promised, problems: &problems)
+        }
+        if let partial, !promised.isEmpty {
+            notes.append(
+                "partial store: \(promised.count) files are not downloaded yet; checkout fetches them from '\(partial)' ('strata fetch --all-data' takes all)")
         }
         return FsckReport(objectsChecked: checked, commitsChecked: seenCommits.count, bytesChecked: bytes, problems: problems, notes: notes)
     }
@@ -142,7 +150,10 @@ extension Repository {
         }
     }
 
-    func checkTree(_ id: ObjectID, location: String, path: String, dataRequired: Bool, seen: inout Set<ObjectID>, problems: inout [FsckProblem]) {
+    func checkTree(
+        _ id: ObjectID, location: String, path: String, dataRequired: Bool, partial: Bool, seen: inout Set<ObjectID>, promised: inout Set<ObjectID>,
+        problems: inout [FsckProblem]
+    ) {
         guard seen.insert(id).inserted else { return }
         let t: Tree
         do { t = try tree(id) } catch {
@@ -159,10 +170,13 @@ extension Repository {
                 continue
             }
             if e.kind == .directory {
-                checkTree(e.id, location: location, path: p, dataRequired: dataRequired, seen: &seen, problems: &problems)
+                checkTree(
+                    e.id, location: location, path: p, dataRequired: dataRequired, partial: partial, seen: &seen, promised: &promised, problems: &problems)
             } else if dataRequired || e.kind == .symlink {
                 let kind = try? objects.kind(of: e.id)
-                if kind == nil {
+                if kind == nil && partial {
+                    promised.insert(e.id)
+                } else if kind == nil {
                     problems.append(FsckProblem(kind: .missing, object: e.id, location: "\(location):\(p)", message: "file data is missing"))
                 } else if kind == .chunked, let gone = try? objects.missingPart(of: e.id) {
                     problems.append(

@@ -68,6 +68,7 @@ extension Repository {
         let clean = path.split(separator: "/").joined(separator: "/")
         guard let e = try entry(at: clean, in: id), !clean.isEmpty else { throw RepositoryError.pathNotFound(clean, revision: revision) }
         guard e.kind != .directory else { throw RepositoryError.notAFile(clean, revision: revision) }
+        if e.kind != .symlink, !(try objects.hasAllParts(e.id)) { try withWriteLock { try supplyMissing([e.id]) } }
         if e.kind != .symlink, !(try objects.hasAllParts(e.id)) {
             let present = try objects.contains(e.id)
             if !present || (try? prunedCommits().contains(id)) == true { throw collectedError(path: clean, id: e.id, commit: id) }

@@ -42,6 +42,8 @@ public final class Repository: @unchecked Sendable {
     package let refs: RefStore
     /// Stat cache.
     package let statCache: StatCache
+    /// Downloads what a partial store lacks (set by the remote layer).
+    let objectSupplier = Locked<(any ObjectSupplier)?>(nil)
     /// Module schemas applied in this process (so `attach` costs one lookup).
     private let attached = Locked<Set<String>>([])
 
@@ -223,6 +225,8 @@ public final class Repository: @unchecked Sendable {
                 id = t
             } else if let t = try? TagName(n), let r = try refs.tag(t) {
                 id = r.target
+            } else if n.contains("/"), let t = try refs.get(n.hasPrefix("refs/") ? n : "refs/remotes/" + n) {
+                id = t
             } else if let full = ObjectID(hex: n), try objects.kind(of: full) == .commit {
                 id = full
             } else if n.count >= 4, n.allSatisfy(\.isHexDigit) {

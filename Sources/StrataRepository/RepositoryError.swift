@@ -37,6 +37,10 @@ public enum RepositoryError: StrataError {
     case invalidArgument(String)
     /// Checkout would write data that `gc` has already collected.
     case dataCollected(path: String, id: ObjectID, by: String)
+    /// An operation that needs a checked-out branch ran on a detached HEAD.
+    case detachedHead(String)
+    /// A branch cannot move to a commit that does not descend from it without a merge.
+    case notFastForward(branch: String, target: ObjectID)
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -75,6 +79,12 @@ public enum RepositoryError: StrataError {
             )
         case .locked(let h): return ("store.locked", .locked, "the store is locked by another strata process (\(h))", "wait for it to finish and retry")
         case .invalidArgument(let m): return ("argument.invalid", .usage, m, nil)
+        case .detachedHead(let what): return ("ref.detached", .conflict, "\(what) needs a checked-out branch, and HEAD is detached", "switch to a branch first")
+        case .notFastForward(let b, let t):
+            return (
+                "ref.not-fast-forward", .conflict, "branch '\(b)' and \(t.short) have diverged: moving the branch would drop its own commits",
+                "merge them (merge arrives with issue 12), or move the branch by hand with 'strata reset'"
+            )
         case .dataCollected(let p, let id, let by):
             return (
                 "data.collected", .collected, "the data of '\(p)' (\(id.short)) was released by \(by) and collected by gc",

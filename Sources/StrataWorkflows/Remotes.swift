@@ -1,5 +1,6 @@
 import Foundation
 import StrataRemote
+import StrataPlatform
 import StrataRepository
 
 /// A configured remote, as `remote list` shows it (never with credentials: none are stored).
@@ -67,5 +68,203 @@ public enum RemoteWorkflow {
     public static func remove(_ repo: Repository, name: String) throws {
         guard try repo.config("remote.\(name).url") != nil else { throw RemoteSetupError.unknownRemote(name) }
         for key in ["url", "endpoint", "region", "capabilities", "single-writer", "repo-id"] { try repo.setConfig("remote.\(name).\(key)", nil) }
+    }
+}
+
+/// Tracking information of the checked-out branch: its upstream and how far apart they are.
+public struct UpstreamStatus: Sendable, Equatable {
+    /// `origin/main`.
+    public var upstream: String
+    /// Commits on the branch and not upstream, and the reverse.
+    public var divergence: Divergence
+}
+
+/// `strata push | fetch | pull | clone` as library calls.
+public enum SyncWorkflow {
+    /// Connections used unless `remote.NAME.connections` or `STRATA_CONNECTIONS` say otherwise.
+    public static let defaultConnections = 8
+
+    /// The remote to use when none is named: the current branch's upstream, else `origin`, else the only one.
+    public static func defaultRemote(_ repo: Repository) throws -> String {
+        if let b = try repo.currentBranch(), let r = try repo.config("branch.\(b).remote") { return r }
+        let all = try RemoteWorkflow.list(repo)
+        if all.contains(where: { $0.name == "origin" }) { return "origin" }
+        if all.count == 1 { return all[0].name }
+        throw RemoteSetupError.unknownRemote("origin")
+    }
+
+    /// Opens the sync engine for a configured remote (credentials from `environment` and the AWS profile).
+    public static func open(
+        _ repo: Repository, remote: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        backend given: (any RemoteBackend)? = nil
+    ) throws -> RemoteSync {
+        let name = try remote ?? defaultRemote(repo)
+        guard let entry = try RemoteWorkflow.list(repo).first(where: { $0.name == name }) else { throw RemoteSetupError.unknownRemote(name) }
+        let backend = try given ?? entry.location.backend(environment: environment)
+        let configured = try repo.config("remote.\(name).connections")
+        let width = Int(environment["STRATA_CONNECTIONS"] ?? "") ?? Int(configured ?? "") ?? defaultConnections
+        return try RemoteSync(repo: repo, name: name, backend: backend, connections: width)
+    }
+
+    /// Lets a partial store download what checkout and cat need from the remote it was cloned from.
+    public static func installSupplier(_ repo: Repository, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard let name = try? repo.partialRemote(), let entry = try? RemoteWorkflow.list(repo).first(where: { $0.name == name }),
+            let backend = try? entry.location.backend(environment: environment)
+        else { return }
+        repo.setObjectSupplier(RemoteSupplier(name: name, backend: backend, connections: defaultConnections))
+    }
+
+    /// What to push: named branches or tags, all branches, all tags; by default the checked-out branch.
+    public static func refsToPush(_ repo: Repository, names: [String], all: Bool, tags: Bool) throws -> [String] {
+        var out: [String] = []
+        for n in names {
+            if n.hasPrefix("refs/") { out.append(n); continue }
+            if try repo.ref("refs/heads/" + n) != nil {
+                out.append("refs/heads/" + n)
+            } else if try repo.ref("refs/tags/" + n) != nil {
+                out.append("refs/tags/" + n)
+            } else {
+                throw RemoteSyncError.unknownRef(n)
+            }
+        }
+        if all { out += try repo.refs(prefix: "refs/heads/").map(\.name) }
+        if tags { out += try repo.refs(prefix: "refs/tags/").map(\.name) }
+        if names.isEmpty && !all && !tags {
+            guard let b = try repo.currentBranch() else { throw RepositoryError.detachedHead("push without a branch name") }
+            out.append("refs/heads/" + b.rawValue)
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    /// Pushes; with `requireLineage`, every commit to publish must have its lineage recorded (nothing is sent otherwise).
+    /// The first push of a branch makes the remote its upstream.
+    public static func push(
+        _ repo: Repository, remote: String?, refs names: [String] = [], all: Bool = false, tags: Bool = false, forceWithLease: Bool = false,
+        requireLineage: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment, backend: (any RemoteBackend)? = nil
+    ) throws -> SyncReport {
+        let sync = try open(repo, remote: remote, environment: environment, backend: backend)
+        let refs = try refsToPush(repo, names: names, all: all, tags: tags)
+        let report = try repo.withWriteLock {
+            try sync.push(refs, forceWithLease: forceWithLease) { commits in
+                guard requireLineage else { return }
+                let service = try LineageOptions().service(repo)
+                let missing = try commits.filter { !(try service.verify($0.hex)).isEmpty }
+                if !missing.isEmpty { throw RemoteSyncError.lineageMissing(missing) }
+            }
+        }
+        for r in refs where r.hasPrefix("refs/heads/") {
+            let b = String(r.dropFirst("refs/heads/".count))
+            if try repo.config("branch.\(b).remote") == nil { try repo.setConfig("branch.\(b).remote", sync.name) }
+        }
+        return report
+    }
+
+    /// Fetches; `allData` makes a partial store whole.
+    public static func fetch(
+        _ repo: Repository, remote: String?, allData: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
+        backend: (any RemoteBackend)? = nil
+    ) throws -> SyncReport {
+        let sync = try open(repo, remote: remote, environment: environment, backend: backend)
+        return try repo.withWriteLock { try sync.fetch(allData: allData) }
+    }
+
+    /// What a pull did.
+    public struct PullOutcome: Sendable {
+        /// The fetch.
+        public var fetch: SyncReport
+        /// The checkout of the fast-forward, nil when the branch was up to date (or ahead).
+        public var checkout: CheckoutResult?
+        /// The upstream (`origin/main`).
+        public var upstream: String
+    }
+
+    /// Fetch, then fast-forward the checked-out branch and the workspace to its upstream; refuses to overwrite
+    /// uncommitted changes, and refuses diverged histories (merge is issue 12).
+    public static func pull(
+        _ repo: Repository, remote: String?, branch: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        backend: (any RemoteBackend)? = nil, progress: ProgressHandler? = nil
+    ) throws -> PullOutcome {
+        guard let current = try repo.currentBranch() else { throw RepositoryError.detachedHead("pull") }
+        let sync = try open(repo, remote: remote, environment: environment, backend: backend)
+        let fetched = try repo.withWriteLock { try sync.fetch() }
+        let upstreamName = "\(sync.name)/\(branch ?? current.rawValue)"
+        guard let theirs = try repo.ref("refs/remotes/" + upstreamName) else {
+            throw RemoteSyncError.invalid(
+                "the remote \(sync.name) has no branch '\(branch ?? current.rawValue)'",
+                next: "push it first, or name a branch: strata pull \(sync.name) BRANCH")
+        }
+        let ours = try repo.ref("refs/heads/" + current.rawValue)
+        if let ours {
+            let behindOnly = try repo.isAncestor(theirs, of: ours)
+            if ours == theirs || behindOnly { return PullOutcome(fetch: fetched, checkout: nil, upstream: upstreamName) }
+            if !(try repo.isAncestor(ours, of: theirs)) {
+                let d = try repo.divergence(ours, theirs)
+                throw RemoteSyncError.diverged(branch: current.rawValue, remote: sync.name, ahead: d.ahead, behind: d.behind)
+            }
+        }
+        installSupplier(repo, environment: environment)
+        let r = try repo.fastForward(to: theirs, message: "pull: fast-forward to \(upstreamName)", progress: progress)
+        if try repo.config("branch.\(current).remote") == nil { try repo.setConfig("branch.\(current).remote", sync.name) }
+        return PullOutcome(fetch: fetched, checkout: r, upstream: upstreamName)
+    }
+
+    /// What a clone did.
+    public struct CloneOutcome: Sendable {
+        /// The new store.
+        public var repo: Repository
+        /// The fetch.
+        public var fetch: SyncReport
+        /// The branch checked out (nil when the remote has none yet).
+        public var branch: String?
+        /// The checkout (nil with `noCheckout` or an empty remote).
+        public var checkout: CheckoutResult?
+    }
+
+    /// Creates a store in `directory` (absent or empty), adds the remote as `origin`, fetches, and checks out the
+    /// remote's default branch. `noCheckout` downloads history only: the store is partial, and checkout then
+    /// downloads just the files it writes.
+    public static func clone(
+        location: RemoteLocation, into directory: String, noCheckout: Bool = false, remoteName: String = "origin",
+        environment: [String: String] = ProcessInfo.processInfo.environment, backend given: (any RemoteBackend)? = nil,
+        progress: ProgressHandler? = nil
+    ) throws -> CloneOutcome {
+        if let entries = try? Posix.listDirectory(directory), !entries.isEmpty {
+            throw RemoteSyncError.invalid("'\(directory)' exists and is not empty", next: "clone into a new or empty folder")
+        }
+        let backend = try given ?? location.backend(environment: environment)
+        guard let markerBytes = try backend.get("STRATA") else {
+            throw RemoteSetupError.notARemote(location.url, reason: "it has no STRATA marker (nothing was ever pushed there)")
+        }
+        let marker = try RemoteMarker.check(markerBytes.bytes, backend)
+        let repo = try StoreSchemas.initialize(at: directory)
+        try repo.setConfig("remote.\(remoteName).url", location.url)
+        try repo.setConfig("remote.\(remoteName).endpoint", location.endpoint)
+        try repo.setConfig("remote.\(remoteName).region", location.region)
+        try repo.setConfig("remote.\(remoteName).repo-id", marker.repoId)
+        if noCheckout { try repo.setConfig(Repository.partialKey, remoteName) }
+        let sync = try open(repo, remote: remoteName, environment: environment, backend: backend)
+        let fetched = try repo.withWriteLock { try sync.fetch() }
+        // The default branch: the remote's HEAD, else main, else the first.
+        let heads = try repo.refs(prefix: "refs/remotes/\(remoteName)/")
+        let headText = (try? backend.get(RemoteLayout.headKey)).flatMap { $0.map { String(decoding: $0.bytes, as: UTF8.self) } } ?? ""
+        let named = headText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let preferred = named.hasPrefix("refs/heads/") ? String(named.dropFirst("refs/heads/".count)) : "main"
+        let pick = heads.first { $0.name == "refs/remotes/\(remoteName)/\(preferred)" } ?? heads.first
+        guard let pick else { return CloneOutcome(repo: repo, fetch: fetched, branch: nil, checkout: nil) }
+        let branch = String(pick.name.dropFirst("refs/remotes/\(remoteName)/".count))
+        try repo.updateRef("refs/heads/" + branch, expected: nil, new: pick.target, message: "clone: from \(location.url)")
+        try repo.setConfig("branch.\(branch).remote", remoteName)
+        var checkout: CheckoutResult?
+        if noCheckout { try repo.attachHead(to: branch) } else { checkout = try repo.checkout(branch, force: true, progress: progress) }
+        return CloneOutcome(repo: repo, fetch: fetched, branch: branch, checkout: checkout)
+    }
+
+    /// How the checked-out branch relates to its upstream (nil without one).
+    public static func upstreamStatus(_ repo: Repository) throws -> UpstreamStatus? {
+        guard let b = try repo.currentBranch(), let remote = try repo.config("branch.\(b).remote"),
+            let theirs = try repo.ref("refs/remotes/\(remote)/\(b)"), let ours = try repo.ref("refs/heads/\(b)")
+        else { return nil }
+        return UpstreamStatus(upstream: "\(remote)/\(b)", divergence: try repo.divergence(ours, theirs))
     }
 }

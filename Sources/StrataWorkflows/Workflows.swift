@@ -167,19 +167,22 @@ public enum StatusWorkflow {
         public var outOfDateStages: [StageOutcome]?
         /// Why the pipeline could not be checked, when it could not.
         public var pipelineWarning: String?
+        /// The checked-out branch against its upstream (nil without one).
+        public var upstream: UpstreamStatus?
     }
 
     /// The report; a broken manifest is a warning here, never an error.
     public static func status(_ repo: Repository, progress: ProgressHandler? = nil) throws -> Report {
         let st = try repo.status(progress: progress)
-        guard PipelineWorkflow.hasManifest(repo) else { return Report(workspace: st, outOfDateStages: nil, pipelineWarning: nil) }
+        let upstream = try SyncWorkflow.upstreamStatus(repo)
+        guard PipelineWorkflow.hasManifest(repo) else { return Report(workspace: st, outOfDateStages: nil, pipelineWarning: nil, upstream: upstream) }
         do {
             let runner = try PipelineRunner(repo: repo, spec: try PipelineWorkflow.load(repo).spec)
             var o = ReproOptions(); o.dryRun = true
             let stages = try runner.run(o).outcomes.filter { $0.action == .wouldRun || $0.action == .wouldRestore }
-            return Report(workspace: st, outOfDateStages: stages, pipelineWarning: nil)
+            return Report(workspace: st, outOfDateStages: stages, pipelineWarning: nil, upstream: upstream)
         } catch {
-            return Report(workspace: st, outOfDateStages: nil, pipelineWarning: "cannot check the pipeline: \(error)")
+            return Report(workspace: st, outOfDateStages: nil, pipelineWarning: "cannot check the pipeline: \(error)", upstream: upstream)
         }
     }
 }

@@ -1,0 +1,207 @@
+import Foundation
+import StrataModel
+import StrataObjects
+
+/// Where one object lives on a remote: a frame of a remote pack, and its slice of the decompressed frame.
+public struct RemoteObject: Sendable, Equatable {
+    /// The object id.
+    public var id: ObjectID
+    /// What it is.
+    public var kind: ObjectKind
+    /// The pack's id (SHA-256 of the pack file, hex): the pack is `packs/<pack>.pack`.
+    public var pack: String
+    /// Offset of the frame header in the pack.
+    public var frameOffset: Int64
+    /// Header and stored bytes of the frame.
+    public var frameLength: Int64
+    /// Offset inside the decompressed frame.
+    public var offset: Int64
+    /// Length of the object's bytes.
+    public var length: Int64
+    /// Creates a value.
+    public init(id: ObjectID, kind: ObjectKind, pack: String, frameOffset: Int64, frameLength: Int64, offset: Int64, length: Int64) {
+        self.id = id; self.kind = kind; self.pack = pack; self.frameOffset = frameOffset; self.frameLength = frameLength
+        self.offset = offset; self.length = length
+    }
+    /// The frame as a member list entry.
+    var member: FrameMember { FrameMember(id: id, kind: kind, offset: offset, length: length) }
+}
+
+/// The remote layout (store/FORMAT.md, "Remotes"): key names, and the binary encodings of pack trailers and index
+/// fragments. Everything a reader takes from a remote is checked here before it is believed.
+public enum RemoteLayout {
+    /// Key of a pack.
+    public static func packKey(_ id: String) -> String { "packs/\(id).pack" }
+    /// Key of an index fragment.
+    public static func indexKey(_ id: String) -> String { "index/\(id).idx" }
+    /// Key of a branch or tag (`refs/heads/main`).
+    public static func refKey(_ full: String) -> String { full }
+    /// The default branch's key.
+    public static let headKey = "HEAD"
+    /// The gc lease.
+    public static let leaseKey = "locks/gc.lease"
+
+    /// Bytes of one binary entry: id (32), kind (1), frame offset (8), frame length (4), offset (4), length (4).
+    static let entrySize = 53
+    static let fragmentMagic = Array("strata-index 1\n".utf8)
+    static let trailerMagic = Array("SPKTRL01".utf8)
+
+    static func be(_ v: UInt64, _ n: Int, into out: inout [UInt8]) {
+        for s in stride(from: (n - 1) * 8, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+    }
+    static func readBE(_ b: ArraySlice<UInt8>) -> UInt64 { b.reduce(0) { $0 << 8 | UInt64($1) } }
+
+    static func encodeEntry(_ e: RemoteObject, into out: inout [UInt8]) {
+        out.append(contentsOf: e.id.bytes)
+        out.append(UInt8(e.kind.rawValue))
+        be(UInt64(e.frameOffset), 8, into: &out); be(UInt64(e.frameLength), 4, into: &out)
+        be(UInt64(e.offset), 4, into: &out); be(UInt64(e.length), 4, into: &out)
+    }
+
+    static func decodeEntry(_ b: ArraySlice<UInt8>, pack: String) -> RemoteObject? {
+        let s = b.startIndex
+        guard b.count == entrySize, let kind = ObjectKind(rawValue: Int64(b[s + 32])) else { return nil }
+        let e = RemoteObject(
+            id: ObjectID(bytes: b[s..<s + 32]), kind: kind, pack: pack, frameOffset: Int64(readBE(b[s + 33..<s + 41])),
+            frameLength: Int64(readBE(b[s + 41..<s + 45])), offset: Int64(readBE(b[s + 45..<s + 49])), length: Int64(readBE(b[s + 49..<s + 53])))
+        // Untrusted: a frame is at most 1 GiB, and the slice must fit a frame of that size.
+        guard e.frameOffset >= 12, e.frameLength >= 12, e.frameLength <= 1 << 30, e.offset + e.length <= 1 << 30 else { return nil }
+        return e
+    }
+
+    /// The trailer appended to a pack after its frames: the entries, their count, the SHA-256 of both, a magic.
+    /// It lets a pack be indexed again from itself (gc, repair) without the fragment that first listed it.
+    public static func packTrailer(_ entries: [RemoteObject]) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(entries.count * entrySize + 12)
+        for e in entries { encodeEntry(e, into: &body) }
+        be(UInt64(entries.count), 4, into: &body)
+        let sum = ObjectID.hash(body).bytes
+        return body + sum + trailerMagic
+    }
+
+    /// Reads the entries of a pack's trailer from the pack's last bytes (`tail`, at least the whole trailer).
+    public static func decodePackTrailer(_ tail: [UInt8], pack: String) -> [RemoteObject]? {
+        guard tail.count >= 4 + 32 + 8, Array(tail.suffix(8)) == trailerMagic else { return nil }
+        let sumStart = tail.count - 40
+        let count = Int(readBE(tail[sumStart - 4..<sumStart]))
+        let bodyLen = count * entrySize + 4
+        guard count < 1 << 24, sumStart - bodyLen >= 0 else { return nil }
+        let body = Array(tail[sumStart - bodyLen..<sumStart])
+        guard ObjectID.hash(body).bytes == Array(tail[sumStart..<sumStart + 32]) else { return nil }
+        var out: [RemoteObject] = []
+        for i in 0..<count {
+            guard let e = decodeEntry(body[i * entrySize..<(i + 1) * entrySize], pack: pack) else { return nil }
+            out.append(e)
+        }
+        return out
+    }
+
+    /// Size of the trailer for `n` entries.
+    public static func trailerSize(_ n: Int) -> Int { n * entrySize + 4 + 32 + 8 }
+}
+
+/// One index fragment: the objects of one push (or of a gc's compaction, which supersedes older fragments), and the
+/// packs a gc dropped with the time it dropped them. Immutable; its key is the SHA-256 of its bytes.
+public struct IndexFragment: Sendable, Equatable {
+    /// Fragments this one replaces (their objects are all here, or were dropped as unreachable).
+    public var supersedes: [String]
+    /// Packs a gc stopped indexing, with the time (seconds) it did; deleted by a later gc after the grace period.
+    public var dropped: [(pack: String, time: Int64)]
+    /// The objects, grouped by pack.
+    public var entries: [RemoteObject]
+
+    /// Creates a fragment.
+    public init(supersedes: [String] = [], dropped: [(pack: String, time: Int64)] = [], entries: [RemoteObject]) {
+        self.supersedes = supersedes; self.dropped = dropped; self.entries = entries
+    }
+
+    public static func == (a: IndexFragment, b: IndexFragment) -> Bool {
+        a.supersedes == b.supersedes && a.entries == b.entries && a.dropped.map(\.pack) == b.dropped.map(\.pack)
+            && a.dropped.map(\.time) == b.dropped.map(\.time)
+    }
+
+    static func isHex64(_ s: some StringProtocol) -> Bool { s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) } }
+
+    /// `strata-index 1\n`, then lines `supersedes <id>`, `dropped <pack> <time>`, and per pack `pack <id> <count>`
+    /// followed by `count` binary entries; then `end\n` and the SHA-256 of everything before.
+    public func encoded() -> [UInt8] {
+        var out = RemoteLayout.fragmentMagic
+        for s in supersedes.sorted() { out += Array("supersedes \(s)\n".utf8) }
+        for d in dropped.sorted(by: { $0.pack < $1.pack }) { out += Array("dropped \(d.pack) \(d.time)\n".utf8) }
+        var byPack: [String: [RemoteObject]] = [:]
+        for e in entries { byPack[e.pack, default: []].append(e) }
+        for pack in byPack.keys.sorted() {
+            let list = byPack[pack]!.sorted { ($0.frameOffset, $0.offset) < ($1.frameOffset, $1.offset) }
+            out += Array("pack \(pack) \(list.count)\n".utf8)
+            for e in list { RemoteLayout.encodeEntry(e, into: &out) }
+        }
+        out += Array("end\n".utf8)
+        out += ObjectID.hash(out).bytes
+        return out
+    }
+
+    /// Decodes and checks a fragment; nil when anything is malformed or its checksum fails.
+    public static func decode(_ b: [UInt8]) -> IndexFragment? {
+        guard b.count >= RemoteLayout.fragmentMagic.count + 4 + 32, b.starts(with: RemoteLayout.fragmentMagic) else { return nil }
+        let bodyEnd = b.count - 32
+        guard ObjectID.hash(Array(b[0..<bodyEnd])).bytes == Array(b[bodyEnd...]) else { return nil }
+        var f = IndexFragment(entries: [])
+        var i = RemoteLayout.fragmentMagic.count
+        func line() -> String? {
+            guard let nl = b[i..<bodyEnd].firstIndex(of: 10), nl - i < 200 else { return nil }
+            defer { i = nl + 1 }
+            return String(decoding: b[i..<nl], as: UTF8.self)
+        }
+        while i < bodyEnd {
+            guard let l = line() else { return nil }
+            let parts = l.split(separator: " ")
+            switch parts.first {
+            case "end":
+                return i == bodyEnd ? f : nil
+            case "supersedes":
+                guard parts.count == 2, isHex64(parts[1]) else { return nil }
+                f.supersedes.append(String(parts[1]))
+            case "dropped":
+                guard parts.count == 3, isHex64(parts[1]), let t = Int64(parts[2]) else { return nil }
+                f.dropped.append((String(parts[1]), t))
+            case "pack":
+                guard parts.count == 3, isHex64(parts[1]), let n = Int(parts[2]), n >= 0, n <= (bodyEnd - i) / RemoteLayout.entrySize else { return nil }
+                for _ in 0..<n {
+                    guard let e = RemoteLayout.decodeEntry(b[i..<i + RemoteLayout.entrySize], pack: String(parts[1])) else { return nil }
+                    f.entries.append(e)
+                    i += RemoteLayout.entrySize
+                }
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
+}
+
+/// A branch or tag on a remote: `{"format":"strata-ref","target":"<64 hex>","version":1}`.
+public struct RemoteRefValue: Sendable, Equatable, Codable {
+    /// Always `strata-ref`.
+    public var format = "strata-ref"
+    /// The commit.
+    public var target: String
+    /// Layout version.
+    public var version = 1
+
+    /// A ref value for a commit.
+    public init(target: ObjectID) { self.target = target.hex }
+
+    /// The canonical bytes (sorted keys, newline).
+    public func encoded() -> [UInt8] {
+        Array("{\"format\":\"strata-ref\",\"target\":\"\(target)\",\"version\":\(version)}\n".utf8)
+    }
+
+    /// Decodes and checks a ref value.
+    public static func decode(_ b: [UInt8]) -> ObjectID? {
+        guard b.count < 4096, let v = try? JSONDecoder().decode(RemoteRefValue.self, from: Data(b)), v.format == "strata-ref", v.version == 1 else {
+            return nil
+        }
+        return ObjectID(hex: v.target)
+    }
+}

@@ -1,0 +1,549 @@
+import Foundation
+import StrataModel
+import StrataObjects
+import StrataPlatform
+import StrataRepository
+
+/// Failures of push, fetch, pull and clone, each naming the remote, ref or object, with a next step.
+public enum RemoteSyncError: StrataError {
+    /// The remote ref moved to a commit the local one does not descend from.
+    case nonFastForward(ref: String, remote: String)
+    /// Someone else moved the remote ref between our read and our write (the compare-and-swap failed).
+    case raced(ref: String, remote: String)
+    /// A ref to push that does not exist locally.
+    case unknownRef(String)
+    /// A commit to publish whose file data this store does not have (pruned, or a partial store).
+    case missingLocally(ObjectID, path: String)
+    /// The remote's index lacks an object its refs need.
+    case missingOnRemote(ObjectID, remote: String)
+    /// Something on the remote failed its checks (hash, trailer, shape).
+    case corruptRemote(remote: String, key: String, reason: String)
+    /// The remote changed under a push (a gc collected an object the push relied on); nothing was published.
+    case indexChanged(remote: String, object: ObjectID)
+    /// Local and remote branch have both moved on.
+    case diverged(branch: String, remote: String, ahead: Int, behind: Int)
+    /// Lineage is missing for commits a push would publish.
+    case lineageMissing([ObjectID])
+    /// Another gc holds the remote's lease.
+    case leaseHeld(remote: String, until: Int64)
+    /// Bad request (clone into a non-empty folder, no such branch on the remote).
+    case invalid(String, next: String)
+
+    public var code: String {
+        switch self {
+        case .nonFastForward: "push.non-fast-forward"
+        case .raced: "push.raced"
+        case .unknownRef: "push.unknown-ref"
+        case .missingLocally: "push.data-missing"
+        case .missingOnRemote: "fetch.missing-on-remote"
+        case .corruptRemote: "fetch.corrupt"
+        case .indexChanged: "push.index-changed"
+        case .diverged: "pull.diverged"
+        case .lineageMissing: "push.lineage-missing"
+        case .leaseHeld: "gc.lease-held"
+        case .invalid: "remote.invalid-request"
+        }
+    }
+    public var category: ErrorCategory {
+        switch self {
+        case .nonFastForward, .raced, .diverged, .indexChanged, .leaseHeld: .conflict
+        case .unknownRef, .invalid: .usage
+        case .missingLocally: .collected
+        case .missingOnRemote, .corruptRemote: .integrity
+        case .lineageMissing: .lineage
+        }
+    }
+    public var message: String {
+        switch self {
+        case .nonFastForward(let r, let rm): "push of \(r) to \(rm) rejected: not a fast-forward (the remote has commits this branch does not)"
+        case .raced(let r, let rm): "push of \(r) to \(rm) lost a race: another push moved it first; nothing of theirs or yours was lost"
+        case .unknownRef(let r): "'\(r)' is not a local branch or tag"
+        case .missingLocally(let id, let p): "cannot publish '\(p)' (\(id.short)): its data is not in this store (pruned, or never downloaded)"
+        case .missingOnRemote(let id, let rm): "the remote \(rm) has no object \(id.hex) although its refs need it"
+        case .corruptRemote(let rm, let k, let why): "'\(k)' on the remote \(rm) is corrupt: \(why); nothing was stored"
+        case .indexChanged(let rm, let id): "the remote \(rm) dropped object \(id.short) while this push ran (a remote gc); nothing was published"
+        case .diverged(let b, let rm, let a, let bh): "branch '\(b)' and \(rm)/\(b) have diverged: ahead \(a), behind \(bh)"
+        case .lineageMissing(let ids):
+            "no lineage is recorded for \(ids.count) commit\(ids.count == 1 ? "" : "s") to publish: \(ids.prefix(5).map(\.short).joined(separator: ", "))"
+        case .leaseHeld(let rm, let t): "another gc holds the lease on \(rm) until \(t) (seconds since the epoch)"
+        case .invalid(let m, _): m
+        }
+    }
+    public var nextStep: String? {
+        switch self {
+        case .nonFastForward: "fetch and merge, or --force-with-lease"
+        case .raced: "fetch, then push again"
+        case .unknownRef: "see 'strata branch' and 'strata tag'"
+        case .missingLocally: "push from a store that still has the data, or fetch it first ('strata fetch --all-data')"
+        case .missingOnRemote: "the remote lost data: push again from a store that has it, then run 'strata fsck'"
+        case .corruptRemote: "push the object again from a store that has it; check the storage for faults"
+        case .indexChanged: "push again"
+        case .diverged: "merge them (issue 12), or reset to the remote with 'strata reset --hard REMOTE/BRANCH'"
+        case .lineageMissing: "record lineage with 'strata commit' or 'strata repro' (lineage on), or push without --require-lineage"
+        case .leaseHeld: "wait for it to finish (a killed gc's lease expires by itself)"
+        case .invalid(_, let n): n
+        }
+    }
+}
+
+/// What happened to one ref in a push or fetch.
+public struct RefUpdate: Sendable, Equatable {
+    /// How the ref moved.
+    public enum Outcome: String, Sendable {
+        case upToDate = "up-to-date"
+        case created
+        case fastForward = "fast-forward"
+        case forced, deleted
+    }
+    /// Full ref name (`refs/heads/main`).
+    public var ref: String
+    /// Where it was (nil: new).
+    public var old: ObjectID?
+    /// Where it is now.
+    public var new: ObjectID?
+    /// How it moved.
+    public var outcome: Outcome
+}
+
+/// What a push or fetch did.
+public struct SyncReport: Sendable {
+    /// Ref movements.
+    public var updates: [RefUpdate] = []
+    /// Objects sent or received.
+    public var objects = 0
+    /// Packs written (push) or ranges read (fetch).
+    public var packs = 0
+    /// Requests, bytes up and down.
+    public var transfer = TransferStats()
+    /// Index fragments downloaded.
+    public var fragmentsRead = 0
+}
+
+/// Push, fetch and the lazy download of a partial store, over any `RemoteBackend` (store/FORMAT.md, "Remotes").
+///
+/// Write order is packs → index fragment → ref, so a reader never sees a ref whose objects are missing, and a push
+/// killed at any moment leaves only packs no ref needs. Every frame read from a remote is verified against the ids it
+/// holds before it is stored; a chunked file is read whole and checked against its id before any ref moves to it.
+public final class RemoteSync: @unchecked Sendable {
+    /// The store.
+    public let repo: Repository
+    /// The remote's name in the store (`origin`).
+    public let name: String
+    let backend: CountingBackend
+    let index: RemoteIndexCache
+    /// Parallel connections.
+    public let connections: Int
+    /// Target size of a pack (bytes).
+    public var packTarget: Int64 = 32 << 20
+    /// Longest ranged read (bytes).
+    public var rangeLimit: Int64 = 8 << 20
+
+    /// A sync with `backend` as the remote `name` of `repo`.
+    public init(repo: Repository, name: String, backend: any RemoteBackend, connections: Int = 8) throws {
+        self.repo = repo; self.name = name; self.backend = CountingBackend(backend)
+        self.connections = max(1, min(64, connections))
+        index = try RemoteIndexCache(repo: repo, remote: name)
+    }
+
+    /// Requests and bytes so far.
+    public var transfer: TransferStats { backend.stats.with { $0 } }
+
+    // MARK: Remote refs
+
+    /// Every branch and tag on the remote with its entity tag.
+    public func remoteRefs() throws -> [String: (target: ObjectID, etag: String)] {
+        let keys = try backend.list(prefix: "refs/").filter { $0.hasPrefix("refs/heads/") || $0.hasPrefix("refs/tags/") }
+        let out = Locked<[String: (ObjectID, String)]>([:])
+        let display = backend.displayName
+        try concurrently(keys.count, width: connections) { [backend] i in
+            guard let obj = try backend.get(keys[i]) else { return }
+            guard let t = RemoteRefValue.decode(obj.bytes) else {
+                throw RemoteSyncError.corruptRemote(remote: display, key: keys[i], reason: "not a ref value")
+            }
+            out.with { $0[keys[i]] = (t, obj.etag) }
+        }
+        return out.with { $0 }.mapValues { (target: $0.0, etag: $0.1) }
+    }
+
+    func remoteRef(_ full: String) throws -> (target: ObjectID, etag: String)? {
+        guard let obj = try backend.get(RemoteLayout.refKey(full)) else { return nil }
+        guard let t = RemoteRefValue.decode(obj.bytes) else {
+            throw RemoteSyncError.corruptRemote(remote: backend.displayName, key: full, reason: "not a ref value")
+        }
+        return (t, obj.etag)
+    }
+
+    /// The remote-tracking name of a remote ref (`refs/heads/main` → `refs/remotes/origin/main`; tags stay tags).
+    public func trackingRef(_ full: String) -> String {
+        full.hasPrefix("refs/heads/") ? "refs/remotes/\(name)/" + full.dropFirst("refs/heads/".count) : full
+    }
+
+    // MARK: Push
+
+    /// Publishes `refs` (full names): uploads what the remote lacks, then moves each remote ref by compare-and-swap.
+    /// A ref that is not a fast-forward is refused unless `forceWithLease` and the remote still holds what this store
+    /// last fetched. `checkCommits` sees the commits about to be published first (e.g. to require lineage).
+    public func push(_ refs: [String], forceWithLease: Bool = false, checkCommits: (([ObjectID]) throws -> Void)? = nil) throws -> SyncReport {
+        var report = SyncReport()
+        report.fragmentsRead = try index.sync(backend, width: connections).downloaded
+        // 1. Decide every ref's move before sending anything.
+        var plan: [(ref: String, local: ObjectID, remote: (target: ObjectID, etag: String)?, outcome: RefUpdate.Outcome)] = []
+        for ref in refs {
+            guard let local = try repo.ref(ref) else { throw RemoteSyncError.unknownRef(ref) }
+            let remote = try remoteRef(ref)
+            var outcome: RefUpdate.Outcome = .created
+            if let remote {
+                if remote.target == local {
+                    outcome = .upToDate
+                } else if ref.hasPrefix("refs/heads/"), try repo.hasObject(remote.target), try repo.isAncestor(remote.target, of: local) {
+                    outcome = .fastForward
+                } else if forceWithLease, try repo.ref(trackingRef(ref)) == remote.target {
+                    outcome = .forced
+                } else {
+                    throw RemoteSyncError.nonFastForward(ref: ref, remote: name)
+                }
+            }
+            plan.append((ref, local, remote, outcome))
+        }
+        // 2. What the remote lacks: new commits, and the trees and files below them it has not got.
+        var commits: [ObjectID] = []
+        var relied: Set<ObjectID> = []
+        var seen: Set<ObjectID> = []
+        var stack = plan.filter { $0.outcome != .upToDate }.map(\.local)
+        while let c = stack.popLast() {
+            guard seen.insert(c).inserted else { continue }
+            if try index.has(c) { relied.insert(c); continue }
+            commits.append(c)
+            stack.append(contentsOf: try repo.commit(c).parents)
+        }
+        try checkCommits?(commits)
+        var needed: [ObjectID: (FrameRef, FrameMember)] = [:]
+        func need(_ id: ObjectID, path: String) throws {
+            guard needed[id] == nil else { return }
+            guard let f = try repo.objects.frameRef(of: id) else { throw RemoteSyncError.missingLocally(id, path: path) }
+            needed[id] = f
+        }
+        var seenTrees: Set<ObjectID> = []
+        func walk(_ tree: ObjectID, _ path: String) throws {
+            guard seenTrees.insert(tree).inserted else { return }
+            if tree == Tree.empty.id { return }
+            if try index.has(tree) { relied.insert(tree); return }
+            try need(tree, path: path.isEmpty ? "/" : path)
+            for e in try repo.tree(tree).entries {
+                let p = path.isEmpty ? e.name : path + "/" + e.name
+                if e.kind == .directory { try walk(e.id, p); continue }
+                if try index.has(e.id) { relied.insert(e.id); continue }
+                guard try repo.hasObject(e.id) else { throw RemoteSyncError.missingLocally(e.id, path: p) }
+                try need(e.id, path: p)
+                if try repo.objects.kind(of: e.id) == .chunked {
+                    for c in try repo.objects.chunkList(e.id).chunks where try !index.has(c.id) { try need(c.id, path: p) }
+                }
+            }
+        }
+        for c in commits {
+            try need(c, path: "commit \(c.short)")
+            try walk(try repo.commit(c).tree, "")
+        }
+        // 3. Packs, then one index fragment.
+        if !needed.isEmpty {
+            let (name, fragment) = try upload(needed)
+            report.objects = fragment.entries.count
+            report.packs = Set(fragment.entries.map(\.pack)).count
+            // 4. Before any ref moves: everything this push relied on is still listed (a concurrent gc may drop it).
+            _ = try index.sync(backend, width: connections)
+            try index.record(name, fragment)
+        } else if !relied.isEmpty {
+            _ = try index.sync(backend, width: connections)
+        }
+        for id in relied where try !index.has(id) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
+        // 5. Refs by compare-and-swap.
+        for p in plan {
+            if p.outcome != .upToDate {
+                let value = RemoteRefValue(target: p.local).encoded()
+                let outcome = try p.remote.map { try backend.put(p.ref, value, ifMatch: $0.etag) } ?? backend.create(p.ref, value)
+                guard case .written = outcome else { throw RemoteSyncError.raced(ref: p.ref, remote: name) }
+            }
+            let tracking = trackingRef(p.ref)
+            if tracking.hasPrefix("refs/remotes/") {
+                let old = try repo.ref(tracking)
+                if old != p.local { try repo.updateRef(tracking, expected: old, new: p.local, message: "push: \(p.outcome.rawValue)") }
+            }
+            report.updates.append(RefUpdate(ref: p.ref, old: p.remote?.target, new: p.local, outcome: p.outcome))
+        }
+        if let first = plan.first(where: { $0.ref.hasPrefix("refs/heads/") }), try backend.head(RemoteLayout.headKey) == nil {
+            _ = try backend.create(RemoteLayout.headKey, Array("\(first.ref)\n".utf8))
+        }
+        report.transfer = transfer
+        return report
+    }
+
+    /// Writes the frames holding `needed` into packs of about `packTarget` bytes (copied as stored, no recompression),
+    /// uploads them create-only in parallel, then the index fragment. Packs are named by their SHA-256, so a push
+    /// repeated after an interruption finds the packs it already sent and skips them.
+    func upload(_ needed: [ObjectID: (FrameRef, FrameMember)]) throws -> (String, IndexFragment) {
+        var byFrame: [FrameRef: [FrameMember]] = [:]
+        for (_, (f, m)) in needed { byFrame[f, default: []].append(m) }
+        let frames = byFrame.keys.sorted()
+        var groups: [[FrameRef]] = [[]]
+        var size: Int64 = 0
+        for f in frames {
+            if size >= packTarget { groups.append([]); size = 0 }
+            groups[groups.count - 1].append(f)
+            size += f.length
+        }
+        let existing = Set(try backend.list(prefix: "packs/"))
+        let tmpDir = repo.storePath + "/tmp/push-" + Posix.randomHex(8)
+        try Posix.makeDirectories(tmpDir)
+        defer { _ = try? Posix.listDirectory(tmpDir).forEach { try? Posix.unlink(tmpDir + "/" + $0) }; _ = Posix.rmdir(tmpDir) }
+        let entries = Locked<[RemoteObject]>([])
+        let objects = repo.objects
+        try concurrently(groups.count, width: connections) { [backend, groups, byFrame] g in
+            let path = tmpDir + "/\(g).pack"
+            let w = try HashingFile(path: path)
+            var list: [RemoteObject] = []
+            do {
+                try w.write(ObjectStore.packMagic)
+                for f in groups[g] {
+                    let stored = try objects.storedFrame(f)
+                    for m in byFrame[f]! {
+                        list.append(
+                            RemoteObject(id: m.id, kind: m.kind, pack: "", frameOffset: w.offset, frameLength: f.length, offset: m.offset, length: m.length))
+                    }
+                    try w.write(stored)
+                }
+                try w.write(RemoteLayout.packTrailer(list))
+            } catch {
+                w.close(); throw error
+            }
+            let id = w.finish()
+            let offset = w.offset
+            let key = RemoteLayout.packKey(id)
+            if !existing.contains(key) {
+                _ = try backend.createFile(key, path: path, sha256: id, size: offset)  // exists already: the same bytes
+            }
+            try? Posix.unlink(path)
+            entries.with {
+                $0.append(
+                    contentsOf: list.map {
+                        var e = $0; e.pack = id; return e
+                    })
+            }
+        }
+        let fragment = IndexFragment(entries: entries.with { $0 })
+        let bytes = fragment.encoded()
+        let name = ObjectID.hash(bytes).hex
+        _ = try backend.create(RemoteLayout.indexKey(name), bytes)  // exists already: the same bytes
+        return (name, fragment)
+    }
+
+    // MARK: Fetch
+
+    /// Downloads the remote's refs and what they need, then moves the remote-tracking refs (`refs/remotes/NAME/*`)
+    /// and creates tags this store lacks. A partial store (or `historyOnly`) takes commits and trees only.
+    public func fetch(historyOnly: Bool = false, allData: Bool = false) throws -> SyncReport {
+        var report = SyncReport()
+        report.fragmentsRead = try index.sync(backend, width: connections).downloaded
+        let refs = try remoteRefs()
+        // History: every commit and tree the remote lists that this store lacks, in one round.
+        var history: [RemoteObject] = []
+        for o in try index.objects(kinds: [.commit, .tree]) where try !repo.objects.contains(o.id) { history.append(o) }
+        let newCommits = Set(history.filter { $0.kind == .commit }.map(\.id))
+        report.objects += try download(history)
+        for (ref, r) in refs where !(try repo.objects.contains(r.target)) {
+            throw RemoteSyncError.missingOnRemote(r.target, remote: backend.displayName + " (" + ref + ")")
+        }
+        // File data of the new commits (or of every commit with `allData`).
+        let partial = try repo.partialRemote() != nil
+        if !historyOnly && (!partial || allData) {
+            var files: [ObjectID] = []
+            var seenCommits: Set<ObjectID> = [], seenTrees: Set<ObjectID> = []
+            var stack = refs.values.map(\.target)
+            let pruned = try repo.prunedCommits()
+            while let c = stack.popLast() {
+                guard seenCommits.insert(c).inserted, allData || newCommits.contains(c) else { continue }
+                let commit = try repo.commit(c)
+                stack.append(contentsOf: commit.parents)
+                if pruned.contains(c) { continue }
+                try collectFiles(commit.tree, seen: &seenTrees, into: &files)
+            }
+            report.objects += try supplyFiles(files)
+            if allData { try repo.setConfig(Repository.partialKey, nil) }
+        }
+        // Remote-tracking refs and tags.
+        for (ref, r) in refs.sorted(by: { $0.key < $1.key }) {
+            let local = trackingRef(ref)
+            let old = try repo.ref(local)
+            if old == r.target { continue }
+            if ref.hasPrefix("refs/tags/") && old != nil { continue }  // a tag this store has stays as it is
+            try repo.updateRef(local, expected: old, new: r.target, message: "fetch: \(old == nil ? "storing head" : "forced-update or fast-forward")")
+            report.updates.append(RefUpdate(ref: local, old: old, new: r.target, outcome: old == nil ? .created : .fastForward))
+        }
+        report.transfer = transfer
+        return report
+    }
+
+    func collectFiles(_ tree: ObjectID, seen: inout Set<ObjectID>, into files: inout [ObjectID]) throws {
+        guard seen.insert(tree).inserted, tree != Tree.empty.id else { return }
+        for e in try repo.tree(tree).entries {
+            if e.kind == .directory { try collectFiles(e.id, seen: &seen, into: &files) } else if try !repo.hasObject(e.id) { files.append(e.id) }
+        }
+    }
+
+    /// Downloads files (blobs, and chunked files with their chunks). Chunk lists are indexed in the same transaction
+    /// as their last chunks, after every chunk was verified, and each chunked file is read whole and checked against
+    /// its id: the store's completeness invariant holds at every moment.
+    func supplyFiles(_ ids: [ObjectID]) throws -> Int {
+        if ids.isEmpty { return 0 }
+        var first: [RemoteObject] = []
+        for id in Set(ids) {
+            guard let o = try index.location(id) else { throw RemoteSyncError.missingOnRemote(id, remote: backend.displayName) }
+            first.append(o)
+        }
+        // Round 1: blobs and chunk lists (lists held back).
+        let held = Locked<[(stored: [UInt8], members: [FrameMember], lists: [ObjectID: ChunkList])]>([])
+        var count = try download(first, holdLists: held)
+        let lists = held.with { $0 }
+        if lists.isEmpty { return count }
+        // Round 2: the chunks the lists name, then the lists themselves, in one session.
+        var chunks: [RemoteObject] = []
+        var seen = Set<ObjectID>()
+        for h in lists {
+            for (_, list) in h.lists {
+                for c in list.chunks where seen.insert(c.id).inserted {
+                    if try repo.objects.contains(c.id) { continue }
+                    guard let o = try index.location(c.id) else { throw RemoteSyncError.missingOnRemote(c.id, remote: backend.displayName) }
+                    chunks.append(o)
+                }
+            }
+        }
+        count += try download(chunks, then: lists.map { ($0.stored, $0.members) })
+        let newFiles = lists.flatMap { $0.lists.keys }
+        // The whole-file check; a file that fails loses its index row again (its chunks are valid blobs).
+        for id in newFiles {
+            do { try repo.objects.verifyFile(id) } catch {
+                _ = try? repo.db.run("DELETE FROM objects WHERE id = ?", [.blob(id.bytes)])
+                throw RemoteSyncError.corruptRemote(remote: backend.displayName, key: "chunked file \(id.hex)", reason: "\(error)")
+            }
+        }
+        return count
+    }
+
+    /// Reads the frames holding `objects` with ranged GETs (adjacent frames of a pack merged up to `rangeLimit`),
+    /// verifies every frame against the ids it holds, and stores them. Chunk lists go to `holdLists` instead when given;
+    /// `then` frames are appended last, in the same index transaction.
+    @discardableResult
+    func download(
+        _ objects: [RemoteObject], holdLists: Locked<[(stored: [UInt8], members: [FrameMember], lists: [ObjectID: ChunkList])]>? = nil,
+        then extra: [([UInt8], [FrameMember])] = []
+    ) throws -> Int {
+        if objects.isEmpty && extra.isEmpty { return 0 }
+        struct FrameKey: Hashable { var pack: String; var offset: Int64 }
+        var frames: [FrameKey: (length: Int64, members: [RemoteObject])] = [:]
+        for o in objects {
+            let k = FrameKey(pack: o.pack, offset: o.frameOffset)
+            if var f = frames[k] {
+                if !f.members.contains(where: { $0.id == o.id }) { f.members.append(o) }
+                frames[k] = f
+            } else {
+                frames[k] = (o.frameLength, [o])
+            }
+        }
+        // Ranges: per pack, frames in order, merged while the gap is small and the range stays under the limit.
+        var ranges: [(pack: String, start: Int64, end: Int64, frames: [FrameKey])] = []
+        for (pack, keys) in Dictionary(grouping: frames.keys, by: \.pack).sorted(by: { $0.key < $1.key }) {
+            for k in keys.sorted(by: { $0.offset < $1.offset }) {
+                let end = k.offset + frames[k]!.length
+                if var last = ranges.last, last.pack == pack, k.offset - last.end <= 256 << 10, end - last.start <= rangeLimit {
+                    last.end = max(last.end, end); last.frames.append(k)
+                    ranges[ranges.count - 1] = last
+                } else {
+                    ranges.append((pack, k.offset, end, [k]))
+                }
+            }
+        }
+        let session = repo.objects.beginWrite()
+        let display = backend.displayName
+        let frozen = frames
+        do {
+            try concurrently(ranges.count, width: connections) { [backend, ranges] i in
+                let r = ranges[i]
+                let key = RemoteLayout.packKey(r.pack)
+                let bytes = try backend.getRange(key, offset: r.start, length: Int(r.end - r.start))
+                guard Int64(bytes.count) == r.end - r.start else {
+                    throw RemoteSyncError.corruptRemote(
+                        remote: display, key: key, reason: "it is shorter than its index says (\(bytes.count) of \(r.end - r.start) bytes at \(r.start))")
+                }
+                for k in r.frames {
+                    let f = frozen[k]!
+                    let lo = Int(k.offset - r.start)
+                    let stored = Array(bytes[lo..<lo + Int(f.length)])
+                    let members = f.members.map(\.member)
+                    do { try ObjectStore.verifyFrame(stored, members: members, source: "remote pack \(r.pack)") } catch {
+                        throw RemoteSyncError.corruptRemote(remote: display, key: key, reason: "\(error)")
+                    }
+                    let lists = members.filter { $0.kind == .chunked }
+                    let plain = members.filter { $0.kind != .chunked }
+                    if !plain.isEmpty { try session.appendStoredFrame(stored, members: plain) }
+                    if !lists.isEmpty {
+                        guard let holdLists else { continue }
+                        var decoded: [ObjectID: ChunkList] = [:]
+                        let raw = try ObjectStore.verifiedRaw(stored)
+                        for m in lists { decoded[m.id] = ChunkList.decode(Array(raw[Int(m.offset)..<Int(m.offset + m.length)])) }
+                        holdLists.with { $0.append((stored, lists, decoded)) }
+                    }
+                }
+            }
+            for (stored, members) in extra { try session.appendStoredFrame(stored, members: members) }
+            try session.finishPacks()
+            try session.recordIndex()
+        } catch {
+            session.abort()
+            throw error
+        }
+        repo.objects.dropCaches()
+        return frames.values.reduce(0) { $0 + $1.members.count }
+    }
+}
+
+/// A file written once, front to back, hashed as it goes.
+final class HashingFile {
+    let path: String
+    let fd: Int32
+    var hasher = SHA256Hasher()
+    private(set) var offset: Int64 = 0
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if fd < 0 { throw PosixError("create", path) }
+    }
+    func write(_ b: [UInt8]) throws {
+        try Posix.writeAll(fd, b, path: path)
+        b.withUnsafeBytes { hasher.update($0) }
+        offset += Int64(b.count)
+    }
+    func close() { Glibc.close(fd) }
+    /// Closes the file and returns the hex SHA-256 of what was written.
+    func finish() -> String {
+        close()
+        var h = SHA256Hasher()
+        swap(&h, &hasher)
+        return h.finalize().hex
+    }
+}
+
+/// The supplier a partial store uses: downloads the file data checkout or cat needs from its remote.
+public struct RemoteSupplier: ObjectSupplier {
+    /// The remote's name.
+    public let name: String
+    let backend: any RemoteBackend
+    let connections: Int
+    /// A supplier for the remote `name` reached through `backend`.
+    public init(name: String, backend: any RemoteBackend, connections: Int = 8) {
+        self.name = name; self.backend = backend; self.connections = connections
+    }
+    public func supply(_ ids: [ObjectID], into repo: Repository) throws {
+        let sync = try RemoteSync(repo: repo, name: name, backend: backend, connections: connections)
+        _ = try sync.index.sync(sync.backend, width: connections)
+        _ = try sync.supplyFiles(ids)
+    }
+}
