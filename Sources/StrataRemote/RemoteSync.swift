@@ -294,7 +294,10 @@ public final class RemoteSync: @unchecked Sendable {
         let existing = Set(try backend.list(prefix: "packs/"))
         let tmpDir = repo.storePath + "/tmp/push-" + Posix.randomHex(8)
         try Posix.makeDirectories(tmpDir)
-        defer { _ = try? Posix.listDirectory(tmpDir).forEach { try? Posix.unlink(tmpDir + "/" + $0) }; _ = Posix.rmdir(tmpDir) }
+        defer {
+            for f in (try? Posix.listDirectory(tmpDir)) ?? [] { try? Posix.unlink(tmpDir + "/" + f) }
+            _ = Posix.rmdir(tmpDir)
+        }
         let entries = Locked<[RemoteObject]>([])
         let objects = repo.objects
         try concurrently(groups.count, width: connections) { [backend, groups, byFrame] g in

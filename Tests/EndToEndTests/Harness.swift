@@ -60,12 +60,12 @@ struct StrataCLI {
     }
 
     /// Starts the binary without waiting.
-    func start(_ args: [String], binary: String = StrataCLI.binary) throws -> Process {
+    func start(_ args: [String], binary: String = StrataCLI.binary, environment: [String: String]? = nil) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var e = ProcessInfo.processInfo.environment
+        var e = environment ?? ProcessInfo.processInfo.environment
         e["STRATA_AUTHOR"] = "E2E Tester <e2e@example.org>"
         p.environment = e
         p.standardOutput = FileHandle.nullDevice

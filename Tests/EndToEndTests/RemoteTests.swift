@@ -21,6 +21,7 @@ struct IgnoresConditions: RemoteBackend {
         return try inner.create(key, bytes)
     }
     func list(prefix: String) throws -> [String] { try inner.list(prefix: prefix) }
+    func listDetailed(prefix: String) throws -> [ListedObject] { try inner.listDetailed(prefix: prefix) }
     func delete(_ key: String) throws { try inner.delete(key) }
 }
 
