@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrataMaintenance
 import StrataRepository
+import StrataWorkflows
 
 /// `strata gc`.
 struct GcCommand: ParsableCommand {
@@ -17,6 +18,39 @@ struct GcCommand: ParsableCommand {
             "Also delete pack files the index does not know (past the grace period). Without it they are kept: they may be all that is left of history whose index was lost. Run 'strata fsck' first."
     ) var force = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "With --remote: how long the gc lease lasts if this gc is killed (others wait that long).") var lease = "15m"
+    @Option(help: ArgumentHelp("Collect on this remote instead, under its gc lease (safe while others push).", valueName: "name")) var remote: String?
+
+    struct JSONRemoteGC: Encodable {
+        var version = 1
+        var remote: String; var dry_run: Bool; var grace: String; var live_commits: Int; var pruned_commits: Int; var live_objects: Int
+        var objects_dropped: Int; var packs_dropped: Int; var packs_deleted: Int; var bytes_deleted: Int64; var packs_in_grace: Int
+        var packs_restored: Int; var fragments_compacted: Int; var took_over_lease: Bool; var requests: Int
+    }
+
+    func runRemote(_ repo: Repository, _ name: String) throws {
+        let g = try RetentionDuration(parsing: grace)
+        let l = try RetentionDuration(parsing: lease)
+        let r = try RemoteRetentionWorkflow.gc(
+            repo, remote: name, graceSeconds: Int64(g.approximateSeconds), leaseSeconds: Int64(max(1, l.approximateSeconds)), dryRun: dryRun)
+        if json {
+            try Out.json(
+                JSONRemoteGC(
+                    remote: name, dry_run: dryRun, grace: g.description, live_commits: r.liveCommits, pruned_commits: r.prunedCommits,
+                    live_objects: r.liveObjects, objects_dropped: r.objectsDropped, packs_dropped: r.packsDropped, packs_deleted: r.packsDeleted,
+                    bytes_deleted: r.bytesDeleted, packs_in_grace: r.packsInGrace, packs_restored: r.packsRestored,
+                    fragments_compacted: r.fragmentsCompacted, took_over_lease: r.tookOverLease, requests: r.transfer.requests))
+            return
+        }
+        if r.tookOverLease { Out.err("strata: note: took over the expired gc lease of a gc that did not finish") }
+        if global.quiet { return }
+        Out.line(
+            "remote \(name): \(dryRun ? "would drop" : "dropped") \(r.objectsDropped) objects (\(r.packsDropped) packs no longer indexed), "
+                + "deleted \(r.packsDeleted) packs (\(Format.bytes(UInt64(max(0, r.bytesDeleted))))) dropped or unreferenced for longer than \(g); "
+                + "\(r.packsInGrace) packs in grace kept, \(r.packsRestored) indexed again")
+        Out.line("\(r.liveCommits) commits reachable, \(r.prunedCommits) pruned; \(r.transfer.requests) requests")
+        Out.flush()
+    }
 
     struct JSONGC: Encodable {
         var version = 1
@@ -28,6 +62,7 @@ struct GcCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
+        if let remote { return try runRemote(repo, remote) }
         let r = try GarbageCollector(repo: repo).run(grace: try RetentionDuration(parsing: grace), dryRun: dryRun, force: force)
         if json {
             try Out.json(

@@ -24,6 +24,8 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Show the plan; forget nothing.") var dryRun = false
     @Flag(help: "Restore every commit forgotten by prunes that gc has not swept yet.") var undo = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: ArgumentHelp("Apply the policy to this remote's branches and tags instead ('strata gc --remote' reclaims).", valueName: "name"))
+    var remote: String?
 
     struct JSONDecision: Encodable { var commit: String; var time: String; var action: String; var reasons: [String]; var branches: [String] }
     struct JSONPrune: Encodable {
@@ -47,6 +49,36 @@ struct PruneCommand: ParsableCommand {
             instant = Date(timeIntervalSince1970: TimeInterval(t))
         }
         guard let tz = TimeZone(identifier: timeZone) else { throw RetentionError.badTimeZone(timeZone) }
+        if let remote {
+            let r = try RemoteRetentionWorkflow.prune(
+                repo, remote: remote, rules: policy.isEmpty ? nil : policy, now: instant, timeZone: tz, dryRun: dryRun)
+            let forgotten = r.plan.decisions.filter { !$0.keep }
+            if json {
+                try Out.json(
+                    JSONPrune(
+                        dry_run: dryRun, prune_id: nil, kept: r.plan.decisions.count - forgotten.count, forgotten: forgotten.count,
+                        policies: r.policies.map(\.summary),
+                        commits: r.plan.decisions.map {
+                            JSONDecision(
+                                commit: $0.id.hex, time: Format.date($0.time), action: $0.keep ? "keep" : "forget", reasons: $0.reasons,
+                                branches: $0.branches)
+                        }))
+                return
+            }
+            if !global.quiet {
+                for d in r.plan.decisions {
+                    let mark = r.alreadyPruned.contains(d.id) && !d.keep ? " (already pruned)" : ""
+                    Out.line(
+                        "\(d.keep ? "keep  " : "forget") \(d.id.short) \(Format.date(d.time))  \(d.keep ? d.reasons.joined(separator: "; ") : "no rule keeps it")\(mark)"
+                    )
+                }
+            }
+            Out.line(
+                "remote \(remote): \(r.plan.decisions.count - forgotten.count) kept, \(dryRun ? "would forget" : "forgot") \(forgotten.count)\(r.record.map { " (record \($0.prefix(12))); run 'strata gc --remote \(remote)' to reclaim space" } ?? "")"
+            )
+            Out.flush()
+            return
+        }
         let (result, warnings) = try PruneWorkflow.prune(
             repo, rules: policy.isEmpty ? nil : policy, now: instant, timeZone: tz,
             reflogExpire: try RetentionDuration(parsing: reflogExpire), dryRun: dryRun)

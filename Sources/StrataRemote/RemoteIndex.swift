@@ -104,6 +104,9 @@ public struct RemoteIndexCache: Sendable {
 
     /// What a sync found: the fragments that count now, and the packs gc dropped (with when).
     struct State {
+        /// Every fragment listed, superseded ones included.
+        var listed: [String]
+        /// The fragments that count (listed and not superseded).
         var current: [String]
         var dropped: [String: Int64]
         var downloaded: Int
@@ -164,7 +167,8 @@ public struct RemoteIndexCache: Sendable {
                 if p.count == 2, let t = Int64(p[1]) { dropped[String(p[0])] = max(dropped[String(p[0])] ?? 0, t) }
             }
         }
-        return State(current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count })
+        return State(
+            listed: listed.sorted(), current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count })
     }
 
     func insert(_ e: RemoteObject, fragment: String) throws {

@@ -69,24 +69,36 @@ public enum RemoteLayout {
         return e
     }
 
-    /// The trailer appended to a pack after its frames: the entries, their count, the SHA-256 of both, a magic.
-    /// It lets a pack be indexed again from itself (gc, repair) without the fragment that first listed it.
+    /// The trailer appended to a pack after its frames: the entries, their count, 16 random bytes (so that no two
+    /// packs are ever the same file: a pack is never reused, so a gc can never delete one that a push counts on),
+    /// the SHA-256 of all three, and a magic. It lets a pack be indexed again from itself (gc, repair) without the
+    /// fragment that first listed it.
     public static func packTrailer(_ entries: [RemoteObject]) -> [UInt8] {
         var body: [UInt8] = []
-        body.reserveCapacity(entries.count * entrySize + 12)
+        body.reserveCapacity(entries.count * entrySize + 20)
         for e in entries { encodeEntry(e, into: &body) }
         be(UInt64(entries.count), 4, into: &body)
+        body += (0..<16).map { _ in UInt8.random(in: 0...255) }
         let sum = ObjectID.hash(body).bytes
         return body + sum + trailerMagic
     }
 
-    /// Reads the entries of a pack's trailer from the pack's last bytes (`tail`, at least the whole trailer).
+    /// Bytes at the end of every trailer after the entries: count (4), nonce (16), checksum (32), magic (8).
+    public static let trailerFixed = 60
+
+    /// The number of entries a pack's last `trailerFixed` bytes announce (nil when they are not a trailer's end).
+    public static func trailerCount(_ last: [UInt8]) -> Int? {
+        guard last.count == trailerFixed, Array(last.suffix(8)) == trailerMagic else { return nil }
+        let n = Int(readBE(last[0..<4]))
+        return n < 1 << 24 ? n : nil
+    }
+
+    /// Reads the entries of a pack's trailer from the pack's last bytes (at least the whole trailer).
     public static func decodePackTrailer(_ tail: [UInt8], pack: String) -> [RemoteObject]? {
-        guard tail.count >= 4 + 32 + 8, Array(tail.suffix(8)) == trailerMagic else { return nil }
+        guard tail.count >= trailerFixed, let count = trailerCount(Array(tail.suffix(trailerFixed))) else { return nil }
         let sumStart = tail.count - 40
-        let count = Int(readBE(tail[sumStart - 4..<sumStart]))
-        let bodyLen = count * entrySize + 4
-        guard count < 1 << 24, sumStart - bodyLen >= 0 else { return nil }
+        let bodyLen = count * entrySize + 20
+        guard sumStart - bodyLen >= 0 else { return nil }
         let body = Array(tail[sumStart - bodyLen..<sumStart])
         guard ObjectID.hash(body).bytes == Array(tail[sumStart..<sumStart + 32]) else { return nil }
         var out: [RemoteObject] = []
@@ -98,7 +110,7 @@ public enum RemoteLayout {
     }
 
     /// Size of the trailer for `n` entries.
-    public static func trailerSize(_ n: Int) -> Int { n * entrySize + 4 + 32 + 8 }
+    public static func trailerSize(_ n: Int) -> Int { n * entrySize + trailerFixed }
 }
 
 /// One index fragment: the objects of one push (or of a gc's compaction, which supersedes older fragments), and the

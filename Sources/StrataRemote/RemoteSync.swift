@@ -278,8 +278,9 @@ public final class RemoteSync: @unchecked Sendable {
     }
 
     /// Writes the frames holding `needed` into packs of about `packTarget` bytes (copied as stored, no recompression),
-    /// uploads them create-only in parallel, then the index fragment. Packs are named by their SHA-256, so a push
-    /// repeated after an interruption finds the packs it already sent and skips them.
+    /// uploads them create-only in parallel, then the index fragment. Packs are named by their SHA-256 and unique (the
+    /// trailer has a nonce): a push repeated after an interruption ignores what the killed one left, which gc reclaims
+    /// after the grace period, and never counts on a pack a gc may be deleting.
     func upload(_ needed: [ObjectID: (FrameRef, FrameMember)]) throws -> (String, IndexFragment) {
         var byFrame: [FrameRef: [FrameMember]] = [:]
         for (_, (f, m)) in needed { byFrame[f, default: []].append(m) }
@@ -291,7 +292,6 @@ public final class RemoteSync: @unchecked Sendable {
             groups[groups.count - 1].append(f)
             size += f.length
         }
-        let existing = Set(try backend.list(prefix: "packs/"))
         let tmpDir = repo.storePath + "/tmp/push-" + Posix.randomHex(8)
         try Posix.makeDirectories(tmpDir)
         defer {
@@ -321,9 +321,8 @@ public final class RemoteSync: @unchecked Sendable {
             let id = w.finish()
             let offset = w.offset
             let key = RemoteLayout.packKey(id)
-            if !existing.contains(key) {
-                _ = try backend.createFile(key, path: path, sha256: id, size: offset)  // exists already: the same bytes
-            }
+            // A name taken already can only be this very pack (its bytes are unique): a retried upload that had landed.
+            _ = try backend.createFile(key, path: path, sha256: id, size: offset)
             try? Posix.unlink(path)
             entries.with {
                 $0.append(
@@ -345,23 +344,20 @@ public final class RemoteSync: @unchecked Sendable {
     /// and creates tags this store lacks. A partial store (or `historyOnly`) takes commits and trees only.
     public func fetch(historyOnly: Bool = false, allData: Bool = false) throws -> SyncReport {
         var report = SyncReport()
-        report.fragmentsRead = try index.sync(backend, width: connections).downloaded
-        let refs = try remoteRefs()
-        // History: every commit and tree the remote lists that this store lacks, in one round.
-        var history: [RemoteObject] = []
-        for o in try index.objects(kinds: [.commit, .tree]) where try !repo.objects.contains(o.id) { history.append(o) }
-        let newCommits = Set(history.filter { $0.kind == .commit }.map(\.id))
-        report.objects += try download(history)
-        for (ref, r) in refs where !(try repo.objects.contains(r.target)) {
-            throw RemoteSyncError.missingOnRemote(r.target, remote: backend.displayName + " (" + ref + ")")
-        }
+        let (refs, newCommits) = try fetchHistory(&report)
         // File data of the new commits (or of every commit with `allData`).
         let partial = try repo.partialRemote() != nil
         if !historyOnly && (!partial || allData) {
             var files: [ObjectID] = []
             var seenCommits: Set<ObjectID> = [], seenTrees: Set<ObjectID> = []
             var stack = refs.values.map(\.target)
-            let pruned = try repo.prunedCommits()
+            // Data a remote prune released is not fetched; those commits are recorded as pruned here too.
+            let remotePruned = try remotePruned()
+            let releasedHere = newCommits.intersection(remotePruned)
+            if !releasedHere.isEmpty {
+                _ = try repo.markPruned(Array(releasedHere), policy: "pruned on remote \(name)", time: Posix.nowNs() / 1_000_000_000)
+            }
+            let pruned = try repo.prunedCommits().union(remotePruned)
             while let c = stack.popLast() {
                 guard seenCommits.insert(c).inserted, allData || newCommits.contains(c) else { continue }
                 let commit = try repo.commit(c)
@@ -383,6 +379,23 @@ public final class RemoteSync: @unchecked Sendable {
         }
         report.transfer = transfer
         return report
+    }
+
+    /// Syncs the index, reads the refs and downloads every commit and tree the remote lists that this store lacks, in
+    /// one round. A ref that moved after the index was read (a push landing meanwhile) makes it read again.
+    func fetchHistory(_ report: inout SyncReport) throws -> (refs: [String: (target: ObjectID, etag: String)], newCommits: Set<ObjectID>) {
+        var newCommits = Set<ObjectID>()
+        for attempt in 0..<4 {
+            report.fragmentsRead += try index.sync(backend, width: connections).downloaded
+            let refs = try remoteRefs()
+            var history: [RemoteObject] = []
+            for o in try index.objects(kinds: [.commit, .tree]) where try !repo.objects.contains(o.id) { history.append(o) }
+            newCommits.formUnion(history.filter { $0.kind == .commit }.map(\.id))
+            report.objects += try download(history)
+            guard let (ref, r) = try refs.first(where: { !(try repo.objects.contains($0.value.target)) }) else { return (refs, newCommits) }
+            if attempt == 3 { throw RemoteSyncError.missingOnRemote(r.target, remote: backend.displayName + " (" + ref + ")") }
+        }
+        return ([:], newCommits)
     }
 
     func collectFiles(_ tree: ObjectID, seen: inout Set<ObjectID>, into files: inout [ObjectID]) throws {

@@ -1,5 +1,7 @@
 import Foundation
 import StrataRemote
+import StrataMaintenance
+import StrataModel
 import StrataPlatform
 import StrataRepository
 
@@ -266,5 +268,52 @@ public enum SyncWorkflow {
             let theirs = try repo.ref("refs/remotes/\(remote)/\(b)"), let ours = try repo.ref("refs/heads/\(b)")
         else { return nil }
         return UpstreamStatus(upstream: "\(remote)/\(b)", divergence: try repo.divergence(ours, theirs))
+    }
+}
+
+/// Retention on a remote: `strata prune --remote` and `strata gc --remote`.
+public enum RemoteRetentionWorkflow {
+    /// What a remote prune decided.
+    public struct PruneOutcome: Sendable {
+        /// The plan over the remote's history (branch heads and tags always kept).
+        public var plan: RetentionPlan
+        /// The prune record written on the remote (nil for a dry run or nothing to forget).
+        public var record: String?
+        /// Commits already pruned there before.
+        public var alreadyPruned: Set<ObjectID>
+        /// The policies applied.
+        public var policies: [RetentionPolicy]
+    }
+
+    /// Applies retention policies (explicit `rules`, else the saved ones) to the remote's branches and tags, and records
+    /// the commits whose data is released in a `prunes/` record; `strata gc --remote` then reclaims the space.
+    public static func prune(
+        _ repo: Repository, remote: String?, rules: RetentionPolicy?, now: Date, timeZone: TimeZone, dryRun: Bool,
+        environment: [String: String] = ProcessInfo.processInfo.environment, backend: (any RemoteBackend)? = nil
+    ) throws -> PruneOutcome {
+        let policies = try rules.map { [$0] } ?? Retention(repo: repo).saved().map(\.policy)
+        if policies.isEmpty { throw RetentionError.emptyPolicy }
+        let sync = try SyncWorkflow.open(repo, remote: remote, environment: environment, backend: backend)
+        let history = try sync.remoteHistory()
+        var commits: [ObjectID: HistoryCommit] = [:]
+        for (id, c) in history.commits { commits[id] = HistoryCommit(id: id, time: c.time, parents: c.parents) }
+        let input = RetentionInput(
+            commits: commits, branches: history.branches.map { (name: $0.0, head: $0.1) }, tags: history.tags.map { (name: $0.0, target: $0.1) },
+            head: nil, reflog: [])
+        let plan = try PolicyEngine(now: now, timeZone: timeZone, reflogExpire: try RetentionDuration(parsing: "0s")).plan(input, policies: policies)
+        let already = try sync.remotePruned()
+        let fresh = plan.forget.filter { !already.contains($0) }
+        let record = dryRun ? nil : try sync.recordPrune(fresh, policy: policies.map(\.summary).joined(separator: " | "))
+        return PruneOutcome(plan: plan, record: record, alreadyPruned: already, policies: policies)
+    }
+
+    /// Garbage-collects the remote under its lease (see `RemoteSync.gc`).
+    public static func gc(
+        _ repo: Repository, remote: String?, graceSeconds: Int64, leaseSeconds: Int64 = 900, dryRun: Bool,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        backend: (any RemoteBackend)? = nil
+    ) throws -> RemoteGCReport {
+        let sync = try SyncWorkflow.open(repo, remote: remote, environment: environment, backend: backend)
+        return try repo.withWriteLock { try sync.gc(grace: graceSeconds, leaseSeconds: leaseSeconds, dryRun: dryRun) }
     }
 }

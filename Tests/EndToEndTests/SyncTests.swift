@@ -243,3 +243,109 @@ extension StrataCLI {
         #expect(try a.run("push").status == 0)
     }
 }
+
+@Suite("Remotes: prune and gc", .serialized) struct RemoteRetentionTests {
+    /// Remote prune releases old data; gc drops it from the index, rewrites the mostly dead pack, and deletes the old
+    /// one only once the grace period has passed; a clone afterwards is complete and knows what was pruned.
+    @Test(arguments: remoteKinds) func pruneAndGcReclaimSpace(kind: String) throws {
+        let t = try RemoteTarget.make(kind)
+        let a = try StrataCLI.seeded(pushingTo: t)
+        var rng = SplitMix(seed: 11)
+        for v in 2...4 {
+            var blob = Data(count: 2 << 20)
+            blob.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
+            try a.write("data/big.bin", blob)
+            try a.run("commit", "-m", "v\(v)")
+        }
+        #expect(try a.run(t, "push").status == 0)
+        let prune = try a.run(t, "prune", "--remote", "origin", "--keep-last", "1")
+        #expect(prune.status == 0 && prune.stdout.contains("forgot 3"), "\(prune.stdout)\(prune.stderr)")
+        let gc1 = try a.run(t, "gc", "--remote", "origin", "--grace", "1h", "--json")
+        #expect(gc1.status == 0, "\(gc1.stderr)")
+        #expect(gc1.stdout.contains("\"packs_deleted\" : 0"))
+        let gc2 = try a.run(t, "gc", "--remote", "origin", "--grace", "0s", "--json")
+        let deleted = (try JSONSerialization.jsonObject(with: Data(gc2.stdout.utf8)) as? [String: Any])?["bytes_deleted"] as? Int ?? 0
+        #expect(deleted > 6 << 20, "\(gc2.stdout)")
+        let (b, r) = try a.clone(t)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try b.run("fsck").status == 0)
+        #expect(try b.read("data/big.bin") == a.read("data/big.bin"))
+        #expect(try b.run("checkout", "HEAD~2").status == 14)  // its data was released on the remote
+    }
+
+    /// gc runs while another clone keeps pushing new versions (and the remote is pruned between rounds): nothing
+    /// reachable is ever deleted; afterwards a clone is complete and identical to the pusher.
+    @Test(arguments: remoteKinds) func gcWhileAnotherClonePushes(kind: String) throws {
+        let t = try RemoteTarget.make(kind)
+        let a = try StrataCLI.seeded(pushingTo: t)
+        let (gcer, _) = try a.clone(t)
+        let stop = Locked(false)
+        let failures = Locked<[String]>([])
+        let done = DispatchGroup()
+        done.enter()
+        Thread.detachNewThread {
+            defer { done.leave() }
+            var rng = SplitMix(seed: 5)
+            var round = 0
+            while !stop.with({ $0 }) && round < 12 {
+                round += 1
+                var blob = Data(count: 1 << 20 + 4096)
+                blob.withUnsafeMutableBytes { b in
+                    for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) }
+                }
+                try? a.write("data/big.bin", blob)
+                try? a.write("round.txt", "\(round)\n")
+                _ = try? a.run("commit", "-m", "round \(round)")
+                if let r = try? a.run(["push"], env: t.env), r.status != 0 && !r.stderr.contains("push.index-changed") {
+                    failures.with { $0.append(r.stderr) }
+                }
+            }
+        }
+        for _ in 0..<4 {
+            _ = try gcer.run(t, "prune", "--remote", "origin", "--keep-last", "2")
+            let g = try gcer.run(t, "gc", "--remote", "origin", "--grace", "1h")
+            #expect(g.status == 0 || g.stderr.contains("lease"), "\(g.stderr)")
+        }
+        stop.with { $0 = true }
+        done.wait()
+        #expect(failures.with { $0 }.isEmpty, "\(failures.with { $0 })")
+        #expect(try a.run(t, "push").status == 0)
+        let (b, r) = try a.clone(t)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try b.run("fsck").status == 0)
+        #expect(try b.hashes() == a.hashes())
+    }
+
+    /// gc killed (SIGKILL) at random moments, 20 times: the remote stays consistent (a clone is complete), the lease
+    /// of the killed gc expires by itself, and pushes go on.
+    @Test(arguments: remoteKinds) func killedGcLeavesTheRemoteConsistent(kind: String) throws {
+        let t = try RemoteTarget.make(kind)
+        let a = try StrataCLI.seeded(pushingTo: t)
+        var rng = SplitMix(seed: 99)
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in t.env { env[k] = v }
+        for trial in 0..<20 {
+            var blob = Data(count: 1 << 20 + 8192)
+            blob.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
+            try a.write("data/big.bin", blob)
+            try a.run("commit", "-m", "trial \(trial)")
+            #expect(try a.run(t, "push").status == 0)
+            _ = try a.run(t, "prune", "--remote", "origin", "--keep-last", "1")
+            let p = try a.start(["gc", "--remote", "origin", "--grace", "0s", "--lease", "1s"], environment: env)
+            usleep(UInt32(rng.next() % 400_000))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let (probe, r) = try a.clone(t)
+            #expect(r.status == 0, "trial \(trial): \(r.stderr)")
+            #expect(try probe.run("fsck").status == 0)
+            #expect(try probe.read("data/big.bin") == blob)
+            try? FileManager.default.removeItem(atPath: probe.directory)
+            usleep(1_100_000)  // the killed gc's lease expires
+        }
+        let g = try a.run(t, "gc", "--remote", "origin", "--grace", "0s")
+        #expect(g.status == 0, "\(g.stderr)")
+        let (b, r) = try a.clone(t)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try b.hashes() == a.hashes())
+    }
+}
