@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded default (SQLite metadata, local object folder):
 # build, init a store, commit generated tables and evidence logs, change them, commit, status,
-# diff, log, check out the first version and come back, repro a sample pipeline, prune, gc, fsck.
+# diff, log, check out the first version and come back, repro a sample pipeline, prune, gc, fsck; then, as a team,
+# push to a local S3 server that this script starts (moto in auth mode, 127.0.0.1), clone from it, pull, and stop it.
 #
 #   ./dist/demo.sh [WORKDIR]      (default: a new temporary folder; DEMO_ROWS sets the table size)
 set -euo pipefail
@@ -54,5 +55,33 @@ step prune --keep-last 1
 step gc --grace 0s
 step log --oneline
 step fsck
+echo; echo "== working as a team: push to a local S3 server (moto, auth mode, on 127.0.0.1, started here) and clone from it"
+python3 -c "import moto, boto3, flask" 2>/dev/null && command -v moto_server >/dev/null \
+  || python3 -m pip install -q -r "$HERE/requirements-test.txt"
+coproc MOTO { exec python3 "$HERE/Tests/StrataRemoteTests/moto_fixture.py"; }
+MOTO_PID=$MOTO_PID
+stop_moto() { exec {MOTO[1]}>&- 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; }
+trap stop_moto EXIT
+read -r INFO <&"${MOTO[0]}"
+field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$INFO" "$1"; }
+export AWS_ACCESS_KEY_ID=$(field access_key) AWS_SECRET_ACCESS_KEY=$(field secret_key) AWS_REGION=us-east-1
+ENDPOINT=$(field endpoint)
+echo "(S3 endpoint $ENDPOINT, bucket strata-test; credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, never printed)"
+step remote add origin s3://strata-test/curation --endpoint "$ENDPOINT"
+step push --all --tags
+CLONE="$WORK/colleague"
+rm -rf "$CLONE"
+echo; echo "\$ strata clone s3://strata-test/curation $CLONE --endpoint $ENDPOINT"
+"$STRATA" clone s3://strata-test/curation "$CLONE" --endpoint "$ENDPOINT"
+echo; echo "\$ sha256sum tables/organisations.csv   # in the clone: the same bytes"
+(cd "$CLONE" && sha256sum tables/organisations.csv)
+echo "2,a colleague's row,2026/000002/07,GP,0.990,active" >> "$CLONE/raw/organisations.csv"
+echo; echo "\$ (in the clone) strata commit && strata push"
+(cd "$CLONE" && "$STRATA" commit -m "v4: a colleague's row" && "$STRATA" push)
+step pull
+step status
+step log --oneline
+stop_moto
+trap - EXIT
 echo
 echo "Demo workspace: $WS (store: $WS/.strata, $(du -sh "$WS/.strata" | cut -f1))"

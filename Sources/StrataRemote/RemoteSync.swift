@@ -145,6 +145,14 @@ public final class RemoteSync: @unchecked Sendable {
         index = try RemoteIndexCache(repo: repo, remote: name)
     }
 
+    /// The storage (counting requests).
+    public var storage: any RemoteBackend { backend }
+
+    /// Forgets a remote's cached index (when the remote is removed from the store's config).
+    public static func forget(_ repo: Repository, remote: String) throws {
+        try RemoteIndexCache(repo: repo, remote: remote).forget()
+    }
+
     /// Requests and bytes so far.
     public var transfer: TransferStats { backend.stats.with { $0 } }
 

@@ -69,7 +69,10 @@ public enum RemoteWorkflow {
     /// Removes a remote's configuration (nothing on the remote changes).
     public static func remove(_ repo: Repository, name: String) throws {
         guard try repo.config("remote.\(name).url") != nil else { throw RemoteSetupError.unknownRemote(name) }
-        for key in ["url", "endpoint", "region", "capabilities", "single-writer", "repo-id"] { try repo.setConfig("remote.\(name).\(key)", nil) }
+        for key in ["url", "endpoint", "region", "capabilities", "single-writer", "repo-id", "connections"] { try repo.setConfig("remote.\(name).\(key)", nil) }
+        for (k, v) in try repo.allConfig() where k.hasPrefix("branch.") && k.hasSuffix(".remote") && v == name { try repo.setConfig(k, nil) }
+        for r in try repo.refs(prefix: "refs/remotes/\(name)/") { try repo.updateRef(r.name, expected: r.target, new: nil, message: "remote remove \(name)") }
+        try RemoteSync.forget(repo, remote: name)
     }
 }
 
@@ -147,6 +150,15 @@ public enum SyncWorkflow {
     ) throws -> SyncReport {
         let sync = try open(repo, remote: remote, environment: environment, backend: backend)
         let refs = try refsToPush(repo, names: names, all: all, tags: tags)
+        // A remote known from a clone was never probed: probe before the first write, as `remote add` does.
+        if try repo.config("remote.\(sync.name).capabilities") == nil {
+            let caps = try RemoteProbe.probe(sync.storage)
+            let single = try repo.config("remote.\(sync.name).single-writer") == "true"
+            if !caps.safeForManyWriters && !single {
+                throw RemoteSetupError.unsafeStorage(sync.storage.displayName, caps)
+            }
+            try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
+        }
         let report = try repo.withWriteLock {
             try sync.push(refs, forceWithLease: forceWithLease) { commits in
                 guard requireLineage else { return }
