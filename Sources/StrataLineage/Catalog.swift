@@ -32,7 +32,8 @@ public struct CatalogWriter {
             let since = history.last { (try? repo.entry(at: path, in: $0.id)) != nil }?.commit.time ?? commit.time
             let ext = path.split(separator: ".").last.map(String.init) ?? ""
             let media = entry.kind == .directory ? "application/x-directory" : (CatalogWriter.mediaTypes[ext] ?? "application/octet-stream")
-            let url = "file://" + repo.root + "/" + path
+            // Published: the remote address (OpenLineage object-storage naming); else the workspace file.
+            let url = try service.publishedLocation(of: commitID).map { EventBuilder.publishedURL($0, path: path) } ?? "file://" + repo.root + "/" + path
             var dist: [String: Any] = [
                 "@id": "urn:strata:distribution:\(entry.id.hex)", "@type": "dcat:Distribution",
                 "dcat:accessURL": ["@id": url], "dcat:downloadURL": ["@id": url],

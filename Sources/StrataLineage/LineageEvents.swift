@@ -18,6 +18,8 @@ public struct DatasetRef: Codable, Sendable, Equatable {
     public var types: [String]?
     /// The commit holding this version, when known.
     public var commit: String?
+    /// Where the version was published (`s3://bucket/prefix`, `file:///mnt/shared/strata`), for datasets a push wrote.
+    public var location: String?
     /// Creates a reference.
     public init(path: String, kind: String, sha256: String?, size: UInt64, files: Int? = nil, columns: [String]? = nil, commit: String? = nil) {
         self.path = path; self.kind = kind; self.sha256 = sha256; self.size = size; self.files = files; self.columns = columns; self.commit = commit
@@ -44,6 +46,24 @@ enum EventBuilder {
         facet("https://openlineage.io/spec/facets/\(version)/\(name).json#/$defs/\(name)", fields)
     }
 
+    /// Namespace and name of a dataset published at `location` under `path`.
+    static func published(_ location: String, path: String) -> (String, String) {
+        if location.hasPrefix("s3://") {
+            let rest = location.dropFirst(5)
+            let parts = rest.split(separator: "/", maxSplits: 1).map(String.init)
+            let prefix = parts.count > 1 ? parts[1] + "/" : ""
+            return ("s3://" + parts[0], prefix + path)
+        }
+        let folder = location.hasPrefix("file://") ? String(location.dropFirst("file://".count)) : location
+        return ("file", folder + "/" + path)
+    }
+
+    /// The URL of a dataset published at `location` under `path` (`s3://bucket/prefix/path`, `file:///folder/path`).
+    static func publishedURL(_ location: String, path: String) -> String {
+        let (ns, name) = published(location, path: path)
+        return ns == "file" ? "file://" + name : ns + "/" + name
+    }
+
     static func dataset(_ d: DatasetRef, namespace: String, storeURI: String, output: Bool) -> [String: Any] {
         var facets: [String: Any] = [
             "dataSource": olFacet("DatasourceDatasetFacet", "1-0-1", ["name": namespace, "uri": storeURI]),
@@ -61,6 +81,13 @@ enum EventBuilder {
                 ])
         }
         var out: [String: Any] = ["namespace": storeURI, "name": d.path, "facets": facets]
+        if let loc = d.location {
+            // OpenLineage naming for object storage: namespace `s3://bucket`, name `prefix/path`; local files: `file`.
+            let (ns, name) = EventBuilder.published(loc, path: d.path)
+            out["namespace"] = ns; out["name"] = name
+            facets["dataSource"] = olFacet("DatasourceDatasetFacet", "1-0-1", ["name": ns, "uri": loc])
+            out["facets"] = facets
+        }
         if output, d.files == nil {
             out["outputFacets"] = ["outputStatistics": olFacet("OutputStatisticsOutputDatasetFacet", "1-0-2", ["size": d.size])]
         }

@@ -45,13 +45,22 @@ extension LineageService {
     /// Records a commit as a run of job `strata.commit`: its outputs are the dataset versions it changed
     /// (folders with many changed files are reported as one folder dataset).
     public func recordCommit(_ result: CommitResult, message: String) throws -> RunRecord {
-        let changed = result.changes.filter { $0.new != nil }
+        let outputs = try datasets(result.changes.filter { $0.new != nil }, commit: result.id)
+        let commitHex = result.id.hex
+        let author = try repo.commit(result.id).author
+        var run = try start(kind: .commit, job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
+        run.commit = commitHex
+        return try finish(run, status: .complete, outputs: outputs, commit: commitHex)
+    }
+
+    /// Datasets for changed files of a commit: each file, or a folder with more than 50 changed files as one.
+    func datasets(_ changed: [Change], commit: ObjectID) throws -> [DatasetRef] {
         var byFolder: [String: [Change]] = [:]
         for c in changed { byFolder[Posix.dirname(c.path), default: []].append(c) }
         var outputs: [DatasetRef] = []
-        let commitHex = result.id.hex
+        let commitHex = commit.hex
         for (folder, list) in byFolder.sorted(by: { $0.key < $1.key }) {
-            if list.count > 50, !folder.isEmpty, let e = try repo.entry(at: folder, in: result.id) {
+            if list.count > 50, !folder.isEmpty, let e = try repo.entry(at: folder, in: commit) {
                 let files = try repo.flatten(tree: e.id).count
                 outputs.append(
                     DatasetRef(
@@ -65,10 +74,32 @@ extension LineageService {
                 }
             }
         }
-        let author = try repo.commit(result.id).author
-        var run = try start(kind: .commit, job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
-        run.commit = commitHex
-        return try finish(run, status: .complete, outputs: outputs, commit: commitHex)
+        return outputs
+    }
+
+    /// Records a push as a `publish` run: for every ref moved on the remote at `location`, the files the new commit
+    /// adds or changes since the remote's old value (folders of more than 50 changed files as one dataset) are its
+    /// inputs in this store and its outputs at the remote address (OpenLineage object-storage naming, PROV
+    /// `atLocation`). Returns nil when nothing was published.
+    public func recordPublish(location: String, updates: [(old: ObjectID?, new: ObjectID)]) throws -> RunRecord? {
+        var inputs: [DatasetRef] = []
+        var seen = Set<String>()
+        for u in updates {
+            let oldTree = try u.old.flatMap { (try? repo.hasObject($0)) == true ? try repo.commit($0).tree : nil }
+            let changes = try TreeDiff.diff(oldTree, try repo.commit(u.new).tree) { try self.repo.tree($0) }
+            for d in try datasets(changes.filter { $0.new != nil }, commit: u.new) where seen.insert(d.path + "@" + (d.sha256 ?? "")).inserted {
+                inputs.append(d)
+            }
+        }
+        if inputs.isEmpty { return nil }
+        let outputs = inputs.map { d -> DatasetRef in
+            var o = d
+            o.location = location
+            return o
+        }
+        var run = try start(kind: .publish, job: "strata.push", inputs: inputs)
+        run.commit = updates.last?.new.hex
+        return try finish(run, status: .complete, outputs: outputs, commit: updates.last?.new.hex)
     }
 
     /// Marks a started run as aborted (Ctrl-C) or failed.

@@ -52,6 +52,8 @@ public enum RunKind: String, Codable, Sendable, CaseIterable {
     case pipeline
     /// One stage.
     case stage
+    /// A push that published commits on a remote: its outputs carry the remote address.
+    case publish
 }
 
 /// The state of a recorded run; the raw values are OpenLineage's event types (and what the store keeps).
@@ -131,6 +133,15 @@ public final class LineageService: @unchecked Sendable {
         if salt == nil { salt = Posix.randomHex(16); try repo.setConfig("lineage.salt", salt) }
         let patterns = (try repo.config("lineage.redact"))?.split(separator: "\n").map(String.init) ?? []
         redactor = Redactor(salt: salt!, patterns: patterns)
+    }
+
+    /// The remote a commit is published on (one whose remote-tracking refs reach it), as its URL, or nil.
+    public func publishedLocation(of commit: ObjectID) throws -> String? {
+        for (key, url) in try repo.allConfig() where key.hasPrefix("remote.") && key.hasSuffix(".url") {
+            let name = String(key.dropFirst("remote.".count).dropLast(".url".count))
+            for r in try repo.refs(prefix: "refs/remotes/\(name)/") where try repo.isAncestor(commit, of: r.target) { return url }
+        }
+        return nil
     }
 
     /// The dataset namespace: the store's URI.

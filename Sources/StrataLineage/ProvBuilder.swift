@@ -61,6 +61,9 @@ struct ProvBuilder {
                 "strata:path": red.redact(d.path), "strata:size": ["@value": String(d.size), "@type": "xsd:nonNegativeInteger"],
             ]
             if let c = d.commit ?? (generated ? r.commit : nil) { e["strata:commit"] = c }
+            if let loc = d.location {
+                e["prov:atLocation"] = ["@id": EventBuilder.publishedURL(loc, path: red.redact(d.path)), "@type": "prov:Location"]
+            }
             if generated {
                 e["prov:wasGeneratedBy"] = ["@id": activity]
                 e["prov:wasAttributedTo"] = ["@id": person]

@@ -171,6 +171,11 @@ public enum SyncWorkflow {
             let b = String(r.dropFirst("refs/heads/".count))
             if try repo.config("branch.\(b).remote") == nil { try repo.setConfig("branch.\(b).remote", sync.name) }
         }
+        // Lineage: what was published, and where (events that cannot be delivered wait in the store's outbox).
+        let moved = report.updates.filter { $0.outcome != .upToDate }.compactMap { u in u.new.map { (old: u.old, new: $0) } }
+        if !moved.isEmpty, let url = try repo.config("remote.\(sync.name).url") {
+            _ = try LineageOptions().service(repo).recordPublish(location: url, updates: moved)
+        }
         return report
     }
 

@@ -87,6 +87,20 @@ extension StrataCLI {
         let sent = (try JSONSerialization.jsonObject(with: Data(push2.stdout.utf8)) as? [String: Any])?["bytes_sent"] as? Int ?? -1
         #expect(sent > 0 && sent < 1 << 20, "incremental push sent \(sent) bytes")
         #expect(try a.run("status").stdout.contains("Up to date with origin/main"))
+        // Lineage: the push is a `publish` run whose outputs carry the remote address (OpenLineage object-storage
+        // naming: namespace s3://bucket, name prefix/path; a folder: namespace file), in PROV as prov:atLocation.
+        let events = try a.run("lineage", "export").stdout.split(separator: "\n")
+        let publish = events.last { $0.contains("strata.push") && $0.contains("COMPLETE") }.map(String.init) ?? ""
+        let event = (try? JSONSerialization.jsonObject(with: Data(publish.utf8))) as? [String: Any]
+        let outputs = (event?["outputs"] as? [[String: Any]]) ?? []
+        let expectedNamespace = kind == "s3" ? String(t.url.prefix(while: { $0 != "/" })) + "//" + t.url.dropFirst(5).split(separator: "/")[0] : "file"
+        #expect(
+            outputs.contains { $0["namespace"] as? String == expectedNamespace && ($0["name"] as? String ?? "").hasSuffix("tables/orgs.csv") }, "\(publish)")
+        let runs = try a.run("runs", "--json").stdout
+        let runID =
+            (try? JSONSerialization.jsonObject(with: Data(runs.utf8)) as? [String: Any]).flatMap { $0["runs"] as? [[String: Any]] }?
+            .first { $0["kind"] as? String == "publish" }?["runId"] as? String
+        #expect(try a.run("lineage", "prov", runID ?? "none").stdout.contains("prov:atLocation"))
         let pull = try b.run(t, "pull")
         #expect(pull.status == 0, "\(pull.stderr)")
         #expect(try b.hashes() == a.hashes())

@@ -2,7 +2,8 @@
 
 Usage: fault_proxy.py UPSTREAM_URL. Prints {"endpoint": ...} and serves until stdin closes. POST /__faults with a
 comma-separated plan (e.g. "503,500,drop,truncate,delay,412") makes the next requests fail that way, one fault per
-request, then requests pass through unchanged (headers included, so SigV4 signatures stay valid).
+request, then requests pass through unchanged (headers included, so SigV4 signatures stay valid). GET /__stats returns
+the requests and body bytes counted so far (by method), POST /__stats resets them (the benchmark's request counts).
 """
 import http.client
 import http.server
@@ -16,6 +17,7 @@ import urllib.parse
 upstream = urllib.parse.urlparse(sys.argv[1])
 plan = []
 lock = threading.Lock()
+stats = {"requests": 0, "bytes_up": 0, "bytes_down": 0, "by_method": {}}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -32,8 +34,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 plan[:] = [f for f in body.decode().split(",") if f]
             self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
             return
+        if self.path == "/__stats":
+            with lock:
+                if self.command == "POST":
+                    stats.update(requests=0, bytes_up=0, bytes_down=0, by_method={})
+                text = json.dumps(stats).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(text))); self.end_headers(); self.wfile.write(text)
+            return
         with lock:
             fault = plan.pop(0) if plan else None
+            stats["requests"] += 1
+            stats["bytes_up"] += len(body)
+            stats["by_method"][self.command] = stats["by_method"].get(self.command, 0) + 1
         if fault in ("500", "503"):
             text = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>" if fault == "503" else b"<Error><Code>InternalError</Code></Error>"
             self.send_response(int(fault)); self.send_header("Content-Length", str(len(text))); self.end_headers(); self.wfile.write(text)
@@ -52,6 +64,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body=body if body or self.command == "PUT" else None, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        with lock:
+            stats["bytes_down"] += len(data)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
