@@ -94,13 +94,13 @@ def main():
         sh(f"cp -a '{v1}' '{ws}' && rm -f '{ws}'/.complete-*")
         sh(f"{S} init -q && {S} commit -q -m v1 && {S} remote add origin s3://strata-test/strata --endpoint {ep} >/dev/null", ws, env)
         sh(f"{S} remote add folder file://{base}/folder-remote >/dev/null", ws, env)
+        p1 = step("strata", "push v1", f"{S} push origin --json", ws)
         step("strata", "push v1 (folder remote)", f"{S} push folder main --json", ws)
-        p1 = step("strata", "push v1", f"{S} push --json", ws)
-        step("strata", "no-op push", f"{S} push --json", ws)
+        step("strata", "no-op push", f"{S} push origin --json", ws)
         step("strata", "clone v1", f"{S} clone s3://strata-test/strata '{base}/clone' --endpoint {ep} -q", base)
         sh(f"python3 '{SYNC}' --keep .strata '{a.root}/data/v2' '{ws}' >/dev/null && rm -f '{ws}'/.complete-*")
         sh(f"{S} commit -q -m v2", ws, env)
-        p2 = step("strata", "push v2", f"{S} push --json", ws)
+        p2 = step("strata", "push v2", f"{S} push origin --json", ws)
         step("strata", "pull v2", f"{S} pull -q", f"{base}/clone")
         for rec in (p1, p2):
             rec["packs"] = json.loads(rec["stdout"])["packs"]
@@ -119,7 +119,7 @@ def main():
                f" && git add -A && git -c user.email=b@example.org -c user.name=b commit -qm v1", d, env)
             step("dvc", "dvc push (v1)", f"{dvc} push -q", d)
             sh(f"git clone -q '{d}' '{base}/dvc-clone'")
-            step("dvc", "dvc pull (v1)", f"{dvc} pull -q", f"{base}/dvc-clone")
+            step("dvc", "dvc pull (v1)", f"{dvc} pull -q || {dvc} pull -v 2>&1 | grep -i error | head -5 >&2; exit ${{PIPESTATUS[0]}}", f"{base}/dvc-clone")
         # restic: a backup of the raw workspace to an S3 repository, and a restore.
         if "restic" in a.tools.split():
             repo = f"s3:{ep}/strata-test/restic"

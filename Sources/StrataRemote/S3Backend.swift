@@ -24,7 +24,7 @@ public struct S3Backend: RemoteBackend {
     /// The credentials (never printed).
     public let credentials: AWSCredentials
     /// Attempts per request on 5xx, SlowDown and dropped connections.
-    public var attempts = 4
+    public var attempts = 6
     /// Seconds before a request gives up.
     public var timeout: Double = 60
 

@@ -1,5 +1,8 @@
 import Foundation
 import StrataModel
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import StrataRepository
 import StrataTestSupport
 import Testing
@@ -361,5 +364,42 @@ extension StrataCLI {
         let (b, r) = try a.clone(t)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try b.hashes() == a.hashes())
+    }
+}
+
+@Suite("Remotes under faults (the fault proxy in front of moto)", .serialized) struct SyncFaultTests {
+    /// Push, clone and pull through a proxy that answers 503 SlowDown and 500, drops connections, truncates bodies
+    /// and delays: every transfer is retried and the result is byte-identical.
+    @Test(.enabled(if: PythonFixture.motoAvailable, "moto[server] is not installed (requirements-test.txt)"))
+    func pushCloneAndPullThroughFaults() throws {
+        guard let info = RemoteTarget.moto?.info else { return }
+        let proxy = try PythonFixture(script: PythonFixture.script("fault_proxy.py"), arguments: [info["endpoint"]!])
+        defer { withExtendedLifetime(proxy) {} }
+        let endpoint = proxy.info["endpoint"]!
+        func plan(_ faults: String) {
+            var req = URLRequest(url: URL(string: endpoint + "/__faults")!)
+            req.httpMethod = "POST"
+            req.httpBody = Data(faults.utf8)
+            let done = DispatchSemaphore(value: 0)
+            URLSession.shared.dataTask(with: req) { _, _, _ in done.signal() }.resume()
+            done.wait()
+        }
+        var t = try RemoteTarget.make("s3")
+        t.extra = ["--endpoint", endpoint]
+        plan("503,500,drop,truncate,delay")
+        let a = try StrataCLI.seeded(pushingTo: t)
+        plan("drop,503,truncate,500,delay,drop")
+        let (b, r) = try a.clone(t)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try b.hashes() == a.hashes())
+        try a.write("tables/orgs.csv", "id,name\n1,Acme\n")
+        try a.run("commit", "-m", "v2")
+        plan("truncate,drop,503")
+        #expect(try a.run(t, "push").status == 0)
+        plan("503,drop,truncate")
+        let pull = try b.run(t, "pull")
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(try b.hashes() == a.hashes())
+        #expect(try b.run("fsck").status == 0)
     }
 }

@@ -27,8 +27,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def handle_any(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            # A streamed body (aiohttp, as DVC's s3fs sends): forwarded with a Content-Length instead.
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            body = b"".join(parts)
+            del self.headers["Transfer-Encoding"]
+            self.headers["Content-Length"] = str(len(body))
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
         if self.path == "/__faults" and self.command == "POST":
             with lock:
                 plan[:] = [f for f in body.decode().split(",") if f]
@@ -70,7 +85,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
                 self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
+        # A HEAD answer has no body but tells the object's length.
+        self.send_header("Content-Length", resp.getheader("Content-Length", "0") if self.command == "HEAD" else str(len(data)))
         self.end_headers()
         if fault == "truncate" and len(data) > 1:
             self.wfile.write(data[: len(data) // 2]); self.wfile.flush()
