@@ -62,6 +62,7 @@ def main():
             print(f"generating v{v} at scale {a.scale}", file=sys.stderr, flush=True)
             sh(f"python3 '{GEN}' --out '{a.root}/data/v{v}' --version {v} --scale {a.scale} --force --quiet")
             open(f"{a.root}/data/v{v}/.complete-{a.scale}", "w").close()
+    os.environ["MOTO_S3_DEFAULT_MAX_KEYS"] = "1000"  # S3's page size (the tests use 5 to exercise pagination)
     moto = Fixture(os.path.join(FIXTURES, "moto_fixture.py"))
     proxy = Fixture(os.path.join(FIXTURES, "fault_proxy.py"), moto.info["endpoint"])
     ep = proxy.info["endpoint"]

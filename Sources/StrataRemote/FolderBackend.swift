@@ -91,6 +91,39 @@ public struct FolderBackend: RemoteBackend {
         }
     }
 
+    /// Streams the file into `.tmp/` (1 MiB at a time), fsyncs it and links it into place: a pack never sits in memory.
+    public func createFile(_ key: String, path source: String, sha256: String, size: Int64) throws -> PutOutcome {
+        let p = try path(key)
+        return try wrap(key) {
+            try Posix.makeDirectories(Posix.dirname(p))
+            let tmp = root + "/.tmp/" + Posix.randomHex(12)
+            let inFD = open(source, O_RDONLY | O_CLOEXEC)
+            if inFD < 0 { throw PosixError("open", source) }
+            defer { close(inFD) }
+            let outFD = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+            if outFD < 0 { throw PosixError("create", tmp) }
+            defer { unlink(tmp) }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buf.deallocate() }
+            do {
+                while true {
+                    let n = try Posix.readFull(inFD, into: buf, path: source)
+                    if n == 0 { break }
+                    try Posix.writeAll(outFD, UnsafeRawBufferPointer(rebasing: buf[0..<n]), path: tmp)
+                    if n < buf.count { break }
+                }
+                if fsync(outFD) != 0 { throw PosixError("fsync", tmp) }
+                close(outFD)
+            } catch { close(outFD); throw error }
+            if link(tmp, p) != 0 {
+                if errno == EEXIST { return .conditionFailed }
+                throw PosixError("link", p)
+            }
+            Posix.fsyncDirectory(Posix.dirname(p))
+            return .written(etag: sha256)
+        }
+    }
+
     public func put(_ key: String, _ bytes: [UInt8], ifMatch etag: String) throws -> PutOutcome {
         let p = try path(key)
         return try wrap(key) {

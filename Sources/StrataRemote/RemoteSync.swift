@@ -135,8 +135,8 @@ public final class RemoteSync: @unchecked Sendable {
     public let connections: Int
     /// Target size of a pack (bytes).
     public var packTarget: Int64 = 32 << 20
-    /// Longest ranged read (bytes).
-    public var rangeLimit: Int64 = 8 << 20
+    /// Longest ranged read (bytes): with 8 connections, 4 MiB keeps a clone of 1 GB under 150 MB of memory.
+    public var rangeLimit: Int64 = 4 << 20
 
     /// A sync with `backend` as the remote `name` of `repo`.
     public init(repo: Repository, name: String, backend: any RemoteBackend, connections: Int = 8) throws {
@@ -443,10 +443,11 @@ public final class RemoteSync: @unchecked Sendable {
         count += try download(chunks, then: lists.map { ($0.stored, $0.members) })
         let newFiles = lists.flatMap { $0.lists.keys }
         // The whole-file check; a file that fails loses its index row again (its chunks are valid blobs).
-        for id in newFiles {
-            do { try repo.objects.verifyFile(id) } catch {
-                _ = try? repo.db.run("DELETE FROM objects WHERE id = ?", [.blob(id.bytes)])
-                throw RemoteSyncError.corruptRemote(remote: backend.displayName, key: "chunked file \(id.hex)", reason: "\(error)")
+        let objects = repo.objects, display = backend.displayName
+        try concurrently(newFiles.count, width: ProcessInfo.processInfo.activeProcessorCount) { i in
+            do { try objects.verifyFile(newFiles[i]) } catch {
+                _ = try? objects.db.run("DELETE FROM objects WHERE id = ?", [.blob(newFiles[i].bytes)])
+                throw RemoteSyncError.corruptRemote(remote: display, key: "chunked file \(newFiles[i].hex)", reason: "\(error)")
             }
         }
         return count
