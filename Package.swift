@@ -92,7 +92,7 @@ let package = Package(
         .target(name: "StrataFaultInjection", path: "Tests/FaultInjection", linkerSettings: [.linkedLibrary("dl")]),
         // Test support shared by the test targets (the seeded generator).
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataPlatform", "StrataTestSupport"]),
+        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel", "StrataTestSupport"]),

@@ -34,7 +34,7 @@ struct RemoteCommand: ParsableCommand {
             if json { try Out.json(JSONRemote(e)); return }
             if !global.quiet {
                 Out.line(
-                    "Added remote \(e.name) \(e.location.url): create-only writes \(e.capabilities.createOnly ? "yes" : "NO"), compare-and-swap \(e.capabilities.compareAndSwap ? "yes" : "NO")\(e.singleWriter ? " (single writer)" : "")"
+                    "Added remote \(e.name) \(e.location.url): create-only writes \(e.capabilities.createOnly ? "yes" : "NO"), compare-and-swap \(e.capabilities.compareAndSwap ? "yes" : "NO"), multipart \(e.capabilities.multipart ? "yes" : "no")\(e.singleWriter ? " (single writer)" : "")"
                 )
                 Out.flush()
             }
@@ -67,10 +67,11 @@ struct RemoteCommand: ParsableCommand {
 
     struct JSONRemote: Encodable {
         var name: String; var url: String; var endpoint: String?; var region: String?
-        var create_only: Bool; var compare_and_swap: Bool; var single_writer: Bool; var repo_id: String?
+        var create_only: Bool; var compare_and_swap: Bool; var multipart: Bool; var single_writer: Bool; var repo_id: String?
         init(_ e: RemoteEntry) {
             name = e.name; url = e.location.url; endpoint = e.location.endpoint; region = e.location.region
-            create_only = e.capabilities.createOnly; compare_and_swap = e.capabilities.compareAndSwap; single_writer = e.singleWriter; repo_id = e.repoId
+            create_only = e.capabilities.createOnly; compare_and_swap = e.capabilities.compareAndSwap; multipart = e.capabilities.multipart
+            single_writer = e.singleWriter; repo_id = e.repoId
         }
     }
     struct JSONList: Encodable { var version = 1; var remotes: [JSONRemote] }

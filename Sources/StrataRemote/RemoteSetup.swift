@@ -7,13 +7,18 @@ public struct RemoteCapabilities: Sendable, Equatable, Codable {
     public var createOnly: Bool
     /// `put(ifMatch:)` fails when the object changed (S3 `If-Match`).
     public var compareAndSwap: Bool
+    /// Multipart uploads work (S3 CreateMultipartUpload / UploadPart / CompleteMultipartUpload); folders: no need.
+    public var multipart: Bool = false
     /// Creates a value.
-    public init(createOnly: Bool, compareAndSwap: Bool) { self.createOnly = createOnly; self.compareAndSwap = compareAndSwap }
+    public init(createOnly: Bool, compareAndSwap: Bool, multipart: Bool = false) {
+        self.createOnly = createOnly; self.compareAndSwap = compareAndSwap; self.multipart = multipart
+    }
     /// Both conditional writes work: several writers are safe.
     public var safeForManyWriters: Bool { createOnly && compareAndSwap }
     /// As stored in the store's config and shown by `remote list`.
     public var summary: String {
-        [createOnly ? "create-only" : nil, compareAndSwap ? "compare-and-swap" : nil].compactMap { $0 }.joined(separator: ",")
+        [createOnly ? "create-only" : nil, compareAndSwap ? "compare-and-swap" : nil, multipart ? "multipart" : nil].compactMap { $0 }.joined(
+            separator: ",")
     }
 }
 
@@ -31,7 +36,17 @@ public enum RemoteProbe {
         let stale = try b.put(key, Array("probe 3".utf8), ifMatch: "0000000000000000000000000000000000000000")
         var cas = stale == .conditionFailed
         if cas, case .written = try b.put(key, Array("probe 4".utf8), ifMatch: try b.head(key) ?? etag) {} else { cas = false }
-        return RemoteCapabilities(createOnly: createOnly, compareAndSwap: cas)
+        var multipart = false
+        if let s3 = b as? S3Backend {
+            // A one-part multipart upload of a small scratch file, read back.
+            let mkey = key + "-multipart", file = NSTemporaryDirectory() + "strata-probe-" + Posix.randomHex(6)
+            defer { try? b.delete(mkey); try? Posix.unlink(file) }
+            let bytes = Array("multipart probe".utf8)
+            if (try? Posix.writeAtomically(file, bytes)) != nil, case .written? = try? s3.multipartCreate(mkey, path: file, size: Int64(bytes.count)) {
+                multipart = (try? b.get(mkey))??.bytes == bytes
+            }
+        }
+        return RemoteCapabilities(createOnly: createOnly, compareAndSwap: cas, multipart: multipart)
     }
 }
 

@@ -27,6 +27,8 @@ public struct S3Backend: RemoteBackend {
     public var attempts = 6
     /// Seconds before a request gives up.
     public var timeout: Double = 60
+    /// Files larger than this go up as multipart uploads (when the probe found multipart support); nil: never.
+    public var multipartThreshold: Int64? = nil
 
     /// A backend for `s3://bucket/prefix` at `endpoint`.
     public init(endpoint: URL, bucket: String, prefix: String = "", region: String, credentials: AWSCredentials) {
@@ -67,7 +69,7 @@ public struct S3Backend: RemoteBackend {
             req.httpMethod = method
             for (k, v) in headers where k != "Host" { req.setValue(v, forHTTPHeaderField: k) }
             req.setValue(auth, forHTTPHeaderField: "Authorization")
-            if method == "PUT" && bodyFile == nil { req.httpBody = Data(body) }
+            if (method == "PUT" || (method == "POST" && !body.isEmpty)) && bodyFile == nil { req.httpBody = Data(body) }
             if let bodyFile { req.setValue(String(bodyFile.size), forHTTPHeaderField: "Content-Length") }
             let result = S3Backend.perform(req, file: bodyFile?.path)
             switch result {
@@ -193,6 +195,7 @@ public struct S3Backend: RemoteBackend {
     }
 
     public func createFile(_ key: String, path: String, sha256: String, size: Int64) throws -> PutOutcome {
+        if let limit = multipartThreshold, size > limit { return try multipartCreate(key, path: path, size: size) }
         let r = try send("PUT", path: try objectPath(key), headers: [("If-None-Match", "*")], bodyFile: (path, sha256, size), key: key)
         switch r.status {
         case 200: return .written(etag: etag(r))

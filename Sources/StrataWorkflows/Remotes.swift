@@ -61,7 +61,8 @@ public enum RemoteWorkflow {
             let caps = Set((f["capabilities"] ?? "").split(separator: ",").map(String.init))
             return RemoteEntry(
                 name: name, location: try RemoteLocation(url: url, endpoint: f["endpoint"], region: f["region"]),
-                capabilities: RemoteCapabilities(createOnly: caps.contains("create-only"), compareAndSwap: caps.contains("compare-and-swap")),
+                capabilities: RemoteCapabilities(
+                    createOnly: caps.contains("create-only"), compareAndSwap: caps.contains("compare-and-swap"), multipart: caps.contains("multipart")),
                 singleWriter: f["single-writer"] == "true", repoId: f["repo-id"])
         }
     }
@@ -69,7 +70,9 @@ public enum RemoteWorkflow {
     /// Removes a remote's configuration (nothing on the remote changes).
     public static func remove(_ repo: Repository, name: String) throws {
         guard try repo.config("remote.\(name).url") != nil else { throw RemoteSetupError.unknownRemote(name) }
-        for key in ["url", "endpoint", "region", "capabilities", "single-writer", "repo-id", "connections"] { try repo.setConfig("remote.\(name).\(key)", nil) }
+        for key in ["url", "endpoint", "region", "capabilities", "single-writer", "repo-id", "connections", "pack-size"] {
+            try repo.setConfig("remote.\(name).\(key)", nil)
+        }
         for (k, v) in try repo.allConfig() where k.hasPrefix("branch.") && k.hasSuffix(".remote") && v == name { try repo.setConfig(k, nil) }
         for r in try repo.refs(prefix: "refs/remotes/\(name)/") { try repo.updateRef(r.name, expected: r.target, new: nil, message: "remote remove \(name)") }
         try RemoteSync.forget(repo, remote: name)
@@ -105,10 +108,18 @@ public enum SyncWorkflow {
     ) throws -> RemoteSync {
         let name = try remote ?? defaultRemote(repo)
         guard let entry = try RemoteWorkflow.list(repo).first(where: { $0.name == name }) else { throw RemoteSetupError.unknownRemote(name) }
-        let backend = try given ?? entry.location.backend(environment: environment)
+        var backend = try given ?? entry.location.backend(environment: environment)
+        // Packs larger than the default target go up in parts where the probe found multipart uploads.
+        let packSize = Int64(try repo.config("remote.\(name).pack-size") ?? "") ?? (32 << 20)
+        if var s3 = backend as? S3Backend, entry.capabilities.multipart {
+            s3.multipartThreshold = 40 << 20
+            backend = s3
+        }
         let configured = try repo.config("remote.\(name).connections")
         let width = Int(environment["STRATA_CONNECTIONS"] ?? "") ?? Int(configured ?? "") ?? defaultConnections
-        return try RemoteSync(repo: repo, name: name, backend: backend, connections: width)
+        let sync = try RemoteSync(repo: repo, name: name, backend: backend, connections: width)
+        sync.packTarget = max(16 << 20, min(256 << 20, packSize))
+        return sync
     }
 
     /// Lets a partial store download what checkout and cat need from the remote it was cloned from.

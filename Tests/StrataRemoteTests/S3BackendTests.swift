@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StrataModel
 import StrataPlatform
 import StrataTestSupport
 import Testing
@@ -57,6 +58,27 @@ struct S3BackendConformanceTests {
             #expect(!e.description.contains("planted-WRONG-secret-123") && !e.description.contains(m.credentials.secretAccessKey))
             #expect(e.nextStep?.contains("AWS_SECRET_ACCESS_KEY") == true)
         }
+    }
+
+    /// A file above the threshold goes up in 8 MiB parts and reads back identical; the probe finds multipart support;
+    /// completing onto an existing key is refused as a create-only write is.
+    @Test func multipartUploadOfAFile() throws {
+        var b = try fresh()
+        b.multipartThreshold = 1 << 20
+        let size = (8 << 20) + 123_457
+        var bytes = [UInt8](repeating: 0, count: size)
+        for i in stride(from: 0, to: size, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i / 4096) }
+        let file = NSTemporaryDirectory() + "mp-" + Posix.randomHex(4)
+        try Posix.writeAtomically(file, bytes)
+        defer { try? Posix.unlink(file) }
+        let sha = ObjectID.hash(bytes).hex
+        guard case .written = try b.createFile("packs/big.pack", path: file, sha256: sha, size: Int64(size)) else {
+            Issue.record("multipart upload did not write"); return
+        }
+        #expect(try b.get("packs/big.pack")?.bytes == bytes)
+        #expect(try b.getRange("packs/big.pack", offset: Int64(8 << 20) - 2, length: 4) == Array(bytes[(8 << 20) - 2..<(8 << 20) + 2]))
+        #expect(try b.createFile("packs/big.pack", path: file, sha256: sha, size: Int64(size)) == .conditionFailed)
+        #expect(try RemoteProbe.probe(b).multipart)
     }
 
     /// Listing pages through continuation tokens.
