@@ -142,7 +142,7 @@ struct S3FaultTests {
     /// More failures than attempts: a clear error naming the remote and the key, not a hang or a wrong answer.
     @Test func persistentFailureIsReported() throws {
         let (proxy, b) = try setUp()
-        try proxy.plan(["503", "503", "503", "503", "503"])
+        try proxy.plan(Array(repeating: "503", count: b.attempts))
         do {
             _ = try b.get("refs/heads/main")
             Issue.record("a persistent failure was not reported")
