@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone help' -- "${cur}"))
         ;;
     esac
 }
@@ -443,7 +443,7 @@ _strata_prune() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --dry-run --undo --json --version -h --help)
     repeating_options=(--keep-tag --branch)
-    non_repeating_options=(-C --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --now --time-zone --reflog-expire)
+    non_repeating_options=(-C --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --now --time-zone --reflog-expire --remote)
     __strata_offer_flags_options 0
 
     # Offer option value completions
@@ -502,6 +502,9 @@ _strata_prune() {
     '--reflog-expire')
         return
         ;;
+    '--remote')
+        return
+        ;;
     esac
 }
 
@@ -509,7 +512,7 @@ _strata_gc() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --dry-run --force --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-C --grace)
+    non_repeating_options=(-C --grace --lease --remote)
     __strata_offer_flags_options 0
 
     # Offer option value completions
@@ -518,6 +521,12 @@ _strata_gc() {
         return
         ;;
     '--grace')
+        return
+        ;;
+    '--lease')
+        return
+        ;;
+    '--remote')
         return
         ;;
     esac
@@ -937,6 +946,72 @@ _strata_remote_remove() {
     # Offer option value completions
     case "${prev}" in
     '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_push() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --all --tags --force-with-lease --require-lineage --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_fetch() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --all-data --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_pull() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_clone() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --no-checkout --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --endpoint --region)
+    __strata_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--endpoint')
+        return
+        ;;
+    '--region')
         return
         ;;
     esac

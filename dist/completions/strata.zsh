@@ -78,13 +78,17 @@ _strata() {
             'catalog:Write a DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the published datasets, with a Markdown page per dataset.'
             'hooks:Install the hooks that block a commit or publish when lineage or versioning artefacts are missing.'
             'remote:Manage remotes: shared folders (file:///path) and S3-compatible storage (s3://bucket/prefix).'
+            'push:Send branches or tags to a remote: only what it lacks, then each ref by compare-and-swap.'
+            'fetch:Download a remote'\''s branches and tags into remote-tracking refs (origin/main).'
+            'pull:Fetch, then fast-forward the checked-out branch and the workspace to its upstream.'
+            'clone:Create a store from a remote and check out its default branch.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -375,6 +379,7 @@ _strata_prune() {
         '--dry-run[Show the plan; forget nothing.]'
         '--undo[Restore every commit forgotten by prunes that gc has not swept yet.]'
         '--json[Print JSON.]'
+        '--remote[Apply the policy to this remote'\''s branches and tags instead ('\''strata gc --remote'\'' reclaims).]:name:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -392,6 +397,8 @@ _strata_gc() {
         '--dry-run[Report what would be deleted; delete nothing.]'
         '--force[Also delete pack files the index does not know (past the grace period). Without it they are kept\: they may be all that is left of history whose index was lost. Run '\''strata fsck'\'' first.]'
         '--json[Print JSON.]'
+        '--lease[With --remote\: how long the gc lease lasts if this gc is killed (others wait that long).]:lease:'
+        '--remote[Collect on this remote instead, under its gc lease (safe while others push).]:name:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -783,6 +790,77 @@ _strata_remote_remove() {
         '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
         '-C[Run as if strata was started in DIR.]:DIR:'
         ':name:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_push() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':remote:'
+        '*:refs:'
+        '--all[Push every branch.]'
+        '--tags[Push every tag.]'
+        '--force-with-lease[Overwrite a remote ref only if it still points where this store last saw it.]'
+        '--require-lineage[Refuse unless every commit to publish has its lineage recorded.]'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_fetch() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':remote:'
+        '--all-data[Download the file data of every commit (makes a partial store whole).]'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_pull() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':remote:'
+        ':branch:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_clone() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':url:'
+        ':directory:'
+        '--endpoint[S3 endpoint (default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS).]:url:'
+        '--region[S3 region.]:region:'
+        '--no-checkout[Download history only; files come when checked out.]'
+        '--json[Print JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
