@@ -72,7 +72,8 @@ let package = Package(
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(
-            name: "StrataWorkflows", dependencies: ["StrataRemote", "StrataRepository", "StrataModel", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
+            name: "StrataWorkflows",
+            dependencies: ["StrataRemote", "StrataRepository", "StrataModel", "StrataPlatform", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",

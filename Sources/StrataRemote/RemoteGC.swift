@@ -232,51 +232,15 @@ extension RemoteSync {
         var frames: [Key: [RemoteObject]] = [:]
         for o in objects { frames[Key(pack: o.pack, offset: o.frameOffset), default: []].append(o) }
         let keys = frames.keys.sorted { ($0.pack, $0.offset) < ($1.pack, $1.offset) }
-        var groups: [[Key]] = [[]]
-        var size: Int64 = 0
-        for k in keys {
-            if size >= packTarget { groups.append([]); size = 0 }
-            groups[groups.count - 1].append(k)
-            size += frames[k]![0].frameLength
-        }
-        let tmpDir = repo.storePath + "/tmp/repack-" + Posix.randomHex(8)
-        try Posix.makeDirectories(tmpDir)
-        defer {
-            for f in (try? Posix.listDirectory(tmpDir)) ?? [] { try? Posix.unlink(tmpDir + "/" + f) }
-            _ = Posix.rmdir(tmpDir)
-        }
-        let out = Locked<[RemoteObject]>([])
         let display = backend.displayName
-        try concurrently(groups.count, width: connections) { [backend, groups, frames] g in
-            let path = tmpDir + "/\(g).pack"
-            let w = try HashingFile(path: path)
-            var list: [RemoteObject] = []
-            do {
-                try w.write(ObjectStore.packMagic)
-                for k in groups[g] {
-                    let members = frames[k]!
-                    let stored = try backend.getRange(RemoteLayout.packKey(k.pack), offset: k.offset, length: Int(members[0].frameLength))
-                    do { try ObjectStore.verifyFrame(stored, members: members.map(\.member), source: "remote pack \(k.pack)") } catch {
-                        throw RemoteSyncError.corruptRemote(remote: display, key: RemoteLayout.packKey(k.pack), reason: "\(error)")
-                    }
-                    for m in members { var e = m; e.pack = ""; e.frameOffset = w.offset; list.append(e) }
-                    try w.write(stored)
-                }
-                try w.write(RemoteLayout.packTrailer(list))
-            } catch {
-                w.close(); throw error
+        return try uploadPacks(keys, length: { [frames] in frames[$0]![0].frameLength }, scratch: "repack") { [backend, frames] k in
+            let members = frames[k]!
+            let stored = try backend.getRange(RemoteLayout.packKey(k.pack), offset: k.offset, length: Int(members[0].frameLength))
+            do { try ObjectStore.verifyFrame(stored, members: members.map(\.member), source: "remote pack \(k.pack)") } catch {
+                throw RemoteSyncError.corruptRemote(remote: display, key: RemoteLayout.packKey(k.pack), reason: "\(error)")
             }
-            let id = w.finish()
-            _ = try backend.createFile(RemoteLayout.packKey(id), path: path, sha256: id, size: w.offset)
-            try? Posix.unlink(path)
-            out.with {
-                $0.append(
-                    contentsOf: list.map {
-                        var e = $0; e.pack = id; return e
-                    })
-            }
+            return (stored, members.map(\.member))
         }
-        return out.with { $0 }
     }
 
     /// Marks a tree and what it holds; file data only when `data` (its commit was not pruned). A tree seen before

@@ -292,33 +292,52 @@ public final class RemoteSync: @unchecked Sendable {
     func upload(_ needed: [ObjectID: (FrameRef, FrameMember)]) throws -> (String, IndexFragment) {
         var byFrame: [FrameRef: [FrameMember]] = [:]
         for (_, (f, m)) in needed { byFrame[f, default: []].append(m) }
-        let frames = byFrame.keys.sorted()
-        var groups: [[FrameRef]] = [[]]
+        let objects = repo.objects
+        let entries = try uploadPacks(byFrame.keys.sorted(), length: \.length, scratch: "push") { [byFrame] f in
+            (try objects.storedFrame(f), byFrame[f]!)
+        }
+        let fragment = IndexFragment(entries: entries)
+        let bytes = fragment.encoded()
+        let name = ObjectID.hash(bytes).hex
+        _ = try backend.create(RemoteLayout.indexKey(name), bytes)  // exists already: the same bytes
+        return (name, fragment)
+    }
+
+    /// Writes `frames` (in order) into packs of about `packTarget` bytes under `.strata/tmp/`, each as magic, the
+    /// frames as stored, then the trailer, hashing as it goes; uploads each create-only (streamed); `frame` gives a
+    /// frame's stored bytes and the objects to index in it. Returns every object at its new place. Runs `connections`
+    /// packs at a time.
+    func uploadPacks<Frame: Sendable>(
+        _ frames: [Frame], length: @escaping @Sendable (Frame) -> Int64, scratch: String,
+        frame: @escaping @Sendable (Frame) throws -> (stored: [UInt8], members: [FrameMember])
+    ) throws -> [RemoteObject] {
+        var groups: [[Frame]] = [[]]
         var size: Int64 = 0
         for f in frames {
             if size >= packTarget { groups.append([]); size = 0 }
             groups[groups.count - 1].append(f)
-            size += f.length
+            size += length(f)
         }
-        let tmpDir = repo.storePath + "/tmp/push-" + Posix.randomHex(8)
+        let tmpDir = repo.storePath + "/tmp/\(scratch)-" + Posix.randomHex(8)
         try Posix.makeDirectories(tmpDir)
         defer {
             for f in (try? Posix.listDirectory(tmpDir)) ?? [] { try? Posix.unlink(tmpDir + "/" + f) }
             _ = Posix.rmdir(tmpDir)
         }
-        let entries = Locked<[RemoteObject]>([])
-        let objects = repo.objects
-        try concurrently(groups.count, width: connections) { [backend, groups, byFrame] g in
+        let out = Locked<[RemoteObject]>([])
+        try concurrently(groups.count, width: connections) { [backend, groups] g in
             let path = tmpDir + "/\(g).pack"
             let w = try HashingFile(path: path)
             var list: [RemoteObject] = []
             do {
                 try w.write(ObjectStore.packMagic)
                 for f in groups[g] {
-                    let stored = try objects.storedFrame(f)
-                    for m in byFrame[f]! {
+                    let (stored, members) = try frame(f)
+                    for m in members {
                         list.append(
-                            RemoteObject(id: m.id, kind: m.kind, pack: "", frameOffset: w.offset, frameLength: f.length, offset: m.offset, length: m.length))
+                            RemoteObject(
+                                id: m.id, kind: m.kind, pack: "", frameOffset: w.offset, frameLength: Int64(stored.count), offset: m.offset,
+                                length: m.length))
                     }
                     try w.write(stored)
                 }
@@ -327,23 +346,17 @@ public final class RemoteSync: @unchecked Sendable {
                 w.close(); throw error
             }
             let id = w.finish()
-            let offset = w.offset
-            let key = RemoteLayout.packKey(id)
             // A name taken already can only be this very pack (its bytes are unique): a retried upload that had landed.
-            _ = try backend.createFile(key, path: path, sha256: id, size: offset)
+            _ = try backend.createFile(RemoteLayout.packKey(id), path: path, sha256: id, size: w.offset)
             try? Posix.unlink(path)
-            entries.with {
+            out.with {
                 $0.append(
                     contentsOf: list.map {
                         var e = $0; e.pack = id; return e
                     })
             }
         }
-        let fragment = IndexFragment(entries: entries.with { $0 })
-        let bytes = fragment.encoded()
-        let name = ObjectID.hash(bytes).hex
-        _ = try backend.create(RemoteLayout.indexKey(name), bytes)  // exists already: the same bytes
-        return (name, fragment)
+        return out.with { $0 }
     }
 
     // MARK: Fetch

@@ -33,6 +33,13 @@ struct RemoteTarget: Sendable {
     var secret: String? { env["AWS_SECRET_ACCESS_KEY"] }
 }
 
+/// `n` bytes from a seeded generator (incompressible test data).
+func randomData(_ n: Int, _ rng: inout SplitMix) -> Data {
+    var d = Data(count: n)
+    d.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count - 7, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
+    return d
+}
+
 /// Kinds of remote every scenario runs against: the folder always, S3 when moto is installed.
 let remoteKinds: [String] = PythonFixture.motoAvailable ? ["folder", "s3"] : ["folder"]
 
@@ -53,10 +60,8 @@ extension StrataCLI {
         let a = try StrataCLI()
         try a.run("init")
         try a.write("tables/orgs.csv", "id,name\n1,Acme\n2,Umbrella\n")
-        var big = Data(count: 3 << 20)
         var rng = SplitMix(seed: 7)
-        big.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
-        try a.write("data/big.bin", big)
+        try a.write("data/big.bin", randomData(3 << 20, &rng))
         try a.write("run.sh", "#!/bin/sh\necho hi\n")
         chmod(a.path("run.sh"), 0o755)
         symlink("tables/orgs.csv", a.path("latest.csv"))
@@ -179,8 +184,7 @@ extension StrataCLI {
         let a = try StrataCLI.seeded(pushingTo: t)
         var rng = SplitMix(seed: 2026)
         for trial in 0..<20 {
-            var blob = Data(count: 2 << 20)
-            blob.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
+            let blob = randomData(2 << 20, &rng)
             try a.write("data/trial-\(trial).bin", blob)
             try a.run("commit", "-m", "trial \(trial)")
             var env = ProcessInfo.processInfo.environment
@@ -269,8 +273,7 @@ extension StrataCLI {
         let a = try StrataCLI.seeded(pushingTo: t)
         var rng = SplitMix(seed: 11)
         for v in 2...4 {
-            var blob = Data(count: 2 << 20)
-            blob.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
+            let blob = randomData(2 << 20, &rng)
             try a.write("data/big.bin", blob)
             try a.run("commit", "-m", "v\(v)")
         }
@@ -306,11 +309,7 @@ extension StrataCLI {
             var round = 0
             while !stop.with({ $0 }) && round < 12 {
                 round += 1
-                var blob = Data(count: 1 << 20 + 4096)
-                blob.withUnsafeMutableBytes { b in
-                    for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) }
-                }
-                try? a.write("data/big.bin", blob)
+                try? a.write("data/big.bin", randomData(1 << 20 + 4096, &rng))
                 try? a.write("round.txt", "\(round)\n")
                 _ = try? a.run("commit", "-m", "round \(round)")
                 if let r = try? a.run(["push"], env: t.env), r.status != 0 && !r.stderr.contains("push.index-changed") {
@@ -342,8 +341,7 @@ extension StrataCLI {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in t.env { env[k] = v }
         for trial in 0..<20 {
-            var blob = Data(count: 1 << 20 + 8192)
-            blob.withUnsafeMutableBytes { b in for i in stride(from: 0, to: b.count, by: 8) { b.storeBytes(of: rng.next(), toByteOffset: i, as: UInt64.self) } }
+            let blob = randomData(1 << 20 + 8192, &rng)
             try a.write("data/big.bin", blob)
             try a.run("commit", "-m", "trial \(trial)")
             #expect(try a.run(t, "push").status == 0)
