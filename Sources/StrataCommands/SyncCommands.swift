@@ -56,6 +56,7 @@ struct PushCommand: ParsableCommand {
     @Flag(help: "Push every tag.") var tags = false
     @Flag(help: "Overwrite a remote ref only if it still points where this store last saw it.") var forceWithLease = false
     @Flag(help: "Refuse unless every commit to publish has its lineage recorded.") var requireLineage = false
+    @Flag(help: "Delete the named branches or tags on the remote (each must still be where your last fetch saw it).") var delete = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -67,8 +68,12 @@ struct PushCommand: ParsableCommand {
             remoteName = nil; names.insert(r, at: 0)
         }
         let name = try remoteName ?? SyncWorkflow.defaultRemote(repo)
-        let report = try SyncWorkflow.push(
-            repo, remote: name, refs: names, all: all, tags: tags, forceWithLease: forceWithLease, requireLineage: requireLineage)
+        if delete && names.isEmpty { throw ValidationError("--delete needs the branches or tags to delete") }
+        let report =
+            delete
+            ? try SyncWorkflow.deleteOnRemote(repo, remote: name, names: names)
+            : try SyncWorkflow.push(
+                repo, remote: name, refs: names, all: all, tags: tags, forceWithLease: forceWithLease, requireLineage: requireLineage)
         if json { try Out.json(JSONSync(remote: name, report)); return }
         if !global.quiet {
             Out.line("To \(name)")
@@ -87,12 +92,13 @@ struct FetchCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Remote name (default: the branch's upstream, else origin).") var remote: String?
     @Flag(help: "Download the file data of every commit (makes a partial store whole).") var allData = false
+    @Flag(help: "Delete remote-tracking refs of branches the remote no longer has.") var prune = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let repo = try global.repository()
         let name = try remote ?? SyncWorkflow.defaultRemote(repo)
-        let report = try SyncWorkflow.fetch(repo, remote: name, allData: allData)
+        let report = try SyncWorkflow.fetch(repo, remote: name, allData: allData, prune: prune)
         if json { try Out.json(JSONSync(remote: name, report)); return }
         if !global.quiet {
             Out.line("From \(name)")

@@ -363,7 +363,8 @@ public final class RemoteSync: @unchecked Sendable {
 
     /// Downloads the remote's refs and what they need, then moves the remote-tracking refs (`refs/remotes/NAME/*`)
     /// and creates tags this store lacks. A partial store (or `historyOnly`) takes commits and trees only.
-    public func fetch(historyOnly: Bool = false, allData: Bool = false) throws -> SyncReport {
+    /// With `prune`, remote-tracking refs of branches the remote no longer has are deleted (`git fetch --prune`).
+    public func fetch(historyOnly: Bool = false, allData: Bool = false, prune: Bool = false) throws -> SyncReport {
         var report = SyncReport()
         let (refs, newCommits) = try fetchHistory(&report)
         // File data of the new commits (or of every commit with `allData`).
@@ -397,6 +398,32 @@ public final class RemoteSync: @unchecked Sendable {
             if ref.hasPrefix("refs/tags/") && old != nil { continue }  // a tag this store has stays as it is
             try repo.updateRef(local, expected: old, new: r.target, message: "fetch: \(old == nil ? "storing head" : "forced-update or fast-forward")")
             report.updates.append(RefUpdate(ref: local, old: old, new: r.target, outcome: old == nil ? .created : .fastForward))
+        }
+        if prune {
+            for r in try repo.refs(prefix: "refs/remotes/\(name)/") where refs["refs/heads/" + r.name.dropFirst("refs/remotes/\(name)/".count)] == nil {
+                try repo.updateRef(r.name, expected: r.target, new: nil, message: "fetch: pruned (gone on the remote)")
+                report.updates.append(RefUpdate(ref: r.name, old: r.target, new: nil, outcome: .deleted))
+            }
+        }
+        report.transfer = transfer
+        return report
+    }
+
+    /// Deletes branches or tags on the remote (`push --delete`). Each must still point where this store last saw it
+    /// (its remote-tracking ref, or for a tag the local tag); its objects stay until `gc --remote` finds them
+    /// unreachable. Storage has no conditional delete, so a push landing between the check and the delete is lost
+    /// from the remote ref (not from the pusher's store); the check keeps that window to one request.
+    public func deleteRemote(_ refs: [String]) throws -> SyncReport {
+        var report = SyncReport()
+        for ref in refs {
+            guard let remote = try remoteRef(ref) else { throw RemoteSyncError.unknownRef(ref + " on " + name) }
+            let seen = try repo.ref(trackingRef(ref))
+            guard seen == remote.target else { throw RemoteSyncError.nonFastForward(ref: ref, remote: name) }
+            try backend.delete(RemoteLayout.refKey(ref))
+            if ref.hasPrefix("refs/heads/"), let t = try repo.ref(trackingRef(ref)) {
+                try repo.updateRef(trackingRef(ref), expected: t, new: nil, message: "push: deleted on the remote")
+            }
+            report.updates.append(RefUpdate(ref: ref, old: remote.target, new: nil, outcome: .deleted))
         }
         report.transfer = transfer
         return report

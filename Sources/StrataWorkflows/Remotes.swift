@@ -190,13 +190,27 @@ public enum SyncWorkflow {
         return report
     }
 
-    /// Fetches; `allData` makes a partial store whole.
+    /// Fetches; `allData` makes a partial store whole; `prune` drops tracking refs of branches gone on the remote.
     public static func fetch(
-        _ repo: Repository, remote: String?, allData: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ repo: Repository, remote: String?, allData: Bool = false, prune: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment, backend: (any RemoteBackend)? = nil
+    ) throws -> SyncReport {
+        let sync = try open(repo, remote: remote, environment: environment, backend: backend)
+        return try repo.withWriteLock { try sync.fetch(allData: allData, prune: prune) }
+    }
+
+    /// Deletes branches or tags on the remote (`push --delete`); each must still be where this store last saw it.
+    public static func deleteOnRemote(
+        _ repo: Repository, remote: String?, names: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
         backend: (any RemoteBackend)? = nil
     ) throws -> SyncReport {
         let sync = try open(repo, remote: remote, environment: environment, backend: backend)
-        return try repo.withWriteLock { try sync.fetch(allData: allData) }
+        let refs = try names.map { n -> String in
+            if n.hasPrefix("refs/") { return n }
+            if try repo.ref("refs/tags/" + n) != nil && repo.ref("refs/remotes/\(sync.name)/" + n) == nil { return "refs/tags/" + n }
+            return "refs/heads/" + n
+        }
+        return try repo.withWriteLock { try sync.deleteRemote(refs) }
     }
 
     /// What a pull did.

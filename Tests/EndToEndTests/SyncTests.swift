@@ -250,6 +250,24 @@ extension StrataCLI {
         #expect(!FileManager.default.fileExists(atPath: b.path("data/big.bin")))
     }
 
+    /// `push --delete` removes a branch on the remote (only where this store last saw it); `fetch --prune` drops the
+    /// tracking ref in another clone; the branch's commits stay in the stores that had them.
+    @Test(arguments: remoteKinds) func deleteRemoteBranchAndPruneTrackingRefs(kind: String) throws {
+        let t = try RemoteTarget.make(kind)
+        let a = try StrataCLI.seeded(pushingTo: t)
+        try a.run("branch", "feature")
+        #expect(try a.run(t, "push", "origin", "feature").status == 0)
+        let (b, _) = try a.clone(t)
+        #expect(try b.run("log", "origin/feature").status == 0)
+        let del = try a.run(t, "push", "origin", "--delete", "feature", "--json")
+        #expect(del.status == 0 && del.stdout.contains("\"deleted\""), "\(del.stderr)")
+        #expect(try a.run(t, "push", "origin", "--delete", "feature").status != 0)  // gone already
+        let fetched = try b.run(t, "fetch", "--prune", "--json")
+        #expect(fetched.status == 0 && fetched.stdout.contains("refs/remotes/origin/feature"))
+        #expect(try b.run("log", "origin/feature").status != 0)
+        #expect(try b.run("log", "origin/main").status == 0)
+    }
+
     /// `push --require-lineage` refuses commits without recorded lineage, before anything is sent.
     @Test func requireLineageRefusesCommitsWithoutLineage() throws {
         let t = try RemoteTarget.make("folder")

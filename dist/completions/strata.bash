@@ -953,7 +953,7 @@ _strata_remote_remove() {
 
 _strata_push() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --all --tags --force-with-lease --require-lineage --json --version -h --help)
+    non_repeating_flags=(-q --quiet --all --tags --force-with-lease --require-lineage --delete --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options -1
@@ -968,7 +968,7 @@ _strata_push() {
 
 _strata_fetch() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --all-data --json --version -h --help)
+    non_repeating_flags=(-q --quiet --all-data --prune --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options 1
