@@ -69,6 +69,8 @@ let package = Package(
         .target(
             name: "StrataRemote",
             dependencies: ["StrataRepository", "StrataObjects", "StrataSQLite", "StrataModel", "StrataPlatform", "COpenSSL"]),
+        // Tables as tables: row parsers (CSV, TSV, JSONL), the bounded-memory row diff, table declarations.
+        .target(name: "StrataTables", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(
@@ -79,7 +81,7 @@ let package = Package(
             name: "StrataCommands",
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-                "StrataWorkflows", "StrataRemote", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "StrataWorkflows", "StrataRemote", "StrataTables", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
         // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).
@@ -97,6 +99,7 @@ let package = Package(
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
+        .testTarget(name: "StrataTablesTests", dependencies: ["StrataTables", "StrataTestSupport"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel", "StrataTestSupport"]),
         .testTarget(name: "StrataObjectsTests", dependencies: ["StrataObjects", "StrataSQLite", "StrataModel"]),

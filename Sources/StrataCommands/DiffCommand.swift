@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrataDiff
 import StrataRepository
+import StrataTables
 
 /// `strata diff`.
 struct DiffCommand: ParsableCommand {
@@ -13,6 +14,7 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "New revision (default: the workspace).") var b: String?
     @Flag(help: "Summarise: paths with size changes and totals.") var stat = false
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also diff changed tables (csv, tsv, jsonl, or declared) row by row; see 'strata table diff'.") var rows = false
     @Argument(parsing: .postTerminator, help: "Only these paths (after --).") var paths: [String] = []
 
     struct JSONDiff: Encodable { var version = 1; var from: String; var to: String; var changes: [JSONChange] }
@@ -21,6 +23,15 @@ struct DiffCommand: ParsableCommand {
         let repo = try global.repository()
         let from = a ?? "HEAD"
         let changes = try repo.diff(from, b, paths: paths)
+        if rows {
+            let tables = TableService(repo: repo)
+            var row = try RowDiffOptions.parse([])
+            row.json = json; row.stat = stat
+            for c in changes where c.status != .renamed {
+                if try tables.isTable(c.path) { _ = try row.run(repo, from, b, path: c.path, quiet: global.quiet) }
+            }
+            return
+        }
         if json {
             try Out.json(
                 JSONDiff(from: try repo.resolve(from).hex, to: try b.map { try repo.resolve($0).hex } ?? "workspace", changes: changes.map(JSONChange.init)))

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import StrataRepository
+import StrataTables
+
+/// `strata table add | list | remove | diff`.
+struct TableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "table", abstract: "Declare tables (format, key columns) and diff them row by row.",
+        subcommands: [Add.self, List.self, Remove.self, Diff.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Declare the table at PATH (or a glob) with its key columns.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Workspace path or glob, e.g. tables/organisations.csv or tables/*.csv.") var path: String
+        @Option(help: "Key columns, comma-separated (JSON pointers like /org/id for JSONL).") var key: String
+        @Option(help: "csv, tsv or jsonl (default: from the extension).") var format: String?
+        @Option(help: "What the table holds.") var description: String?
+
+        func run() throws {
+            let f = try format.map { v -> TableFormat in
+                guard let f = TableFormat(rawValue: v) else { throw ValidationError("--format must be csv, tsv or jsonl") }
+                return f
+            }
+            try TableService(repo: try global.repository()).declare(
+                TableDeclaration(path: path, format: f, key: key.split(separator: ",").map(String.init), description: description))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List declared tables.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+        struct JSONTables: Encodable { var version = 1; var tables: [TableDeclaration] }
+        func run() throws {
+            let all = try TableService(repo: try global.repository()).declarations()
+            if json { try Out.json(JSONTables(tables: all)); return }
+            for t in all { Out.line("\(t.path)\t\(t.format?.rawValue ?? "auto")\tkey \(t.key.joined(separator: ","))\(t.description.map { "\t" + $0 } ?? "")") }
+            Out.flush()
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Forget a table declaration (the file is untouched).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The declared path or glob.") var path: String
+        func run() throws { try TableService(repo: try global.repository()).undeclare(path) }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "diff", abstract: "Row-level diff of a table between two revisions (or a revision and the workspace).",
+            discussion: """
+                Rows are paired by key (--key, else the declaration); without a key the table is compared as a multiset of rows. \
+                Duplicate keys are reported and their groups diffed as multisets (--strict-keys: an error). Memory stays under \
+                --memory: larger tables are partitioned to spill files. --json prints JSON Lines (docs/reference/json.md).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var options: RowDiffOptions
+        @Argument(help: "Old revision.") var a: String
+        @Argument(help: "New revision, or the table's path to compare with the workspace.") var b: String
+        @Argument(help: "The table's path (when two revisions are given).") var path: String?
+
+        func run() throws {
+            let repo = try global.repository()
+            let (newRev, table) = path.map { (Optional(b), $0) } ?? (nil, b)
+            let differences = try options.run(repo, a, newRev, path: table, quiet: global.quiet)
+            if options.exitCode && differences { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Options shared by `table diff` and `diff --rows`.
+struct RowDiffOptions: ParsableArguments {
+    @Option(help: "Key columns, comma-separated (overrides the declaration).") var key: String?
+    @Flag(help: "Per-table counts and per-column change counts only.") var stat = false
+    @Flag(help: "JSON Lines: one record per changed row, then a summary record.") var json = false
+    @Option(help: "Show at most N changed rows (counts stay complete).") var limit: Int?
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only rows where COLUMN=VALUE (before or after).", valueName: "column=value"))
+    var filter: String?
+    @Flag(help: "Duplicate keys are an error.") var strictKeys = false
+    @Option(help: "Memory budget for the rows (e.g. 256MB, 64MB); larger tables spill to disk.") var memory = "256MB"
+    @Flag(help: "Exit with status 1 when the table differs.") var exitCode = false
+
+    struct Summary: Encodable { var summary: TableDiffSummary; var path: String }
+
+    /// Runs the diff of one table and prints it; true when it differs.
+    func run(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
+        var o = TableDiffOptions()
+        if let key { o.key = key.split(separator: ",").map(String.init) }
+        o.strictKeys = strictKeys
+        o.memoryBudget = try RowDiffOptions.bytes(memory)
+        let cond = try filter.map { f -> (String, String) in
+            guard let eq = f.firstIndex(of: "=") else { throw ValidationError("--where takes COLUMN=VALUE") }
+            return (String(f[..<eq]), String(f[f.index(after: eq)...]))
+        }
+        var shown = 0
+        let color = !json && isatty(1) != 0
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if !json && !stat && !quiet { Out.line("--- \(path) (\(a))"); Out.line("+++ \(path) (\(b ?? "workspace"))") }
+        let summary = try TableService(repo: repo).diff(a, b, path: path, options: o) { change in
+            if stat || quiet { return }
+            if let (c, v) = cond, change.before?[c] != v && change.after?[c] != v { return }
+            if let limit, shown >= limit { return }
+            shown += 1
+            if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
+            Out.line(RowDiffOptions.text(change, color: color))
+        }
+        if json {
+            Out.line(String(decoding: try enc.encode(Summary(summary: summary, path: path)), as: UTF8.self))
+        } else if !quiet {
+            let s = summary.schema
+            if !s.added.isEmpty { Out.line("columns added: \(s.added.joined(separator: ", "))") }
+            if !s.removed.isEmpty { Out.line("columns removed: \(s.removed.joined(separator: ", "))") }
+            for r in s.renamed { Out.line("column renamed: \(r[0]) -> \(r[1])") }
+            if s.reordered { Out.line("columns reordered: \(s.before.joined(separator: ",")) -> \(s.after.joined(separator: ","))") }
+            if summary.duplicateKeys > 0 {
+                Out.line(
+                    "duplicate keys: \(summary.duplicateKeys) (e.g. \(summary.duplicateExamples.joined(separator: "; "))); their rows were diffed as multisets")
+            }
+            Out.line(
+                "\(path): \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified, \(summary.unchanged) unchanged"
+                    + (summary.columns.isEmpty
+                        ? "" : "; changed values: " + summary.columns.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        }
+        Out.flush()
+        return !summary.isEmpty
+    }
+
+    static func text(_ c: RowChange, color: Bool) -> String {
+        func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+        // Line breaks and tabs inside values are shown escaped, so one change stays on one line.
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+                .replacingOccurrences(of: "\t", with: "\\t")
+        }
+        let key = c.key.map { k in k.keys.sorted().map { "\($0)=\(esc(k[$0]!))" }.joined(separator: ",") }
+        func row(_ r: Row?) -> String { (r ?? [:]).keys.sorted().map { "\($0)=\(esc(r![$0]!))" }.joined(separator: " ") }
+        let dup = c.duplicateKey == true ? " (duplicate key)" : ""
+        switch c.op {
+        case .added: return paint("+ " + (key.map { $0 + "  " } ?? "") + row(c.after) + dup, "32")
+        case .removed: return paint("- " + (key.map { $0 + "  " } ?? "") + row(c.before) + dup, "31")
+        case .modified:
+            let parts = (c.changed ?? []).map { "\($0): \(esc(c.before?[$0] ?? "∅")) → \(esc(c.after?[$0] ?? "∅"))" }
+            return paint("~ " + (key ?? "") + "  " + parts.joined(separator: "; "), "33")
+        }
+    }
+
+    /// `256MB`, `64M`, `1GB`, or bytes.
+    static func bytes(_ text: String) throws -> Int {
+        let t = text.uppercased().replacingOccurrences(of: "B", with: "")
+        let units: [(String, Int)] = [("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)]
+        for (u, m) in units where t.hasSuffix(u) {
+            if let n = Int(t.dropLast()), n > 0 { return n * m }
+        }
+        guard let n = Int(t), n > 0 else { throw ValidationError("--memory takes a size like 256MB") }
+        return n
+    }
+}
