@@ -70,7 +70,7 @@ let package = Package(
             name: "StrataRemote",
             dependencies: ["StrataRepository", "StrataObjects", "StrataSQLite", "StrataModel", "StrataPlatform", "COpenSSL"]),
         // Tables as tables: row parsers (CSV, TSV, JSONL), the bounded-memory row diff, table declarations.
-        .target(name: "StrataTables", dependencies: ["StrataRepository", "StrataModel", "StrataPlatform"]),
+        .target(name: "StrataTables", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(

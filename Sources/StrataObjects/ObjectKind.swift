@@ -21,27 +21,32 @@ public enum ObjectKind: Int64, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// The chunk list of a large file: `strata-chunks 1\n`, then per chunk 32 id bytes and a 4-byte big-endian size,
-/// then the SHA-256 of everything before it (so the list verifies itself without re-hashing the whole file).
+/// The chunk list of a large file: `strata-chunks 1\n` (or `strata-chunks 2\n` when every chunk starts at a record
+/// boundary of a CSV, TSV or JSONL table), then per chunk 32 id bytes and a 4-byte big-endian size, then the SHA-256
+/// of everything before it (so the list verifies itself without re-hashing the whole file).
 public struct ChunkList: Sendable, Equatable {
     /// Chunks in file order.
     public var chunks: [(id: ObjectID, size: UInt32)]
+    /// Every chunk starts at a record boundary (outside quotes): identical chunks of two versions hold identical rows.
+    public var recordAligned: Bool
 
     /// Creates a chunk list.
-    public init(chunks: [(id: ObjectID, size: UInt32)]) { self.chunks = chunks }
+    public init(chunks: [(id: ObjectID, size: UInt32)], recordAligned: Bool = false) { self.chunks = chunks; self.recordAligned = recordAligned }
 
     public static func == (a: ChunkList, b: ChunkList) -> Bool {
-        a.chunks.count == b.chunks.count && zip(a.chunks, b.chunks).allSatisfy { $0.id == $1.id && $0.size == $1.size }
+        a.recordAligned == b.recordAligned && a.chunks.count == b.chunks.count
+            && zip(a.chunks, b.chunks).allSatisfy { $0.id == $1.id && $0.size == $1.size }
     }
 
     static let header = Array("strata-chunks 1\n".utf8)
+    static let alignedHeader = Array("strata-chunks 2\n".utf8)
 
     /// Total file size.
     public var totalSize: UInt64 { chunks.reduce(0) { $0 + UInt64($1.size) } }
 
     /// The stored encoding.
     public func encoded() -> [UInt8] {
-        var out = ChunkList.header
+        var out = recordAligned ? ChunkList.alignedHeader : ChunkList.header
         out.reserveCapacity(out.count + chunks.count * 36)
         for c in chunks {
             out.append(contentsOf: c.id.bytes)
@@ -53,7 +58,8 @@ public struct ChunkList: Sendable, Equatable {
 
     /// Decodes a stored chunk list.
     public static func decode(_ b: [UInt8]) -> ChunkList? {
-        guard b.starts(with: header), b.count >= header.count + 32, (b.count - header.count - 32) % 36 == 0 else { return nil }
+        let aligned = b.starts(with: alignedHeader)
+        guard b.starts(with: header) || aligned, b.count >= header.count + 32, (b.count - header.count - 32) % 36 == 0 else { return nil }
         let end = b.count - 32
         guard ObjectID.hash(Array(b[..<end])) == ObjectID(bytes: b[end...]) else { return nil }
         var out: [(ObjectID, UInt32)] = []
@@ -63,6 +69,6 @@ public struct ChunkList: Sendable, Equatable {
             let s = b[(i + 32)..<(i + 36)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             out.append((id, s)); i += 36
         }
-        return ChunkList(chunks: out)
+        return ChunkList(chunks: out, recordAligned: aligned)
     }
 }

@@ -104,7 +104,7 @@ public final class WriteSession: @unchecked Sendable {
             let id = try put(.blob, buf)
             result = (id, UInt64(n))
         } else {
-            result = try storeChunked(fd: fd, path: path)
+            result = try storeChunked(fd: fd, path: path, records: RecordScanner.mode(forPath: path))
         }
         let after: FileStat
         do { after = try Posix.fstat(fd, path: path) } catch { throw error }
@@ -112,8 +112,15 @@ public final class WriteSession: @unchecked Sendable {
         return StoredFile(id: result.0, size: result.1, stat: before)
     }
 
-    private func storeChunked(fd: Int32, path: String) throws -> (ObjectID, UInt64) {
+    /// Extra bytes a chunk may run past the chunker's cut to end at a record boundary.
+    static let recordSlack = 1 << 20
+
+    private func storeChunked(fd: Int32, path: String, records: RecordScanner.Mode?) throws -> (ObjectID, UInt64) {
         let chunker = Chunker()
+        var scanner = records.map { RecordScanner(mode: $0) }
+        var aligned = records != nil
+        var base: Int64 = 0  // absolute offset of buf[0]
+        let slack = records == nil ? 0 : WriteSession.recordSlack
         let capacity = 4 << 20
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
@@ -134,9 +141,20 @@ public final class WriteSession: @unchecked Sendable {
                 if filled < capacity { eof = true }
             }
             do {
-                while filled - start >= Chunker.maxSize || (eof && filled > start) {
+                while filled - start >= Chunker.maxSize + slack || (eof && filled > start) {
                     let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
-                    let n = chunker.cut(p, filled - start)
+                    var n = chunker.cut(p, min(filled - start, Chunker.maxSize))
+                    // A table's chunk ends at the first record boundary from the cut on (within the slack); else it
+                    // stays where the chunker cut it, and the list does not claim alignment.
+                    if scanner != nil && start + n < filled {
+                        let limit = min(filled, start + n + slack)
+                        let origin = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        if let b = scanner!.next(origin, count: limit, base: base, from: base + Int64(start + n)) {
+                            n = Int(b - base) - start
+                        } else {
+                            aligned = false
+                        }
+                    }
                     let chunk = UnsafeRawBufferPointer(start: p, count: n)
                     let id = ObjectID.hash(chunk)
                     if try claim(id) {
@@ -151,10 +169,11 @@ public final class WriteSession: @unchecked Sendable {
             if eof && start == filled { break }
             let rest = filled - start
             if rest > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, rest) }
+            base += Int64(start)
             filled = rest; start = 0
         }
         let id = fileHash.finalize()
-        _ = try put(.chunked, ChunkList(chunks: list).encoded(), id: id)
+        _ = try put(.chunked, ChunkList(chunks: list, recordAligned: aligned).encoded(), id: id)
         return (id, total)
     }
 

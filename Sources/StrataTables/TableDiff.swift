@@ -121,6 +121,11 @@ public struct TableDiffSummary: Sendable, Codable, Equatable {
     public var duplicateExamples: [String] = []
     /// Partitions the rows were spilled to (1: all in memory).
     public var partitions = 1
+    /// Chunks both versions share, skipped without being parsed (record-aligned chunk lists), and their bytes. The
+    /// rows in them are unchanged but not counted in `unchanged`.
+    public var identicalChunks = 0
+    /// Bytes of those chunks.
+    public var identicalBytes: Int64 = 0
     /// True when no row changed and the schema did not.
     public var isEmpty: Bool { added == 0 && removed == 0 && modified == 0 && schema.isEmpty }
 
@@ -128,7 +133,7 @@ public struct TableDiffSummary: Sendable, Codable, Equatable {
         case schema, added, removed, modified, unchanged, columns
         case duplicateKeys = "duplicate_keys"
         case duplicateExamples = "duplicate_examples"
-        case partitions
+        case partitions, identicalChunks = "identical_chunks", identicalBytes = "identical_bytes"
     }
 }
 

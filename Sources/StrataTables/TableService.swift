@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataObjects
 import StrataPlatform
 import StrataRepository
 
@@ -83,11 +84,66 @@ public struct TableService {
         guard let format = decl?.format ?? TableFormat.guess(path) else { throw TableError.notATable(path) }
         var options = given
         if options.key.isEmpty { options.key = decl?.key ?? [] }
+        let scratch = repo.storePath + "/tmp/tablediff-" + Posix.randomHex(6)
+        // Cost ∝ change: two record-aligned versions share chunks, which hold the same rows and cancel unparsed.
+        if let b, !options.strictKeys, let fast = try alignedSources(a, b, path, format) {
+            var summary = try TableDiffer.diff(
+                format: format, a: fast.a, b: fast.b, sizeHint: fast.size, options: options, scratch: scratch, table: path, emit: emit)
+            summary.identicalChunks = fast.skippedChunks
+            summary.identicalBytes = fast.skippedBytes
+            return summary
+        }
         let (sourceA, sizeA) = try source(a, path)
         let (sourceB, sizeB) = try b.map { try source($0, path) } ?? workspaceSource(path)
-        let scratch = repo.storePath + "/tmp/tablediff-" + Posix.randomHex(6)
         return try TableDiffer.diff(
             format: format, a: sourceA, b: sourceB, sizeHint: sizeA + sizeB, options: options, scratch: scratch, table: path, emit: emit)
+    }
+
+    /// For two versions stored as record-aligned chunk lists: sources that stream only the chunks not shared by both
+    /// (as multisets of chunk ids), each preceded by the header record of its version's first chunk.
+    func alignedSources(_ a: String, _ b: String, _ path: String, _ format: TableFormat) throws
+        -> (a: ByteSource, b: ByteSource, size: Int64, skippedChunks: Int, skippedBytes: Int64)?
+    {
+        func list(_ rev: String) throws -> ChunkList? {
+            guard let e = try repo.entry(at: path, in: try repo.resolve(rev)), e.kind == .file || e.kind == .executable,
+                try repo.objects.kind(of: e.id) == .chunked, try repo.hasObject(e.id)
+            else { return nil }
+            let l = try repo.objects.chunkList(e.id)
+            return l.recordAligned ? l : nil
+        }
+        guard let la = try list(a), let lb = try list(b) else { return nil }
+        var counts: [ObjectID: Int] = [:]
+        for c in la.chunks { counts[c.id, default: 0] += 1 }
+        var shared: [ObjectID: Int] = [:]
+        for c in lb.chunks where (counts[c.id] ?? 0) > (shared[c.id] ?? 0) { shared[c.id, default: 0] += 1 }
+        var skipped = 0
+        var skippedBytes: Int64 = 0
+        func kept(_ l: ChunkList) -> [(id: ObjectID, size: UInt32)] {
+            var left = shared
+            return l.chunks.filter { c in
+                if let n = left[c.id], n > 0 { left[c.id] = n - 1; return false }
+                return true
+            }
+        }
+        let keptA = kept(la), keptB = kept(lb)
+        skipped = la.chunks.count - keptA.count
+        skippedBytes = la.chunks.reduce(Int64(0)) { $0 + Int64($1.size) } - keptA.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let objects = repo.objects
+        let delimited = format != .jsonl
+        func stream(_ l: ChunkList, _ keep: [(id: ObjectID, size: UInt32)]) -> ByteSource {
+            { sink in
+                // The header record: the start of the first chunk, unless that chunk is streamed anyway.
+                if delimited, let first = l.chunks.first, keep.first?.id != first.id || keep.isEmpty {
+                    let bytes = try objects.read(first.id, as: .blob)
+                    var scanner = RecordScanner(mode: .delimited(format == .tsv ? 9 : UInt8(ascii: ",")))
+                    let end = bytes.withUnsafeBufferPointer { b in scanner.next(b.baseAddress!, count: b.count, base: 0, from: 0) }
+                    try bytes[0..<Int(end ?? Int64(bytes.count))].withUnsafeBytes { try sink($0) }
+                }
+                for c in keep { try objects.read(c.id, as: .blob).withUnsafeBytes { try sink($0) } }
+            }
+        }
+        let size = keptA.reduce(Int64(0)) { $0 + Int64($1.size) } + keptB.reduce(Int64(0)) { $0 + Int64($1.size) }
+        return (stream(la, keptA), stream(lb, keptB), size, skipped, skippedBytes)
     }
 
     /// True when `path` is a table (declared, or by extension).
