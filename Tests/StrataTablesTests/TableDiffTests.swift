@@ -2,6 +2,7 @@ import Foundation
 import StrataTestSupport
 import Testing
 
+import StrataObjects
 @testable import StrataTables
 
 /// A byte source over a string, fed in pieces of `split` bytes (to cross every record boundary).
@@ -152,5 +153,30 @@ func diff(
         #expect(s.added + s.modified + s.unchanged == tb.count)
         let (same, none) = try diff(csv(ta), csv(ta), key: key)
         #expect(none.isEmpty && same.isEmpty)
+    }
+}
+
+@Suite("Tables: record boundaries") struct RecordScannerTests {
+    /// The scanner's boundaries are exactly the parser's record ends, quoted line breaks included, fed in any pieces.
+    @Test func boundariesMatchTheParser() throws {
+        let text = "id,v\n1,\"a\nb\"\n2,\"say \"\"x\"\"\nyes\"\n3,plain\n4,\"\"\n"
+        let bytes = Array(text.utf8)
+        var scanner = RecordScanner(mode: .delimited(UInt8(ascii: ",")))
+        var cuts: [Int64] = []
+        bytes.withUnsafeBufferPointer { b in
+            var from: Int64 = 0
+            while let c = scanner.next(b.baseAddress!, count: b.count, base: 0, from: from) { cuts.append(c); from = c }
+        }
+        // Record ends: after the header, after each of the four rows.
+        var expected: [Int64] = []
+        var offset = 0
+        for line in ["id,v\n", "1,\"a\nb\"\n", "2,\"say \"\"x\"\"\nyes\"\n", "3,plain\n", "4,\"\"\n"] {
+            offset += line.utf8.count; expected.append(Int64(offset))
+        }
+        #expect(cuts == expected)
+        var lines = RecordScanner(mode: .lines)
+        let j = Array("{\"a\":\"x\\ny\"}\n{}\n".utf8)
+        let first = j.withUnsafeBufferPointer { lines.next($0.baseAddress!, count: $0.count, base: 0, from: 0) }
+        #expect(first == Int64(j.firstIndex(of: 10)! + 1))
     }
 }
