@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table help' -- "${cur}"))
         ;;
     esac
 }
@@ -303,7 +303,7 @@ _strata_cat() {
 
 _strata_diff() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --stat --json --version -h --help)
+    non_repeating_flags=(-q --quiet --stat --json --rows --version -h --help)
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options -1
@@ -1012,6 +1012,110 @@ _strata_clone() {
         return
         ;;
     '--region')
+        return
+        ;;
+    esac
+}
+
+_strata_table() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    add|list|remove|diff)
+        # Offer subcommand argument completions
+        "_strata_table_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'add list remove diff' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_table_add() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --key --format --description)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--key')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    '--description')
+        return
+        ;;
+    esac
+}
+
+_strata_table_list() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_table_remove() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_table_diff() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --stat --json --strict-keys --exit-code --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --key --limit --where --memory)
+    __strata_offer_flags_options 3
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--key')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    '--where')
+        return
+        ;;
+    '--memory')
         return
         ;;
     esac

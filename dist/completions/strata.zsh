@@ -82,13 +82,14 @@ _strata() {
             'fetch:Download a remote'\''s branches and tags into remote-tracking refs (origin/main).'
             'pull:Fetch, then fast-forward the checked-out branch and the workspace to its upstream.'
             'clone:Create a store from a remote and check out its default branch.'
+            'table:Declare tables (format, key columns) and diff them row by row.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -218,6 +219,7 @@ _strata_diff() {
         ':b:'
         '--stat[Summarise\: paths with size changes and totals.]'
         '--json[Print JSON.]'
+        '--rows[Also diff changed tables (csv, tsv, jsonl, or declared) row by row; see '\''strata table diff'\''.]'
         '*:paths:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -863,6 +865,106 @@ _strata_clone() {
         '--region[S3 region.]:region:'
         '--no-checkout[Download history only; files come when checked out.]'
         '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_table() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'add:Declare the table at PATH (or a glob) with its key columns.'
+            'list:List declared tables.'
+            'remove:Forget a table declaration (the file is untouched).'
+            'diff:Row-level diff of a table between two revisions (or a revision and the workspace).'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        add|list|remove|diff)
+            "_strata_table_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_table_add() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':path:'
+        '--key[Key columns, comma-separated (JSON pointers like /org/id for JSONL).]:key:'
+        '--format[csv, tsv or jsonl (default\: from the extension).]:format:'
+        '--description[What the table holds.]:description:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_table_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_table_remove() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':path:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_table_diff() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--key[Key columns, comma-separated (overrides the declaration).]:key:'
+        '--stat[Per-table counts and per-column change counts only.]'
+        '--json[JSON Lines\: one record per changed row, then a summary record.]'
+        '--limit[Show at most N changed rows (counts stay complete).]:limit:'
+        '--where[Only rows where COLUMN=VALUE (before or after).]:column=value:'
+        '--strict-keys[Duplicate keys are an error.]'
+        '--memory[Memory budget for the rows (e.g. 256MB, 64MB); larger tables spill to disk.]:memory:'
+        '--exit-code[Exit with status 1 when the table differs.]'
+        ':a:'
+        ':b:'
+        ':path:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
