@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 ./dist/install-deps.sh
 # Python helpers of the tests, pinned in requirements-test.txt: JSON Schema validation of OpenLineage events, and the
 # moto S3 server (auth mode) the remote tests start on 127.0.0.1.
-python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto; assert moto.__version__ == '5.2.5'" 2>/dev/null \
-  && command -v moto_server >/dev/null || python3 -m pip install -q -r requirements-test.txt
+python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto, daff; assert moto.__version__ == '5.2.5'" 2>/dev/null \
+  && command -v moto_server >/dev/null && command -v daff >/dev/null || python3 -m pip install -q -r requirements-test.txt
 swift build
 # Layering: every import declared in Package.swift and allowed by docs/layering.json (a forbidden arrow fails).
 python3 scripts/check-layering.py

@@ -81,6 +81,11 @@ struct RowDiffOptions: ParsableArguments {
     @Flag(help: "Duplicate keys are an error.") var strictKeys = false
     @Option(help: "Memory budget for the rows (e.g. 256MB, 64MB); larger tables spill to disk.") var memory = "256MB"
     @Flag(help: "Exit with status 1 when the table differs.") var exitCode = false
+    @Option(
+        help: ArgumentHelp(
+            "text or daff: daff's highlighter CSV (@@ header, ! schema, +++ added, --- removed, -> modified with old->new cells), which daff and Tabular Diff viewers read.",
+            valueName: "format"))
+    var format = "text"
 
     struct Summary: Encodable { var summary: TableDiffSummary; var path: String }
 
@@ -94,6 +99,8 @@ struct RowDiffOptions: ParsableArguments {
             guard let eq = f.firstIndex(of: "=") else { throw ValidationError("--where takes COLUMN=VALUE") }
             return (String(f[..<eq]), String(f[f.index(after: eq)...]))
         }
+        guard format == "text" || format == "daff" else { throw ValidationError("--format is text or daff") }
+        if format == "daff" { return try runDaff(repo, a, b, path: path, options: o, filter: cond) }
         var shown = 0
         let color = !json && isatty(1) != 0
         let enc = JSONEncoder()
@@ -123,6 +130,54 @@ struct RowDiffOptions: ParsableArguments {
                 "\(path): \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified, \(summary.unchanged) unchanged"
                     + (summary.columns.isEmpty
                         ? "" : "; changed values: " + summary.columns.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        }
+        Out.flush()
+        return !summary.isEmpty
+    }
+
+    /// daff's highlighter format (https://paulfitz.github.io/daff-doc/spec.html): the changes are collected (they are
+    /// proportional to the change), then written with the header of the new version plus removed columns.
+    func runDaff(_ repo: Repository, _ a: String, _ b: String?, path: String, options: TableDiffOptions, filter: (String, String)?) throws -> Bool {
+        var changes: [RowChange] = []
+        let summary = try TableService(repo: repo).diff(a, b, path: path, options: options) { c in
+            if let (col, v) = filter, c.before?[col] != v && c.after?[col] != v { return }
+            if let limit, changes.count >= limit { return }
+            changes.append(c)
+        }
+        let s = summary.schema
+        let renamedTo = Dictionary(uniqueKeysWithValues: s.renamed.map { ($0[1], $0[0]) })
+        let columns = s.after + s.removed
+        func cell(_ v: String?) -> String {
+            guard let v else { return "NULL" }
+            if v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r") {
+                return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            }
+            return v
+        }
+        func line(_ tag: String, _ cells: [String]) { Out.line(([tag] + cells).joined(separator: ",")) }
+        if !s.added.isEmpty || !s.removed.isEmpty || !s.renamed.isEmpty {
+            line("!", columns.map { c in s.added.contains(c) ? "+++" : s.removed.contains(c) ? "---" : renamedTo[c].map { "(\($0))" } ?? "" })
+        }
+        line("@@", columns.map(cell))
+        // One separator for the whole table, which is also the tag of modified rows: "->", lengthened while any
+        // changed value contains it (as daff does).
+        var sep = "->"
+        while changes.contains(where: { c in
+            (c.changed ?? []).contains { col in (c.before?[renamedTo[col] ?? col] ?? "").contains(sep) || (c.after?[col] ?? "").contains(sep) }
+        }) { sep = "-" + sep }
+        for c in changes {
+            switch c.op {
+            case .added: line("+++", columns.map { cell(c.after?[$0]) })
+            case .removed: line("---", columns.map { cell(c.before?[renamedTo[$0] ?? $0] ?? c.before?[$0]) })
+            case .modified:
+                line(
+                    sep,
+                    columns.map { col in
+                        let old = c.before?[renamedTo[col] ?? col], new = c.after?[col]
+                        guard (c.changed ?? []).contains(col), let old, let new else { return cell(new ?? old) }
+                        return cell(old + sep + new)
+                    })
+            }
         }
         Out.flush()
         return !summary.isEmpty

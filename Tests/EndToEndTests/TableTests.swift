@@ -109,4 +109,37 @@ import Testing
         #expect(try s.run("fsck").status == 0)
         #expect(try s.run("cat", "HEAD~1:tables/big.csv").stdoutBytes == Data(text.utf8))
     }
+
+    static let daffAvailable: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sh", "-c", "command -v daff"]
+        p.standardOutput = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    /// `--format daff` writes daff's highlighter CSV; daff itself applies it to the old version and gets the new one.
+    @Test(.enabled(if: TableTests.daffAvailable, "daff is not installed (requirements-test.txt)"))
+    func daffPatchAppliesOurDiff() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        let a = "id,name,city\n1,Acme,Cape Town\n2,Umbrella,Durban\n3,Initech,x\n5,\"Quote \"\"Co\"\"\",\"a -> b\"\n"
+        let b = "id,name,city\n1,Acme Corp,Cape Town\n3,Initech,\"x, y\"\n4,New,Joburg\n5,\"Quote \"\"Co\"\"\",a -> c\n"
+        try s.write("t.csv", a)
+        try s.run("commit", "-m", "a")
+        try s.write("t.csv", b)
+        let d = try s.run("table", "diff", "HEAD", "t.csv", "--key", "id", "--format", "daff")
+        #expect(d.status == 0 && d.stdout.hasPrefix("@@,id,name,city\n"), "\(d.stdout)")
+        try s.write("patch.csv", d.stdout)
+        try s.write("old.csv", a)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["daff", "patch", s.path("old.csv"), s.path("patch.csv")]
+        let out = Pipe(); p.standardOutput = out
+        try p.run(); p.waitUntilExit()
+        let patched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(patched == b, "\(patched)")
+    }
 }
