@@ -75,7 +75,10 @@ let package = Package(
         // session, status with out-of-date stages, prune under declared policies.
         .target(
             name: "StrataWorkflows",
-            dependencies: ["StrataRemote", "StrataRepository", "StrataModel", "StrataPlatform", "StrataMaintenance", "StrataPipeline", "StrataLineage"]),
+            dependencies: [
+                "StrataRemote", "StrataTables", "StrataRepository", "StrataModel", "StrataPlatform", "StrataMaintenance", "StrataPipeline",
+                "StrataLineage",
+            ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",

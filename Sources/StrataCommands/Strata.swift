@@ -19,7 +19,7 @@ public struct Strata: ParsableCommand {
             ResetCommand.self, ReflogCommand.self, FsckCommand.self, ConfigCommand.self,
             PruneCommand.self, GcCommand.self, RetentionCommand.self, ReproCommand.self, StagesCommand.self, DagCommand.self,
             LineageCommand.self, RunsCommand.self, ReproduceCommand.self, CatalogCommand.self, HooksCommand.self, RemoteCommand.self,
-            PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self,
+            PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self, BlameCommand.self,
         ]
     )
 

@@ -213,3 +213,10 @@ struct RowDiffOptions: ParsableArguments {
         return n
     }
 }
+
+/// Declared keys for commands that need them before calling a workflow.
+enum StrataTablesBridge {
+    static func declaredKey(_ repo: Repository, _ path: String) throws -> [String] {
+        try TableService(repo: repo).declaration(for: try repo.relativePath(path))?.key ?? []
+    }
+}

@@ -4,6 +4,7 @@ import StrataMaintenance
 import StrataModel
 import StrataPlatform
 import StrataRepository
+import StrataTables
 
 /// A configured remote, as `remote list` shows it (never with credentials: none are stored).
 public struct RemoteEntry: Sendable, Equatable {
@@ -357,5 +358,42 @@ public enum RemoteRetentionWorkflow {
     ) throws -> RemoteGCReport {
         let sync = try SyncWorkflow.open(repo, remote: remote, environment: environment, backend: backend)
         return try repo.withWriteLock { try sync.gc(grace: graceSeconds, leaseSeconds: leaseSeconds, dryRun: dryRun) }
+    }
+}
+
+/// `strata blame` as a library call: the commit that last changed each row of a table, with the stage run (if one)
+/// that produced that version of the table.
+public enum BlameWorkflow {
+    /// One row's answer.
+    public struct Line: Sendable {
+        /// The row's key values.
+        public var key: [String: String]
+        /// The commit, its author and time.
+        public var commit: ObjectID
+        /// Who made the commit (as recorded).
+        public var author: String
+        /// When (seconds since the epoch).
+        public var time: Int64
+        /// The OpenLineage run id of the stage run that wrote this version of the table, when one did.
+        public var run: String?
+    }
+
+    /// Blames every row (or the row with `key`) of `path` at `revision`.
+    public static func blame(_ repo: Repository, revision: String, path: String, key: [String] = [], onlyKey: [String: String]? = nil) throws -> [Line] {
+        var options = TableDiffOptions()
+        options.key = key
+        let rows = try TableService(repo: repo).blame(revision, path: path, options: options, onlyKey: onlyKey)
+        // Stage runs by the table version they output.
+        let rel = try repo.relativePath(path)
+        var runs: [String: String] = [:]
+        for r in try LineageOptions().service(repo).runs() where r.kind == .stage && r.status == .complete {
+            for o in r.outputs where o.path == rel { if let h = o.sha256 { runs[h] = r.runId } }
+        }
+        var commits: [ObjectID: Commit] = [:]
+        return try rows.map { b in
+            let c = try commits[b.commit] ?? repo.commit(b.commit)
+            commits[b.commit] = c
+            return Line(key: b.key, commit: b.commit, author: c.author.description, time: c.time, run: runs[b.version.hex])
+        }
     }
 }

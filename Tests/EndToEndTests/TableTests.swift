@@ -142,4 +142,44 @@ import Testing
         let patched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(patched == b, "\(patched)")
     }
+
+    /// `strata blame`: each row's last change, across commits made by hand and by a pipeline stage (whose run id is
+    /// given); `--key` for one row; `--json`.
+    @Test func blameNamesTheCommitAndTheRun() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("raw.csv", "id,name\n1,Acme\n2,Umbrella\n3,Initech\n")
+        try s.write(
+            "Pipeline.swift",
+            """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "t", stages: [
+                .stage(name: "curate", command: "mkdir -p tables && cp raw.csv tables/orgs.csv", inputs: ["raw.csv"], outputs: [.file("tables/orgs.csv")]),
+            ])
+            """)
+        #expect(try s.run("repro", "--commit", "-m", "v1 by the pipeline").status == 0)
+        let first = try s.run("log", "-n", "1", "--json").stdout
+        // v2 by hand: row 2 changes, row 4 is new; rows 1 and 3 stay as the pipeline wrote them.
+        try s.write("tables/orgs.csv", "id,name\n1,Acme\n2,Umbrella Corp\n3,Initech\n4,New\n")
+        try s.run("commit", "-m", "v2 by hand")
+        let v2 = try s.run("log", "-n", "1", "--json").stdout
+        try s.run("table", "add", "tables/orgs.csv", "--key", "id")
+        let r = try s.run("blame", "tables/orgs.csv", "--json")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = json(r.stdout)
+        func commitOf(_ id: String) -> String? { lines.first { ($0["key"] as? [String: String])?["id"] == id }?["commit"] as? String }
+        func runOf(_ id: String) -> String? { lines.first { ($0["key"] as? [String: String])?["id"] == id }?["run"] as? String }
+        #expect(lines.count == 4)
+        for id in ["1", "3"] {
+            #expect(commitOf(id).map { first.contains($0) } == true)
+            #expect(runOf(id) != nil)  // the curate stage's run
+        }
+        for id in ["2", "4"] {
+            #expect(commitOf(id).map { v2.contains($0) } == true)
+            #expect(runOf(id) == nil)
+        }
+        let one = try s.run("blame", "tables/orgs.csv", "--key", "2")
+        #expect(one.stdout.split(separator: "\n").count == 1 && one.stdout.contains("id=2"))
+        #expect(try s.run("blame", "tables/orgs.csv", "HEAD~1", "--json").stdout.split(separator: "\n").count == 3)
+    }
 }
