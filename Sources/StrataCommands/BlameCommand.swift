@@ -35,17 +35,24 @@ struct BlameCommand: ParsableCommand {
         let lines = try BlameWorkflow.blame(repo, revision: revision, path: path, key: cols, onlyKey: only)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var dates: [Int64: String] = [:]  // formatting a date is slow; commits are few
+        func date(_ t: Int64) -> String {
+            if let d = dates[t] { return d }
+            let d = Format.date(t)
+            dates[t] = d
+            return d
+        }
         for l in lines {
             if json {
                 Out.line(
                     String(
-                        decoding: try enc.encode(JSONLine(key: l.key, commit: l.commit.hex, author: l.author, time: Format.date(l.time), run: l.run)),
+                        decoding: try enc.encode(JSONLine(key: l.key, commit: l.commit.hex, author: l.author, time: date(l.time), run: l.run)),
                         as: UTF8.self))
                 continue
             }
             let k = l.key.keys.sorted().map { "\($0)=\(l.key[$0]!)" }.joined(separator: ",")
             Out.line(
-                "\(l.commit.short) \(Format.date(l.time)) \(l.author)\(l.run.map { " run \($0)" } ?? "")  \(k.replacingOccurrences(of: "\n", with: "\\n"))")
+                "\(l.commit.short) \(date(l.time)) \(l.author)\(l.run.map { " run \($0)" } ?? "")  \(k.replacingOccurrences(of: "\n", with: "\\n"))")
         }
         Out.flush()
     }

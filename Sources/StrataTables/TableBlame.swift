@@ -25,12 +25,21 @@ extension TableService {
         var options = given
         if options.key.isEmpty { options.key = decl?.key ?? [] }
         let keyed = !options.key.isEmpty
-        func keyOf(_ r: Row) -> [String: String] {
-            keyed ? Dictionary(uniqueKeysWithValues: options.key.map { ($0, r[$0] ?? "") }) : r
+        let keyColumns = options.key.sorted()
+        // A row's identity: its key values in key-column order (keyless: every column=value), one string per row.
+        func id(_ r: Row) -> String {
+            keyed ? keyColumns.map { r[$0] ?? "" }.joined(separator: "\u{1F}") : r.keys.sorted().map { "\($0)=\(r[$0]!)" }.joined(separator: "\u{1F}")
         }
-        func id(_ k: [String: String]) -> String { k.keys.sorted().map { "\($0)=\(k[$0]!)" }.joined(separator: "\u{1F}") }
+        func key(_ id: String) -> [String: String] {
+            let parts = id.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            if keyed { return Dictionary(uniqueKeysWithValues: zip(keyColumns, parts + Array(repeating: "", count: max(0, keyColumns.count - parts.count)))) }
+            var out: [String: String] = [:]
+            for p in parts { if let eq = p.firstIndex(of: "=") { out[String(p[..<eq])] = String(p[p.index(after: eq)...]) } }
+            return out
+        }
+        let only = onlyKey.map { k in keyed ? keyColumns.map { k[$0] ?? "" }.joined(separator: "\u{1F}") : id(k) }
         // The rows still to attribute: every row of the table at `revision`.
-        var pending: [String: [String: String]] = [:]
+        var pending = Set<String>()
         let start = try repo.resolve(revision)
         guard let startEntry = try repo.entry(at: path, in: start), startEntry.kind != .directory else {
             throw RepositoryError.pathNotFound(path, revision: revision)
@@ -38,32 +47,36 @@ extension TableService {
         var parser = RowParser(format: format, pointers: options.key)
         let (source, _) = try self.source(start.hex, path)
         let collect: (Row) throws -> Void = { r in
-            let k = keyOf(r)
-            if let onlyKey, k != onlyKey { return }
-            pending[id(k)] = k
+            let i = id(r)
+            if let only, i != only { return }
+            pending.insert(i)
         }
         try source { b in try parser.feed(b, collect) }
         try parser.finish(collect)
-        var out: [RowBlame] = []
+        var found: [(id: String, commit: ObjectID, version: ObjectID)] = []
+        found.reserveCapacity(pending.count)
         var cur = start
         var curVersion = startEntry.id
         while !pending.isEmpty {
             let commit = try repo.commit(cur)
             guard let parent = commit.parents.first, let pe = try repo.entry(at: path, in: parent), pe.kind != .directory else {
                 // The table's first version: what is left came with it.
-                for (_, k) in pending { out.append(RowBlame(key: k, commit: cur, version: curVersion)) }
+                for i in pending { found.append((i, cur, curVersion)) }
                 break
             }
             if pe.id != curVersion {
+                let (c, v) = (cur, curVersion)
                 _ = try diff(parent.hex, cur.hex, path: path, options: options) { change in
                     guard change.op != .removed, let after = change.after else { return }
-                    let k = id(keyOf(after))
-                    if let key = pending.removeValue(forKey: k) { out.append(RowBlame(key: key, commit: cur, version: curVersion)) }
+                    let i = id(after)
+                    if pending.remove(i) != nil { found.append((i, c, v)) }
                 }
             }
             cur = parent
             curVersion = pe.id
         }
-        return out.sorted { id($0.key) < id($1.key) }
+        found.sort { $0.id < $1.id }
+        return found.map { RowBlame(key: key($0.id), commit: $0.commit, version: $0.version) }
+
     }
 }
