@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame help' -- "${cur}"))
         ;;
     esac
 }
@@ -1098,7 +1098,7 @@ _strata_table_diff() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --stat --json --strict-keys --exit-code --version -h --help)
     repeating_options=()
-    non_repeating_options=(-C --key --limit --where --memory)
+    non_repeating_options=(-C --key --limit --where --memory --format)
     __strata_offer_flags_options 3
 
     # Offer option value completions
@@ -1116,6 +1116,30 @@ _strata_table_diff() {
         return
         ;;
     '--memory')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    esac
+}
+
+_strata_blame() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --columns --key)
+    __strata_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--columns')
+        return
+        ;;
+    '--key')
         return
         ;;
     esac

@@ -83,13 +83,14 @@ _strata() {
             'pull:Fetch, then fast-forward the checked-out branch and the workspace to its upstream.'
             'clone:Create a store from a remote and check out its default branch.'
             'table:Declare tables (format, key columns) and diff them row by row.'
+            'blame:For each row of a table, the commit that last added or changed it, and the stage run that wrote it.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -962,9 +963,28 @@ _strata_table_diff() {
         '--strict-keys[Duplicate keys are an error.]'
         '--memory[Memory budget for the rows (e.g. 256MB, 64MB); larger tables spill to disk.]:memory:'
         '--exit-code[Exit with status 1 when the table differs.]'
+        '--format[text or daff\: daff'\''s highlighter CSV (@@ header, ! schema, +++ added, --- removed, -> modified with old->new cells), which daff and Tabular Diff viewers read.]:format:'
         ':a:'
         ':b:'
         ':path:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_blame() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':path:'
+        ':revision:'
+        '--columns[Key columns, comma-separated (default\: the declaration'\''s).]:columns:'
+        '--key[Only the row with this key value (comma-separated for a composite key, in key order).]:key:'
+        '--json[Print JSON Lines\: one record per row.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
