@@ -28,26 +28,6 @@ enum KeyedDiff {
         return columns
     }
 
-    static func hashes(_ r: [String], _ idx: [Int]) -> (UInt64, UInt64) {
-        var a = Hasher(), b = Hasher()
-        b.combine(0x5EED as UInt64)
-        for i in idx {
-            let v = i < r.count ? r[i] : "\u{0}"
-            a.combine(v); b.combine(v)
-        }
-        return (UInt64(bitPattern: Int64(a.finalize())), UInt64(bitPattern: Int64(b.finalize())))
-    }
-
-    static func encode(_ r: [String]) -> [UInt8] {
-        var out: [UInt8] = []
-        for f in r {
-            let u = Array(f.utf8)
-            for k in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: u.count >> k)) }
-            out += u
-        }
-        return out
-    }
-
     static func decode(_ b: [UInt8]) -> [String] {
         var out: [String] = []
         var i = 0
@@ -91,10 +71,6 @@ enum KeyedDiff {
         let fd = open(spillPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         if fd < 0 { throw PosixError("create", spillPath) }
         defer { close(fd); unlink(spillPath); _ = Posix.rmdir(scratch) }
-        func keyOf(_ r: [String], _ idx: [Int]) -> String {
-            idx.count == 1 ? (idx[0] < r.count ? r[idx[0]] : "") : idx.map { $0 < r.count ? r[$0] : "" }.joined(separator: "\u{1F}")
-        }
-
         // Old version: key → hashes and spill position.
         var entries: [String: Entry] = [:]
         entries.reserveCapacity(Int(min(Int64(1 << 26), max(1024, sizeHint / 2 / 80))))

@@ -45,10 +45,6 @@ public struct RowParser {
         separator = format == .tsv ? 9 : UInt8(ascii: ",")
     }
 
-    /// Set to receive delimited records as positional fields (the header still goes to `columns`); rows are then not
-    /// built. Used by the fast keyed diff.
-    var recordSink: (([String]) throws -> Void)? = nil
-
     /// Feeds bytes; `emit` receives every row completed by them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Row) throws -> Void) throws {
         var i = 0
@@ -120,7 +116,6 @@ public struct RowParser {
             if let first = columns.first, first.hasPrefix("\u{FEFF}") { columns[0] = String(first.dropFirst()) }  // a byte order mark
             return
         }
-        if let recordSink { try recordSink(record); return }
         var row: Row = [:]
         row.reserveCapacity(record.count)
         for (i, v) in record.enumerated() {
