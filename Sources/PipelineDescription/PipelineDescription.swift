@@ -138,6 +138,23 @@ public struct Retention: Sendable, Equatable {
     public static func policy(_ name: String, _ rules: [String]) -> Retention { Retention(name: name, rules: rules) }
 }
 
+/// A table declared with the pipeline: its path (or a glob), format and key columns, for row diffs and blame. When the
+/// store's config declares the same path too (`strata table add`), this declaration wins.
+public struct Table: Sendable, Equatable {
+    /// Workspace path or glob, e.g. `tables/organisations.csv` or `tables/*.csv`.
+    public var path: String
+    /// `csv`, `tsv` or `jsonl` (nil: from the extension).
+    public var format: String?
+    /// Key columns (JSON pointers such as `/org/id` for JSONL).
+    public var key: [String]
+    /// What it holds.
+    public var description: String?
+    /// Declares a table.
+    public static func table(_ path: String, key: [String], format: String? = nil, description: String? = nil) -> Table {
+        Table(path: path, format: format, key: key, description: description)
+    }
+}
+
 /// The pipeline: a name and its stages. Creating one registers it; it is written out when the program exits.
 public struct Pipeline: Sendable {
     /// Name (used in lineage job names).
@@ -146,10 +163,12 @@ public struct Pipeline: Sendable {
     public var stages: [Stage]
     /// Retention policies declared with the pipeline.
     public var retention: [Retention]
+    /// Tables declared with the pipeline.
+    public var tables: [Table]
 
     /// Declares the pipeline.
-    public init(name: String, stages: [Stage], retention: [Retention] = []) {
-        self.name = name; self.stages = stages; self.retention = retention
+    public init(name: String, stages: [Stage], retention: [Retention] = [], tables: [Table] = []) {
+        self.name = name; self.stages = stages; self.retention = retention; self.tables = tables
         registeredPipeline = self
         atexit { writeRegisteredPipeline() }
     }
@@ -214,6 +233,16 @@ enum JSONText {
             ("version", String(pipelineDescriptionVersion)),
             ("name", string(p.name)),
             ("retention", array(p.retention.map { object([("name", string($0.name)), ("rules", array($0.rules.map(string)))]) })),
+            (
+                "tables",
+                array(
+                    p.tables.map { t in
+                        var f: [(String, String)] = [("path", string(t.path)), ("key", array(t.key.map(string)))]
+                        if let format = t.format { f.append(("format", string(format))) }
+                        if let d = t.description { f.append(("description", string(d))) }
+                        return object(f)
+                    })
+            ),
             (
                 "stages",
                 array(

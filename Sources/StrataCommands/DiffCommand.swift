@@ -2,6 +2,7 @@ import ArgumentParser
 import StrataDiff
 import StrataRepository
 import StrataTables
+import StrataWorkflows
 
 /// `strata diff`.
 struct DiffCommand: ParsableCommand {
@@ -24,7 +25,7 @@ struct DiffCommand: ParsableCommand {
         let from = a ?? "HEAD"
         let changes = try repo.diff(from, b, paths: paths)
         if rows {
-            let tables = TableService(repo: repo)
+            let tables = TableWorkflow.service(repo).0
             var row = try RowDiffOptions.parse([])
             row.json = json; row.stat = stat
             for c in changes where c.status != .renamed {

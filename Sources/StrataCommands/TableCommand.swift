@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataRepository
 import StrataTables
+import StrataWorkflows
 
 /// `strata table add | list | remove | diff`.
 struct TableCommand: ParsableCommand {
@@ -33,7 +34,9 @@ struct TableCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         struct JSONTables: Encodable { var version = 1; var tables: [TableDeclaration] }
         func run() throws {
-            let all = try TableService(repo: try global.repository()).declarations()
+            let (service, warning) = TableWorkflow.service(try global.repository())
+            if let warning { Out.err("strata: warning: \(warning)") }
+            let all = try service.declarations()
             if json { try Out.json(JSONTables(tables: all)); return }
             for t in all { Out.line("\(t.path)\t\(t.format?.rawValue ?? "auto")\tkey \(t.key.joined(separator: ","))\(t.description.map { "\t" + $0 } ?? "")") }
             Out.flush()
@@ -106,7 +109,9 @@ struct RowDiffOptions: ParsableArguments {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if !json && !stat && !quiet { Out.line("--- \(path) (\(a))"); Out.line("+++ \(path) (\(b ?? "workspace"))") }
-        let summary = try TableService(repo: repo).diff(a, b, path: path, options: o) { change in
+        let (service, warning) = TableWorkflow.service(repo)
+        if let warning, !quiet { Out.err("strata: warning: \(warning)") }
+        let summary = try service.diff(a, b, path: path, options: o) { change in
             if stat || quiet { return }
             if let (c, v) = cond, change.before?[c] != v && change.after?[c] != v { return }
             if let limit, shown >= limit { return }
@@ -139,7 +144,7 @@ struct RowDiffOptions: ParsableArguments {
     /// proportional to the change), then written with the header of the new version plus removed columns.
     func runDaff(_ repo: Repository, _ a: String, _ b: String?, path: String, options: TableDiffOptions, filter: (String, String)?) throws -> Bool {
         var changes: [RowChange] = []
-        let summary = try TableService(repo: repo).diff(a, b, path: path, options: options) { c in
+        let summary = try TableWorkflow.service(repo).0.diff(a, b, path: path, options: options) { c in
             if let (col, v) = filter, c.before?[col] != v && c.after?[col] != v { return }
             if let limit, changes.count >= limit { return }
             changes.append(c)
@@ -217,6 +222,6 @@ struct RowDiffOptions: ParsableArguments {
 /// Declared keys for commands that need them before calling a workflow.
 enum StrataTablesBridge {
     static func declaredKey(_ repo: Repository, _ path: String) throws -> [String] {
-        try TableService(repo: repo).declaration(for: try repo.relativePath(path))?.key ?? []
+        try TableWorkflow.service(repo).0.declaration(for: try repo.relativePath(path))?.key ?? []
     }
 }

@@ -96,6 +96,18 @@ public struct RetentionSpec: Codable, Sendable, Equatable {
     public var rules: [String]
 }
 
+/// A table declared in the manifest.
+public struct TableSpec: Codable, Sendable, Equatable {
+    /// Path or glob.
+    public var path: String
+    /// Key columns.
+    public var key: [String]
+    /// `csv`, `tsv` or `jsonl`.
+    public var format: String?
+    /// What it holds.
+    public var description: String?
+}
+
 /// The evaluated `Pipeline.swift`: what the manifest program wrote (format version 1).
 public struct PipelineSpec: Codable, Sendable, Equatable {
     /// Format version.
@@ -106,4 +118,22 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     public var stages: [StageSpec]
     /// Declared retention policies.
     public var retention: [RetentionSpec]
+    /// Declared tables (absent in manifests evaluated before tables existed).
+    public var tables: [TableSpec] = []
+
+    enum CodingKeys: String, CodingKey { case version, name, stages, retention, tables }
+
+    /// Creates a spec.
+    public init(version: Int, name: String, stages: [StageSpec], retention: [RetentionSpec], tables: [TableSpec] = []) {
+        self.version = version; self.name = name; self.stages = stages; self.retention = retention; self.tables = tables
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        name = try c.decode(String.self, forKey: .name)
+        stages = try c.decode([StageSpec].self, forKey: .stages)
+        retention = try c.decode([RetentionSpec].self, forKey: .retention)
+        tables = try c.decodeIfPresent([TableSpec].self, forKey: .tables) ?? []
+    }
 }

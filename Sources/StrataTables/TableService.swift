@@ -24,13 +24,21 @@ public struct TableDeclaration: Sendable, Codable, Equatable {
 public struct TableService {
     /// The store.
     public let repo: Repository
-    /// A service for `repo`.
-    public init(repo: Repository) { self.repo = repo }
+    /// Tables declared in Pipeline.swift; they win over the config's declarations of the same path.
+    public let declaredInPipeline: [TableDeclaration]
+    /// A service for `repo`, with the tables Pipeline.swift declares, if any.
+    public init(repo: Repository, pipelineTables: [TableDeclaration] = []) { self.repo = repo; declaredInPipeline = pipelineTables }
 
     // MARK: Declarations (config `table.<path>.key|format|description`)
 
-    /// Every declared table, by path.
+    /// Every declared table, by path: Pipeline.swift's, then the config's for other paths.
     public func declarations() throws -> [TableDeclaration] {
+        let fromPipeline = Set(declaredInPipeline.map(\.path))
+        return (declaredInPipeline + (try configDeclarations()).filter { !fromPipeline.contains($0.path) }).sorted { $0.path < $1.path }
+    }
+
+    /// The tables declared in the store's config (`strata table add`).
+    public func configDeclarations() throws -> [TableDeclaration] {
         var byPath: [String: [String: String]] = [:]
         for (k, v) in try repo.allConfig() where k.hasPrefix("table.") {
             let rest = k.dropFirst("table.".count)

@@ -382,7 +382,7 @@ public enum BlameWorkflow {
     public static func blame(_ repo: Repository, revision: String, path: String, key: [String] = [], onlyKey: [String: String]? = nil) throws -> [Line] {
         var options = TableDiffOptions()
         options.key = key
-        let rows = try TableService(repo: repo).blame(revision, path: path, options: options, onlyKey: onlyKey)
+        let rows = try TableWorkflow.service(repo).0.blame(revision, path: path, options: options, onlyKey: onlyKey)
         // Stage runs by the table version they output.
         let rel = try repo.relativePath(path)
         var runs: [String: String] = [:]
@@ -394,6 +394,22 @@ public enum BlameWorkflow {
             let c = try commits[b.commit] ?? repo.commit(b.commit)
             commits[b.commit] = c
             return Line(key: b.key, commit: b.commit, author: c.author.description, time: c.time, run: runs[b.version.hex])
+        }
+    }
+}
+
+/// Tables with the declarations of Pipeline.swift (its `tables:`) merged over the config's.
+public enum TableWorkflow {
+    /// The table service of a store; a Pipeline.swift that does not evaluate is a warning, not an error.
+    public static func service(_ repo: Repository) -> (TableService, warning: String?) {
+        guard PipelineWorkflow.hasManifest(repo) else { return (TableService(repo: repo), nil) }
+        do {
+            let tables = try PipelineWorkflow.load(repo).spec.tables.map {
+                TableDeclaration(path: $0.path, format: $0.format.flatMap(TableFormat.init(rawValue:)), key: $0.key, description: $0.description)
+            }
+            return (TableService(repo: repo, pipelineTables: tables), nil)
+        } catch {
+            return (TableService(repo: repo), "cannot read the tables of Pipeline.swift: \(error)")
         }
     }
 }

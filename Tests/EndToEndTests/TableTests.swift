@@ -182,4 +182,28 @@ import Testing
         #expect(one.stdout.split(separator: "\n").count == 1 && one.stdout.contains("id=2"))
         #expect(try s.run("blame", "tables/orgs.csv", "HEAD~1", "--json").stdout.split(separator: "\n").count == 3)
     }
+
+    /// Tables declared in Pipeline.swift (`tables:`) are used by diff and blame, and win over a config declaration of
+    /// the same path; `table list` shows both sources merged.
+    @Test func pipelineDeclaredTablesWin() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write(
+            "Pipeline.swift",
+            """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "t", stages: [], tables: [
+                .table("tables/*.csv", key: ["code"], description: "curated organisations"),
+            ])
+            """)
+        try s.write("tables/orgs.csv", "code,id,name\nA,1,Acme\nB,2,Umbrella\n")
+        try s.run("commit", "-m", "v1")
+        try s.write("tables/orgs.csv", "code,id,name\nA,1,Acme Corp\nB,3,Umbrella\n")
+        try s.run("table", "add", "tables/*.csv", "--key", "id")  // the config says id; Pipeline.swift says code
+        let list = try s.run("table", "list")
+        #expect(list.stdout.contains("tables/*.csv") && list.stdout.contains("key code"), "\(list.stdout)\(list.stderr)")
+        let d = try s.run("table", "diff", "HEAD", "tables/orgs.csv", "--stat")
+        // Keyed by code: two modified rows (by id they would be one modified, one removed, one added).
+        #expect(d.stdout.contains("0 added, 0 removed, 2 modified"), "\(d.stdout)\(d.stderr)")
+    }
 }
