@@ -26,6 +26,16 @@ struct JSONSync: Encodable {
 }
 
 enum SyncText {
+    /// A push or fetch report: JSON, or the heading, the ref movements and the transfer.
+    static func show(_ r: SyncReport, heading: String, remote: String, json: Bool, quiet: Bool) throws {
+        if json { try Out.json(JSONSync(remote: remote, r)); return }
+        if quiet { return }
+        Out.line("\(heading) \(remote)")
+        updates(r)
+        Out.line(transfer(r))
+        Out.flush()
+    }
+
     static func updates(_ r: SyncReport) {
         for u in r.updates {
             let range = u.old.map { "\($0.short)..\(u.new?.short ?? "deleted")" } ?? (u.new?.short ?? "")
@@ -74,13 +84,7 @@ struct PushCommand: ParsableCommand {
             ? try SyncWorkflow.deleteOnRemote(repo, remote: name, names: names)
             : try SyncWorkflow.push(
                 repo, remote: name, refs: names, all: all, tags: tags, forceWithLease: forceWithLease, requireLineage: requireLineage)
-        if json { try Out.json(JSONSync(remote: name, report)); return }
-        if !global.quiet {
-            Out.line("To \(name)")
-            SyncText.updates(report)
-            Out.line(SyncText.transfer(report))
-            Out.flush()
-        }
+        try SyncText.show(report, heading: "To", remote: name, json: json, quiet: global.quiet)
     }
 }
 
@@ -99,13 +103,7 @@ struct FetchCommand: ParsableCommand {
         let repo = try global.repository()
         let name = try remote ?? SyncWorkflow.defaultRemote(repo)
         let report = try SyncWorkflow.fetch(repo, remote: name, allData: allData, prune: prune)
-        if json { try Out.json(JSONSync(remote: name, report)); return }
-        if !global.quiet {
-            Out.line("From \(name)")
-            SyncText.updates(report)
-            Out.line(SyncText.transfer(report))
-            Out.flush()
-        }
+        try SyncText.show(report, heading: "From", remote: name, json: json, quiet: global.quiet)
     }
 }
 

@@ -157,8 +157,8 @@ enum KeyedDiff {
     }
 }
 
-/// A byte-level CSV/TSV record splitter for the fast keyed diff: the same states as `RowParser`, but a record comes
-/// out as its unescaped field bytes and their end offsets, with no string built, so fields can be hashed as bytes.
+/// The CSV/TSV record splitter under `RowParser` and the fast keyed diff (RFC 4180 states; a record comes
+/// out as its unescaped field bytes and their end offsets, with no string built, so fields can be hashed as bytes).
 struct DelimitedSplitter {
     enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
     let sep: UInt8

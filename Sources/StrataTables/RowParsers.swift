@@ -27,12 +27,10 @@ public typealias Row = [String: String]
 /// separators, quotes (doubled) and line breaks.
 public struct RowParser {
     let format: TableFormat
-    let separator: UInt8
     /// The header (delimited formats), or every key seen so far in order of appearance (JSONL).
     public private(set) var columns: [String] = []
-    var field: [UInt8] = []
-    var record: [String] = []
-    var quoted = false, wasQuoted = false, quotePending = false, crPending = false
+    /// The record splitter (CSV and TSV), shared with the fast keyed diff.
+    var splitter: DelimitedSplitter
     var line: [UInt8] = []
     var lineNumber = 0
     /// JSON pointers (`/org/id`) resolved into columns of that name (JSONL keys on nested values).
@@ -42,7 +40,7 @@ public struct RowParser {
     public init(format: TableFormat, pointers: [String] = []) {
         self.format = format
         self.pointers = pointers.filter { $0.hasPrefix("/") }
-        separator = format == .tsv ? 9 : UInt8(ascii: ",")
+        splitter = DelimitedSplitter(format: format)
     }
 
     /// Feeds bytes; `emit` receives every row completed by them.
@@ -60,35 +58,11 @@ public struct RowParser {
             }
             return
         }
-        while i < bytes.count {
-            let c = bytes[i]
-            i += 1
-            if crPending {
-                crPending = false
-                if c == 10 { continue }
-            }
-            if quotePending {
-                quotePending = false
-                if c == UInt8(ascii: "\"") { field.append(c); continue }
-                quoted = false
-            }
-            if quoted {
-                if c == UInt8(ascii: "\"") { quotePending = true } else { field.append(c) }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: "\""):
-                if field.isEmpty && !wasQuoted { quoted = true; wasQuoted = true } else { field.append(c) }
-            case separator:
-                endField()
-            case 13:
-                endField(); try endRecord(emit); crPending = true
-            case 10:
-                endField(); try endRecord(emit)
-            default:
-                field.append(c)
-            }
-        }
+        // The splitter is taken out while it runs, as `endRecord` updates `columns` on this same value.
+        var split = DelimitedSplitter(format: format)
+        swap(&split, &splitter)
+        defer { swap(&split, &splitter) }
+        try split.feed(bytes) { b, ends in try endRecord(b, ends, emit) }
     }
 
     /// Ends the input: a last record without a line break is emitted.
@@ -97,30 +71,23 @@ public struct RowParser {
             if !line.isEmpty { try endLine(emit) }
             return
         }
-        if quotePending { quotePending = false; quoted = false }
-        if !field.isEmpty || !record.isEmpty || wasQuoted {
-            endField(); try endRecord(emit)
-        }
+        // The splitter is taken out while it runs, as `endRecord` updates `columns` on this same value.
+        var split = DelimitedSplitter(format: format)
+        swap(&split, &splitter)
+        defer { swap(&split, &splitter) }
+        try split.finish { b, ends in try endRecord(b, ends, emit) }
     }
 
-    mutating func endField() {
-        record.append(String(decoding: field, as: UTF8.self))
-        field.removeAll(keepingCapacity: true); wasQuoted = false
-    }
-
-    mutating func endRecord(_ emit: (Row) throws -> Void) throws {
-        defer { record.removeAll(keepingCapacity: true) }
-        if record.count == 1 && record[0].isEmpty { return }  // a blank line
+    mutating func endRecord(_ bytes: [UInt8], _ ends: [Int], _ emit: (Row) throws -> Void) throws {
         if columns.isEmpty {
-            columns = record
-            if let first = columns.first, first.hasPrefix("\u{FEFF}") { columns[0] = String(first.dropFirst()) }  // a byte order mark
+            columns = ends.indices.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }
             return
         }
         var row: Row = [:]
-        row.reserveCapacity(record.count)
-        for (i, v) in record.enumerated() {
+        row.reserveCapacity(ends.count)
+        for i in ends.indices {
             let name = i < columns.count ? columns[i] : "#\(i + 1)"  // extra fields keep a positional name
-            row[name] = v
+            row[name] = String(decoding: DelimitedSplitter.field(bytes, ends, i), as: UTF8.self)
         }
         try emit(row)
     }

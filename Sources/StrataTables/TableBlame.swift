@@ -25,11 +25,8 @@ extension TableService {
         var options = given
         if options.key.isEmpty { options.key = decl?.key ?? [] }
         let keyed = !options.key.isEmpty
-        let keyColumns = options.key.sorted()
-        // A row's identity: its key values in key-column order (keyless: every column=value), one string per row.
-        func id(_ r: Row) -> String {
-            keyed ? keyColumns.map { r[$0] ?? "" }.joined(separator: "\u{1F}") : r.keys.sorted().map { "\($0)=\(r[$0]!)" }.joined(separator: "\u{1F}")
-        }
+        let keyColumns = options.key
+        func id(_ r: Row) -> String { TableDiffer.rowKey(r, key: keyColumns) }
         func key(_ id: String) -> [String: String] {
             let parts = id.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
             if keyed { return Dictionary(uniqueKeysWithValues: zip(keyColumns, parts + Array(repeating: "", count: max(0, keyColumns.count - parts.count)))) }
@@ -37,7 +34,7 @@ extension TableService {
             for p in parts { if let eq = p.firstIndex(of: "=") { out[String(p[..<eq])] = String(p[p.index(after: eq)...]) } }
             return out
         }
-        let only = onlyKey.map { k in keyed ? keyColumns.map { k[$0] ?? "" }.joined(separator: "\u{1F}") : id(k) }
+        let only = onlyKey.map(id)
         // The rows still to attribute: every row of the table at `revision`.
         var pending = Set<String>()
         let start = try repo.resolve(revision)

@@ -235,6 +235,12 @@ public enum TableDiffer {
         return summary
     }
 
+    /// What pairs rows: the key columns' values in key order, or for a keyless table every `column=value`.
+    static func rowKey(_ row: Row, key: [String]) -> String {
+        key.isEmpty
+            ? row.keys.sorted().map { $0 + "=" + row[$0]! }.joined(separator: "\u{1F}") : key.map { row[$0] ?? "" }.joined(separator: "\u{1F}")
+    }
+
     /// A row's identity over `columns` (multiset comparisons).
     static func identity(_ r: Row, _ columns: [String]) -> String {
         columns.map { r[$0] ?? "\u{0}" }.joined(separator: "\u{1F}")
@@ -244,17 +250,13 @@ public enum TableDiffer {
     static func load(_ format: TableFormat, _ source: ByteSource, _ options: TableDiffOptions, _ table: String, into spill: Spill) throws -> [String] {
         var parser = RowParser(format: format, pointers: options.key)
         var checked = false
-        let keyless = options.key.isEmpty
         func add(_ row: Row) throws {
             if !checked {
                 checked = true
                 // (The parser is busy feeding: only the row may be read here.)
                 for k in options.key where row[k] == nil { throw TableError.keyNotFound(column: k, table: table) }
             }
-            let key =
-                keyless
-                ? row.keys.sorted().map { $0 + "=" + row[$0]! }.joined(separator: "\u{1F}") : options.key.map { row[$0] ?? "" }.joined(separator: "\u{1F}")
-            try spill.add(key: key, row: row)
+            try spill.add(key: rowKey(row, key: options.key), row: row)
         }
         try source { bytes in try parser.feed(bytes, add) }
         try parser.finish(add)
