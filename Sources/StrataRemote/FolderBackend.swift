@@ -14,13 +14,10 @@ public struct FolderBackend: RemoteBackend {
     /// The folder (absolute).
     public let root: String
 
-    /// Opens (creating when missing) a folder remote.
+    /// A folder remote; the folder and its `.tmp/` and `.locks/` are created by the first write, so reading a
+    /// folder that is not a remote (a mistyped clone URL) leaves nothing behind.
     public init(root: String) throws {
         self.root = root
-        do {
-            try Posix.makeDirectories(root + "/.tmp")
-            try Posix.makeDirectories(root + "/.locks")
-        } catch let e as PosixError { throw RemoteError.storage(remote: "file://" + root, key: "", cause: e) }
     }
 
     public var displayName: String { "file://" + root }
@@ -65,6 +62,7 @@ public struct FolderBackend: RemoteBackend {
 
     /// A durable temp file holding `bytes`, in the same file system as the objects.
     func stage(_ bytes: [UInt8], key: String) throws -> String {
+        try Posix.makeDirectories(root + "/.tmp")
         let tmp = root + "/.tmp/" + Posix.randomHex(12)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         if fd < 0 { throw PosixError("create", tmp) }
@@ -96,6 +94,7 @@ public struct FolderBackend: RemoteBackend {
         let p = try path(key)
         return try wrap(key) {
             try Posix.makeDirectories(Posix.dirname(p))
+            try Posix.makeDirectories(root + "/.tmp")
             let tmp = root + "/.tmp/" + Posix.randomHex(12)
             let inFD = open(source, O_RDONLY | O_CLOEXEC)
             if inFD < 0 { throw PosixError("open", source) }
@@ -127,6 +126,7 @@ public struct FolderBackend: RemoteBackend {
     public func put(_ key: String, _ bytes: [UInt8], ifMatch etag: String) throws -> PutOutcome {
         let p = try path(key)
         return try wrap(key) {
+            try Posix.makeDirectories(root + "/.locks")
             let lockPath = root + "/.locks/" + ObjectID.hash(Array(key.utf8)).hex
             guard let lock = try FileLock(path: lockPath, timeout: 30) else { throw PosixError("lock", lockPath, code: EAGAIN) }
             defer { lock.unlock() }
@@ -151,7 +151,7 @@ public struct FolderBackend: RemoteBackend {
                     if let st = try Posix.lstat(root + "/" + child), st.isDirectory { try walk(child) } else if child.hasPrefix(prefix) { out.append(child) }
                 }
             }
-            try walk("")
+            if try Posix.lstat(root) != nil { try walk("") }  // never written: nothing listed
             return out.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         }
     }
