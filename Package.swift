@@ -114,7 +114,7 @@ let package = Package(
             name: "StrataMaintenanceTests",
             dependencies: ["StrataTestSupport", "StrataMaintenance", "StrataModel", "StrataObjects", "StrataRefs", "StrataRepository"]),
         .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "PipelineDescription"]),
-        .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage"]),
+        .testTarget(name: "StrataLineageTests", dependencies: ["StrataLineage", "StrataTestSupport"]),
         .testTarget(
             name: "EndToEndTests", dependencies: ["StrataWorkflows", "StrataRemote", "StrataTestSupport", "StrataModel", "StrataObjects", "StrataRepository"]),
     ],

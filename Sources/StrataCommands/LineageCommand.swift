@@ -70,7 +70,6 @@ struct RunsCommand: ParsableCommand {
     func run() throws {
         var runs = try LineageService(repo: try global.repository()).runs()
         if let count { runs = Array(runs.prefix(count)) }
-        for i in runs.indices { runs[i].environment = nil }  // values stay in the store, never in output
         if json { try Out.json(JSONRuns(runs: runs)); return }
         for r in runs {
             Out.line(
@@ -144,7 +143,7 @@ struct CatalogCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try doc.write(to: URL(fileURLWithPath: dir + "/catalog.jsonld"))
         for (name, text) in pages { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
-        if !global.quiet { Out.line("wrote \(dir)/catalog.jsonld and \(pages.count) page(s)"); Out.flush() }
+        if !global.quiet { Out.line("wrote \(service.redactor.redactPath(dir))/catalog.jsonld and \(pages.count) page(s)"); Out.flush() }
     }
 }
 

@@ -27,20 +27,23 @@ public struct CatalogWriter {
         var pages: [String: String] = [:]
         for raw in paths {
             let path = raw.split(separator: "/").joined(separator: "/")
+            let shown = red.redactPath(path)
             guard let entry = try repo.entry(at: path, in: commitID) else { throw RepositoryError.pathNotFound(path, revision: revision) }
             // Temporal coverage: from the oldest commit that has this path to this commit.
             let since = history.last { (try? repo.entry(at: path, in: $0.id)) != nil }?.commit.time ?? commit.time
             let ext = path.split(separator: ".").last.map(String.init) ?? ""
             let media = entry.kind == .directory ? "application/x-directory" : (CatalogWriter.mediaTypes[ext] ?? "application/octet-stream")
             // Published: the remote address (OpenLineage object-storage naming); else the workspace file.
-            let url = try service.publishedLocation(of: commitID).map { EventBuilder.publishedURL($0, path: path) } ?? "file://" + repo.root + "/" + path
+            let url =
+                try service.publishedLocation(of: commitID).map { EventBuilder.publishedURL(red.redactURL($0), path: shown) }
+                ?? "file://" + red.redactPath(repo.root) + "/" + shown
             var dist: [String: Any] = [
                 "@id": "urn:strata:distribution:\(entry.id.hex)", "@type": "dcat:Distribution",
                 "dcat:accessURL": ["@id": url], "dcat:downloadURL": ["@id": url],
                 "dcat:mediaType": ["@id": "https://www.iana.org/assignments/media-types/" + media, "@type": "dct:MediaType"],
                 "dct:format": ["@id": "https://www.iana.org/assignments/media-types/" + media, "@type": "dct:MediaTypeOrExtent"],
                 "dcat:byteSize": ["@value": String(entry.size), "@type": "xsd:nonNegativeInteger"],
-                "dct:title": ["@value": red.redact(path), "@language": "en"],
+                "dct:title": ["@value": shown, "@language": "en"],
             ]
             if entry.kind != .directory {
                 dist["spdx:checksum"] = [
@@ -49,10 +52,10 @@ public struct CatalogWriter {
                 ]
             }
             let description =
-                "\(entry.kind == .directory ? "Folder" : "File") \(red.redact(path)) of workspace \(URL(fileURLWithPath: repo.root).lastPathComponent), version \(commitID.hex) (sha256 \(entry.id.hex))."
+                "\(entry.kind == .directory ? "Folder" : "File") \(shown) of workspace \(red.redactPath(URL(fileURLWithPath: repo.root).lastPathComponent)), version \(commitID.hex) (sha256 \(entry.id.hex))."
             datasets.append([
-                "@id": "urn:strata:dataset:" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path), "@type": "dcat:Dataset",
-                "dct:title": ["@value": red.redact(path), "@language": "en"],
+                "@id": "urn:strata:dataset:" + (shown.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? shown), "@type": "dcat:Dataset",
+                "dct:title": ["@value": shown, "@language": "en"],
                 "dct:description": ["@value": description, "@language": "en"],
                 "dct:identifier": "urn:strata:\(entry.id.hex)",
                 "dcat:version": commitID.hex,
@@ -61,8 +64,8 @@ public struct CatalogWriter {
                 "dcat:distribution": [dist],
                 "prov:wasGeneratedBy": ["@id": "urn:strata:commit:" + commitID.hex, "@type": "prov:Activity"],
             ])
-            pages[path.replacingOccurrences(of: "/", with: "_") + ".md"] = """
-                # \(red.redact(path))
+            pages[shown.replacingOccurrences(of: "/", with: "_") + ".md"] = """
+                # \(shown)
 
                 | | |
                 |---|---|
@@ -73,7 +76,7 @@ public struct CatalogWriter {
                 | period | \(f.string(from: Date(timeIntervalSince1970: TimeInterval(since)))) – \(f.string(from: Date(timeIntervalSince1970: TimeInterval(commit.time)))) |
                 | location | `\(url)` |
 
-                Reproduce this version with `strata checkout \(commitID.short) -- \(path)`; check it with `sha256sum`.
+                Reproduce this version with `strata checkout \(commitID.short) -- \(shown)`; check it with `sha256sum`.
 
                 """
         }
@@ -91,6 +94,9 @@ public struct CatalogWriter {
             "dct:modified": dt(commit.time),
             "dcat:dataset": datasets,
         ]
-        return (try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]), pages)
+        return (
+            try JSONSerialization.data(withJSONObject: red.scrub(doc), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]),
+            Dictionary(uniqueKeysWithValues: pages.map { (red.redactPath($0.key), red.redact($0.value)) })
+        )
     }
 }

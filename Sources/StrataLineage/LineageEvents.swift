@@ -64,9 +64,24 @@ enum EventBuilder {
         return ns == "file" ? "file://" + name : ns + "/" + name
     }
 
-    static func dataset(_ d: DatasetRef, namespace: String, storeURI: String, output: Bool) -> [String: Any] {
+    /// One dataset of an event, named as the OpenLineage naming spec names local files (namespace `file`, the
+    /// absolute path as name) or published objects (`s3://bucket`, the key), with a `symlinks` facet holding the
+    /// stable logical name (`strata://NAMESPACE`, the workspace-relative path). Every path segment that holds
+    /// personal data is pseudonymised.
+    static func dataset(_ d: DatasetRef, namespace: String, root: String, redactor red: Redactor, output: Bool) -> [String: Any] {
+        let path = red.redactPath(d.path)
+        let logicalNamespace = "strata://" + red.redactPath(namespace)
+        var ns = "file", name = red.redactPath(root) + "/" + path
+        var uri = "file://" + red.redactPath(root)
+        if let loc = d.location {
+            // OpenLineage naming for object storage: namespace `s3://bucket`, name `prefix/path`; shared folders: `file`.
+            (ns, name) = EventBuilder.published(red.redactURL(loc), path: path)
+            uri = red.redactURL(loc)
+        }
         var facets: [String: Any] = [
-            "dataSource": olFacet("DatasourceDatasetFacet", "1-0-1", ["name": namespace, "uri": storeURI]),
+            "dataSource": olFacet("DatasourceDatasetFacet", "1-0-1", ["name": ns, "uri": uri]),
+            "symlinks": olFacet(
+                "SymlinksDatasetFacet", "1-0-1", ["identifiers": [["namespace": logicalNamespace, "name": path, "type": "DATASET"]]]),
             "strata_dataset": facet(datasetFacetSchema, ["kind": d.kind, "size": d.size, "commit": d.commit ?? NSNull(), "files": d.files ?? NSNull()]),
         ]
         if let v = d.sha256 { facets["version"] = olFacet("DatasetVersionDatasetFacet", "1-0-1", ["datasetVersion": v]) }
@@ -76,18 +91,11 @@ enum EventBuilder {
                 "SchemaDatasetFacet", "1-2-0",
                 [
                     "fields": cols.enumerated().map { i, c in
-                        ["name": c, "type": i < types.count ? types[i] : "string"]
+                        ["name": red.redact(c), "type": i < types.count ? types[i] : "string"]
                     }
                 ])
         }
-        var out: [String: Any] = ["namespace": storeURI, "name": d.path, "facets": facets]
-        if let loc = d.location {
-            // OpenLineage naming for object storage: namespace `s3://bucket`, name `prefix/path`; local files: `file`.
-            let (ns, name) = EventBuilder.published(loc, path: d.path)
-            out["namespace"] = ns; out["name"] = name
-            facets["dataSource"] = olFacet("DatasourceDatasetFacet", "1-0-1", ["name": ns, "uri": loc])
-            out["facets"] = facets
-        }
+        var out: [String: Any] = ["namespace": ns, "name": name, "facets": facets]
         if output, d.files == nil {
             out["outputFacets"] = ["outputStatistics": olFacet("OutputStatisticsOutputDatasetFacet", "1-0-2", ["size": d.size])]
         }

@@ -76,6 +76,8 @@ public enum LineageError: StrataError {
     case deliveryFailed(String)
     /// `lineage verify` found gaps.
     case verificationFailed([String])
+    /// The configured list of names to redact cannot be read: nothing is emitted rather than something unredacted.
+    case namesFileUnreadable(String)
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -85,6 +87,11 @@ public enum LineageError: StrataError {
                 "lineage.delivery-failed", .lineage, "lineage could not be delivered: \(m)", "the events wait in the store ('strata lineage flush' sends them)"
             )
         case .verificationFailed(let p): return ("lineage.incomplete", .lineage, "lineage is incomplete:\n  " + p.joined(separator: "\n  "), nil)
+        case .namesFileUnreadable(let f):
+            return (
+                "lineage.names-file", .usage, "the names to redact cannot be read from '\(f)' (lineage.redact-names-file)",
+                "fix the path with 'strata config lineage.redact-names-file PATH'"
+            )
         }
     }
 
@@ -132,7 +139,13 @@ public final class LineageService: @unchecked Sendable {
         var salt = try repo.config("lineage.salt")
         if salt == nil { salt = Posix.randomHex(16); try repo.setConfig("lineage.salt", salt) }
         let patterns = (try repo.config("lineage.redact"))?.split(separator: "\n").map(String.init) ?? []
-        redactor = Redactor(salt: salt!, patterns: patterns)
+        var names = (try repo.config("lineage.redact-names"))?.split(whereSeparator: { $0 == "\n" || $0 == "," }).map(String.init) ?? []
+        if let file = try repo.config("lineage.redact-names-file") {
+            let path = file.hasPrefix("/") ? file : repo.root + "/" + file
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw LineageError.namesFileUnreadable(file) }
+            names += text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.hasPrefix("#") }
+        }
+        redactor = Redactor(salt: salt!, patterns: patterns, names: names)
     }
 
     /// The remote a commit is published on (one whose remote-tracking refs reach it), as its URL, or nil.
@@ -143,9 +156,6 @@ public final class LineageService: @unchecked Sendable {
         }
         return nil
     }
-
-    /// The dataset namespace: the store's URI.
-    public var storeURI: String { "file://" + repo.root }
 
     // MARK: Runs
 
@@ -233,10 +243,12 @@ public final class LineageService: @unchecked Sendable {
             "eventType": type, "eventTime": f.string(from: time), "producer": EventBuilder.producer, "schemaURL": EventBuilder.schemaURL,
             "run": ["runId": r.runId, "facets": runFacets],
             "job": ["namespace": config.namespace, "name": redactor.redact(r.job), "facets": jobFacets],
-            "inputs": r.inputs.map { EventBuilder.dataset($0, namespace: config.namespace, storeURI: storeURI, output: false) },
+            "inputs": r.inputs.map { EventBuilder.dataset($0, namespace: config.namespace, root: repo.root, redactor: redactor, output: false) },
         ]
-        e["outputs"] = type == "START" ? [] : r.outputs.map { EventBuilder.dataset($0, namespace: config.namespace, storeURI: storeURI, output: true) }
-        return e
+        e["outputs"] =
+            type == "START" ? [] : r.outputs.map { EventBuilder.dataset($0, namespace: config.namespace, root: repo.root, redactor: redactor, output: true) }
+        // The last line of defence: every string of the event goes through the redactor once more.
+        return redactor.scrub(e) as? [String: Any] ?? e
     }
 
     /// Delivers the event, then records the run and the event (delivered or queued) in one relaxed transaction.
@@ -291,15 +303,25 @@ public final class LineageService: @unchecked Sendable {
         return (sent, rows.count - sent)
     }
 
-    /// Every stored event as JSON lines, oldest first.
+    /// Every stored event as JSON lines, oldest first, redacted again on the way out (events stored by an older
+    /// version, or before a name was added to the list, are covered too).
     public func export() throws -> [String] {
         var out: [String] = []
-        try repo.db.query("SELECT json FROM lineage_events ORDER BY seq") { r in out.append(r.text(0)) }
+        try repo.db.query("SELECT json FROM lineage_events ORDER BY seq") { r in
+            out.append(String(decoding: self.redactor.scrubJSON(Data(r.text(0).utf8)), as: UTF8.self))
+        }
         return out
     }
 
-    /// Recorded runs, newest first.
-    public func runs() throws -> [RunRecord] {
+    /// Recorded runs, newest first, redacted for output: paths pseudonymised, commands, errors and parameters
+    /// redacted, environment values dropped.
+    public func runs() throws -> [RunRecord] { try storedRuns().map(redactor.redacted) }
+
+    /// A run by id (or unique prefix), or the commit run of a commit id, redacted for output.
+    public func run(_ id: String) throws -> RunRecord { redactor.redacted(try storedRun(id)) }
+
+    /// Recorded runs as stored (raw commands and paths), newest first: for reproducing and matching, never for output.
+    public func storedRuns() throws -> [RunRecord] {
         var out: [RunRecord] = []
         try repo.db.query("SELECT record FROM lineage_runs ORDER BY started DESC, run_id DESC") { r in
             if let rec = try? JSONDecoder().decode(RunRecord.self, from: Data(r.text(0).utf8)) { out.append(rec) }
@@ -307,9 +329,9 @@ public final class LineageService: @unchecked Sendable {
         return out
     }
 
-    /// A run by id (or unique prefix), or the commit run of a commit id.
-    public func run(_ id: String) throws -> RunRecord {
-        let all = try runs()
+    /// A run by id (or unique prefix), or the commit run of a commit id, as stored: never for output.
+    public func storedRun(_ id: String) throws -> RunRecord {
+        let all = try storedRuns()
         if let r = all.first(where: { $0.runId == id }) { return r }
         let byPrefix = all.filter { $0.runId.hasPrefix(id) }
         if byPrefix.count == 1 { return byPrefix[0] }
@@ -321,12 +343,12 @@ public final class LineageService: @unchecked Sendable {
     public func prov(_ run: RunRecord) throws -> Data {
         var text: String?
         try repo.db.query("SELECT prov FROM lineage_runs WHERE run_id = ?", [.text(run.runId)]) { r in if !r.isNull(0) { text = r.text(0) } }
-        if let text { return Data(text.utf8) }
-        return try ProvBuilder(service: self).document(for: run)
+        let document = try text.map { Data($0.utf8) } ?? ProvBuilder(service: self).document(for: try storedRun(run.runId))
+        return redactor.scrubJSON(document, pretty: true)
     }
 
     /// Stage runs of a pipeline run, in start order.
     public func children(of run: RunRecord) throws -> [RunRecord] {
-        try runs().filter { $0.parent == run.runId }.sorted { ($0.started, $0.runId) < ($1.started, $1.runId) }
+        try storedRuns().filter { $0.parent == run.runId }.sorted { ($0.started, $0.runId) < ($1.started, $1.runId) }
     }
 }

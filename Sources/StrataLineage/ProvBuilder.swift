@@ -45,33 +45,34 @@ struct ProvBuilder {
         if let p = r.parent { act["prov:wasInformedBy"] = ["@id": ProvBuilder.iri("run", p)] }
         if let c = r.commit { act["strata:commit"] = c }
         if let cmd = r.command {
-            let plan = ProvBuilder.iri("plan", r.job)
+            let plan = ProvBuilder.iri("plan", red.redact(r.job))
             graph.append(["@id": plan, "@type": "prov:Plan", "strata:command": red.redact(cmd)])
             act["prov:qualifiedAssociation"] = ["@type": "prov:Association", "prov:agent": ["@id": software], "prov:hadPlan": ["@id": plan]]
         }
         func entity(_ d: DatasetRef, generated: Bool) -> String? {
             guard let hash = d.sha256 else { return nil }
-            let id = ProvBuilder.iri("version", hash + "/" + d.path)
-            let dataset = ProvBuilder.iri("dataset", red.redact(d.path))
+            let path = red.redactPath(d.path)
+            let id = ProvBuilder.iri("version", hash + "/" + path)
+            let dataset = ProvBuilder.iri("dataset", path)
             var types = ["prov:Entity", "strata:DatasetVersion"]
             if d.kind == "evidence" { types.append("strata:EvidenceLog") }
             if !generated && r.kind == .stage { types.append("strata:SourceDocument") }
             var e: [String: Any] = [
                 "@id": id, "@type": types, "prov:specializationOf": ["@id": dataset], "strata:contentHash": "sha256:" + hash,
-                "strata:path": red.redact(d.path), "strata:size": ["@value": String(d.size), "@type": "xsd:nonNegativeInteger"],
+                "strata:path": path, "strata:size": ["@value": String(d.size), "@type": "xsd:nonNegativeInteger"],
             ]
             if let c = d.commit ?? (generated ? r.commit : nil) { e["strata:commit"] = c }
             if let loc = d.location {
-                e["prov:atLocation"] = ["@id": EventBuilder.publishedURL(loc, path: red.redact(d.path)), "@type": "prov:Location"]
+                e["prov:atLocation"] = ["@id": EventBuilder.publishedURL(red.redactURL(loc), path: path), "@type": "prov:Location"]
             }
             if generated {
                 e["prov:wasGeneratedBy"] = ["@id": activity]
                 e["prov:wasAttributedTo"] = ["@id": person]
-                let sources = r.inputs.compactMap { i in i.sha256.map { ProvBuilder.iri("version", $0 + "/" + i.path) } }
+                let sources = r.inputs.compactMap { i in i.sha256.map { ProvBuilder.iri("version", $0 + "/" + red.redactPath(i.path)) } }
                 if !sources.isEmpty { e["prov:wasDerivedFrom"] = sources.map { ["@id": $0] } }
             }
             graph.append(e)
-            graph.append(["@id": dataset, "@type": "prov:Entity", "strata:path": red.redact(d.path)])
+            graph.append(["@id": dataset, "@type": "prov:Entity", "strata:path": path])
             return id
         }
         let used = r.inputs.compactMap { entity($0, generated: false) }
@@ -79,7 +80,7 @@ struct ProvBuilder {
         _ = r.outputs.compactMap { entity($0, generated: true) }
         graph.insert(act, at: 0)
         return try JSONSerialization.data(
-            withJSONObject: ["@context": ProvBuilder.context, "@graph": graph],
+            withJSONObject: red.scrub(["@context": ProvBuilder.context, "@graph": graph]),
             options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
     }
 }

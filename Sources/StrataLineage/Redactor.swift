@@ -1,36 +1,184 @@
 import Foundation
 import StrataModel
 
-/// Keeps personal data out of lineage: pseudonymises people and redacts e-mail addresses, phone numbers,
-/// South African ID numbers and configured patterns from every literal (POPIA).
+/// Keeps personal data out of everything lineage emits (POPIA): pseudonymises people, redacts e-mail addresses,
+/// phone numbers, South African ID numbers, configured names and configured patterns from every literal, and replaces
+/// path segments that hold any of them with stable pseudonyms. Every export goes through `scrub`, so a field that a
+/// builder forgot is still caught (docs/privacy.md).
 public struct Redactor: Sendable {
     /// The store's secret salt for pseudonyms.
     public let salt: String
     /// Extra regular expressions to redact (config `lineage.redact`, separated by newlines).
     public let patterns: [String]
+    /// Personal names to redact wherever they appear as a word (config `lineage.redact-names`, and the file named by
+    /// `lineage.redact-names-file`, one per line).
+    public let names: [String]
 
-    static let builtIn: [(String, String)] = [
-        (#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"#, "[email]"),
-        // South African ID number: YYMMDD SSSS C A Z (13 digits), not part of a longer number.
-        (#"(?<![0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{7}(?![0-9])"#, "[id-number]"),
-        // Phone numbers: +27 / 0 followed by 9 digits, with optional spaces or dashes; other international numbers.
-        (#"(?<![0-9])(\+27|0027|0)[ -]?\(?[0-9]{2}\)?[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])"#, "[phone]"),
-        (#"\+[1-9][0-9]{0,2}[ -]?[0-9]{2,4}[ -]?[0-9]{3,4}[ -]?[0-9]{3,4}(?![0-9])"#, "[phone]"),
+    /// Patterns that need no protection from hashes (they cannot occur inside a hexadecimal run).
+    static let textual: [(NSRegularExpression, String)] = [
+        (regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"#), "[email]")
     ]
 
-    /// Creates a redactor.
-    public init(salt: String, patterns: [String] = []) { self.salt = salt; self.patterns = patterns }
+    /// Digit patterns: applied only outside content hashes and run ids, which they could otherwise match by chance.
+    static let numeric: [(NSRegularExpression, String)] = [
+        // South African ID number: YYMMDD SSSS C A Z (13 digits, optionally grouped 6-4-3), not part of a longer number.
+        (regex(#"(?<![0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01]) ?[0-9]{4} ?[0-9]{3}(?![0-9])"#), "[id-number]"),
+        // South African phone numbers in every common form: 082 123 4567, +27 82 123 4567, +27 (0)21 555 0303,
+        // (021) 555-0303, 0215550303, 0027 82 123 4567, with spaces, dashes or dots.
+        (
+            regex(#"(?<![0-9])(?:(?:\+|00)27[ .-]?(?:\(0\)[ .-]?)?\(?|\(?0)[0-9]{2}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}(?![0-9])"#),
+            "[phone]"
+        ),
+        // Other international numbers (+CC …).
+        (regex(#"\+[1-9][0-9]{0,2}[ .-]?(?:\(0\)[ .-]?)?\(?[0-9]{1,4}\)?[ .-]?[0-9]{3,4}[ .-]?[0-9]{3,4}(?![0-9])"#), "[phone]"),
+    ]
 
-    /// The text with personal data replaced by placeholders.
+    /// Content hashes and short ids (12+ lower-case hex digits with at least one letter), 64-digit hashes and UUIDs,
+    /// never altered. (A run of 12+ plain digits is not protected: a 13-digit one may be an ID number.)
+    static let protected = regex(
+        #"(?<![0-9A-Za-z])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]*[a-f])[0-9a-f]{12,}|[0-9a-f]{64})(?![0-9A-Za-z])"#)
+
+    /// A built-in pattern (literals checked by the tests; configured ones that do not compile are skipped instead).
+    static func regex(_ p: String) -> NSRegularExpression { try! NSRegularExpression(pattern: p) }
+
+    let configured: [(NSRegularExpression, String)]
+
+    /// Creates a redactor.
+    public init(salt: String, patterns: [String] = [], names: [String] = []) {
+        self.salt = salt; self.patterns = patterns
+        self.names = names.map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.count >= 2 }
+        var c: [(NSRegularExpression, String)] = []
+        for p in patterns where !p.isEmpty {
+            if let r = try? NSRegularExpression(pattern: p) { c.append((r, "[redacted]")) }
+        }
+        // Longest names first, so "Thabo Nkosi" goes before "Thabo". Word boundaries in any script.
+        for n in self.names.sorted(by: { $0.count > $1.count }) {
+            let words = n.split(whereSeparator: { $0 == " " || $0 == "." || $0 == "-" || $0 == "_" }).map {
+                NSRegularExpression.escapedPattern(for: String($0))
+            }
+            let body = words.joined(separator: #"[ ._-]+"#)
+            if let r = try? NSRegularExpression(pattern: #"(?<![\p{L}\p{N}])"# + body + #"(?![\p{L}\p{N}])"#, options: [.caseInsensitive]) {
+                c.append((r, "[name]"))
+            }
+        }
+        configured = c
+    }
+
+    /// The text with personal data replaced by placeholders. Percent-encoded text (IRIs, URLs) is checked decoded too.
     public func redact(_ text: String) -> String {
+        let plain = redactPlain(text)
+        guard text.contains("%"), let decoded = text.removingPercentEncoding, decoded != text else { return plain }
+        let cleaned = redactPlain(decoded)
+        if cleaned == decoded { return plain }
+        return cleaned.addingPercentEncoding(withAllowedCharacters: Redactor.iriSafe) ?? "[redacted]"
+    }
+
+    static let iriSafe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~:/"))
+
+    func redactPlain(_ text: String) -> String {
         var out = text
-        for (p, r) in Redactor.builtIn { out = out.replacingOccurrences(of: p, with: r, options: .regularExpression) }
-        for p in patterns where !p.isEmpty { out = out.replacingOccurrences(of: p, with: "[redacted]", options: .regularExpression) }
+        for (r, placeholder) in Redactor.textual + configured { out = replace(r, in: out, with: placeholder) }
+        // Digit patterns run on the pieces between hashes and UUIDs only.
+        let ns = out as NSString
+        var pieces: [String] = []
+        var cursor = 0
+        for m in Redactor.protected.matches(in: out, range: NSRange(location: 0, length: ns.length)) {
+            pieces.append(numeric(ns.substring(with: NSRange(location: cursor, length: m.range.location - cursor))))
+            pieces.append(ns.substring(with: m.range))
+            cursor = m.range.location + m.range.length
+        }
+        pieces.append(numeric(ns.substring(from: cursor)))
+        return pieces.joined()
+    }
+
+    func numeric(_ s: String) -> String {
+        var out = s
+        for (r, placeholder) in Redactor.numeric { out = replace(r, in: out, with: placeholder) }
         return out
+    }
+
+    func replace(_ r: NSRegularExpression, in s: String, with placeholder: String) -> String {
+        r.stringByReplacingMatches(
+            in: s, range: NSRange(location: 0, length: (s as NSString).length), withTemplate: NSRegularExpression.escapedTemplate(for: placeholder))
+    }
+
+    /// True when the text (or its percent-decoded form) holds personal data.
+    public func containsPersonalData(_ text: String) -> Bool { redact(text) != text }
+
+    /// A path with every segment that holds personal data (checked percent-decoded) replaced by a stable pseudonym
+    /// `redacted-<16 hex>` (salted, so distinct files stay distinct), keeping a clean file extension. The leading `/`,
+    /// a trailing `/` and clean segments are kept as they are.
+    public func redactPath(_ path: String) -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { seg -> String in
+            let s = String(seg)
+            guard !s.isEmpty, containsPersonalData(s) || (s.removingPercentEncoding.map(containsPersonalData) ?? false) else { return s }
+            let token = "redacted-" + String(ObjectID.hash(Array((salt + "\u{0}path\u{0}" + s).utf8)).hex.prefix(16))
+            if let dot = s.lastIndex(of: "."), dot != s.startIndex {
+                let ext = s[s.index(after: dot)...]
+                if (1...8).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) { return token + "." + ext }
+            }
+            return token
+        }
+        return segments.joined(separator: "/")
+    }
+
+    /// A URL or IRI whose path segments are redacted like `redactPath` (the scheme and host are kept).
+    public func redactURL(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return redactPath(url) }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+        return String(url[..<slash]) + redactPath(String(url[slash...]))
+    }
+
+    /// Every string in a JSON value (objects, arrays, strings) redacted; keys and numbers are kept.
+    public func scrub(_ value: Any) -> Any {
+        switch value {
+        case let s as String: return redact(s)
+        case let a as [Any]: return a.map(scrub)
+        case let d as [String: Any]: return d.mapValues(scrub)
+        default: return value
+        }
+    }
+
+    /// JSON bytes with every string redacted (bytes that are not JSON are redacted as text).
+    public func scrubJSON(_ data: Data, pretty: Bool = false) -> Data {
+        guard let v = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            return Data(redact(String(decoding: data, as: UTF8.self)).utf8)
+        }
+        var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+        if pretty { options.insert(.prettyPrinted) }
+        return (try? JSONSerialization.data(withJSONObject: scrub(v), options: options)) ?? Data("null".utf8)
     }
 
     /// A stable pseudonym for a person (salted SHA-256), as an opaque IRI.
     public func pseudonym(_ person: String) -> String {
         "urn:strata:person:" + String(ObjectID.hash(Array((salt + "\u{0}" + person.lowercased()).utf8)).hex.prefix(24))
+    }
+}
+
+extension Redactor {
+    /// A run as it may be shown: paths pseudonymised, job, branch, command, parameters and error redacted,
+    /// environment values dropped (they stay in the store for `reproduce`).
+    public func redacted(_ r: RunRecord) -> RunRecord {
+        var o = r
+        o.job = redact(r.job)
+        o.branch = r.branch.map(redact)
+        o.command = r.command.map(redact)
+        o.error = r.error.map(redact)
+        o.workingDirectory = r.workingDirectory.map(redactPath)
+        o.params = r.params.map { p in Dictionary(p.map { (redact($0.key), redact($0.value)) }) { a, _ in a } }
+        o.environment = nil
+        o.inputs = r.inputs.map(redacted)
+        o.outputs = r.outputs.map(redacted)
+        return o
+    }
+
+    /// A dataset reference as it may be shown: path pseudonymised, columns and location redacted.
+    public func redacted(_ d: DatasetRef) -> DatasetRef {
+        var o = d
+        o.path = redactPath(d.path)
+        o.columns = d.columns?.map(redact)
+        o.location = d.location.map(redactURL)
+        return o
     }
 }

@@ -41,12 +41,14 @@ extension LineageService {
             try repo.cat(id.hex, path: "Pipeline.lock") { lockBytes.append(contentsOf: $0) }
             let lock = try JSONDecoder().decode(Lockfile.self, from: Data(lockBytes))
             var produced = Set<String>()
-            for r in try runs() where r.kind == .stage && r.status == .complete {
+            for r in try storedRuns() where r.kind == .stage && r.status == .complete {
                 for o in r.outputs { if let h = o.sha256 { produced.insert(o.path + "@" + h) } }
             }
             for s in lock.stages {
                 for o in s.outputs where o.sha256 != nil && !produced.contains(o.path + "@" + o.sha256!) {
-                    problems.append("stage \(s.name): output \(o.path) (\(o.sha256!.prefix(12))) has no recorded run that produced it")
+                    problems.append(
+                        redactor.redact("stage \(s.name): output \(redactor.redactPath(o.path)) (\(o.sha256!.prefix(12))) has no recorded run that produced it")
+                    )
                 }
             }
         }
@@ -56,13 +58,14 @@ extension LineageService {
     /// Re-runs a recorded stage run (or every stage run of a pipeline run) in a scratch folder from its recorded
     /// inputs and compares each output's sha256 with the record.
     public func reproduce(_ id: String, into directory: String?) throws -> ReproductionReport {
-        let run = try run(id)
+        let run = try storedRun(id)
         let stages = run.kind == .stage ? [run] : try children(of: run).filter { $0.status == .complete && $0.command != nil }
         if stages.isEmpty { throw LineageError.unknownRun("\(id) (it has no completed stage runs to reproduce)") }
         let dir = directory ?? NSTemporaryDirectory() + "strata-reproduce-" + String(run.runId.prefix(13))
         try Posix.makeDirectories(dir)
         let scratch = repo  // the same store and connection; files are written under `dir`
-        var report = ReproductionReport(run: run, directory: dir, matched: [], differing: [], failures: [])
+        // The report is output: its paths are pseudonymised and its messages redacted like every export.
+        var report = ReproductionReport(run: redactor.redacted(run), directory: redactor.redactPath(dir), matched: [], differing: [], failures: [])
         for s in stages {
             // Inputs, from the object store by hash.
             for i in s.inputs {
@@ -86,12 +89,17 @@ extension LineageService {
             let cwd = s.workingDirectory.map { dir + "/" + $0 } ?? dir
             // The same executor as repro: supervised, its process group dies with strata.
             let r = try StageExecutor.run("/bin/sh", ["-c", s.command!], environment: env, directory: cwd)
-            if r.status != 0 { report.failures.append("\(s.job): exited with status \(r.status)"); continue }
+            if r.status != 0 {
+                let tail = String(decoding: r.stderr.suffix(2048), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                report.failures.append(redactor.redact("\(s.job): exited with status \(r.status)" + (tail.isEmpty ? "" : "\n" + tail)))
+                continue
+            }
             // Compare outputs by hashing what the command wrote (no store in the scratch folder).
             let fps = try Repository.fingerprint(s.outputs.map(\.path), in: dir)
             for o in s.outputs {
                 let now = fps[o.path]?.sha256
-                if now == o.sha256 { report.matched.append(o.path) } else { report.differing.append((o.path, o.sha256, now)) }
+                let shown = redactor.redactPath(o.path)
+                if now == o.sha256 { report.matched.append(shown) } else { report.differing.append((shown, o.sha256, now)) }
             }
         }
         return report

@@ -176,6 +176,15 @@ public final class Repository: @unchecked Sendable {
         }
     }
 
+    /// True for settings whose values are secret or personal and never shown (`lineage.salt`, the list of names
+    /// to redact, anything named like a secret, token, password or key): `strata config` lists them as `<hidden>`
+    /// and refuses to print them.
+    public static func isSecretSetting(_ key: String) -> Bool {
+        let last = key.split(separator: ".").last.map { $0.lowercased() } ?? key.lowercased()
+        return ["salt", "secret", "token", "password", "api-key", "apikey", "access-key", "redact-names"].contains { last.contains($0) }
+            && last != "redact-names-file"
+    }
+
     /// Every configuration value.
     public func allConfig() throws -> [(String, String)] {
         var out: [(String, String)] = []

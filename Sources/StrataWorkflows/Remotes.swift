@@ -386,7 +386,7 @@ public enum BlameWorkflow {
         // Stage runs by the table version they output.
         let rel = try repo.relativePath(path)
         var runs: [String: String] = [:]
-        for r in try LineageOptions().service(repo).runs() where r.kind == .stage && r.status == .complete {
+        for r in try LineageOptions().service(repo).storedRuns() where r.kind == .stage && r.status == .complete {
             for o in r.outputs where o.path == rel { if let h = o.sha256 { runs[h] = r.runId } }
         }
         var commits: [ObjectID: Commit] = [:]

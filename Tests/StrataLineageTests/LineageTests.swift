@@ -1,4 +1,6 @@
 import Foundation
+import StrataModel
+import StrataTestSupport
 import Testing
 @testable import StrataLineage
 
@@ -15,6 +17,55 @@ import Testing
         // Ordinary numbers, hashes and dates are left alone.
         let plain = "rows 12345, sha 3f2a9c, 2026-11-27, registration 2019/123456/07"
         #expect(r.redact(plain) == plain)
+    }
+
+    /// Property: planted personal data of every kind, in free text, in path segments and percent-encoded in IRIs, never
+    /// survives `redact`, `redactPath` or `scrub`; content hashes and run ids in the same strings are never altered.
+    @Test func plantedPersonalDataNeverSurvives() throws {
+        let red = Redactor(salt: "s", names: PersonalData.names)
+        var g = SplitMix(seed: 0x5EED_0015)
+        for i in 0..<400 {
+            let kind = i % 4
+            let pii: String
+            switch kind {
+            case 0: pii = PersonalData.idNumber(&g)
+            case 1: pii = PersonalData.phone(&g, form: i % 6)
+            case 2: pii = PersonalData.email(&g)
+            default: pii = PersonalData.names[Int.random(in: 0..<PersonalData.names.count, using: &g)]
+            }
+            let hash = ObjectID.hash(Array("x\(i)".utf8)).hex
+            let uuid = UUIDv7.make(Date())
+            let variants = [pii, pii.lowercased(), pii.uppercased(), pii.replacingOccurrences(of: " ", with: "_")]
+            for v in variants where kind == 3 || v == pii {
+                let text = "run \(uuid) wrote \(hash): see \(v), then stop"
+                let out = red.redact(text)
+                #expect(!out.lowercased().contains(pii.lowercased()), "\(pii) survived: \(out)")
+                #expect(out.contains(hash) && out.contains(uuid), "a hash or run id was altered: \(out)")
+                let path = "evidence/review-\(v)/\(v).jsonl"
+                let p = red.redactPath(path)
+                #expect(!p.lowercased().contains(pii.lowercased()), "\(pii) survived in a path: \(p)")
+                #expect(p.hasPrefix("evidence/redacted-") && p.hasSuffix(".jsonl"), "\(p)")
+                let iri = "urn:strata:version:\(hash)" + ("/" + path).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let scrubbed = String(decoding: red.scrubJSON(Data("{\"@id\": \"\(iri)\"}".utf8)), as: UTF8.self)
+                #expect(!(scrubbed.removingPercentEncoding ?? scrubbed).lowercased().contains(pii.lowercased()), "\(pii) survived in an IRI: \(scrubbed)")
+            }
+        }
+        // Distinct files stay distinct, and the pseudonym is stable.
+        #expect(red.redactPath("a/x-thabo nkosi.csv") != red.redactPath("a/x-naledi dlamini.csv"))
+        #expect(red.redactPath("a/x-thabo nkosi.csv") == red.redactPath("a/x-thabo nkosi.csv"))
+        #expect(red.redactPath("/home/ws/curated/orgs.csv") == "/home/ws/curated/orgs.csv")
+    }
+
+    /// Property: 5,000 random hashes, UUIDs and sizes pass through untouched (no false positive corrupts an id).
+    @Test func identifiersAreNeverRedacted() {
+        let red = Redactor(salt: "s", names: PersonalData.names)
+        var g = SplitMix(seed: 42)
+        for _ in 0..<5000 {
+            let hash = ObjectID.hash(Array(String(g.next()).utf8)).hex
+            let uuid = UUIDv7.make(Date(timeIntervalSince1970: Double(g.next() % 2_000_000_000)))
+            let text = "\(hash) \(uuid) \(hash.prefix(12)) size \(g.next() % 10_000_000_000)"
+            #expect(red.redact(text) == text, "\(text) → \(red.redact(text))")
+        }
     }
 
     @Test func pseudonymsAreStableAndOpaque() {
