@@ -37,12 +37,18 @@ struct LineageCommand: ParsableCommand {
     }
 
     struct Prov: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the PROV-O JSON-LD document of a run (run id, prefix, or commit).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the PROV-O JSON-LD document of a run (run id, prefix, or commit), or of every run merged (--all).")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("Run id, run id prefix, or a commit.", valueName: "run")) var runID: String
+        @Argument(help: ArgumentHelp("Run id, run id prefix, or a commit.", valueName: "run")) var runID: String?
+        @Flag(help: "Every run's document merged into one graph.") var all = false
+        func validate() throws {
+            if all == (runID != nil) { throw ValidationError("give a run id, or --all") }
+        }
         func run() throws {
             let service = try LineageService(repo: try global.repository())
-            Out.line(String(decoding: try service.prov(try service.run(runID)), as: UTF8.self)); Out.flush()
+            let doc = all ? try service.mergedProv() : try service.prov(try service.run(runID!))
+            Out.line(String(decoding: doc, as: UTF8.self)); Out.flush()
         }
     }
 

@@ -42,15 +42,60 @@ extension LineageService {
         return "file"
     }
 
-    /// Records a commit as a run of job `strata.commit`: its outputs are the dataset versions it changed
-    /// (folders with many changed files are reported as one folder dataset).
-    public func recordCommit(_ result: CommitResult, message: String) throws -> RunRecord {
-        let outputs = try datasets(result.changes.filter { $0.new != nil }, commit: result.id)
+    /// Records a commit as a run of job `strata.commit`. Dataset versions a stage run produced (directly, or inside
+    /// a folder output) are its inputs: the workspace datasets it records. The other changed versions are its outputs
+    /// (folders with many changed files as one folder dataset). Its parent is `pipelineRun` (`repro --commit`), else
+    /// the pipeline run of the newest stage run it records. Those stage runs, and their pipeline runs, are marked as
+    /// recorded in this commit.
+    public func recordCommit(_ result: CommitResult, message: String, pipelineRun: RunRecord? = nil) throws -> RunRecord {
+        let changed = try datasets(result.changes.filter { $0.new != nil }, commit: result.id)
+        var inputs: [DatasetRef] = [], outputs: [DatasetRef] = []
+        var stageRuns: [RunRecord] = []
+        for d in changed {
+            if let producer = try coveringRun(d, in: result.id), let run = try? storedRun(producer), run.kind == .stage {
+                inputs.append(d)
+                if !stageRuns.contains(where: { $0.runId == run.runId }) { stageRuns.append(run) }
+            } else {
+                outputs.append(d)
+            }
+        }
         let commitHex = result.id.hex
         let author = try repo.commit(result.id).author
-        var run = try start(kind: .commit, job: "strata.commit", command: nil, agent: author.email.isEmpty ? author.name : author.email)
+        let parent = try pipelineRun ?? stageRuns.max { $0.started < $1.started }?.parent.flatMap { try? storedRun($0) }
+        var run = try start(
+            kind: .commit, job: "strata.commit", parent: parent, inputs: inputs, command: nil, agent: author.email.isEmpty ? author.name : author.email)
         run.commit = commitHex
-        return try finish(run, status: .complete, outputs: outputs, commit: commitHex)
+        let done = try finish(run, status: .complete, outputs: outputs, commit: commitHex, parent: parent)
+        // The stage runs behind it (restored ones included), and their pipeline runs.
+        let pipelines = [parent].compactMap { $0 } + stageRuns.compactMap { $0.parent.flatMap { try? storedRun($0) } }
+        var marked = Set<String>()
+        for r in stageRuns + pipelines + (try pipelines.flatMap { try children(of: $0) }.filter { $0.status == .complete })
+        where marked.insert(r.runId).inserted {
+            try markRecorded(r, in: commitHex)
+        }
+        return done
+    }
+
+    /// The run that generated this dataset version, or a folder version that holds it in `commit`.
+    func coveringRun(_ d: DatasetRef, in commit: ObjectID) throws -> String? {
+        if let key = LineageService.entityKey(d), let p = try producer(of: key) { return p }
+        var folder = Posix.dirname(d.path.hasSuffix("/") ? String(d.path.dropLast()) : d.path)
+        while !folder.isEmpty {
+            if let e = try repo.entry(at: folder, in: commit), let p = try producer(of: folder + "/@" + e.id.hex) { return p }
+            folder = Posix.dirname(folder)
+        }
+        return nil
+    }
+
+    /// Records that a run's outputs were recorded in `commit` (first commit wins), and rebuilds its PROV document.
+    func markRecorded(_ given: RunRecord, in commit: String) throws {
+        let r = try storedRun(given.runId)  // the stored state (the caller's copy may predate its terminal event)
+        guard r.recordedIn == nil else { return }
+        var updated = r
+        updated.recordedIn = commit
+        var generated = Set<String>()
+        for o in r.outputs { if let k = LineageService.entityKey(o), try producer(of: k) == r.runId { generated.insert(k) } }
+        try save(updated, prov: try ProvBuilder(service: self).document(for: updated, generated: generated))
     }
 
     /// Datasets for changed files of a commit: each file, or a folder with more than 50 changed files as one.
@@ -146,6 +191,21 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
         }
     }
 
+    /// A stage restored from the run cache is a run too (START and COMPLETE, a `strata_restored` facet naming the
+    /// run that originally produced the outputs), whose outputs are the restored dataset versions.
+    func restored(_ stage: StageSpec, inputs: [LockedPath], outputs: [LockedPath]) {
+        guard let parent = ensureParent() else { return }
+        let outs = refs(outputs, stage, outputs: true)
+        let original = outs.compactMap(LineageService.entityKey).lazy.compactMap { try? self.service.producer(of: $0) }.first
+        guard
+            let run = try? service.start(
+                kind: .stage, job: "\(pipeline).\(stage.name)", parent: parent, inputs: refs(inputs, stage, outputs: false),
+                command: stage.command, params: stage.params.mapValues(\.description), workingDirectory: stage.workingDirectory,
+                restoredFrom: original ?? "unknown")
+        else { return }
+        _ = try? service.finish(run, status: .complete, outputs: outs, parent: parent)
+    }
+
     public func stageStarted(_ stage: StageSpec, inputs: [LockedPath]) {
         next?.stageStarted(stage, inputs: inputs)
         // Keep the exact source inputs in the store, so the run can be reproduced later (stage outputs already are).
@@ -162,6 +222,10 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
 
     public func stageFinished(_ stage: StageSpec, outcome: StageOutcome, inputs: [LockedPath], outputs: [LockedPath]) {
         next?.stageFinished(stage, outcome: outcome, inputs: inputs, outputs: outputs)
+        if outcome.action == .restored {
+            restored(stage, inputs: inputs, outputs: outputs)
+            return
+        }
         lock.lock(); let run = running.removeValue(forKey: stage.name); let parent = parentRun; lock.unlock()
         guard let run else { return }
         let status: RunStatus

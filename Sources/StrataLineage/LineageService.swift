@@ -42,6 +42,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Pseudonym of the person behind the run.
     public var agent: String?
+    /// A stage restored from the run cache: the run that originally produced its outputs.
+    public var restoredFrom: String?
+    /// The commit that recorded this run's outputs (set by `repro --commit` or the later commit that records them).
+    public var recordedIn: String?
 }
 
 /// What a recorded run was (the raw values are stored and exported).
@@ -128,7 +132,18 @@ public final class LineageService: @unchecked Sendable {
                 CREATE INDEX IF NOT EXISTS lineage_runs_by_commit ON lineage_runs(commit_id);
                 CREATE TABLE IF NOT EXISTS lineage_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, event_type TEXT NOT NULL,
                     json TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0);
-                """)
+                """),
+            Migration(
+                2, "one generating run per dataset version (PROV generation uniqueness), backfilled from completed runs",
+                """
+                CREATE TABLE IF NOT EXISTS lineage_generations (entity TEXT PRIMARY KEY, run_id TEXT NOT NULL);
+                INSERT OR IGNORE INTO lineage_generations (entity, run_id)
+                    SELECT json_extract(o.value, '$.path') || '@' || json_extract(o.value, '$.sha256'), r.run_id
+                    FROM lineage_runs r, json_each(r.record, '$.outputs') o
+                    WHERE r.status = 'COMPLETE' AND r.kind IN ('commit', 'stage') AND json_extract(o.value, '$.sha256') IS NOT NULL
+                        AND json_extract(o.value, '$.location') IS NULL
+                    ORDER BY r.started, r.run_id;
+                """),
         ])
 
     /// Opens lineage for a store (applying its schema when missing, and creating its salt).
@@ -163,7 +178,7 @@ public final class LineageService: @unchecked Sendable {
     public func start(
         kind: RunKind, job: String, parent: RunRecord? = nil, inputs: [DatasetRef] = [], command: String? = nil,
         params: [String: String]? = nil, environment: [String: String?]? = nil, workingDirectory: String? = nil,
-        agent: String? = nil
+        agent: String? = nil, restoredFrom: String? = nil
     ) throws -> RunRecord {
         let now = Date()
         var r = RunRecord(
@@ -173,6 +188,7 @@ public final class LineageService: @unchecked Sendable {
             params: params, environment: environment, workingDirectory: workingDirectory, error: nil,
             agent: agent.map(redactor.pseudonym))
         r.agent = r.agent ?? redactor.pseudonym((try? repo.defaultAuthor().email) ?? "unknown")
+        r.restoredFrom = restoredFrom
         try emit(r, type: "START", parent: parent, prov: nil)
         return r
     }
@@ -187,8 +203,32 @@ public final class LineageService: @unchecked Sendable {
         r.ended = Int64(Date().timeIntervalSince1970 * 1000)
         if let commit { r.commit = commit }
         if let lock = try? Posix.readFile(repo.root + "/Pipeline.lock") { r.lockfileHash = ObjectID.hash(lock).hex }
-        try emit(r, type: status.rawValue, parent: parent, prov: try ProvBuilder(service: self).document(for: r))
+        let generated = status == .complete ? try claimGenerations(r) : []
+        try emit(r, type: status.rawValue, parent: parent, prov: try ProvBuilder(service: self).document(for: r, generated: generated))
         return r
+    }
+
+    /// The key of a dataset version in `lineage_generations`.
+    static func entityKey(_ d: DatasetRef) -> String? { d.sha256.map { d.path + "@" + $0 } }
+
+    /// Records `r` as the generating run of each output version that no earlier run generated; returns the keys it
+    /// generated (the others were generated before, e.g. restored from the run cache or committed again).
+    func claimGenerations(_ r: RunRecord) throws -> Set<String> {
+        guard r.kind == .commit || r.kind == .stage, r.restoredFrom == nil else { return [] }
+        var mine = Set<String>()
+        for o in r.outputs where o.location == nil {
+            guard let key = LineageService.entityKey(o) else { continue }
+            try repo.db.run("INSERT OR IGNORE INTO lineage_generations (entity, run_id) VALUES (?, ?)", [.text(key), .text(r.runId)])
+            if try producer(of: key) == r.runId { mine.insert(key) }
+        }
+        return mine
+    }
+
+    /// The run that generated a dataset version (`path@sha256`), if any.
+    func producer(of key: String) throws -> String? {
+        var id: String?
+        try repo.db.query("SELECT run_id FROM lineage_generations WHERE entity = ?", [.text(key)]) { id = $0.text(0) }
+        return id
     }
 
     func save(_ r: RunRecord, prov: Data? = nil) throws {
@@ -221,6 +261,9 @@ public final class LineageService: @unchecked Sendable {
                     "kind": r.kind.rawValue, "agent": r.agent ?? NSNull(),
                 ]),
         ]
+        if let from = r.restoredFrom {
+            runFacets["strata_restored"] = EventBuilder.facet(EventBuilder.restoredFacetSchema, ["originalRunId": from])
+        }
         if let p = parent {
             runFacets["parent"] = EventBuilder.olFacet(
                 "ParentRunFacet", "1-2-0",
@@ -331,6 +374,11 @@ public final class LineageService: @unchecked Sendable {
 
     /// A run by id (or unique prefix), or the commit run of a commit id, as stored: never for output.
     public func storedRun(_ id: String) throws -> RunRecord {
+        var exact: RunRecord?
+        try repo.db.query("SELECT record FROM lineage_runs WHERE run_id = ?", [.text(id)]) { r in
+            exact = try? JSONDecoder().decode(RunRecord.self, from: Data(r.text(0).utf8))
+        }
+        if let exact { return exact }
         let all = try storedRuns()
         if let r = all.first(where: { $0.runId == id }) { return r }
         let byPrefix = all.filter { $0.runId.hasPrefix(id) }
@@ -347,8 +395,40 @@ public final class LineageService: @unchecked Sendable {
         return redactor.scrubJSON(document, pretty: true)
     }
 
+    /// Every stored PROV document merged into one graph (nodes with the same `@id` merged, differing values of a
+    /// property kept as a set), redacted: what a PROV store would hold after loading every run. Each dataset version
+    /// has at most one `prov:wasGeneratedBy` in it.
+    public func mergedProv() throws -> Data {
+        var nodes: [String: [String: Any]] = [:]
+        var order: [String] = []
+        func key(_ v: Any) -> String {
+            String(decoding: (try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed])) ?? Data(), as: UTF8.self)
+        }
+        try repo.db.query("SELECT prov FROM lineage_runs WHERE prov IS NOT NULL ORDER BY started, run_id") { r in
+            guard let doc = try? JSONSerialization.jsonObject(with: Data(r.text(0).utf8)) as? [String: Any], let graph = doc["@graph"] as? [[String: Any]]
+            else { return }
+            for n in graph {
+                guard let id = n["@id"] as? String else { continue }
+                guard var merged = nodes[id] else { nodes[id] = n; order.append(id); continue }
+                for (k, v) in n where k != "@id" {
+                    guard let old = merged[k] else { merged[k] = v; continue }
+                    var values = (old as? [Any]) ?? [old]
+                    for x in (v as? [Any]) ?? [v] where !values.contains(where: { key($0) == key(x) }) { values.append(x) }
+                    merged[k] = values.count == 1 ? values[0] : values
+                }
+                nodes[id] = merged
+            }
+        }
+        let doc: [String: Any] = ["@context": ProvBuilder.context, "@graph": order.compactMap { nodes[$0] }]
+        return redactor.scrubJSON(try JSONSerialization.data(withJSONObject: doc), pretty: true)
+    }
+
     /// Stage runs of a pipeline run, in start order.
     public func children(of run: RunRecord) throws -> [RunRecord] {
-        try storedRuns().filter { $0.parent == run.runId }.sorted { ($0.started, $0.runId) < ($1.started, $1.runId) }
+        var out: [RunRecord] = []
+        try repo.db.query("SELECT record FROM lineage_runs WHERE parent = ? ORDER BY started, run_id", [.text(run.runId)]) { r in
+            if let rec = try? JSONDecoder().decode(RunRecord.self, from: Data(r.text(0).utf8)) { out.append(rec) }
+        }
+        return out
     }
 }

@@ -21,8 +21,10 @@ public struct ReproductionReport: Sendable {
 }
 
 extension LineageService {
-    /// Problems with the lineage of a commit: no COMPLETE commit run with a PROV document, or pipeline outputs in its
-    /// Pipeline.lock that no recorded stage run produced.
+    /// Problems with the lineage of a commit: no COMPLETE commit run with a PROV document; a dataset version in the
+    /// commit that no recorded run produced (neither the file's version nor a folder version holding it); a run that
+    /// produced or recorded its data without a terminal event; pipeline outputs in its Pipeline.lock that no recorded
+    /// stage run produced.
     public func verify(_ revision: String) throws -> [String] {
         let id = try repo.resolve(revision)
         var problems: [String] = []
@@ -35,6 +37,35 @@ extension LineageService {
         } else if !hasProv {
             problems.append("commit \(id.short): no PROV document stored")
         }
+        // Every dataset version in the commit has a producing run.
+        var generations: [String: String] = [:]
+        try repo.db.query("SELECT entity, run_id FROM lineage_generations") { r in generations[r.text(0)] = r.text(1) }
+        var producers = Set<String>(), missing: [String] = [], missingCount = 0
+        func walk(_ tree: ObjectID, _ prefix: String) throws {
+            for e in try repo.tree(tree).entries {
+                let path = prefix + e.name
+                if e.kind == .directory {
+                    if let p = generations[path + "/@" + e.id.hex] { producers.insert(p); continue }
+                    try walk(e.id, path + "/")
+                } else if let p = generations[path + "@" + e.id.hex] {
+                    producers.insert(p)
+                } else {
+                    missingCount += 1
+                    if missing.count < 20 { missing.append(path) }
+                }
+            }
+        }
+        try walk(try repo.commit(id).tree, "")
+        for path in missing { problems.append("\(redactor.redactPath(path)): no recorded run produced this version") }
+        if missingCount > missing.count { problems.append("… and \(missingCount - missing.count) more dataset version(s) without a producing run") }
+        // Runs behind this commit's data that never ended.
+        var open: [RunRecord] = []
+        try repo.db.query(
+            "SELECT run_id FROM lineage_runs WHERE status = 'RUNNING' AND (commit_id = ? OR json_extract(record, '$.recordedIn') = ?)",
+            [.text(id.hex), .text(id.hex)]
+        ) { producers.insert($0.text(0)) }
+        for p in producers.sorted() { if let r = try? storedRun(p), r.status == .running { open.append(r) } }
+        for r in open { problems.append(redactor.redact("run \(r.runId) (\(r.job)): START without a terminal event (COMPLETE, FAIL or ABORT)")) }
         // Pipeline outputs in the committed lockfile must come from recorded stage runs.
         var lockBytes: [UInt8] = []
         if (try? repo.entry(at: "Pipeline.lock", in: id)) != nil {

@@ -147,7 +147,7 @@ public struct ReproSession {
                 let c = try repo.commit(opts)
                 commitID = c.id
                 if let service {
-                    _ = try service.recordCommit(c, message: opts.message)
+                    _ = try service.recordCommit(c, message: opts.message, pipelineRun: lineageObserver?.parent)
                     warning = service.deliveryErrors.last ?? warning
                 }
             } catch RepositoryError.nothingToCommit { commitID = nil }

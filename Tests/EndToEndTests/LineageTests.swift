@@ -139,6 +139,75 @@ func python(_ args: [String]) throws -> (Int32, String) {
         #expect(try String(contentsOfFile: sinkOut, encoding: .utf8).split(separator: "\n").count == 6)
     }
 
+    /// Every run covered: restored stages emit runs naming the original; the commit run has the pipeline run as
+    /// parent and the stage outputs as inputs; stage runs name the commit that recorded them; merged PROV has one
+    /// generation per entity; `lineage verify` fails for a version without a producing run and for a run without a
+    /// terminal event.
+    @Test func everyRunIsCoveredAndLinked() throws {
+        let s = try StrataCLI()
+        try setUpPipeline(s)
+        #expect(try s.run("repro", "--commit", "-m", "first").status == 0)
+        // Change an input, run; then restore it: the stages come back from the run cache.
+        try s.write("raw/organisations.csv", "id,name\n1,Karoo Data\n2,Ubuntu Holdings\n3,Sable Works\n")
+        #expect(try s.run("repro", "--commit", "-m", "second").status == 0)
+        try s.write("raw/organisations.csv", "id,name\n1,Karoo Data\n2,Ubuntu Holdings\n")
+        let third = try s.run("repro", "--commit", "-m", "third")
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(third.stdout.contains("restored"), "\(third.stdout)")
+        #expect(try s.run("lineage", "export", "--out", s.path("events.jsonl")).status == 0)
+        let events = try String(contentsOfFile: s.path("events.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        func facets(_ e: [String: Any]) -> [String: Any] { ((e["run"] as? [String: Any])?["facets"] as? [String: Any]) ?? [:] }
+        let restored = events.filter { facets($0)["strata_restored"] != nil }
+        #expect(restored.count >= 2, "restored stages emit START and COMPLETE")
+        #expect(Set(restored.map { $0["eventType"] as! String }) == ["START", "COMPLETE"])
+        let original = (facets(restored[0])["strata_restored"] as? [String: Any])?["originalRunId"] as? String
+        #expect(original != nil && original != "unknown")
+        let completeRestored = restored.filter { ($0["eventType"] as? String) == "COMPLETE" }
+        #expect(completeRestored.allSatisfy { !(($0["outputs"] as? [Any]) ?? []).isEmpty }, "a restored run's outputs are the restored datasets")
+        // Commit runs: parent = the pipeline run, inputs = the stage outputs they recorded.
+        let commits = events.filter { ($0["job"] as? [String: Any])?["name"] as? String == "strata.commit" && ($0["eventType"] as? String) == "COMPLETE" }
+        #expect(commits.count == 3)
+        for c in commits {
+            #expect(facets(c)["parent"] != nil, "commit run without a parent")
+            #expect(!((c["inputs"] as? [Any]) ?? []).isEmpty, "commit run without inputs")
+        }
+        // Stage runs name the commit that recorded their outputs.
+        let runs = try JSONSerialization.jsonObject(with: Data(try s.run("runs", "--json").stdout.utf8)) as! [String: Any]
+        let head = try s.run("log", "-n", "1", "--json").stdout
+        let stages = (runs["runs"] as! [[String: Any]]).filter { ($0["kind"] as? String) == "stage" }
+        #expect(stages.allSatisfy { ($0["recordedIn"] as? String) != nil }, "\(stages.map { $0["recordedIn"] ?? "nil" })")
+        #expect(stages.contains { head.contains(($0["recordedIn"] as? String) ?? "-") })
+        try validateAgainstStandards(s.path("events.jsonl"))
+        // Merged PROV: one generation per entity.
+        let merged = try s.run("lineage", "prov", "--all")
+        #expect(merged.status == 0)
+        let graph = (try JSONSerialization.jsonObject(with: Data(merged.stdout.utf8)) as! [String: Any])["@graph"] as! [[String: Any]]
+        for n in graph where n["prov:wasGeneratedBy"] != nil {
+            #expect(!(n["prov:wasGeneratedBy"] is [Any]), "\(n["@id"] ?? "") has several generations")
+        }
+        #expect(graph.contains { $0["strata:restoredFrom"] != nil })
+        let v0 = try s.run("lineage", "verify", "HEAD")
+        #expect(v0.status == 0, "\(v0.stderr)")
+        // A version without a producing run, and a run without a terminal event, fail verify.
+        let db = s.path(".strata/strata.db")
+        _ = try python([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"delete from lineage_generations where entity like 'reports/summary.md@%'\"); c.commit()",
+            db,
+        ])
+        let v1 = try s.run("lineage", "verify", "HEAD")
+        #expect(v1.status == 22 && v1.stderr.contains("reports/summary.md: no recorded run produced this version"), "\(v1.stderr)")
+        _ = try python([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update lineage_runs set status='RUNNING', record=json_set(record,'$.status','RUNNING') where job='curation.report' and run_id=(select max(run_id) from lineage_runs where job='curation.report')\"); c.commit()",
+            db,
+        ])
+        let v2 = try s.run("lineage", "verify", "HEAD")
+        #expect(v2.status == 22 && v2.stderr.contains("START without a terminal event"), "\(v2.stderr)")
+    }
+
     @Test func reproduceDeterministicAndNot() throws {
         let s = try StrataCLI()
         try s.run("init")

@@ -751,7 +751,7 @@ _strata_lineage_flush() {
 
 _strata_lineage_prov() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --version -h --help)
+    non_repeating_flags=(-q --quiet --all --version -h --help)
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options 1

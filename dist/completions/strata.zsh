@@ -562,7 +562,7 @@ _strata_lineage() {
         local -ar subcommands=(
             'export:Write every stored event as JSON lines (stdout or --out FILE).'
             'flush:Send the events that could not be delivered yet (e.g. the backend was down).'
-            'prov:Print the PROV-O JSON-LD document of a run (run id, prefix, or commit).'
+            'prov:Print the PROV-O JSON-LD document of a run (run id, prefix, or commit), or of every run merged (--all).'
             'verify:Fail (exit 22) when a commit'\''s outputs lack their lineage events or PROV document.'
         )
         _describe -V subcommand subcommands && ret=0
@@ -612,6 +612,7 @@ _strata_lineage_prov() {
         '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
         '-C[Run as if strata was started in DIR.]:DIR:'
         ':run:'
+        '--all[Every run'\''s document merged into one graph.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
