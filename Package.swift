@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose, and the stage supervisor's code.
         .target(name: "CStrataSpawn"),
+        .target(name: "CStrataKafka", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL", "StrataPlatform"]),
         // POSIX file calls with typed errors: stat, atomic writes, locks; the error protocol every module conforms to.
@@ -61,7 +62,7 @@ let package = Package(
         .target(
             name: "StrataLineage",
             dependencies: [
-                "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib",
+                "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib", "CStrataKafka",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Remotes: the storage protocol (shared folders, S3-compatible storage) checked by one conformance suite, the

@@ -66,6 +66,7 @@ extension LineageService {
             kind: .commit, job: "strata.commit", parent: parent, inputs: inputs, command: nil, agent: author.email.isEmpty ? author.name : author.email)
         run.commit = commitHex
         let done = try finish(run, status: .complete, outputs: outputs, commit: commitHex, parent: parent)
+        if config.disabled { return done }
         // The stage runs behind it (restored ones included), and their pipeline runs.
         let pipelines = [parent].compactMap { $0 } + stageRuns.compactMap { $0.parent.flatMap { try? storedRun($0) } }
         var marked = Set<String>()

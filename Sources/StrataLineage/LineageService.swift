@@ -80,6 +80,8 @@ public enum LineageError: StrataError {
     case deliveryFailed(String)
     /// `lineage verify` found gaps.
     case verificationFailed([String])
+    /// The lineage configuration (openlineage.yml, `OPENLINEAGE__*`) is invalid: nothing is guessed.
+    case badConfig(String)
     /// The configured list of names to redact cannot be read: nothing is emitted rather than something unredacted.
     case namesFileUnreadable(String)
 
@@ -91,6 +93,8 @@ public enum LineageError: StrataError {
                 "lineage.delivery-failed", .lineage, "lineage could not be delivered: \(m)", "the events wait in the store ('strata lineage flush' sends them)"
             )
         case .verificationFailed(let p): return ("lineage.incomplete", .lineage, "lineage is incomplete:\n  " + p.joined(separator: "\n  "), nil)
+        case .badConfig(let m):
+            return ("lineage.config", .usage, "lineage configuration: \(m)", "fix it as the OpenLineage client documents it (docs/reference/lineage.md)")
         case .namesFileUnreadable(let f):
             return (
                 "lineage.names-file", .usage, "the names to redact cannot be read from '\(f)' (lineage.redact-names-file)",
@@ -149,7 +153,7 @@ public final class LineageService: @unchecked Sendable {
     /// Opens lineage for a store (applying its schema when missing, and creating its salt).
     public init(repo: Repository, config: LineageConfig? = nil) throws {
         self.repo = repo
-        self.config = config ?? LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
+        self.config = try config ?? LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
         try repo.attach(LineageService.schema)
         var salt = try repo.config("lineage.salt")
         if salt == nil { salt = Posix.randomHex(16); try repo.setConfig("lineage.salt", salt) }
@@ -203,7 +207,7 @@ public final class LineageService: @unchecked Sendable {
         r.ended = Int64(Date().timeIntervalSince1970 * 1000)
         if let commit { r.commit = commit }
         if let lock = try? Posix.readFile(repo.root + "/Pipeline.lock") { r.lockfileHash = ObjectID.hash(lock).hex }
-        let generated = status == .complete ? try claimGenerations(r) : []
+        let generated = status == .complete && !config.disabled ? try claimGenerations(r) : []
         try emit(r, type: status.rawValue, parent: parent, prov: try ProvBuilder(service: self).document(for: r, generated: generated))
         return r
     }
@@ -297,6 +301,7 @@ public final class LineageService: @unchecked Sendable {
     /// Delivers the event, then records the run and the event (delivered or queued) in one relaxed transaction.
     /// A crash between the two may send an event twice, which the OpenLineage model tolerates; it never loses one.
     func emit(_ r: RunRecord, type: String, parent: RunRecord?, prov: Data?) throws {
+        if config.disabled { return }  // OPENLINEAGE_DISABLED: nothing is produced, not even queued
         let data = try JSONSerialization.data(withJSONObject: event(r, type: type, parent: parent), options: [.sortedKeys, .withoutEscapingSlashes])
         let delivered = config.disabled ? false : deliver(runID: r.runId, data: data)
         try repo.db.relaxedTransaction {
@@ -316,7 +321,7 @@ public final class LineageService: @unchecked Sendable {
             for t in config.transports { try Delivery.send(data, runID: runID, to: t) }
             return true
         } catch {
-            lock.lock(); deliveryErrors.append("\(error)"); lock.unlock()
+            lock.lock(); deliveryErrors.append((error as? StrataError)?.message ?? "\(error)"); lock.unlock()
             return false
         }
     }
@@ -339,7 +344,7 @@ public final class LineageService: @unchecked Sendable {
                 try repo.db.run("UPDATE lineage_events SET delivered = 1 WHERE seq = ?", [.int(seq)])
                 sent += 1
             } catch {
-                lock.lock(); deliveryErrors.append("\(error)"); lock.unlock()
+                lock.lock(); deliveryErrors.append((error as? StrataError)?.message ?? "\(error)"); lock.unlock()
                 break
             }
         }

@@ -1,3 +1,4 @@
+import CStrataKafka
 import CZlib
 import Foundation
 #if canImport(FoundationNetworking)
@@ -20,18 +21,98 @@ enum Delivery {
     /// Sends one event (JSON bytes) to one destination.
     static func send(_ event: Data, runID: String, to t: LineageConfig.Transport) throws {
         switch t {
-        case .file(let dir):
+        case .runFiles(let dir):
             try Posix.makeDirectories(dir)
-            let path = dir + "/" + runID + ".jsonl"
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            if fd < 0 { throw DeliveryError(message: "cannot write \(path)") }
-            defer { close(fd) }
-            try Posix.writeAll(fd, Array(event) + [10], path: path)
+            try append(event, to: dir + "/" + runID + ".jsonl")
+        case .file(let path, let appendMode):
+            // The client's file transport: one file, appended to; or one file per event, named by the time.
+            try Posix.makeDirectories(Posix.dirname(path))
+            if appendMode {
+                try append(event, to: path)
+            } else {
+                let f = DateFormatter()
+                f.locale = Locale(identifier: "en_US_POSIX"); f.dateFormat = "yyyyMMdd-HHmmss.SSSSSS"
+                let stamp: String = f.string(from: Date())
+                var name: String = path + "-" + stamp + ".json"
+                var n = 2
+                while FileManager.default.fileExists(atPath: name) { name = path + "-" + stamp + "-\(n).json"; n += 1 }
+                var bytes = [UInt8](event)
+                bytes.append(10)
+                try Posix.writeAtomically(name, bytes)
+            }
         case .console:
             FileHandle.standardError.write(event + Data("\n".utf8))
+        case .noop:
+            return
         case .http(let url, let endpoint, let key, let timeout, let retries, let gzip):
             try post(event, url: url, endpoint: endpoint, apiKey: key, timeout: timeout, retries: retries, gzip: gzip)
+        case .kafka(let k):
+            try produce(event, to: k)
+        case .composite(let members, let continueOnFailure):
+            var failures: [String] = []
+            for m in members {
+                do { try send(event, runID: runID, to: m) } catch {
+                    failures.append((error as? DeliveryError)?.message ?? "\(error)")
+                    if !continueOnFailure { break }
+                }
+            }
+            if !failures.isEmpty { throw DeliveryError(message: failures.joined(separator: "; ")) }
         }
+    }
+
+    static func append(_ event: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 { throw DeliveryError(message: "cannot write \(path)") }
+        defer { close(fd) }
+        try Posix.writeAll(fd, Array(event) + [10], path: path)
+    }
+
+    /// The librdkafka to load: `STRATA_LIBRDKAFKA`, else the system's `librdkafka.so.1`.
+    static var kafkaLibrary: String? { ProcessInfo.processInfo.environment["STRATA_LIBRDKAFKA"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// The client's default message key: `run:{parent job}` when the event has a parent (its root when given), else
+    /// `run:{job}`, so that a run hierarchy stays on one partition, in order.
+    static func messageKey(_ event: Data) -> String {
+        guard let e = try? JSONSerialization.jsonObject(with: event) as? [String: Any] else { return "" }
+        let facets = (e["run"] as? [String: Any])?["facets"] as? [String: Any]
+        let parent = facets?["parent"] as? [String: Any]
+        let job = ((parent?["root"] as? [String: Any])?["job"] ?? parent?["job"] ?? e["job"]) as? [String: Any]
+        return "run:\(job?["namespace"] as? String ?? "")/\(job?["name"] as? String ?? "")"
+    }
+
+    /// Produces one event through librdkafka (dlopen'ed on first use; Strata runs without it).
+    static func produce(_ event: Data, to k: LineageConfig.KafkaSettings) throws {
+        let props = k.properties.sorted { $0.key < $1.key }
+        let key = k.messageKey ?? messageKey(event)
+        var err = [CChar](repeating: 0, count: 1024)
+        let timeout = Int32(Int(k.properties["message.timeout.ms"] ?? "") ?? 5000)
+        let rc = withCStrings(props.map(\.key)) { keys in
+            withCStrings(props.map(\.value)) { values in
+                event.withUnsafeBytes { body in
+                    strata_kafka_produce(
+                        kafkaLibrary, keys, values, Int32(props.count), k.topic, key, key.utf8.count,
+                        body.baseAddress?.assumingMemoryBound(to: CChar.self), body.count, k.flush ? 1 : 0, timeout, &err, err.count)
+                }
+            }
+        }
+        if rc != 0 {
+            let message = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if rc == -1 {
+                throw DeliveryError(
+                    message: message
+                        + "; install librdkafka 2.x (apt install librdkafka1), or set STRATA_LIBRDKAFKA to a librdkafka.so such as the one in the confluent-kafka wheel (docs/reference/lineage.md)"
+                )
+            }
+            throw DeliveryError(message: message)
+        }
+    }
+
+    /// Runs `body` with a C array of C strings (valid only during the call).
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { for c in copies { free(c) } }
+        let pointers = copies.map { UnsafePointer($0) }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress ?? UnsafePointer(bitPattern: 1)!) }
     }
 
     static func post(_ body: Data, url: String, endpoint: String, apiKey: String?, timeout: Double, retries: Int, gzip: Bool) throws {

@@ -31,7 +31,7 @@ public struct LineageOptions: Sendable {
 
     /// The lineage service of a store under these options (config `lineage.require` also forces delivery).
     public func service(_ repo: Repository) throws -> LineageService {
-        var config = LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
+        var config = try LineageConfig.load(storePath: repo.storePath, workspace: repo.root)
         if require || (try? repo.config("lineage.require")) == "true" { config.requireLineage = true }
         return try LineageService(repo: repo, config: config)
     }
@@ -53,8 +53,8 @@ public enum CommitWorkflow {
         _ repo: Repository, _ options: CommitOptions, lineage: LineageOptions = LineageOptions(),
         progress: ProgressHandler? = nil
     ) throws -> Outcome {
+        let service = try lineage.service(repo)  // a bad lineage configuration stops the commit before it is made
         let r = try repo.commit(options, progress: progress)
-        let service = try lineage.service(repo)
         _ = try service.recordCommit(r, message: options.message)
         let warning = service.deliveryErrors.last
         try service.checkDelivery()

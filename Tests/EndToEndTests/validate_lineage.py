@@ -7,7 +7,7 @@
 
 events: every line against the official OpenLineage 2-0-2 RunEvent schema and the schemas of every facet
 (official ones from STANDARDS_DIR/openlineage/spec, ours from SCHEMAS_DIR), plus the run lifecycle
-(exactly one START and one terminal event per runId, UUIDv7 run ids).
+(exactly one START and one terminal event per runId, UUIDv7 run ids), and parsed with openlineage-python's classes.
 prov / dcat: parsed as JSON-LD documents with an inline @context, checked for the required nodes and properties.
 Prints 'N passed, M failed' and exits non-zero on any failure.
 """
@@ -46,6 +46,10 @@ def events(path, standards, schemas):
             continue
         n += 1
         e = json.loads(line)
+        try:
+            parse_with_client(e)
+        except Exception as err:  # noqa: BLE001 — any refusal by the client's classes is a failure
+            fail(f"event {n}: openlineage-python cannot parse it: {type(err).__name__}: {err}")
         for err in run_event.iter_errors(e):
             fail(f"event {n}: {err.message} at {list(err.absolute_path)}")
         facets = []
@@ -75,6 +79,83 @@ def events(path, standards, schemas):
         if types.count("START") != 1 or sum(types.count(t) for t in ("COMPLETE", "FAIL", "ABORT")) != 1:
             fail(f"run {rid}: lifecycle {types} is not one START and one terminal event")
     return n
+
+
+def build(cls, data):
+    """An instance of the client's attrs class `cls` from JSON `data`, nested classes built recursively; keys the
+    class does not know are an error (strict), so a renamed or misspelt field is caught."""
+    import typing
+    import attr
+    hints = typing.get_type_hints(cls)
+    kwargs, known = {}, set()
+    for a in attr.fields(cls):
+        alias = getattr(a, "alias", None) or a.name.lstrip("_")
+        key = a.name if a.name in data else alias
+        known.update({a.name, alias})
+        if key not in data or not a.init:
+            continue
+        kwargs[alias] = convert(hints.get(a.name), data[key])
+    extra = set(data) - known - {"_producer", "_schemaURL", "_deleted"}
+    if extra:
+        raise ValueError(f"{cls.__name__} has no field(s) {sorted(extra)}")
+    return cls(**kwargs)
+
+
+def convert(hint, value):
+    import typing
+    import attr
+    if value is None or hint is None:
+        return value
+    origin = typing.get_origin(hint)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return convert(args[0], value) if len(args) == 1 else value
+    if origin is list:
+        return [convert(args[0], v) for v in value]
+    if origin is dict:
+        return dict(value)
+    if isinstance(hint, type) and attr.has(hint) and isinstance(value, dict):
+        return build(hint, value)
+    if isinstance(hint, type) and issubclass(hint, __import__("enum").Enum):
+        return hint(value)
+    return value
+
+
+def parse_with_client(e):
+    """Parses one event with openlineage-python's own classes (event_v2, facet_v2): the run, job and datasets, and
+    every standard facet. Strata's custom facets are checked by their JSON schemas instead."""
+    from openlineage.client import event_v2 as ev
+    from openlineage.client.facet_v2 import (parent_run, processing_engine_run, error_message_run, job_type_job, source_code_job,
+                                             datasource_dataset, schema_dataset, symlinks_dataset, dataset_version_dataset,
+                                             output_statistics_output_dataset)
+    known = {
+        "parent": parent_run.ParentRunFacet, "processing_engine": processing_engine_run.ProcessingEngineRunFacet,
+        "errorMessage": error_message_run.ErrorMessageRunFacet, "jobType": job_type_job.JobTypeJobFacet,
+        "sourceCode": source_code_job.SourceCodeJobFacet, "dataSource": datasource_dataset.DatasourceDatasetFacet,
+        "schema": schema_dataset.SchemaDatasetFacet, "symlinks": symlinks_dataset.SymlinksDatasetFacet,
+        "version": dataset_version_dataset.DatasetVersionDatasetFacet,
+        "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet,
+    }
+
+    def facets(d):
+        out = {}
+        for k, v in (d or {}).items():
+            if k in known:
+                out[k] = build(known[k], v)
+        return out
+
+    def dataset(cls, d):
+        kw = {"namespace": d["namespace"], "name": d["name"], "facets": facets(d.get("facets"))}
+        if "outputFacets" in d:
+            kw["outputFacets"] = facets(d["outputFacets"])
+        return cls(**kw)
+
+    return ev.RunEvent(
+        eventType=ev.RunState(e["eventType"]), eventTime=e["eventTime"], producer=e["producer"],
+        run=ev.Run(runId=e["run"]["runId"], facets=facets(e["run"].get("facets"))),
+        job=ev.Job(namespace=e["job"]["namespace"], name=e["job"]["name"], facets=facets(e["job"].get("facets"))),
+        inputs=[dataset(ev.InputDataset, d) for d in e.get("inputs", [])],
+        outputs=[dataset(ev.OutputDataset, d) for d in e.get("outputs", [])])
 
 
 def jsonld(path):

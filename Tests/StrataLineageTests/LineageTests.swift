@@ -86,15 +86,78 @@ import Testing
         try
             "transport:\n  type: http\n  url: http://localhost:5000\n  endpoint: api/v1/lineage\n  auth:\n    type: api_key\n    apiKey: k1\n  compression: gzip\n"
             .write(toFile: dir + "/openlineage.yml", atomically: true, encoding: .utf8)
-        let c = LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OPENLINEAGE_NAMESPACE": "curation"])
+        let c = try LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OPENLINEAGE_NAMESPACE": "curation"])
         #expect(c.namespace == "curation")
         #expect(c.transports == [.http(url: "http://localhost:5000", endpoint: "api/v1/lineage", apiKey: "k1", timeout: 5, retries: 5, gzip: true)])
         // `#` inside quotes is not a comment; `${VAR}` comes from the environment passed in.
         try "transport:\n  type: http # the backend\n  url: \"http://h:5000/#x\"\n  auth:\n    type: api_key\n    apiKey: ${OL_KEY}\n"
             .write(toFile: dir + "/openlineage.yml", atomically: true, encoding: .utf8)
-        let e = LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OL_KEY": "from-env"])
+        let e = try LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: ["OL_KEY": "from-env"])
         #expect(e.transports == [.http(url: "http://h:5000/#x", endpoint: "api/v1/lineage", apiKey: "from-env", timeout: 5, retries: 5, gzip: false)])
-        let d = LineageConfig.load(storePath: "/s", workspace: "/nowhere/ws", environment: ["OPENLINEAGE_DISABLED": "true"])
-        #expect(d.disabled && d.transports == [.file(directory: "/s/lineage/events")] && d.namespace == "ws")
+        let d = try LineageConfig.load(storePath: "/s", workspace: "/nowhere/ws", environment: ["OPENLINEAGE_DISABLED": "true"])
+        #expect(d.disabled && d.transports.isEmpty && d.namespace == "ws")
+    }
+
+    /// The client's precedence: the config file, then `OPENLINEAGE__*`, then `OPENLINEAGE_URL`; only the first is
+    /// used. Composite, file, kafka and noop transports parse as the client names them; an unknown type is an error.
+    @Test func transportsResolveLikeTheClient() throws {
+        let dir = NSTemporaryDirectory() + "olcfg-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func load(_ env: [String: String]) throws -> LineageConfig {
+            try LineageConfig.load(storePath: dir + "/.strata", workspace: dir, environment: env.merging(["HOME": dir + "/home"]) { a, _ in a })
+        }
+        // Nothing configured: Strata's per-run files in the store.
+        #expect(try load([:]).transports == [.runFiles(directory: dir + "/.strata/lineage/events")])
+        // OPENLINEAGE_URL alone.
+        let url = try load(["OPENLINEAGE_URL": "http://u:1", "OPENLINEAGE_API_KEY": "k"])
+        #expect(url.transports == [.http(url: "http://u:1", endpoint: "api/v1/lineage", apiKey: "k", timeout: 5, retries: 5, gzip: false)])
+        // Structured variables win over OPENLINEAGE_URL; names lower-cased, JSON values parsed; a higher-level one wins.
+        let structured = try load([
+            "OPENLINEAGE_URL": "http://u:1", "OPENLINEAGE__TRANSPORT__TYPE": "file", "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": "/tmp/ol.jsonl",
+            "OPENLINEAGE__TRANSPORT__APPEND": "true",
+        ])
+        #expect(structured.transports == [.file(path: "/tmp/ol.jsonl", append: true)])
+        let json = try load([
+            "OPENLINEAGE__TRANSPORT": #"{"type": "kafka", "topic": "ol", "config": {"bootstrap.servers": "127.0.0.1:9092"}, "flush": false}"#,
+            "OPENLINEAGE__TRANSPORT__TYPE": "console",
+        ])
+        #expect(json.transports == [.kafka(.init(topic: "ol", properties: ["bootstrap.servers": "127.0.0.1:9092"], messageKey: nil, flush: false))])
+        // Compression alone completes the legacy URL transport.
+        let gz = try load(["OPENLINEAGE_URL": "http://u:1", "OPENLINEAGE__TRANSPORT__COMPRESSION": "gzip"])
+        #expect(gz.transports == [.http(url: "http://u:1", endpoint: "api/v1/lineage", apiKey: nil, timeout: 5, retries: 5, gzip: true)])
+        // The config file wins over both; composite with a list, file without append, noop.
+        try """
+        transport:
+          type: composite
+          continue_on_failure: false
+          transports:
+            - type: file
+              log_file_path: /tmp/events
+            - type: kafka
+              topicName: lineage
+              properties:
+                bootstrap.servers: 127.0.0.1:9092
+                acks: all
+              messageKey: fixed
+            - type: noop
+        """.write(toFile: dir + "/openlineage.yml", atomically: true, encoding: .utf8)
+        let file = try load(["OPENLINEAGE_URL": "http://u:1", "OPENLINEAGE__TRANSPORT__TYPE": "console"])
+        #expect(
+            file.transports == [
+                .composite(
+                    [
+                        .file(path: "/tmp/events", append: false),
+                        .kafka(.init(topic: "lineage", properties: ["bootstrap.servers": "127.0.0.1:9092", "acks": "all"], messageKey: "fixed", flush: true)),
+                        .noop,
+                    ], continueOnFailure: false)
+            ])
+        // Unknown or incomplete transports are errors, never a fallback.
+        for bad in ["transport:\n  type: carrier-pigeon\n", "transport:\n  type: kafka\n  topic: t\n", "transport:\n  type: file\n", "transport: {}\n"] {
+            try bad.write(toFile: dir + "/openlineage.yml", atomically: true, encoding: .utf8)
+            #expect(throws: LineageError.self) { try load([:]) }
+        }
+        try FileManager.default.removeItem(atPath: dir + "/openlineage.yml")
+        #expect(throws: LineageError.self) { try load(["OPENLINEAGE__TRANSPORT__TYPE": "smoke-signals"]) }
+        #expect(throws: LineageError.self) { try load(["OPENLINEAGE_CONFIG": dir + "/missing.yml"]) }
     }
 }

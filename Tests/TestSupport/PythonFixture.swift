@@ -26,7 +26,10 @@ public final class PythonFixture: @unchecked Sendable {
         info = obj
     }
 
-    deinit {
+    deinit { stop() }
+
+    /// Closes the fixture's stdin and waits for it to exit (it stops what it started); safe to call twice.
+    public func stop() {
         try? stdin.fileHandleForWriting.close()
         process.waitUntilExit()
     }
