@@ -155,6 +155,73 @@ public struct Table: Sendable, Equatable {
     }
 }
 
+/// Catalogue metadata for `strata catalog` (DCAT-AP 3): who publishes, under which licence, about what. Values are
+/// IRIs or the short codes of the EU vocabularies (`licence: "CC-BY-4.0"`, `language: "ENG"`, `spatial: "ZAF"`,
+/// `themes: ["ECON"]`, `publisherType: "Company"`). When the store's config declares the same property
+/// (`strata config catalog.licence …`), this declaration wins.
+public struct Catalog: Sendable, Equatable {
+    /// Catalogue title.
+    public var title: String?
+    /// What the catalogue holds.
+    public var description: String?
+    /// The publishing organisation's name.
+    public var publisher: String?
+    /// Its type (ADMS publisher type: `Company`, `NationalAuthority`, `NonProfitOrganisation`, … or an IRI).
+    public var publisherType: String?
+    /// The catalogue's home page.
+    public var homepage: String?
+    /// Licence of the data (an SPDX-style id such as `CC-BY-4.0`, or an IRI).
+    public var licence: String?
+    /// Language (ISO 639-2 code such as `ENG`, or an IRI).
+    public var language: String?
+    /// Geographic coverage (ISO 3166-1 alpha-3 code such as `ZAF`, or an IRI).
+    public var spatial: String?
+    /// Themes (EU data themes such as `ECON`, `GOVE`, or IRIs).
+    public var themes: [String]
+    /// Keywords.
+    public var keywords: [String]
+    /// Contact point: a team or role name (never a person's).
+    public var contactName: String?
+    /// Contact point: a role mailbox such as `data@example.org`, published as declared.
+    public var contactEmail: String?
+    /// Per-dataset metadata.
+    public var datasets: [DatasetInfo]
+
+    /// Declares the catalogue.
+    public static func catalog(
+        title: String? = nil, description: String? = nil, publisher: String? = nil, publisherType: String? = nil, homepage: String? = nil,
+        licence: String? = nil, language: String? = nil, spatial: String? = nil, themes: [String] = [], keywords: [String] = [],
+        contactName: String? = nil, contactEmail: String? = nil, datasets: [DatasetInfo] = []
+    ) -> Catalog {
+        Catalog(
+            title: title, description: description, publisher: publisher, publisherType: publisherType, homepage: homepage, licence: licence,
+            language: language, spatial: spatial, themes: themes, keywords: keywords, contactName: contactName, contactEmail: contactEmail,
+            datasets: datasets)
+    }
+}
+
+/// Catalogue metadata of one published dataset.
+public struct DatasetInfo: Sendable, Equatable {
+    /// Workspace path of the published output.
+    public var path: String
+    /// Title (default: the path).
+    public var title: String?
+    /// What it holds.
+    public var description: String?
+    /// Keywords (added to the catalogue's).
+    public var keywords: [String]
+    /// Themes (default: the catalogue's).
+    public var themes: [String]
+    /// Temporal coverage of the data, `START/END` as ISO 8601 dates (e.g. `2024-01-01/2024-12-31`).
+    public var temporal: String?
+    /// Declares a dataset's metadata.
+    public static func dataset(
+        _ path: String, title: String? = nil, description: String? = nil, keywords: [String] = [], themes: [String] = [], temporal: String? = nil
+    ) -> DatasetInfo {
+        DatasetInfo(path: path, title: title, description: description, keywords: keywords, themes: themes, temporal: temporal)
+    }
+}
+
 /// The pipeline: a name and its stages. Creating one registers it; it is written out when the program exits.
 public struct Pipeline: Sendable {
     /// Name (used in lineage job names).
@@ -165,10 +232,12 @@ public struct Pipeline: Sendable {
     public var retention: [Retention]
     /// Tables declared with the pipeline.
     public var tables: [Table]
+    /// Catalogue metadata for `strata catalog`.
+    public var catalog: Catalog?
 
     /// Declares the pipeline.
-    public init(name: String, stages: [Stage], retention: [Retention] = [], tables: [Table] = []) {
-        self.name = name; self.stages = stages; self.retention = retention; self.tables = tables
+    public init(name: String, stages: [Stage], retention: [Retention] = [], tables: [Table] = [], catalog: Catalog? = nil) {
+        self.name = name; self.stages = stages; self.retention = retention; self.tables = tables; self.catalog = catalog
         registeredPipeline = self
         atexit { writeRegisteredPipeline() }
     }
@@ -228,56 +297,81 @@ enum JSONText {
         }
     }
 
+    static func optional(_ fields: [(String, String?)]) -> [(String, String)] { fields.compactMap { k, v in v.map { (k, string($0)) } } }
+
+    static func catalog(_ c: Catalog) -> String {
+        object(
+            optional([
+                ("title", c.title), ("description", c.description), ("publisher", c.publisher), ("publisherType", c.publisherType),
+                ("homepage", c.homepage), ("licence", c.licence), ("language", c.language), ("spatial", c.spatial),
+                ("contactName", c.contactName), ("contactEmail", c.contactEmail),
+            ])
+                + [
+                    ("themes", array(c.themes.map(string))), ("keywords", array(c.keywords.map(string))),
+                    (
+                        "datasets",
+                        array(
+                            c.datasets.map { d in
+                                object(
+                                    [("path", string(d.path)), ("keywords", array(d.keywords.map(string))), ("themes", array(d.themes.map(string)))]
+                                        + optional([("title", d.title), ("description", d.description), ("temporal", d.temporal)]))
+                            })
+                    ),
+                ])
+    }
+
     static func pipeline(_ p: Pipeline) -> String {
-        object([
-            ("version", String(pipelineDescriptionVersion)),
-            ("name", string(p.name)),
-            ("retention", array(p.retention.map { object([("name", string($0.name)), ("rules", array($0.rules.map(string)))]) })),
-            (
-                "tables",
-                array(
-                    p.tables.map { t in
-                        var f: [(String, String)] = [("path", string(t.path)), ("key", array(t.key.map(string)))]
-                        if let format = t.format { f.append(("format", string(format))) }
-                        if let d = t.description { f.append(("description", string(d))) }
-                        return object(f)
-                    })
-            ),
-            (
-                "stages",
-                array(
-                    p.stages.map { s in
-                        var f: [(String, String)] = [
-                            ("name", string(s.name)), ("command", string(s.command)),
-                            (
-                                "inputs",
-                                array(
-                                    s.inputs.map { i in
-                                        object([("path", string(i.path))] + (i.keys.map { [("keys", array($0.map(string)))] } ?? []))
-                                    })
-                            ),
-                            (
-                                "outputs",
-                                array(
-                                    s.outputs.map { o in
-                                        object(
-                                            [
-                                                ("kind", string(o.kind.rawValue)), ("path", string(o.path)), ("cache", o.cache ? "true" : "false"),
-                                                ("persist", o.persist ? "true" : "false"), ("published", o.published ? "true" : "false"),
-                                            ]
-                                                + (o.key.map { [("key", string($0))] } ?? []))
-                                    })
-                            ),
-                            ("params", object(s.params.map { ($0.key, param($0.value)) })),
-                            ("environment", array(s.environment.map(string))),
-                            ("after", array(s.after.map(string))),
-                            ("frozen", s.frozen ? "true" : "false"),
-                            ("alwaysRun", s.alwaysRun ? "true" : "false"),
-                        ]
-                        if let w = s.workingDirectory { f.append(("workingDirectory", string(w))) }
-                        return object(f)
-                    })
-            ),
-        ]) + "\n"
+        object(
+            (p.catalog.map { [("catalog", catalog($0))] } ?? []) + [
+                ("version", String(pipelineDescriptionVersion)),
+                ("name", string(p.name)),
+                ("retention", array(p.retention.map { object([("name", string($0.name)), ("rules", array($0.rules.map(string)))]) })),
+                (
+                    "tables",
+                    array(
+                        p.tables.map { t in
+                            var f: [(String, String)] = [("path", string(t.path)), ("key", array(t.key.map(string)))]
+                            if let format = t.format { f.append(("format", string(format))) }
+                            if let d = t.description { f.append(("description", string(d))) }
+                            return object(f)
+                        })
+                ),
+                (
+                    "stages",
+                    array(
+                        p.stages.map { s in
+                            var f: [(String, String)] = [
+                                ("name", string(s.name)), ("command", string(s.command)),
+                                (
+                                    "inputs",
+                                    array(
+                                        s.inputs.map { i in
+                                            object([("path", string(i.path))] + (i.keys.map { [("keys", array($0.map(string)))] } ?? []))
+                                        })
+                                ),
+                                (
+                                    "outputs",
+                                    array(
+                                        s.outputs.map { o in
+                                            object(
+                                                [
+                                                    ("kind", string(o.kind.rawValue)), ("path", string(o.path)), ("cache", o.cache ? "true" : "false"),
+                                                    ("persist", o.persist ? "true" : "false"), ("published", o.published ? "true" : "false"),
+                                                ]
+                                                    + (o.key.map { [("key", string($0))] } ?? []))
+                                        })
+                                ),
+                                ("params", object(s.params.map { ($0.key, param($0.value)) })),
+                                ("environment", array(s.environment.map(string))),
+                                ("after", array(s.after.map(string))),
+                                ("frozen", s.frozen ? "true" : "false"),
+                                ("alwaysRun", s.alwaysRun ? "true" : "false"),
+                            ]
+                            if let w = s.workingDirectory { f.append(("workingDirectory", string(w))) }
+                            return object(f)
+                        })
+                ),
+            ])
+            + "\n"
     }
 }

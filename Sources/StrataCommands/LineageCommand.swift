@@ -129,27 +129,34 @@ struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Write a DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the published datasets, with a Markdown page per dataset.",
-        discussion: "Published datasets are the outputs marked `published: true` in Pipeline.swift, plus --include paths.")
+        discussion: """
+            Published datasets are the outputs marked `published: true` in Pipeline.swift, plus --include paths. Metadata (licence, \
+            publisher, contact point, keywords, themes, spatial and temporal coverage) comes from Pipeline.swift's `catalog:` and the \
+            store config (`catalog.*`, `dataset.PATH.*`). --check lists what DCAT-AP 3 recommends and is not declared (exit 1 when \
+            anything is missing).
+            """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Revision (default HEAD).") var ref: String = "HEAD"
     @Option(help: "Also publish this path (repeatable).") var include: [String] = []
-    @Option(help: "Output folder (default docs/catalogue).") var out: String = "docs/catalogue"
-    @Option(help: "Catalogue title.") var title: String?
+    @Option(help: "Output folder (default .strata/catalogue, outside the workspace).") var out: String?
+    @Option(help: "Catalogue title (default: catalog.title, else 'Datasets of NAMESPACE').") var title: String?
+    @Flag(help: "List the missing mandatory and recommended metadata instead of writing.") var check = false
 
     func run() throws {
         let repo = try global.repository()
-        var paths = include
-        if ManifestLoader(root: repo.root, storePath: repo.storePath).exists {
-            for s in try PipelineLoading.load(repo, quiet: global.quiet).spec.stages { for o in s.outputs where o.published { paths.append(o.path) } }
+        if check {
+            let missing = try CatalogWorkflow.check(repo, include: include)
+            for m in missing { Out.line(m) }
+            if missing.isEmpty, !global.quiet { Out.line("the catalogue metadata is complete (DCAT-AP 3 mandatory and recommended properties)") }
+            Out.flush()
+            if !missing.isEmpty { throw CommandError(status: 1) }
+            return
         }
-        if paths.isEmpty { throw ValidationError("nothing is published: mark outputs `published: true` in Pipeline.swift or pass --include PATH") }
-        let service = try LineageService(repo: repo)
-        let (doc, pages) = try CatalogWriter(service: service).build(revision: ref, paths: paths, title: title ?? "Datasets of \(service.config.namespace)")
-        let dir = out.hasPrefix("/") ? out : repo.root + "/" + out
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try doc.write(to: URL(fileURLWithPath: dir + "/catalog.jsonld"))
-        for (name, text) in pages { try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/" + name)) }
-        if !global.quiet { Out.line("wrote \(service.redactor.redactPath(dir))/catalog.jsonld and \(pages.count) page(s)"); Out.flush() }
+        let (outcome, warnings) = try CatalogWorkflow.write(repo, revision: ref, include: include, out: out, title: title)
+        if !global.quiet {
+            for w in warnings { Out.err("strata: warning: \(w)") }
+            Out.line("wrote \(outcome.directory)/catalog.jsonld and \(outcome.pages) page(s)"); Out.flush()
+        }
     }
 }
 

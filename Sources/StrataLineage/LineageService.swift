@@ -228,6 +228,15 @@ public final class LineageService: @unchecked Sendable {
         return mine
     }
 
+    /// The COMPLETE commit run of a commit, if recorded.
+    func commitRun(of commit: ObjectID) throws -> String? {
+        var id: String?
+        try repo.db.query(
+            "SELECT run_id FROM lineage_runs WHERE kind = 'commit' AND commit_id = ? AND status = 'COMPLETE' ORDER BY started LIMIT 1", [.text(commit.hex)]
+        ) { id = $0.text(0) }
+        return id
+    }
+
     /// The run that generated a dataset version (`path@sha256`), if any.
     func producer(of key: String) throws -> String? {
         var id: String?

@@ -108,6 +108,29 @@ public struct TableSpec: Codable, Sendable, Equatable {
     public var description: String?
 }
 
+/// Catalogue metadata declared in the manifest (`catalog:`), for `strata catalog`.
+public struct CatalogSpec: Codable, Sendable, Equatable {
+    /// Per-dataset metadata.
+    public struct Dataset: Codable, Sendable, Equatable {
+        /// Workspace path.
+        public var path: String
+        /// Title, description, temporal coverage (`START/END`).
+        public var title: String?, description: String?, temporal: String?
+        /// Keywords and themes.
+        public var keywords: [String] = [], themes: [String] = []
+    }
+    /// Catalogue-level properties (see PipelineDescription.Catalog).
+    public var title: String?, description: String?, publisher: String?, publisherType: String?, homepage: String?
+    /// Licence, language, spatial coverage.
+    public var licence: String?, language: String?, spatial: String?
+    /// Contact point.
+    public var contactName: String?, contactEmail: String?
+    /// Themes and keywords.
+    public var themes: [String] = [], keywords: [String] = []
+    /// Datasets.
+    public var datasets: [Dataset] = []
+}
+
 /// The evaluated `Pipeline.swift`: what the manifest program wrote (format version 1).
 public struct PipelineSpec: Codable, Sendable, Equatable {
     /// Format version.
@@ -120,8 +143,10 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     public var retention: [RetentionSpec]
     /// Declared tables (absent in manifests evaluated before tables existed).
     public var tables: [TableSpec] = []
+    /// Declared catalogue metadata.
+    public var catalog: CatalogSpec?
 
-    enum CodingKeys: String, CodingKey { case version, name, stages, retention, tables }
+    enum CodingKeys: String, CodingKey { case version, name, stages, retention, tables, catalog }
 
     /// Creates a spec.
     public init(version: Int, name: String, stages: [StageSpec], retention: [RetentionSpec], tables: [TableSpec] = []) {
@@ -135,5 +160,6 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
         stages = try c.decode([StageSpec].self, forKey: .stages)
         retention = try c.decode([RetentionSpec].self, forKey: .retention)
         tables = try c.decodeIfPresent([TableSpec].self, forKey: .tables) ?? []
+        catalog = try c.decodeIfPresent(CatalogSpec.self, forKey: .catalog)
     }
 }

@@ -3,6 +3,7 @@ import StrataLineage
 import StrataMaintenance
 import StrataModel
 import StrataPipeline
+import StrataPlatform
 import StrataRepository
 
 /// Every module's tables, so that a client opening a store upgrades it in one transaction.
@@ -212,4 +213,63 @@ public enum PruneWorkflow {
             reflogExpire: reflogExpire, dryRun: dryRun)
         return (result, warnings)
     }
+}
+
+/// `strata catalog` as a library call: the DCAT catalogue of the published datasets, with the declared metadata.
+public enum CatalogWorkflow {
+    /// What was written.
+    public struct Outcome: Sendable {
+        /// The folder holding `catalog.jsonld` and the pages (redacted for display).
+        public var directory: String
+        /// Pages written.
+        public var pages: Int
+    }
+
+    /// The published paths (outputs marked `published: true`, plus `include`) and the metadata; warnings of the
+    /// manifest go to `warn`.
+    static func inputs(_ repo: Repository, include: [String]) throws -> ([String], CatalogMetadata, [String]) {
+        var paths = include
+        var manifest: CatalogSpec?
+        var warnings: [String] = []
+        if PipelineWorkflow.hasManifest(repo) {
+            let loaded = try PipelineWorkflow.load(repo)
+            warnings = loaded.warnings
+            for s in loaded.spec.stages { for o in s.outputs where o.published && !paths.contains(o.path) { paths.append(o.path) } }
+            manifest = loaded.spec.catalog
+        }
+        if paths.isEmpty { throw CatalogError.nothingPublished }
+        return (paths, try CatalogMetadata.resolve(repo, manifest: manifest), warnings)
+    }
+
+    /// Writes `catalog.jsonld` and a page per dataset into `out` (default: `.strata/catalogue`, outside the
+    /// workspace, so `status` stays clean).
+    public static func write(_ repo: Repository, revision: String, include: [String], out: String?, title: String?) throws -> (Outcome, [String]) {
+        let (paths, metadata, warnings) = try inputs(repo, include: include)
+        let service = try LineageOptions().service(repo)
+        let (doc, pages) = try CatalogWriter(service: service, metadata: metadata).build(
+            revision: revision, paths: paths, title: title ?? "Datasets of \(service.config.namespace)")
+        let dir = out.map { $0.hasPrefix("/") ? $0 : Posix.currentDirectory() + "/" + $0 } ?? repo.storePath + "/catalogue"
+        try Posix.makeDirectories(dir)
+        try Posix.writeAtomically(dir + "/catalog.jsonld", Array(doc))
+        for (name, text) in pages { try Posix.writeAtomically(dir + "/" + name, Array(text.utf8)) }
+        return (Outcome(directory: service.redactor.redactPath(dir), pages: pages.count), warnings)
+    }
+
+    /// What DCAT-AP 3 marks mandatory or recommended and the declarations lack (empty: complete).
+    public static func check(_ repo: Repository, include: [String]) throws -> [String] {
+        let (paths, metadata, _) = try inputs(repo, include: include)
+        let service = try LineageOptions().service(repo)
+        return CatalogWriter(service: service, metadata: metadata).check(paths: paths).map(service.redactor.redact)
+    }
+}
+
+/// Failures of `strata catalog`.
+public enum CatalogError: StrataError {
+    /// No output is marked published and no path was included.
+    case nothingPublished
+
+    public var code: String { "catalog.nothing-published" }
+    public var category: ErrorCategory { .usage }
+    public var message: String { "nothing is published" }
+    public var nextStep: String? { "mark outputs `published: true` in Pipeline.swift, or pass --include PATH" }
 }

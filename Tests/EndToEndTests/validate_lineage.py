@@ -4,11 +4,14 @@
     validate_lineage.py events EVENTS.jsonl STANDARDS_DIR SCHEMAS_DIR
     validate_lineage.py prov FILE.jsonld
     validate_lineage.py dcat FILE.jsonld
+    validate_lineage.py shacl FILE.jsonld DCAT_AP_DIR RECOMMENDED.ttl MAX_WARNINGS
 
 events: every line against the official OpenLineage 2-0-2 RunEvent schema and the schemas of every facet
 (official ones from STANDARDS_DIR/openlineage/spec, ours from SCHEMAS_DIR), plus the run lifecycle
 (exactly one START and one terminal event per runId, UUIDv7 run ids), and parsed with openlineage-python's classes.
 prov / dcat: parsed as JSON-LD documents with an inline @context, checked for the required nodes and properties.
+shacl: pyshacl against the official DCAT-AP 3.0.1 shapes (DCAT_AP_DIR/dcat-ap-SHACL.ttl: any violation fails) and
+the recommended-property shapes (RECOMMENDED.ttl: more than MAX_WARNINGS warnings fail); prints each warning.
 Prints 'N passed, M failed' and exits non-zero on any failure.
 """
 import json
@@ -158,6 +161,27 @@ def parse_with_client(e):
         outputs=[dataset(ev.OutputDataset, d) for d in e.get("outputs", [])])
 
 
+def shacl(path, dcat_ap, recommended, max_warnings):
+    from pyshacl import validate
+    from rdflib import Graph
+    from rdflib.namespace import SH
+    data = Graph().parse(path, format="json-ld")
+    official = Graph().parse(os.path.join(dcat_ap, "dcat-ap-SHACL.ttl"), format="turtle")
+    conforms, report, text = validate(data, shacl_graph=official, inference="none")
+    if not conforms:
+        fail(f"{path}: DCAT-AP 3.0.1 violations:\n{text}")
+    _, report, _ = validate(data, shacl_graph=Graph().parse(recommended, format="turtle"), inference="none", allow_warnings=True)
+    warnings = []
+    for r in report.subjects(SH.resultSeverity, SH.Warning):
+        warnings.append(f"{report.value(r, SH.focusNode)} lacks {report.value(r, SH.resultPath)}")
+    for w in sorted(warnings):
+        print("warning:", w)
+    if len(warnings) > int(max_warnings):
+        fail(f"{path}: {len(warnings)} recommended-property warnings (at most {max_warnings} expected)")
+    print(f"warnings: {len(warnings)}")
+    return 1
+
+
 def jsonld(path):
     d = json.load(open(path))
     if not isinstance(d.get("@context"), dict):
@@ -207,30 +231,49 @@ def prov(path):
 
 def dcat(path):
     d = jsonld(path)
-    if d.get("@type") != "dcat:Catalog":
-        fail("dcat: the root is not a dcat:Catalog")
+    graph = d.get("@graph", [d])
+    cats = [n for n in graph if n.get("@type") == "dcat:Catalog"]
+    if len(cats) != 1:
+        fail("dcat: no single dcat:Catalog node")
+        return 1
+    c = cats[0]
+    ids = {n.get("@id") for n in graph}
     for p in ("dct:title", "dct:description", "dct:publisher", "dcat:dataset"):
-        if p not in d:
+        if p not in c:
             fail(f"dcat: catalog lacks {p}")
-    for ds in d.get("dcat:dataset", []):
-        for p in ("dct:title", "dct:description", "dct:identifier", "dct:temporal", "dcat:distribution", "dcat:version"):
+    if c.get("dct:publisher", {}).get("@id") not in ids:
+        fail("dcat: the publisher is not described in the graph")
+    for ds in c.get("dcat:dataset", []):
+        for p in ("dct:title", "dct:description", "dct:identifier", "dcat:distribution", "dcat:version"):
             if p not in ds:
                 fail(f"dcat: dataset {ds.get('@id')} lacks {p}")
-        t = ds.get("dct:temporal", {})
-        if t.get("@type") != "dct:PeriodOfTime" or "dcat:startDate" not in t or "dcat:endDate" not in t:
-            fail("dcat: temporal is not a PeriodOfTime with start and end")
+        if ds.get("dct:identifier") != ds.get("@id"):
+            fail("dcat: the dataset identifier is not its stable IRI")
+        t = ds.get("dct:temporal")
+        if t is not None and (t.get("@type") != "dct:PeriodOfTime" or "dcat:startDate" not in t):
+            fail("dcat: temporal is not a PeriodOfTime with a start")
         for dist in ds.get("dcat:distribution", []):
             if "dcat:accessURL" not in dist or ("dcat:mediaType" not in dist and "dct:format" not in dist):
                 fail("dcat: distribution lacks accessURL or media type")
-            c = dist.get("spdx:checksum")
-            if c and not re.match(r"^[0-9a-f]{64}$", c["spdx:checksumValue"]["@value"]):
+            m = dist.get("dcat:mediaType", {}).get("@id", "")
+            if m.endswith(("/application/jsonl", "/application/x-ndjson", "/application/x-directory")):
+                fail(f"dcat: {m} is not an IANA-registered media type")
+            ch = dist.get("spdx:checksum")
+            if ch and not re.match(r"^[0-9a-f]{64}$", ch["spdx:checksumValue"]["@value"]):
                 fail("dcat: checksum is not lower-case sha256 hex")
     return 1
 
 
 if __name__ == "__main__":
     kind = sys.argv[1]
-    n = events(*sys.argv[2:5]) if kind == "events" else (prov(sys.argv[2]) if kind == "prov" else dcat(sys.argv[2]))
+    if kind == "events":
+        n = events(*sys.argv[2:5])
+    elif kind == "prov":
+        n = prov(sys.argv[2])
+    elif kind == "shacl":
+        n = shacl(*sys.argv[2:6])
+    else:
+        n = dcat(sys.argv[2])
     for f in failures[:30]:
         print(f)
     print(f"{max(n, 1) if not failures else 0} passed, {len(failures)} failed")

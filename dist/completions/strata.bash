@@ -817,7 +817,7 @@ _strata_reproduce() {
 
 _strata_catalog() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --version -h --help)
+    non_repeating_flags=(-q --quiet --check --version -h --help)
     repeating_options=(--include)
     non_repeating_options=(-C --out --title)
     __strata_offer_flags_options 1

@@ -673,8 +673,9 @@ _strata_catalog() {
         '-C[Run as if strata was started in DIR.]:DIR:'
         ':ref:'
         '*--include[Also publish this path (repeatable).]:include:'
-        '--out[Output folder (default docs/catalogue).]:out:'
-        '--title[Catalogue title.]:title:'
+        '--out[Output folder (default .strata/catalogue, outside the workspace).]:out:'
+        '--title[Catalogue title (default\: catalog.title, else '\''Datasets of NAMESPACE'\'').]:title:'
+        '--check[List the missing mandatory and recommended metadata instead of writing.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
