@@ -7,7 +7,7 @@ import StrataRepository
 struct CommitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commit", abstract: "Record a snapshot of the workspace (or of PATHs) on the current branch.",
-        discussion: "Prints the new commit id. Exits with status 2 when there is nothing to commit.")
+        discussion: "Prints the new commit id. Exits with status 2 when there is nothing to commit, 24 when the installed pre-commit hook refuses.")
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Commit message.") var message: String
@@ -17,6 +17,7 @@ struct CommitCommand: ParsableCommand {
     @Flag(help: "Record a commit even when nothing changed.") var allowEmpty = false
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Fail when the lineage events cannot be delivered (default: they wait in the store).") var requireLineage = false
+    @Flag(help: "Do not run the installed pre-commit hook (.strata/hooks/pre-commit).") var noVerify = false
     @Argument(help: "Only commit these paths (the rest stays as in the parent commit).") var paths: [String] = []
 
     struct JSONResult: Encodable {
@@ -38,7 +39,7 @@ struct CommitCommand: ParsableCommand {
         if !paths.isEmpty { opts.paths = paths }
         let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet || json)
         let outcome: CommitWorkflow.Outcome
-        do { outcome = try CommitWorkflow.commit(repo, opts, lineage: LineageOptions(require: requireLineage), progress: handler) } catch {
+        do { outcome = try CommitWorkflow.commit(repo, opts, lineage: LineageOptions(require: requireLineage), verify: !noVerify, progress: handler) } catch {
             printer?.finish(); throw error
         }
         printer?.finish()

@@ -23,6 +23,7 @@ enum ErrorReporter {
         static let manifest: Int32 = 21
         static let lineage: Int32 = 22
         static let notReproducible: Int32 = 23
+        static let hookRejected: Int32 = 24
         static let interrupted: Int32 = 130
         static let usage: Int32 = 64
     }
@@ -44,6 +45,7 @@ enum ErrorReporter {
         case .manifest: return Status.manifest
         case .lineage: return Status.lineage
         case .notReproducible: return Status.notReproducible
+        case .hookRejected: return Status.hookRejected
         case .interrupted: return Status.interrupted
         case .usage: return Status.usage
         }

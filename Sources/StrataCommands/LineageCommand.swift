@@ -69,12 +69,19 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recorded runs: commits, pipeline runs and stage runs, newest first.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .customShort("n"), help: "At most N runs.") var count: Int?
+    @Option(help: ArgumentHelp("Only runs that read or wrote this path (a file inside a folder dataset counts).", valueName: "path")) var dataset: String?
+    @Option(
+        name: .customLong("output-sha256"),
+        help: ArgumentHelp("Only runs that output a version with this sha256 (e.g. from 'strata ls --json').", valueName: "sha256"))
+    var outputSHA256: String?
     @Flag(help: "Print JSON.") var json = false
 
     struct JSONRuns: Encodable { var version = 1; var runs: [RunRecord] }
 
     func run() throws {
-        var runs = try LineageService(repo: try global.repository()).runs()
+        let repo = try global.repository()
+        let rel = try dataset.map { try repo.relativePath($0) }
+        var runs = try LineageService(repo: repo).runs(dataset: rel, outputSHA256: outputSHA256)
         if let count { runs = Array(runs.prefix(count)) }
         if json { try Out.json(JSONRuns(runs: runs)); return }
         for r in runs {

@@ -33,6 +33,7 @@ struct ReproCommand: ParsableCommand {
     @Flag(help: "After a failure, keep running stages that do not depend on it.") var keepGoing = false
     @Option(name: .shortAndLong, help: "Stages to run in parallel (default: number of cores).") var jobs: Int?
     @Flag(help: "Record the new state as a commit after a successful run.") var commit = false
+    @Flag(help: "With --commit: do not run the installed pre-commit hook.") var noVerify = false
     @Option(name: .shortAndLong, help: "Message of the --commit commit.") var message: String?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Fail when lineage events cannot be delivered (default: they wait in the store).") var requireLineage = false
@@ -49,7 +50,7 @@ struct ReproCommand: ParsableCommand {
         session.options.downstream = downstream; session.options.keepGoing = keepGoing
         if let jobs { session.options.jobs = max(1, jobs) }
         session.lineage = LineageOptions(require: requireLineage)
-        session.commit = commit; session.commitMessage = message
+        session.commit = commit; session.commitMessage = message; session.verify = !noVerify
         session.observer = (!global.quiet && !json && !dryRun) ? ConsoleObserver() : nil
         let outcome: ReproSession.Outcome
         do { outcome = try session.run() } catch PipelineError.interrupted {

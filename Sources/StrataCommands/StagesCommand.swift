@@ -24,7 +24,10 @@ struct StagesCommand: ParsableCommand {
         let byName = Dictionary(uniqueKeysWithValues: plan.outcomes.map { ($0.name, $0) })
         let rows = runner.graph.order.map { n -> JSONStage in
             let s = runner.graph.stages[n]!, out = byName[n]
-            let state = out.map { $0.action == .skipped ? ($0.reason == "frozen" ? "frozen" : "up-to-date") : "out-of-date" } ?? "unknown"
+            let state =
+                out.map {
+                    $0.action == .skipped ? ($0.reason == "frozen" ? "frozen" : ($0.reason.hasPrefix("protected") ? "protected" : "up-to-date")) : "out-of-date"
+                } ?? "unknown"
             return JSONStage(
                 name: n, command: s.command, state: state, reason: out?.reason ?? "", inputs: s.inputs.map(\.path),
                 outputs: s.outputs.map(\.path), upstream: runner.graph.upstream[n]!.sorted(), frozen: s.frozen, always_run: s.alwaysRun)

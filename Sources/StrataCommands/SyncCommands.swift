@@ -57,7 +57,8 @@ struct PushCommand: ParsableCommand {
             Without names, pushes the checked-out branch. A push that is not a fast-forward is refused ("fetch and merge, \
             or --force-with-lease"); --force-with-lease overwrites only when the remote still holds what this store last \
             fetched. Two pushes of one branch at the same moment: exactly one wins, the other is told (exit 4) and nothing \
-            is lost. Exit statuses: 4 rejected, 6 data missing locally, 12 remote corrupt, 1 storage failure.
+            is lost. An installed .strata/hooks/pre-push that exits non-zero stops the push before anything is sent (exit 24). \
+            Exit statuses: 4 rejected, 6 data missing locally, 12 remote corrupt, 24 refused by the pre-push hook, 1 storage failure.
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Remote name (default: the branch's upstream, else origin).") var remote: String?
@@ -67,6 +68,7 @@ struct PushCommand: ParsableCommand {
     @Flag(help: "Overwrite a remote ref only if it still points where this store last saw it.") var forceWithLease = false
     @Flag(help: "Refuse unless every commit to publish has its lineage recorded.") var requireLineage = false
     @Flag(help: "Delete the named branches or tags on the remote (each must still be where your last fetch saw it).") var delete = false
+    @Flag(help: "Do not run the installed pre-push hook (.strata/hooks/pre-push).") var noVerify = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -83,7 +85,8 @@ struct PushCommand: ParsableCommand {
             delete
             ? try SyncWorkflow.deleteOnRemote(repo, remote: name, names: names)
             : try SyncWorkflow.push(
-                repo, remote: name, refs: names, all: all, tags: tags, forceWithLease: forceWithLease, requireLineage: requireLineage)
+                repo, remote: name, refs: names, all: all, tags: tags, forceWithLease: forceWithLease, requireLineage: requireLineage,
+                verify: !noVerify)
         try SyncText.show(report, heading: "To", remote: name, json: json, quiet: global.quiet)
     }
 }

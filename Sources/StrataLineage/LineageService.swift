@@ -374,6 +374,21 @@ public final class LineageService: @unchecked Sendable {
     /// redacted, environment values dropped.
     public func runs() throws -> [RunRecord] { try storedRuns().map(redactor.redacted) }
 
+    /// Runs that read or wrote `dataset` (a workspace path; a file inside a folder dataset counts), and/or that
+    /// output a version with content hash `outputSHA256`, newest first, redacted for output.
+    public func runs(dataset: String?, outputSHA256: String?) throws -> [RunRecord] {
+        let path = dataset.map { $0.split(separator: "/").joined(separator: "/") }
+        func touches(_ d: DatasetRef) -> Bool {
+            guard let path else { return true }
+            let p = d.path.split(separator: "/").joined(separator: "/")
+            return p == path || (d.path.hasSuffix("/") && path.hasPrefix(p + "/"))
+        }
+        return try storedRuns().filter { r in
+            (path == nil || (r.inputs + r.outputs).contains(where: touches))
+                && (outputSHA256 == nil || r.outputs.contains { $0.sha256 == outputSHA256?.lowercased() && touches($0) })
+        }.map(redactor.redacted)
+    }
+
     /// A run by id (or unique prefix), or the commit run of a commit id, redacted for output.
     public func run(_ id: String) throws -> RunRecord { redactor.redacted(try storedRun(id)) }
 

@@ -217,9 +217,22 @@ public final class PipelineRunner: @unchecked Sendable {
         let outputs = PipelineRunner.locked(try fingerprints(s.outputs.map(\.path)), s.outputs)
         let key = PipelineRunner.key(s, inputs: inputs, env: env)
         var f = StageFacts(stage: s, locked: old, inputs: inputs, environment: env, outputs: outputs, cached: false, forced: forced)
+        f.rolledBack = try rolledBack(outputs, old: old)
         // The run cache is only consulted for a stage that is out of date (a no-op repro makes no lookups).
         if !forced && !s.alwaysRun && !s.frozen && StagePlanner.staleness(f) != nil { f.cached = (try cachedOutputs(key)) != nil }
         return (f, key)
+    }
+
+    /// Outputs whose workspace version differs from the lock's and equals the version committed at HEAD.
+    func rolledBack(_ outputs: [LockedPath], old: LockedStage?) throws -> [String] {
+        guard let old, let head = try repo.refs.headCommit() else { return [] }
+        var out: [String] = []
+        for o in outputs {
+            guard let now = o.sha256, let was = old.outputs.first(where: { $0.path == o.path })?.sha256, was != now else { continue }
+            let path = o.path.split(separator: "/").joined(separator: "/")
+            if let e = try repo.entry(at: path, in: head), e.id.hex == now { out.append(o.path) }
+        }
+        return out
     }
 
     func cachedOutputs(_ key: String) throws -> [String: PathFingerprint]? {

@@ -15,6 +15,9 @@ public struct StageFacts: Sendable {
     public var cached: Bool
     /// Run it even when up to date (`--force` on a selected stage).
     public var forced: Bool
+    /// Outputs rolled back: their workspace version is the one committed at HEAD and differs from what Pipeline.lock
+    /// says the stage produced (`checkout GOOD -- PATH` then commit). Running or restoring would undo the rollback.
+    public var rolledBack: [String] = []
 
     /// Gathers the facts.
     public init(
@@ -82,10 +85,18 @@ public enum StagePlanner {
         return nil
     }
 
+    /// The reason a stage with rolled-back outputs is left alone (nil: none, or `--force`).
+    static func protection(_ f: StageFacts) -> String? {
+        guard !f.forced, let p = f.rolledBack.first else { return nil }
+        return "protected: output \(p) was rolled back (the version committed at HEAD is not the one this stage produced); "
+            + "'strata repro --force \(f.stage.name)' rebuilds it"
+    }
+
     /// The decision for a stage whose upstream stages are settled.
     public static func decide(_ f: StageFacts) -> StageDecision {
         if f.stage.frozen { return .skip("frozen") }
         guard let why = staleness(f) else { return .skip("up to date") }
+        if let p = protection(f) { return .skip(p) }
         if f.cached && !f.forced && !f.stage.alwaysRun { return .restore(why + "; restored from the run cache, not run") }
         return .run(why)
     }
@@ -94,6 +105,7 @@ public enum StagePlanner {
     /// change), before its own facts are looked at.
     public static func decideDry(_ f: StageFacts, upstreamThatWillRun: String?) -> StageDecision {
         if f.stage.frozen { return .skip("frozen") }
+        if let p = protection(f) { return .skip(p) }
         if let up = upstreamThatWillRun, !f.forced { return .run("upstream stage \(up) will run") }
         guard let why = staleness(f) else { return .skip("up to date") }
         if f.cached && !f.forced && !f.stage.alwaysRun { return .restore(why + "; outputs found in the run cache") }

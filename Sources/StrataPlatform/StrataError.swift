@@ -33,6 +33,8 @@ public enum ErrorCategory: String, Sendable, CaseIterable {
     case interrupted
     /// Bad flags or arguments.
     case usage
+    /// An installed hook (`.strata/hooks/pre-commit`, `pre-push`) refused the command.
+    case hookRejected
 }
 
 /// An error users and code can act on: a stable code, a message naming the path, ref or object, a next step, and

@@ -89,8 +89,14 @@ extension Repository {
         let rel = try paths.map { try relativePath($0) }
         let aID = try resolve(a)
         let aTree = try commit(aID).tree
-        if let b {
-            let bTree = try commit(try resolve(b)).tree
+        let bID = try b.map { try resolve($0) }
+        // A path known to neither side is a mistake (git: "did not match any file"), never a silent empty diff.
+        for p in rel where !p.isEmpty {
+            let inB = try bID.map { try entry(at: p, in: $0) != nil } ?? (try Posix.lstat(root + "/" + p) != nil)
+            if try entry(at: p, in: aID) == nil && !inB { throw RepositoryError.pathNotFound(p, revision: a) }
+        }
+        if let bID {
+            let bTree = try commit(bID).tree
             return try TreeDiff.diff(aTree, bTree, paths: rel) { try self.tree($0) }
         }
         let base = try flatten(tree: aTree)

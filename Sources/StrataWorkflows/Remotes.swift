@@ -158,10 +158,23 @@ public enum SyncWorkflow {
     /// The first push of a branch makes the remote its upstream.
     public static func push(
         _ repo: Repository, remote: String?, refs names: [String] = [], all: Bool = false, tags: Bool = false, forceWithLease: Bool = false,
-        requireLineage: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment, backend: (any RemoteBackend)? = nil
+        requireLineage: Bool = false, verify: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment,
+        backend: (any RemoteBackend)? = nil
     ) throws -> SyncReport {
         let sync = try open(repo, remote: remote, environment: environment, backend: backend)
         let refs = try refsToPush(repo, names: names, all: all, tags: tags)
+        // The installed pre-push hook sees what would be published, as git's does, before anything is sent.
+        if verify {
+            let zero = String(repeating: "0", count: 64)
+            let lines = try refs.map { r -> String in
+                let local = try repo.resolve(r).hex
+                let short = r.hasPrefix("refs/heads/") ? String(r.dropFirst("refs/heads/".count)) : nil
+                let remote = try short.flatMap { try repo.refs(prefix: "refs/remotes/\(sync.name)/\($0)").first?.target.hex } ?? zero
+                return "\(r) \(local) \(r) \(remote)"
+            }
+            try Hooks.run(
+                "pre-push", repo: repo, arguments: [sync.name, try repo.config("remote.\(sync.name).url") ?? ""], input: lines.joined(separator: "\n") + "\n")
+        }
         // A remote known from a clone was never probed: probe before the first write, as `remote add` does.
         if try repo.config("remote.\(sync.name).capabilities") == nil {
             let caps = try RemoteProbe.probe(sync.storage)

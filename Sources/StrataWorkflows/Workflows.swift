@@ -51,10 +51,11 @@ public enum CommitWorkflow {
     /// Commits and records the commit's lineage run. With `lineage.require`, an undelivered event throws after the
     /// commit and its lineage are recorded (the commit stands; `strata lineage flush` sends the events later).
     public static func commit(
-        _ repo: Repository, _ options: CommitOptions, lineage: LineageOptions = LineageOptions(),
+        _ repo: Repository, _ options: CommitOptions, lineage: LineageOptions = LineageOptions(), verify: Bool = true,
         progress: ProgressHandler? = nil
     ) throws -> Outcome {
         let service = try lineage.service(repo)  // a bad lineage configuration stops the commit before it is made
+        if verify { try Hooks.run("pre-commit", repo: repo) }  // the installed gate, as git runs its pre-commit hook
         let r = try repo.commit(options, progress: progress)
         _ = try service.recordCommit(r, message: options.message)
         let warning = service.deliveryErrors.last
@@ -101,6 +102,8 @@ public struct ReproSession {
     public var commit = false
     /// Message of that commit.
     public var commitMessage: String?
+    /// Run the installed pre-commit hook before that commit (`--no-verify` turns it off).
+    public var verify = true
     /// Told about each stage as it starts and ends (the console, a server's progress stream).
     public var observer: ReproObserver?
 
@@ -144,6 +147,7 @@ public struct ReproSession {
         if commit && result.succeeded && !options.dryRun {
             let ran = result.outcomes.filter { $0.action == .ran || $0.action == .restored }.map(\.name)
             let opts = CommitOptions(message: commitMessage ?? "repro \(loaded.spec.name): \(ran.joined(separator: ", "))")
+            if verify { try Hooks.run("pre-commit", repo: repo) }
             do {
                 let c = try repo.commit(opts)
                 commitID = c.id

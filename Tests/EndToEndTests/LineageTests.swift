@@ -305,8 +305,39 @@ func python(_ args: [String]) throws -> (Int32, String) {
         let s = try StrataCLI()
         try s.run("init")
         #expect(try s.run("hooks", "install").status == 0)
-        let installed = try s.read(".strata/hooks/pre-commit")
-        let shipped = try Data(contentsOf: URL(fileURLWithPath: projectRoot + "/hooks/pre-commit"))
-        #expect(installed == shipped, "hooks/pre-commit and Hooks.preCommit differ")
+        for name in ["pre-commit", "pre-push"] {
+            let installed = try s.read(".strata/hooks/" + name)
+            let shipped = try Data(contentsOf: URL(fileURLWithPath: projectRoot + "/hooks/" + name))
+            #expect(installed == shipped, "hooks/\(name) and the text built into strata differ")
+        }
+    }
+
+    /// The CI gate: with the hooks installed, a commit on top of a commit without lineage is refused (exit 24, nothing
+    /// committed), and so is publishing it (nothing sent); `--no-verify` skips the hooks.
+    @Test func hooksBlockACommitAndAPublishWithoutLineage() throws {
+        let s = try StrataCLI()
+        #expect(try s.run("init").status == 0)
+        #expect(try s.run("hooks", "install").status == 0)
+        try s.write("a.csv", "id\n1\n")
+        #expect(try s.run("commit", "-m", "with lineage").status == 0)
+        // A commit made with lineage off: HEAD has no lineage now.
+        try s.write("a.csv", "id\n1\n2\n")
+        #expect(try s.run("commit", "-m", "no lineage", "--no-verify", env: ["OPENLINEAGE_DISABLED": "true"]).status == 0)
+        try s.write("a.csv", "id\n1\n2\n3\n")
+        let blocked = try s.run("commit", "-m", "blocked")
+        #expect(blocked.status == 24, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("the pre-commit hook refused") && blocked.stderr.contains("no OpenLineage run events"), "\(blocked.stderr)")
+        #expect(try s.run("log", "--oneline").stdout.split(separator: "\n").count == 2)
+        // Publishing it is refused before anything is sent.
+        let remote = s.path("../remote-\(UUID().uuidString.prefix(6))")
+        #expect(try s.run("remote", "add", "origin", "file://" + remote).status == 0)
+        let push = try s.run("push", "origin", "main")
+        #expect(push.status == 24, "\(push.stderr)")
+        #expect(push.stderr.contains("the pre-push hook refused") && push.stderr.contains("its lineage is incomplete"), "\(push.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: remote + "/refs/heads/main"))
+        // --no-verify skips both.
+        #expect(try s.run("commit", "-m", "forced", "--no-verify").status == 0)
+        let forced = try s.run("push", "origin", "main", "--no-verify")
+        #expect(forced.status == 0, "\(forced.stderr)")
     }
 }

@@ -123,5 +123,14 @@ import Testing
         #expect(StagePlanner.decide(facts(locked(), cached: true, stage: always)) == .run("always runs (alwaysRun)"))
         #expect(StagePlanner.decideDry(facts(locked()), upstreamThatWillRun: "up") == .run("upstream stage up will run"))
         #expect(StagePlanner.decideDry(facts(locked()), upstreamThatWillRun: nil) == .skip("up to date"))
+        // A rolled-back output (committed at HEAD, not what the lock says the stage produced) is protected, even when
+        // the run cache could restore it or an upstream stage will run; --force rebuilds it.
+        var rolled = facts(locked(), output: "good", cached: true)
+        rolled.rolledBack = ["out.csv"]
+        guard case .skip(let why) = StagePlanner.decide(rolled) else { Issue.record("a rolled-back output was not protected"); return }
+        #expect(why.hasPrefix("protected: output out.csv was rolled back") && why.contains("strata repro --force s"))
+        guard case .skip = StagePlanner.decideDry(rolled, upstreamThatWillRun: "up") else { Issue.record("dry run would overwrite it"); return }
+        rolled.forced = true
+        #expect(StagePlanner.decide(rolled) == .run("forced"))
     }
 }

@@ -216,7 +216,7 @@ _strata_status() {
 
 _strata_commit() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --allow-empty --json --require-lineage --version -h --help)
+    non_repeating_flags=(-q --quiet --allow-empty --json --require-lineage --no-verify --version -h --help)
     repeating_options=()
     non_repeating_options=(-C --message -m --author --date)
     __strata_offer_flags_options -1
@@ -644,7 +644,7 @@ _strata_retention_rm() {
 
 _strata_repro() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --dry-run --force -f --downstream --keep-going --commit --json --require-lineage --version -h --help)
+    non_repeating_flags=(-q --quiet --dry-run --force -f --downstream --keep-going --commit --no-verify --json --require-lineage --version -h --help)
     repeating_options=()
     non_repeating_options=(-C --jobs -j --message -m)
     __strata_offer_flags_options -1
@@ -783,7 +783,7 @@ _strata_runs() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-C -n)
+    non_repeating_options=(-C -n --dataset --output-sha256)
     __strata_offer_flags_options 0
 
     # Offer option value completions
@@ -792,6 +792,12 @@ _strata_runs() {
         return
         ;;
     '-n')
+        return
+        ;;
+    '--dataset')
+        return
+        ;;
+    '--output-sha256')
         return
         ;;
     esac
@@ -953,7 +959,7 @@ _strata_remote_remove() {
 
 _strata_push() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --all --tags --force-with-lease --require-lineage --delete --json --version -h --help)
+    non_repeating_flags=(-q --quiet --all --tags --force-with-lease --require-lineage --delete --no-verify --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-C)
     __strata_offer_flags_options -1

@@ -25,7 +25,7 @@ let pipeline = Pipeline(
         .stage(
             name: "report",
             command: "python3 steps/report.py",
-            inputs: tables.map { "curated/\($0).csv" },
+            inputs: tables.map { "curated/\($0).csv" } + ["steps/report.py"],
             outputs: [.metrics("reports/summary.json"), .file("reports/summary.md", cache: false)],
             alwaysRun: false
         ),
