@@ -41,7 +41,9 @@ extension Repository {
         }
     }
 
-    /// Restores `paths` from `revision` into the workspace, leaving HEAD alone.
+    /// Restores `paths` from `revision` into the workspace, leaving HEAD alone, in no-overlay mode (`git restore`):
+    /// files under the paths that HEAD tracks and `revision` lacks are removed, so a folder (a Delta or Iceberg table)
+    /// comes back exactly as it was. Untracked files there are left alone; modified ones are a conflict.
     public func checkoutPaths(_ revision: String, paths: [String], force: Bool = false, progress: ProgressHandler? = nil) throws -> CheckoutResult {
         try withWriteLock {
             let target = try resolve(revision)
@@ -90,8 +92,8 @@ extension Repository {
         }
     }
 
-    /// Writes the files of commit `target` into the workspace. With `paths`, only below those paths and nothing is
-    /// deleted; otherwise files of HEAD missing from the target are removed.
+    /// Writes the files of commit `target` into the workspace, and removes the files of HEAD missing from the target;
+    /// with `paths`, only below those paths (no-overlay). Untracked files are never removed.
     ///
     /// Nothing in the workspace changes until everything has been checked: names, the presence of every object with
     /// all its parts, and every path the change would overwrite or delete (untracked or modified data there is a
@@ -120,12 +122,10 @@ extension Repository {
             if dirty.contains(p) && !force && work[p] != nil { conflicts.append(p); continue }
             toWrite.append((p, v))
         }
-        if paths == nil {
-            for (p, _) in headListing where targetListing[p] == nil {
-                if work[p] == nil { continue }
-                if dirty.contains(p) && !force { conflicts.append(p); continue }
-                toRemove.append(p)
-            }
+        for (p, _) in headListing where targetListing[p] == nil && selected(p) {
+            if work[p] == nil { continue }
+            if dirty.contains(p) && !force { conflicts.append(p); continue }
+            toRemove.append(p)
         }
         // Refuse unsafe names before touching anything.
         for (p, _) in toWrite {

@@ -610,3 +610,40 @@ import StrataRepository
         }
     }
 }
+
+/// `checkout REV -- FOLDER` restores a folder exactly (no-overlay, like `git restore`): tracked files REV lacks go,
+/// untracked ones stay, modified ones are a conflict (exit 4) unless --force.
+@Suite("End to end: checkout of paths is no-overlay") struct NoOverlayCheckoutTests {
+    @Test func folderComesBackExactly() throws {
+        let s = try StrataCLI()
+        #expect(try s.run("init").status == 0)
+        try s.write("lake/events/_delta_log/00000000000000000000.json", "{\"v\":0}\n")
+        try s.write("lake/events/part-0.parquet", "p0")
+        #expect(try s.run("commit", "-m", "v0").status == 0)
+        #expect(try s.run("tag", "v0").status == 0)
+        try s.write("lake/events/_delta_log/00000000000000000001.json", "{\"v\":1}\n")
+        try s.write("lake/events/part-1.parquet", "p1")
+        try s.write("lake/events/part-0.parquet", "p0-rewritten")
+        try s.write("other.csv", "id\n1\n")
+        #expect(try s.run("commit", "-m", "v1").status == 0)
+        // An untracked file in the folder, and a modified tracked file that v0 lacks.
+        try s.write("lake/events/notes.txt", "mine")
+        try s.write("lake/events/part-1.parquet", "p1-edited")
+        let refused = try s.run("checkout", "v0", "--", "lake/events")
+        #expect(refused.status == 4, "\(refused.stderr)")
+        #expect(refused.stderr.contains("lake/events/part-1.parquet"))
+        #expect(try s.read("lake/events/part-1.parquet") == Data("p1-edited".utf8), "nothing changed")
+        try s.write("lake/events/part-1.parquet", "p1")
+        let ok = try s.run("checkout", "v0", "--", "lake/events")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.path("lake/events/_delta_log/00000000000000000001.json")))
+        #expect(!FileManager.default.fileExists(atPath: s.path("lake/events/part-1.parquet")))
+        #expect(try s.read("lake/events/part-0.parquet") == Data("p0".utf8))
+        #expect(try s.read("lake/events/notes.txt") == Data("mine".utf8), "untracked data is never removed")
+        #expect(FileManager.default.fileExists(atPath: s.path("other.csv")), "outside the path nothing changes")
+        // Committing it records the table as it was at v0.
+        #expect(try s.run("commit", "-m", "restore lake/events to v0").status == 0)
+        let diff = try s.run("diff", "v0", "HEAD", "--", "lake/events")
+        #expect(diff.status == 0 && !diff.stdout.contains("lake/events/part") && !diff.stdout.contains("_delta_log"), "\(diff.stdout)")
+    }
+}
