@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 
 /// Builds a W3C PROV-O JSON-LD document (inline `@context`, absolute IRIs, typed nodes) for a run.
 struct ProvBuilder {
@@ -100,5 +101,64 @@ struct ProvBuilder {
         return try JSONSerialization.data(
             withJSONObject: red.scrub(["@context": ProvBuilder.context, "@graph": graph]),
             options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    }
+}
+
+/// One row of a table version, for row-level provenance (`strata blame --prov`).
+public struct RowProvenance: Sendable {
+    /// The row's key as text (`col=value` pairs, or the whole row of a keyless table).
+    public var key: String
+    /// The table version (file id) in which the row took its current value.
+    public var version: ObjectID
+    /// The table version before that change, when the row existed there (its previous version).
+    public var previous: ObjectID?
+    /// The commit that made the change.
+    public var commit: ObjectID
+    /// The stage run that wrote that table version, when one did.
+    public var run: String?
+
+    /// Creates a row record.
+    public init(key: String, version: ObjectID, previous: ObjectID?, commit: ObjectID, run: String?) {
+        self.key = key; self.version = version; self.previous = previous; self.commit = commit; self.run = run
+    }
+}
+
+extension LineageService {
+    /// Streams a PROV-O JSON-LD document in which every row of a table version is a `prov:Entity`
+    /// (`strata:Row`): `prov:specializationOf` the table version entity of the lineage documents,
+    /// `prov:wasGeneratedBy` the run that produced the row's value (the stage run, else the version's generating run,
+    /// else the commit's run), `prov:wasDerivedFrom` its previous version. Row IRIs carry a salted hash of the key, never
+    /// the key; the key literal is redacted like every export. `write` receives the document in pieces.
+    public func rowProvenance(path: String, rows: [RowProvenance], write: (String) throws -> Void) throws {
+        let red = redactor
+        let shown = red.redactPath(path)
+        func rowIRI(_ version: ObjectID, _ key: String) -> String {
+            "urn:strata:row:" + version.hex + ":" + String(ObjectID.hash(Array((red.salt + "\u{0}row\u{0}" + key).utf8)).hex.prefix(32))
+        }
+        var runFor: [ObjectID: String?] = [:]
+        func generator(_ r: RowProvenance) throws -> String? {
+            if let run = r.run { return run }
+            if let known = runFor[r.version] { return known }
+            let found = try producer(of: path + "@" + r.version.hex) ?? commitRun(of: r.commit)
+            runFor[r.version] = found
+            return found
+        }
+        func json(_ v: Any) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: red.scrub(v), options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        }
+        try write("{\"@context\":" + (try json(ProvBuilder.context)) + ",\"@graph\":[\n")
+        var first = true
+        for r in rows {
+            var node: [String: Any] = [
+                "@id": rowIRI(r.version, r.key), "@type": ["prov:Entity", "strata:Row"], "strata:key": r.key,
+                "prov:specializationOf": ["@id": ProvBuilder.iri("version", r.version.hex + "/" + shown)],
+                "strata:commit": r.commit.hex,
+            ]
+            if let run = try generator(r) { node["prov:wasGeneratedBy"] = ["@id": ProvBuilder.iri("run", run)] }
+            if let p = r.previous { node["prov:wasDerivedFrom"] = ["@id": rowIRI(p, r.key)] }
+            try write((first ? "" : ",\n") + (try json(node)))
+            first = false
+        }
+        try write("\n]}\n")
     }
 }

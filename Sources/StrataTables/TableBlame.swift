@@ -11,6 +11,9 @@ public struct RowBlame: Sendable, Equatable {
     public var commit: ObjectID
     /// That commit's table version (file id), to find the run that produced it.
     public var version: ObjectID
+    /// For a changed row: the table version before that commit (the row's previous version is the row as it was
+    /// there); nil for a row the commit added, or that came with the table's first version.
+    public var previous: ObjectID?
 }
 
 extension TableService {
@@ -50,7 +53,7 @@ extension TableService {
         }
         try source { b in try parser.feed(b, collect) }
         try parser.finish(collect)
-        var found: [(id: String, commit: ObjectID, version: ObjectID)] = []
+        var found: [(id: String, commit: ObjectID, version: ObjectID, previous: ObjectID?)] = []
         found.reserveCapacity(pending.count)
         var cur = start
         var curVersion = startEntry.id
@@ -58,22 +61,22 @@ extension TableService {
             let commit = try repo.commit(cur)
             guard let parent = commit.parents.first, let pe = try repo.entry(at: path, in: parent), pe.kind != .directory else {
                 // The table's first version: what is left came with it.
-                for i in pending { found.append((i, cur, curVersion)) }
+                for i in pending { found.append((i, cur, curVersion, nil)) }
                 break
             }
             if pe.id != curVersion {
-                let (c, v) = (cur, curVersion)
+                let (c, v, p) = (cur, curVersion, pe.id)
                 _ = try diff(parent.hex, cur.hex, path: path, options: options) { change in
                     guard change.op != .removed, let after = change.after else { return }
                     let i = id(after)
-                    if pending.remove(i) != nil { found.append((i, c, v)) }
+                    if pending.remove(i) != nil { found.append((i, c, v, change.op == .modified ? p : nil)) }
                 }
             }
             cur = parent
             curVersion = pe.id
         }
         found.sort { $0.id < $1.id }
-        return found.map { RowBlame(key: key($0.id), commit: $0.commit, version: $0.version) }
+        return found.map { RowBlame(key: key($0.id), commit: $0.commit, version: $0.version, previous: $0.previous) }
 
     }
 }

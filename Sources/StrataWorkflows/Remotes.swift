@@ -2,6 +2,7 @@ import Foundation
 import StrataRemote
 import StrataMaintenance
 import StrataModel
+import StrataLineage
 import StrataPlatform
 import StrataRepository
 import StrataTables
@@ -389,6 +390,21 @@ public enum BlameWorkflow {
         public var time: Int64
         /// The OpenLineage run id of the stage run that wrote this version of the table, when one did.
         public var run: String?
+        /// The table version holding the row's value, and the one before the change (for a changed row).
+        public var version: ObjectID
+        /// See `version`.
+        public var previous: ObjectID?
+    }
+
+    /// `strata blame --prov`: every row of the table at `revision` as a PROV-O entity, streamed to `write`.
+    public static func prov(_ repo: Repository, revision: String, path: String, key: [String] = [], write: (String) throws -> Void) throws {
+        let lines = try blame(repo, revision: revision, path: path, key: key)
+        let rows = lines.map { l in
+            RowProvenance(
+                key: l.key.keys.sorted().map { "\($0)=\(l.key[$0]!)" }.joined(separator: ","), version: l.version, previous: l.previous,
+                commit: l.commit, run: l.run)
+        }
+        try LineageOptions().service(repo).rowProvenance(path: try repo.relativePath(path), rows: rows, write: write)
     }
 
     /// Blames every row (or the row with `key`) of `path` at `revision`.
@@ -406,7 +422,8 @@ public enum BlameWorkflow {
         return try rows.map { b in
             let c = try commits[b.commit] ?? repo.commit(b.commit)
             commits[b.commit] = c
-            return Line(key: b.key, commit: b.commit, author: c.author.description, time: c.time, run: runs[b.version.hex])
+            return Line(
+                key: b.key, commit: b.commit, author: c.author.description, time: c.time, run: runs[b.version.hex], version: b.version, previous: b.previous)
         }
     }
 }

@@ -1132,7 +1132,7 @@ _strata_table_diff() {
 
 _strata_blame() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --json --version -h --help)
+    non_repeating_flags=(-q --quiet --json --prov --version -h --help)
     repeating_options=()
     non_repeating_options=(-C --columns --key)
     __strata_offer_flags_options 2
