@@ -104,6 +104,26 @@ struct ProvBuilder {
     }
 }
 
+extension LineageService {
+    /// A JSON string literal (quotes, backslashes and control characters escaped).
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
+
 /// One row of a table version, for row-level provenance (`strata blame --prov`).
 public struct RowProvenance: Sendable {
     /// The row's key as text (`col=value` pairs, or the whole row of a keyless table).
@@ -146,17 +166,25 @@ extension LineageService {
         func json(_ v: Any) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: red.scrub(v), options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         }
+        // Rows are many and alike: the parts shared by a table version are built (and redacted) once, and each row
+        // adds only its IRI, its redacted key and its predecessor, written as JSON text directly.
+        var shared: [ObjectID: String] = [:]
+        func versionPart(_ r: RowProvenance) throws -> String {
+            if let p = shared[r.version] { return p }
+            var fields = "\"prov:specializationOf\":" + (try json(["@id": ProvBuilder.iri("version", r.version.hex + "/" + shown)]))
+            if let run = try generator(r) { fields += ",\"prov:wasGeneratedBy\":" + (try json(["@id": ProvBuilder.iri("run", run)])) }
+            fields += ",\"strata:commit\":\"" + r.commit.hex + "\""
+            shared[r.version] = fields
+            return fields
+        }
         try write("{\"@context\":" + (try json(ProvBuilder.context)) + ",\"@graph\":[\n")
         var first = true
         for r in rows {
-            var node: [String: Any] = [
-                "@id": rowIRI(r.version, r.key), "@type": ["prov:Entity", "strata:Row"], "strata:key": r.key,
-                "prov:specializationOf": ["@id": ProvBuilder.iri("version", r.version.hex + "/" + shown)],
-                "strata:commit": r.commit.hex,
-            ]
-            if let run = try generator(r) { node["prov:wasGeneratedBy"] = ["@id": ProvBuilder.iri("run", run)] }
-            if let p = r.previous { node["prov:wasDerivedFrom"] = ["@id": rowIRI(p, r.key)] }
-            try write((first ? "" : ",\n") + (try json(node)))
+            var line = (first ? "" : ",\n") + "{\"@id\":\"" + rowIRI(r.version, r.key) + "\",\"@type\":[\"prov:Entity\",\"strata:Row\"],"
+            line += try versionPart(r)
+            if let p = r.previous { line += ",\"prov:wasDerivedFrom\":{\"@id\":\"" + rowIRI(p, r.key) + "\"}" }
+            line += ",\"strata:key\":" + LineageService.jsonString(red.redact(r.key)) + "}"
+            try write(line)
             first = false
         }
         try write("\n]}\n")

@@ -41,15 +41,16 @@ public struct Redactor: Sendable {
     /// A built-in pattern (literals checked by the tests; configured ones that do not compile are skipped instead).
     static func regex(_ p: String) -> NSRegularExpression { try! NSRegularExpression(pattern: p) }
 
-    let configured: [(NSRegularExpression, String)]
+    /// Configured patterns and names; a name carries its lower-cased first word, without which it cannot match.
+    let configured: [(NSRegularExpression, String, hint: String?)]
 
     /// Creates a redactor.
     public init(salt: String, patterns: [String] = [], names: [String] = []) {
         self.salt = salt; self.patterns = patterns
         self.names = names.map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.count >= 2 }
-        var c: [(NSRegularExpression, String)] = []
+        var c: [(NSRegularExpression, String, hint: String?)] = []
         for p in patterns where !p.isEmpty {
-            if let r = try? NSRegularExpression(pattern: p) { c.append((r, "[redacted]")) }
+            if let r = try? NSRegularExpression(pattern: p) { c.append((r, "[redacted]", nil)) }
         }
         // Longest names first, so "Thabo Nkosi" goes before "Thabo". Word boundaries in any script.
         for n in self.names.sorted(by: { $0.count > $1.count }) {
@@ -58,7 +59,7 @@ public struct Redactor: Sendable {
             }
             let body = words.joined(separator: #"[ ._-]+"#)
             if let r = try? NSRegularExpression(pattern: #"(?<![\p{L}\p{N}])"# + body + #"(?![\p{L}\p{N}])"#, options: [.caseInsensitive]) {
-                c.append((r, "[name]"))
+                c.append((r, "[name]", n.split(whereSeparator: { " ._-".contains($0) }).first.map { $0.lowercased() }))
             }
         }
         configured = c
@@ -77,7 +78,15 @@ public struct Redactor: Sendable {
 
     func redactPlain(_ text: String) -> String {
         var out = text
-        for (r, placeholder) in Redactor.textual + configured { out = replace(r, in: out, with: placeholder) }
+        // Cheap pre-checks keep the regular expressions off strings that cannot match (most of an export).
+        if text.utf8.contains(UInt8(ascii: "@")) { for (r, placeholder) in Redactor.textual { out = replace(r, in: out, with: placeholder) } }
+        if !configured.isEmpty {
+            let lower = out.lowercased()
+            for (r, placeholder, hint) in configured where hint.map(lower.contains) ?? true { out = replace(r, in: out, with: placeholder) }
+        }
+        var digits = 0
+        for b in out.utf8 where b >= 48 && b <= 57 { digits += 1 }
+        if digits < 9 { return out }  // every digit pattern needs at least 9 digits
         // Digit patterns run on the pieces between hashes and UUIDs only.
         let ns = out as NSString
         var pieces: [String] = []
