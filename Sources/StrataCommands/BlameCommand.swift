@@ -39,7 +39,6 @@ struct BlameCommand: ParsableCommand {
             Out.flush()
             return
         }
-        let lines = try BlameWorkflow.blame(repo, revision: revision, path: path, key: cols, onlyKey: only)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var dates: [Int64: String] = [:]  // formatting a date is slow; commits are few
@@ -49,13 +48,13 @@ struct BlameCommand: ParsableCommand {
             dates[t] = d
             return d
         }
-        for l in lines {
+        try BlameWorkflow.blame(repo, revision: revision, path: path, key: cols, onlyKey: only) { l in
             if json {
                 Out.line(
                     String(
                         decoding: try enc.encode(JSONLine(key: l.key, commit: l.commit.hex, author: l.author, time: date(l.time), run: l.run)),
                         as: UTF8.self))
-                continue
+                return
             }
             let k = l.key.keys.sorted().map { "\($0)=\(l.key[$0]!)" }.joined(separator: ",")
             Out.line(

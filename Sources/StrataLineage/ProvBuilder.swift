@@ -149,7 +149,7 @@ extension LineageService {
     /// `prov:wasGeneratedBy` the run that produced the row's value (the stage run, else the version's generating run,
     /// else the commit's run), `prov:wasDerivedFrom` its previous version. Row IRIs carry a salted hash of the key, never
     /// the key; the key literal is redacted like every export. `write` receives the document in pieces.
-    public func rowProvenance(path: String, rows: [RowProvenance], write: (String) throws -> Void) throws {
+    public func rowProvenance(path: String, write: @escaping (String) throws -> Void, rows: ((RowProvenance) throws -> Void) throws -> Void) throws {
         let red = redactor
         let shown = red.redactPath(path)
         func rowIRI(_ version: ObjectID, _ key: String) -> String {
@@ -179,7 +179,7 @@ extension LineageService {
         }
         try write("{\"@context\":" + (try json(ProvBuilder.context)) + ",\"@graph\":[\n")
         var first = true
-        for r in rows {
+        try rows { r in
             var line = (first ? "" : ",\n") + "{\"@id\":\"" + rowIRI(r.version, r.key) + "\",\"@type\":[\"prov:Entity\",\"strata:Row\"],"
             line += try versionPart(r)
             if let p = r.previous { line += ",\"prov:wasDerivedFrom\":{\"@id\":\"" + rowIRI(p, r.key) + "\"}" }

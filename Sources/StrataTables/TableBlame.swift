@@ -22,6 +22,16 @@ extension TableService {
     /// commits that changed the file cost anything; record-aligned versions skip their shared chunks). A row present
     /// since the table's first commit is attributed to that commit. `onlyKey` limits the answer to one row.
     public func blame(_ revision: String, path raw: String, options given: TableDiffOptions, onlyKey: [String: String]? = nil) throws -> [RowBlame] {
+        var out: [RowBlame] = []
+        try blame(revision, path: raw, options: given, onlyKey: onlyKey) { out.append($0) }
+        return out
+    }
+
+    /// The same, streamed in key order: each row's answer is built only when `each` receives it, so memory holds the
+    /// keys and their attributions, not a dictionary per row.
+    public func blame(
+        _ revision: String, path raw: String, options given: TableDiffOptions, onlyKey: [String: String]? = nil, each: (RowBlame) throws -> Void
+    ) throws {
         let path = try repo.relativePath(raw)
         let decl = try declaration(for: path)
         guard let format = decl?.format ?? TableFormat.guess(path) else { throw TableError.notATable(path) }
@@ -53,7 +63,15 @@ extension TableService {
         }
         try source { b in try parser.feed(b, collect) }
         try parser.finish(collect)
-        var found: [(id: String, commit: ObjectID, version: ObjectID, previous: ObjectID?)] = []
+        // Attributions are few (one or two per commit that changed the table): rows hold an index into them, so a
+        // million rows cost their key and four bytes each.
+        var attributions: [(commit: ObjectID, version: ObjectID, previous: ObjectID?)] = []
+        func attribution(_ c: ObjectID, _ v: ObjectID, _ p: ObjectID?) -> UInt32 {
+            if let i = attributions.lastIndex(where: { $0.commit == c && $0.version == v && $0.previous == p }) { return UInt32(i) }
+            attributions.append((c, v, p))
+            return UInt32(attributions.count - 1)
+        }
+        var found: [(id: String, attribution: UInt32)] = []
         found.reserveCapacity(pending.count)
         var cur = start
         var curVersion = startEntry.id
@@ -61,22 +79,27 @@ extension TableService {
             let commit = try repo.commit(cur)
             guard let parent = commit.parents.first, let pe = try repo.entry(at: path, in: parent), pe.kind != .directory else {
                 // The table's first version: what is left came with it.
-                for i in pending { found.append((i, cur, curVersion, nil)) }
+                let a = attribution(cur, curVersion, nil)
+                for i in pending { found.append((i, a)) }
                 break
             }
             if pe.id != curVersion {
-                let (c, v, p) = (cur, curVersion, pe.id)
+                let added = attribution(cur, curVersion, nil), modified = attribution(cur, curVersion, pe.id)
                 _ = try diff(parent.hex, cur.hex, path: path, options: options) { change in
                     guard change.op != .removed, let after = change.after else { return }
                     let i = id(after)
-                    if pending.remove(i) != nil { found.append((i, c, v, change.op == .modified ? p : nil)) }
+                    if pending.remove(i) != nil { found.append((i, change.op == .modified ? modified : added)) }
                 }
             }
             cur = parent
             curVersion = pe.id
         }
+        pending = []
         found.sort { $0.id < $1.id }
-        return found.map { RowBlame(key: key($0.id), commit: $0.commit, version: $0.version, previous: $0.previous) }
+        for f in found {
+            let a = attributions[Int(f.attribution)]
+            try each(RowBlame(key: key(f.id), commit: a.commit, version: a.version, previous: a.previous))
+        }
 
     }
 }

@@ -397,21 +397,30 @@ public enum BlameWorkflow {
     }
 
     /// `strata blame --prov`: every row of the table at `revision` as a PROV-O entity, streamed to `write`.
-    public static func prov(_ repo: Repository, revision: String, path: String, key: [String] = [], write: (String) throws -> Void) throws {
-        let lines = try blame(repo, revision: revision, path: path, key: key)
-        let rows = lines.map { l in
-            RowProvenance(
-                key: l.key.keys.sorted().map { "\($0)=\(l.key[$0]!)" }.joined(separator: ","), version: l.version, previous: l.previous,
-                commit: l.commit, run: l.run)
+    public static func prov(_ repo: Repository, revision: String, path: String, key: [String] = [], write: @escaping (String) throws -> Void) throws {
+        try LineageOptions().service(repo).rowProvenance(path: try repo.relativePath(path), write: write) { row in
+            try blame(repo, revision: revision, path: path, key: key) { l in
+                try row(
+                    RowProvenance(
+                        key: l.key.keys.sorted().map { "\($0)=\(l.key[$0]!)" }.joined(separator: ","), version: l.version, previous: l.previous,
+                        commit: l.commit, run: l.run))
+            }
         }
-        try LineageOptions().service(repo).rowProvenance(path: try repo.relativePath(path), rows: rows, write: write)
     }
 
     /// Blames every row (or the row with `key`) of `path` at `revision`.
     public static func blame(_ repo: Repository, revision: String, path: String, key: [String] = [], onlyKey: [String: String]? = nil) throws -> [Line] {
+        var out: [Line] = []
+        try blame(repo, revision: revision, path: path, key: key, onlyKey: onlyKey) { out.append($0) }
+        return out
+    }
+
+    /// The same, streamed in key order (bounded by the keys, not by a record per row).
+    public static func blame(
+        _ repo: Repository, revision: String, path: String, key: [String] = [], onlyKey: [String: String]? = nil, each: (Line) throws -> Void
+    ) throws {
         var options = TableDiffOptions()
         options.key = key
-        let rows = try TableWorkflow.service(repo).0.blame(revision, path: path, options: options, onlyKey: onlyKey)
         // Stage runs by the table version they output.
         let rel = try repo.relativePath(path)
         var runs: [String: String] = [:]
@@ -419,11 +428,13 @@ public enum BlameWorkflow {
             for o in r.outputs where o.path == rel { if let h = o.sha256 { runs[h] = r.runId } }
         }
         var commits: [ObjectID: Commit] = [:]
-        return try rows.map { b in
+        try TableWorkflow.service(repo).0.blame(revision, path: path, options: options, onlyKey: onlyKey) { b in
             let c = try commits[b.commit] ?? repo.commit(b.commit)
             commits[b.commit] = c
-            return Line(
-                key: b.key, commit: b.commit, author: c.author.description, time: c.time, run: runs[b.version.hex], version: b.version, previous: b.previous)
+            try each(
+                Line(
+                    key: b.key, commit: b.commit, author: c.author.description, time: c.time, run: runs[b.version.hex], version: b.version,
+                    previous: b.previous))
         }
     }
 }
