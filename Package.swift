@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose, and the stage supervisor's code.
         .target(name: "CStrataSpawn"),
         .target(name: "CStrataKafka", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
@@ -71,7 +72,7 @@ let package = Package(
             name: "StrataRemote",
             dependencies: ["StrataRepository", "StrataObjects", "StrataSQLite", "StrataModel", "StrataPlatform", "COpenSSL"]),
         // Tables as tables: row parsers (CSV, TSV, JSONL), the bounded-memory row diff, table declarations.
-        .target(name: "StrataTables", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform"]),
+        .target(name: "StrataTables", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "CSnappy", "CZlib", "CZstd"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(

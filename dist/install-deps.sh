@@ -5,6 +5,8 @@ need=""
 for pc in libcrypto:libssl-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev zlib:zlib1g-dev libcurl:libcurl4-openssl-dev; do
   pkg-config --exists "${pc%%:*}" 2>/dev/null || need="$need ${pc##*:}"
 done
+# Snappy (Parquet pages), which ships no pkg-config file.
+[ -f /usr/include/snappy-c.h ] || need="$need libsnappy-dev"
 command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 # The Pipeline.swift sandbox (read-only file system, no network); the tests exercise it.

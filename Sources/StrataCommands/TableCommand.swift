@@ -111,13 +111,19 @@ struct RowDiffOptions: ParsableArguments {
         if !json && !stat && !quiet { Out.line("--- \(path) (\(a))"); Out.line("+++ \(path) (\(b ?? "workspace"))") }
         let (service, warning) = TableWorkflow.service(repo)
         if let warning, !quiet { Out.err("strata: warning: \(warning)") }
-        let summary = try service.diff(a, b, path: path, options: o) { change in
-            if stat || quiet { return }
-            if let (c, v) = cond, change.before?[c] != v && change.after?[c] != v { return }
-            if let limit, shown >= limit { return }
-            shown += 1
-            if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
-            Out.line(RowDiffOptions.text(change, color: color))
+        let summary: TableDiffSummary
+        do {
+            summary = try service.diff(a, b, path: path, options: o) { change in
+                if stat || quiet { return }
+                if let (c, v) = cond, change.before?[c] != v && change.after?[c] != v { return }
+                if let limit, shown >= limit { return }
+                shown += 1
+                if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
+                Out.line(RowDiffOptions.text(change, color: color))
+            }
+        } catch let e as ParquetError {
+            guard case .unsupported = e else { throw e }
+            return try fileLevel(repo, a, b, path: path, reason: e.message, quiet: quiet)
         }
         if json {
             Out.line(String(decoding: try enc.encode(Summary(summary: summary, path: path)), as: UTF8.self))
@@ -138,6 +144,25 @@ struct RowDiffOptions: ParsableArguments {
         }
         Out.flush()
         return !summary.isEmpty
+    }
+
+    struct FileLevel: Encodable {
+        var path: String; var rows_compared = false; var reason: String; var status: String?; var before: String?; var after: String?
+    }
+
+    /// A table whose rows cannot be read (an unsupported Parquet encoding or codec): the file-level change, never a
+    /// guessed row diff.
+    func fileLevel(_ repo: Repository, _ a: String, _ b: String?, path: String, reason: String, quiet: Bool) throws -> Bool {
+        let change = try repo.diff(a, b, paths: [path]).first
+        if json {
+            try Out.json(
+                FileLevel(path: path, reason: reason, status: change?.status.rawValue, before: change?.old?.id.hex, after: change?.new?.id.hex))
+        } else if !quiet {
+            Out.err("strata: warning: rows not compared: \(reason); showing the file-level change")
+            Out.line("\(path): " + (change.map { "\($0.status.rawValue) (\($0.old?.id.short ?? "-") -> \($0.new?.id.short ?? "-"))" } ?? "unchanged"))
+        }
+        Out.flush()
+        return change != nil
     }
 
     /// daff's highlighter format (https://paulfitz.github.io/daff-doc/spec.html): the changes are collected (they are

@@ -1,4 +1,5 @@
 import Foundation
+import StrataPlatform
 
 /// A table's on-disk format, as declared or guessed from its extension.
 public enum TableFormat: String, Sendable, Codable, CaseIterable {
@@ -8,6 +9,8 @@ public enum TableFormat: String, Sendable, Codable, CaseIterable {
     case tsv
     /// One JSON object per line; columns are the objects' top-level keys.
     case jsonl
+    /// Apache Parquet (flat schemas): read row group by row group from a spooled copy.
+    case parquet
 
     /// The format a path's extension suggests, if any.
     public static func guess(_ path: String) -> TableFormat? {
@@ -15,6 +18,7 @@ public enum TableFormat: String, Sendable, Codable, CaseIterable {
         if lower.hasSuffix(".csv") { return .csv }
         if lower.hasSuffix(".tsv") || lower.hasSuffix(".tab") { return .tsv }
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return .jsonl }
+        if lower.hasSuffix(".parquet") { return .parquet }
         return nil
     }
 }
@@ -35,6 +39,8 @@ public struct RowParser {
     var lineNumber = 0
     /// JSON pointers (`/org/id`) resolved into columns of that name (JSONL keys on nested values).
     let pointers: [String]
+    /// Parquet: the bytes are spooled to this file (its footer comes last), then read with pread.
+    var spool: (fd: Int32, path: String)?
 
     /// A parser for `format`; `pointers` are JSON pointers to resolve for JSONL (e.g. nested key columns).
     public init(format: TableFormat, pointers: [String] = []) {
@@ -45,6 +51,16 @@ public struct RowParser {
 
     /// Feeds bytes; `emit` receives every row completed by them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Row) throws -> Void) throws {
+        if format == .parquet {
+            if spool == nil {
+                let path = NSTemporaryDirectory() + "strata-parquet-" + Posix.randomHex(8)
+                let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if fd < 0 { throw PosixError("create", path) }
+                spool = (fd, path)
+            }
+            try Posix.writeAll(spool!.fd, bytes, path: spool!.path)
+            return
+        }
         var i = 0
         if format == .jsonl {
             while i < bytes.count {
@@ -67,6 +83,16 @@ public struct RowParser {
 
     /// Ends the input: a last record without a line break is emitted.
     public mutating func finish(_ emit: (Row) throws -> Void) throws {
+        if format == .parquet {
+            guard let s = spool else { return }  // no bytes: an absent table
+            spool = nil
+            defer { close(s.fd); unlink(s.path) }
+            let reader = try ParquetReader(path: s.path)
+            defer { reader.closeFile() }
+            columns = reader.columns.map(\.name)
+            try reader.rows(emit)
+            return
+        }
         if format == .jsonl {
             if !line.isEmpty { try endLine(emit) }
             return

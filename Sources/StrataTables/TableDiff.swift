@@ -154,7 +154,7 @@ public enum TableDiffer {
     ) throws -> TableDiffSummary {
         // Unique keys of a delimited table that fits the budget (about 80 bytes per row, roughly one per 60-100
         // bytes of text): the fast keyed diff. It gives up before emitting anything when a key repeats.
-        if format != .jsonl && !options.key.isEmpty && !options.strictKeys && sizeHint <= Int64(options.memoryBudget) {
+        if (format == .csv || format == .tsv) && !options.key.isEmpty && !options.strictKeys && sizeHint <= Int64(options.memoryBudget) {
             do {
                 return try KeyedDiff.diff(format: format, a: a, b: b, sizeHint: sizeHint, options: options, scratch: scratch, table: table, emit: emit)
             } catch is KeyedDiff.Unsuitable {}

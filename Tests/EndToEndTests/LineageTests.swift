@@ -11,10 +11,11 @@ let standardsDir: String? = {
 
 let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-func python(_ args: [String]) throws -> (Int32, String) {
+func python(_ args: [String], cwd: String? = nil) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3"] + args
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(); p.standardOutput = out; p.standardError = out
     try p.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()

@@ -207,3 +207,64 @@ import Testing
         #expect(d.stdout.contains("0 added, 0 removed, 2 modified"), "\(d.stdout)\(d.stderr)")
     }
 }
+
+/// Whether DuckDB (the independent Parquet implementation of the tests) is installed (requirements-test.txt).
+let duckdbAvailable: Bool = {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", "import duckdb"]
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return false }
+    p.waitUntilExit()
+    return p.terminationStatus == 0
+}()
+
+@Suite("Parquet tables through the binary", .serialized, .enabled(if: duckdbAvailable, "duckdb is not installed (requirements-test.txt)"))
+struct ParquetTableTests {
+    let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/parquet_reference.py"
+
+    /// Every value strata reads equals DuckDB's (type-aware), for each codec (uncompressed, Snappy, gzip, zstd), data
+    /// page v1 and v2 encodings (PLAIN, dictionary, RLE, DELTA_*), several row groups, nulls, dates, timestamps,
+    /// decimals (4 to 16 bytes), booleans, unicode and line breaks.
+    @Test func everyValueMatchesDuckDB() throws {
+        let s = try StrataCLI()
+        #expect(try s.run("init").status == 0)
+        try s.write("README", "x\n")
+        #expect(try s.run("commit", "-m", "empty").status == 0)
+        let (st, out) = try python([reference, "make", s.path("t")])
+        #expect(st == 0, "\(out)")
+        for name in try FileManager.default.contentsOfDirectory(atPath: s.path("t")).sorted() where name.hasSuffix(".parquet") {
+            let d = try s.run("table", "diff", "HEAD", "t/" + name, "--key", "id", "--json")
+            #expect(d.status == 0, "\(name): \(d.stderr)")
+            try Data(d.stdout.utf8).write(to: URL(fileURLWithPath: s.path("rows.jsonl")))
+            let (cst, cout) = try python([reference, "compare", s.path("rows.jsonl"), s.path("t/" + name), "id"])
+            #expect(cst == 0, "\(name): \(cout)")
+        }
+    }
+
+    /// A keyed row diff between two versions, and a table strata cannot read (LZ4) falling back to the file level.
+    @Test func versionsDiffAndUnreadableFallsBack() throws {
+        let s = try StrataCLI()
+        #expect(try s.run("init").status == 0)
+        #expect(try python([reference, "make", s.path("t")]).0 == 0)
+        #expect(try s.run("table", "add", "t/small-snappy.parquet", "--key", "id").status == 0)
+        #expect(try s.run("commit", "-m", "v1").status == 0)
+        let (st, out) = try python(
+            [
+                "-c",
+                "import duckdb, sys; duckdb.connect().execute(\"COPY (SELECT id, CASE WHEN id = 2 THEN 'Ubuntu Holdings' ELSE name END AS name, province, score, founded, seen, active, amount, note, tiny FROM 't/small-snappy.parquet' WHERE id <> 3) TO 't/new.parquet' (FORMAT parquet, COMPRESSION snappy)\")",
+            ], cwd: s.directory)
+        #expect(st == 0, "\(out)")
+        try FileManager.default.removeItem(atPath: s.path("t/small-snappy.parquet"))
+        try FileManager.default.moveItem(atPath: s.path("t/new.parquet"), toPath: s.path("t/small-snappy.parquet"))
+        let d = try s.run("diff", "--rows", "--json")
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(
+            d.stdout.contains("\"op\":\"modified\"") && d.stdout.contains("\"changed\":[\"name\"]") && d.stdout.contains("\"op\":\"removed\""), "\(d.stdout)")
+        _ = try python(
+            ["-c", "import duckdb; duckdb.connect().execute(\"COPY (SELECT 1 AS id) TO 't/lz4.parquet' (FORMAT parquet, COMPRESSION lz4)\")"], cwd: s.directory)
+        let lz4 = try s.run("table", "diff", "HEAD", "t/lz4.parquet", "--key", "id")
+        #expect(lz4.status == 0)
+        #expect(lz4.stderr.contains("Parquet column 'id' uses the LZ4_RAW codec") && lz4.stdout.contains("t/lz4.parquet: added"), "\(lz4.stdout)\(lz4.stderr)")
+    }
+}
