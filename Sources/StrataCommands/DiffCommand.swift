@@ -24,11 +24,15 @@ struct DiffCommand: ParsableCommand {
         let repo = try global.repository()
         let from = a ?? "HEAD"
         let changes = try repo.diff(from, b, paths: paths)
+        // Delta tables among the changes: folders whose log changed; their files are shown as one table.
+        let deltaRoots = Array(Set(changes.compactMap { c in c.path.range(of: "/_delta_log/").map { String(c.path[..<$0.lowerBound]) } })).sorted()
+        func inDelta(_ p: String) -> Bool { deltaRoots.contains { p.hasPrefix($0 + "/") } }
         if rows {
             let tables = TableWorkflow.service(repo).0
             var row = try RowDiffOptions.parse([])
             row.json = json; row.stat = stat
-            for c in changes where c.status != .renamed {
+            for root in deltaRoots { _ = try row.run(repo, from, b, path: root, quiet: global.quiet) }
+            for c in changes where c.status != .renamed && !inDelta(c.path) {
                 if try tables.isTable(c.path) { _ = try row.run(repo, from, b, path: c.path, quiet: global.quiet) }
             }
             return
@@ -55,6 +59,14 @@ struct DiffCommand: ParsableCommand {
             let old = c.old.map { "\($0.id.short) \($0.size)" } ?? "-"
             let new = c.new.map { "\($0.id.short) \($0.size)" } ?? "-"
             Out.line("\(Format.statusLetter(c.status))  \(c.displayPath)  (\(old) -> \(new))")
+        }
+        let tables = TableWorkflow.service(repo).0
+        for root in deltaRoots {
+            do {
+                for line in RowDiffOptions.deltaText(try tables.deltaDiff(from, b, path: root)) { Out.line(line) }
+            } catch let e as TableError {
+                Out.err("strata: warning: \(e.message)")
+            }
         }
         Out.flush()
     }

@@ -92,8 +92,66 @@ struct RowDiffOptions: ParsableArguments {
 
     struct Summary: Encodable { var summary: TableDiffSummary; var path: String }
 
+    struct DeltaSummary: Encodable { var delta: DeltaDiff; var summary: TableDiffSummary? }
+
+    /// A Delta table folder: the table-level change (versions, operations, files, rows, schema, protocol,
+    /// partitions), then the rows of the changed data files (unless --stat); true when it differs.
+    func runDelta(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
+        var o = TableDiffOptions()
+        if let key { o.key = key.split(separator: ",").map(String.init) }
+        o.strictKeys = strictKeys
+        o.memoryBudget = try RowDiffOptions.bytes(memory)
+        let service = TableWorkflow.service(repo).0
+        let d = try service.deltaDiff(a, b, path: path)
+        if !json && !quiet { for line in RowDiffOptions.deltaText(d) { Out.line(line) } }
+        var summary: TableDiffSummary?
+        if !stat {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var shown = 0
+            summary = try service.deltaRowDiff(a, b, path: path, options: o) { change in
+                if quiet { return }
+                if let limit, shown >= limit { return }
+                shown += 1
+                if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
+                Out.line(RowDiffOptions.text(change, color: isatty(1) != 0))
+            }
+            if let summary, !json, !quiet {
+                Out.line("\(path): rows \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified (from the changed data files only)")
+            }
+        }
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            Out.line(String(decoding: try enc.encode(DeltaSummary(delta: d, summary: summary)), as: UTF8.self))
+        }
+        Out.flush()
+        return d.versionBefore != d.versionAfter
+    }
+
+    /// The table-level change of a Delta table as text lines.
+    static func deltaText(_ d: DeltaDiff) -> [String] {
+        var out = [
+            "Delta table \(d.table): version \(d.versionBefore < 0 ? "none" : String(d.versionBefore)) -> \(d.versionAfter)"
+                + (d.operations.isEmpty ? "" : " (\(d.operations.joined(separator: ", ")))")
+        ]
+        var files = "  files: +\(d.filesAdded) -\(d.filesRemoved)"
+        if d.filesRewritten > 0 { files += ", \(d.filesRewritten) rewritten without data change" }
+        if let a = d.rowsAdded, let r = d.rowsRemoved { files += "; rows in them: +\(a) -\(r)" }
+        out.append(files)
+        if !d.columnsAdded.isEmpty { out.append("  columns added: \(d.columnsAdded.joined(separator: ", "))") }
+        if !d.columnsRemoved.isEmpty { out.append("  columns removed: \(d.columnsRemoved.joined(separator: ", "))") }
+        for t in d.typeChanges { out.append("  type changed: \(t)") }
+        if let p = d.protocolAfter { out.append("  protocol: \(d.protocolBefore ?? "-") -> \(p)") }
+        for c in d.configurationChanges { out.append("  property \(c)") }
+        if !d.partitionsTouched.isEmpty { out.append("  partitions touched: \(d.partitionsTouched.joined(separator: ", "))") }
+        return out
+    }
+
     /// Runs the diff of one table and prints it; true when it differs.
     func run(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
+        let tables = TableWorkflow.service(repo).0
+        if try tables.isDeltaTable(b, path) || tables.isDeltaTable(a, path) { return try runDelta(repo, a, b, path: path, quiet: quiet) }
         var o = TableDiffOptions()
         if let key { o.key = key.split(separator: ",").map(String.init) }
         o.strictKeys = strictKeys

@@ -13,9 +13,12 @@ public enum TableError: StrataError {
     case notATable(String)
     /// A bad declaration or argument.
     case invalid(String)
+    /// A Delta table whose log strata cannot replay (the folder, and why).
+    case delta(String, String)
 
     public var code: String {
         switch self {
+        case .delta: "table.delta-unsupported"
         case .malformed: "table.malformed"
         case .keyNotFound: "table.key-not-found"
         case .duplicateKeys: "table.duplicate-keys"
@@ -27,7 +30,7 @@ public enum TableError: StrataError {
         switch self {
         case .malformed, .duplicateKeys: .integrity
         case .keyNotFound, .notATable: .notFound
-        case .invalid: .usage
+        case .invalid, .delta: .usage
         }
     }
     public var message: String {
@@ -35,8 +38,9 @@ public enum TableError: StrataError {
         case .malformed(let l, let r): "line \(l) of the table does not parse: \(r)"
         case .keyNotFound(let c, let t): "key column '\(c)' is not in the header of \(t)"
         case .duplicateKeys(let t, let n, let ex): "\(t) has \(n) duplicated key\(n == 1 ? "" : "s") (e.g. \(ex.prefix(3).joined(separator: "; ")))"
-        case .notATable(let p): "'\(p)' is not a table strata can read (csv, tsv, jsonl)"
+        case .notATable(let p): "'\(p)' is not a table strata can read (csv, tsv, jsonl, parquet, or a Delta table folder)"
         case .invalid(let m): m
+        case .delta(let p, let why): "the Delta table \(p) cannot be read: \(why)"
         }
     }
     public var nextStep: String? {
@@ -44,8 +48,9 @@ public enum TableError: StrataError {
         case .malformed: "fix the file, or diff it by file with 'strata diff'"
         case .keyNotFound: "give the right key with --key, or declare it: strata table add PATH --key COLUMN"
         case .duplicateKeys: "make the key unique, or drop --strict-keys to diff those rows as multisets"
-        case .notATable: "declare its format with 'strata table add PATH --format csv|tsv|jsonl'"
+        case .notATable: "declare its format with 'strata table add PATH --format csv|tsv|jsonl|parquet'"
         case .invalid: nil
+        case .delta: "compare it by file with 'strata diff'"
         }
     }
 }
@@ -159,14 +164,32 @@ public enum TableDiffer {
                 return try KeyedDiff.diff(format: format, a: a, b: b, sizeHint: sizeHint, options: options, scratch: scratch, table: table, emit: emit)
             } catch is KeyedDiff.Unsuitable {}
         }
+        return try withoutActuallyEscaping(a) { a in
+            try withoutActuallyEscaping(b) { b in
+                try diff(
+                    rowsA: rows(format, a, options), rowsB: rows(format, b, options), sizeHint: sizeHint, options: options, scratch: scratch,
+                    table: table, emit: emit)
+            }
+        }
+    }
+
+    /// Rows from somewhere else than one file's bytes (the changed data files of a Delta table): each source emits its
+    /// rows and returns its columns. Always the general, partitioned diff.
+    public typealias RowSource = (_ emit: (Row) throws -> Void) throws -> [String]
+
+    /// The partitioned diff of two row sources under the memory budget.
+    public static func diff(
+        rowsA: RowSource, rowsB: RowSource, sizeHint: Int64, options: TableDiffOptions, scratch: String, table: String,
+        emit: (RowChange) throws -> Void
+    ) throws -> TableDiffSummary {
         let need = sizeHint * overhead, budget = Int64(max(1 << 20, options.memoryBudget))
         let parts = need <= budget ? 1 : Int(need / budget) + 1
         var summary = TableDiffSummary()
         summary.partitions = parts
         let spillA = try Spill(parts: parts, dir: scratch, side: "a"), spillB = try Spill(parts: parts, dir: scratch, side: "b")
         defer { spillA.remove(); spillB.remove() }
-        let colsA = try load(format, a, options, table, into: spillA)
-        let colsB = try load(format, b, options, table, into: spillB)
+        let colsA = try load(rowsA, options, table, into: spillA)
+        let colsB = try load(rowsB, options, table, into: spillB)
         summary.schema = schemaDiff(colsA, colsB, keyless: options.key.isEmpty)
         let shared = colsA.filter { colsB.contains($0) }
         let candidates = renameCandidates(colsA, colsB)
@@ -246,24 +269,30 @@ public enum TableDiffer {
         columns.map { r[$0] ?? "\u{0}" }.joined(separator: "\u{1F}")
     }
 
-    /// Parses one side into the spill; returns its columns.
-    static func load(_ format: TableFormat, _ source: ByteSource, _ options: TableDiffOptions, _ table: String, into spill: Spill) throws -> [String] {
-        var parser = RowParser(format: format, pointers: options.key)
+    /// The rows of one file's bytes in `format`; returns its columns.
+    static func rows(_ format: TableFormat, _ source: @escaping ByteSource, _ options: TableDiffOptions) -> RowSource {
+        { emit in
+            var parser = RowParser(format: format, pointers: options.key)
+            try source { bytes in try parser.feed(bytes, emit) }
+            try parser.finish(emit)
+            return parser.columns
+        }
+    }
+
+    /// Loads one side into the spill, checking the key columns; returns its columns.
+    static func load(_ rows: RowSource, _ options: TableDiffOptions, _ table: String, into spill: Spill) throws -> [String] {
         var checked = false
-        func add(_ row: Row) throws {
+        let columns = try rows { row in
             if !checked {
                 checked = true
-                // (The parser is busy feeding: only the row may be read here.)
                 for k in options.key where row[k] == nil { throw TableError.keyNotFound(column: k, table: table) }
             }
             try spill.add(key: rowKey(row, key: options.key), row: row)
         }
-        try source { bytes in try parser.feed(bytes, add) }
-        try parser.finish(add)
-        if !checked && format != .jsonl {
-            for k in options.key where !parser.columns.contains(k) && !parser.columns.isEmpty { throw TableError.keyNotFound(column: k, table: table) }
+        if !checked {
+            for k in options.key where !columns.contains(k) && !columns.isEmpty && !k.hasPrefix("/") { throw TableError.keyNotFound(column: k, table: table) }
         }
-        return parser.columns
+        return columns
     }
 
     static func schemaDiff(_ a: [String], _ b: [String], keyless: Bool) -> SchemaDiff {

@@ -191,7 +191,7 @@ complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strat
 complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'status' -d 'Show files added, modified, deleted or renamed since HEAD.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'commit' -d 'Record a snapshot of the workspace (or of PATHs) on the current branch.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'log' -d 'List commits reachable from REF (default HEAD), newest first.'
-complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'show' -d 'Show a commit and the files it changed against its first parent.'
+complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'show' -d 'Show a commit and the files it changed against its first parent; REV:PATH shows a file, folder or table.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'ls' -d 'List the entries of a folder in a commit: type, mode, size, sha256, path.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'cat' -d 'Stream the bytes of a file in a commit to stdout (verified against its sha256).'
 complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strata" -eq 1' -fa 'diff' -d 'File-level changes between two commits, or between a commit (default HEAD) and the workspace.'

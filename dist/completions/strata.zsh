@@ -54,7 +54,7 @@ _strata() {
             'status:Show files added, modified, deleted or renamed since HEAD.'
             'commit:Record a snapshot of the workspace (or of PATHs) on the current branch.'
             'log:List commits reachable from REF (default HEAD), newest first.'
-            'show:Show a commit and the files it changed against its first parent.'
+            'show:Show a commit and the files it changed against its first parent; REV:PATH shows a file, folder or table.'
             'ls:List the entries of a folder in a commit: type, mode, size, sha256, path.'
             'cat:Stream the bytes of a file in a commit to stdout (verified against its sha256).'
             'diff:File-level changes between two commits, or between a commit (default HEAD) and the workspace.'
