@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "StrataLineage",
             dependencies: [
-                "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib", "CStrataKafka",
+                "StrataPipeline", "StrataRepository", "StrataModel", "StrataPlatform", "StrataSQLite", "StrataDiff", "CZlib", "CStrataKafka", "StrataTables",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Remotes: the storage protocol (shared folders, S3-compatible storage) checked by one conformance suite, the

@@ -18,6 +18,10 @@ public struct DatasetRef: Codable, Sendable, Equatable {
     public var types: [String]?
     /// The commit holding this version, when known.
     public var commit: String?
+    /// The open table format of a table folder (`delta`), and the table's own version (the Delta log version).
+    public var tableFormat: String?
+    /// See `tableFormat`.
+    public var tableVersion: Int64?
     /// Where the version was published (`s3://bucket/prefix`, `file:///mnt/shared/strata`), for datasets a push wrote.
     public var location: String?
     /// Creates a reference.
@@ -84,7 +88,10 @@ enum EventBuilder {
             "dataSource": olFacet("DatasourceDatasetFacet", "1-0-1", ["name": ns, "uri": uri]),
             "symlinks": olFacet(
                 "SymlinksDatasetFacet", "1-0-1", ["identifiers": [["namespace": logicalNamespace, "name": path, "type": "DATASET"]]]),
-            "strata_dataset": facet(datasetFacetSchema, ["kind": d.kind, "size": d.size, "commit": d.commit ?? NSNull(), "files": d.files ?? NSNull()]),
+            "strata_dataset": facet(
+                datasetFacetSchema,
+                ["kind": d.kind, "size": d.size, "commit": d.commit ?? NSNull(), "files": d.files ?? NSNull()]
+                    .merging(d.tableFormat.map { ["tableFormat": $0, "tableVersion": d.tableVersion ?? 0] } ?? [:]) { a, _ in a }),
         ]
         if let v = d.sha256 { facets["version"] = olFacet("DatasetVersionDatasetFacet", "1-0-1", ["datasetVersion": v]) }
         if let cols = d.columns, !cols.isEmpty {

@@ -297,8 +297,8 @@ struct DeltaTableTests {
             #expect(st == 0, "step \(n): \(out)")
             #expect(try s.run("commit", "-m", "step \(n)").status == 0)
             #expect(try s.run("tag", "s\(n)").status == 0)
-            rowsAt.append(try python([fixture, "rows"], cwd: s.directory).1)
-            let version = try python([fixture, "version"], cwd: s.directory).1.trimmingCharacters(in: .whitespacesAndNewlines)
+            rowsAt.append(try pythonStdout([fixture, "rows"], cwd: s.directory))
+            let version = try pythonStdout([fixture, "version"], cwd: s.directory).trimmingCharacters(in: .whitespacesAndNewlines)
             let show = try s.run("show", "s\(n):lake/events", "--json")
             #expect(show.status == 0, "\(show.stderr)")
             #expect(show.stdout.contains("\"delta_version\" : \(version)"), "step \(n): \(show.stdout)")
@@ -309,12 +309,22 @@ struct DeltaTableTests {
             #expect(d.status == 0, "\(d.stderr)")
             let last = d.stdout.split(separator: "\n").last.map(String.init) ?? "{}"
             let summary = (try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["summary"] as? [String: Any] ?? [:]
-            let ref = try python([fixture, "changes", String(n - 1), String(n)], cwd: s.directory).1
+            let ref = try pythonStdout([fixture, "changes", String(n - 1), String(n)], cwd: s.directory)
             let expected = try JSONSerialization.jsonObject(with: Data(ref.utf8)) as? [String: Int] ?? [:]
             for k in ["added", "removed", "modified"] {
                 #expect((summary[k] as? Int) == expected[k], "step \(n) \(k): strata \(summary[k] ?? "nil"), delta-rs \(expected[k] ?? -1)\n\(d.stdout)")
             }
         }
+        // Lineage: the commit that wrote the table reports it as one table dataset with the Delta version beside
+        // the content hash, and the table's schema.
+        let lastVersion = try pythonStdout([fixture, "version"], cwd: s.directory).trimmingCharacters(in: .whitespacesAndNewlines)
+        let events = try s.run("lineage", "export").stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let table = (events.last?["outputs"] as? [[String: Any]])?.first { ($0["name"] as? String)?.hasSuffix("lake/events/") == true }
+        let facets = table?["facets"] as? [String: Any]
+        #expect(((facets?["strata_dataset"] as? [String: Any])?["tableVersion"] as? Int).map(String.init) == lastVersion, "\(table ?? [:])")
+        #expect(((facets?["schema"] as? [String: Any])?["fields"] as? [Any])?.count == 4, "\(facets ?? [:])")
         // Table-level facts: operations, rewrites without data change, schema evolution.
         let compact = try s.run("table", "diff", "s4", "s5", "lake/events", "--stat")
         #expect(compact.stdout.contains("OPTIMIZE") && compact.stdout.contains("rewritten without data change"), "\(compact.stdout)")
@@ -326,7 +336,7 @@ struct DeltaTableTests {
         for n in [0, 2, 4, 5, 6, 1] {
             let co = try s.run("checkout", "s\(n)", "--", "lake/events")
             #expect(co.status == 0, "\(co.stderr)")
-            let now = try python([fixture, "rows"], cwd: s.directory).1
+            let now = try pythonStdout([fixture, "rows"], cwd: s.directory)
             let log = (try? FileManager.default.contentsOfDirectory(atPath: s.path("lake/events/_delta_log")).sorted()) ?? []
             #expect(now == rowsAt[n], "after checkout s\(n) (\(co.stdout)): delta-rs reads \(now), expected \(rowsAt[n]); log: \(log)")
         }
