@@ -191,6 +191,7 @@ struct RowDiffOptions: ParsableArguments {
             if !s.removed.isEmpty { Out.line("columns removed: \(s.removed.joined(separator: ", "))") }
             for r in s.renamed { Out.line("column renamed: \(r[0]) -> \(r[1])") }
             if s.reordered { Out.line("columns reordered: \(s.before.joined(separator: ",")) -> \(s.after.joined(separator: ","))") }
+            for t in s.retyped { Out.line("column type changed: \(t)") }
             if summary.duplicateKeys > 0 {
                 Out.line(
                     "duplicate keys: \(summary.duplicateKeys) (e.g. \(summary.duplicateExamples.joined(separator: "; "))); their rows were diffed as multisets")

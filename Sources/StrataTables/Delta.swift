@@ -247,7 +247,7 @@ extension TableService {
                     }
                     try parser.finish(put)
                 }
-                return schema.map(\.name)
+                return (schema.map(\.name), Dictionary(schema.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }))
             }
         }
         let size = (added + removed).reduce(Int64(0)) { $0 + $1.size } * 4

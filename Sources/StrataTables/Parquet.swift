@@ -140,6 +140,19 @@ struct ParquetReader {
         var converted: Int64?
         var logical: Thrift?
         var scale: Int
+        var precision: Int = 0
+
+        /// The column's type as the schema diff names it: the logical type when there is one, else the physical.
+        var typeName: String {
+            if converted == 5 || logical?[5] != nil {
+                return "decimal(\(logical?[5]?[2]?.int.map(Int.init) ?? precision),\(logical?[5]?[1]?.int.map(Int.init) ?? scale))"
+            }
+            if converted == 6 || logical?[6] != nil { return "date" }
+            if converted == 9 || converted == 10 || logical?[8] != nil { return "timestamp" }
+            if converted == 0 || logical?[1] != nil { return "string" }
+            if logical?[14] != nil { return "uuid" }
+            return ["boolean", "int32", "int64", "int96", "float", "double", "binary", "fixed_len_byte_array"][Int(max(0, min(7, type)))]
+        }
     }
 
     let fd: Int32
@@ -173,7 +186,7 @@ struct ParquetReader {
         columns = leaves.map { e in
             Column(
                 name: e[4]?.string ?? "", type: e[1]?.int ?? -1, typeLength: Int(e[2]?.int ?? 0), optional: (e[3]?.int ?? 0) == 1,
-                converted: e[6]?.int, logical: e[10], scale: Int(e[7]?.int ?? 0))
+                converted: e[6]?.int, logical: e[10], scale: Int(e[7]?.int ?? 0), precision: Int(e[8]?.int ?? 0))
         }
         rowGroups = meta[4]?.list ?? []
     }

@@ -39,6 +39,8 @@ public struct RowParser {
     var lineNumber = 0
     /// JSON pointers (`/org/id`) resolved into columns of that name (JSONL keys on nested values).
     let pointers: [String]
+    /// Column types, for formats that declare them (Parquet): name → type (`int64`, `string`, `date`, `decimal(9,2)`…).
+    public private(set) var types: [String: String] = [:]
     /// Parquet: the bytes are spooled to this file (its footer comes last), then read with pread.
     var spool: (fd: Int32, path: String)?
 
@@ -90,6 +92,7 @@ public struct RowParser {
             let reader = try ParquetReader(path: s.path)
             defer { reader.closeFile() }
             columns = reader.columns.map(\.name)
+            types = Dictionary(reader.columns.map { ($0.name, $0.typeName) }, uniquingKeysWith: { a, _ in a })
             try reader.rows(emit)
             return
         }

@@ -108,8 +108,10 @@ public struct SchemaDiff: Sendable, Codable, Equatable {
     public var renamed: [[String]] = []
     /// The shared columns changed order.
     public var reordered = false
+    /// Shared columns whose declared type changed (`name: old -> new`), for formats that carry types (Parquet, Delta).
+    public var retyped: [String] = []
     /// True when nothing changed.
-    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && renamed.isEmpty && !reordered }
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && renamed.isEmpty && !reordered && retyped.isEmpty }
 }
 
 /// Counts of a table diff.
@@ -175,7 +177,7 @@ public enum TableDiffer {
 
     /// Rows from somewhere else than one file's bytes (the changed data files of a Delta table): each source emits its
     /// rows and returns its columns. Always the general, partitioned diff.
-    public typealias RowSource = (_ emit: (Row) throws -> Void) throws -> [String]
+    public typealias RowSource = (_ emit: (Row) throws -> Void) throws -> (columns: [String], types: [String: String])
 
     /// The partitioned diff of two row sources under the memory budget.
     public static func diff(
@@ -188,9 +190,13 @@ public enum TableDiffer {
         summary.partitions = parts
         let spillA = try Spill(parts: parts, dir: scratch, side: "a"), spillB = try Spill(parts: parts, dir: scratch, side: "b")
         defer { spillA.remove(); spillB.remove() }
-        let colsA = try load(rowsA, options, table, into: spillA)
-        let colsB = try load(rowsB, options, table, into: spillB)
+        let (colsA, typesA) = try load(rowsA, options, table, into: spillA)
+        let (colsB, typesB) = try load(rowsB, options, table, into: spillB)
         summary.schema = schemaDiff(colsA, colsB, keyless: options.key.isEmpty)
+        summary.schema.retyped = colsB.compactMap { c in
+            guard let a = typesA[c], let b = typesB[c], a != b else { return nil }
+            return "\(c): \(a) -> \(b)"
+        }
         let shared = colsA.filter { colsB.contains($0) }
         let candidates = renameCandidates(colsA, colsB)
         var candidateEqual = Array(repeating: true, count: candidates.count)
@@ -275,14 +281,14 @@ public enum TableDiffer {
             var parser = RowParser(format: format, pointers: options.key)
             try source { bytes in try parser.feed(bytes, emit) }
             try parser.finish(emit)
-            return parser.columns
+            return (parser.columns, parser.types)
         }
     }
 
     /// Loads one side into the spill, checking the key columns; returns its columns.
-    static func load(_ rows: RowSource, _ options: TableDiffOptions, _ table: String, into spill: Spill) throws -> [String] {
+    static func load(_ rows: RowSource, _ options: TableDiffOptions, _ table: String, into spill: Spill) throws -> ([String], [String: String]) {
         var checked = false
-        let columns = try rows { row in
+        let (columns, types) = try rows { row in
             if !checked {
                 checked = true
                 for k in options.key where row[k] == nil { throw TableError.keyNotFound(column: k, table: table) }
@@ -292,7 +298,7 @@ public enum TableDiffer {
         if !checked {
             for k in options.key where !columns.contains(k) && !columns.isEmpty && !k.hasPrefix("/") { throw TableError.keyNotFound(column: k, table: table) }
         }
-        return columns
+        return (columns, types)
     }
 
     static func schemaDiff(_ a: [String], _ b: [String], keyless: Bool) -> SchemaDiff {

@@ -252,7 +252,7 @@ struct ParquetTableTests {
         let (st, out) = try python(
             [
                 "-c",
-                "import duckdb, sys; duckdb.connect().execute(\"COPY (SELECT id, CASE WHEN id = 2 THEN 'Ubuntu Holdings' ELSE name END AS name, province, score, founded, seen, active, amount, note, tiny FROM 't/small-snappy.parquet' WHERE id <> 3) TO 't/new.parquet' (FORMAT parquet, COMPRESSION snappy)\")",
+                "import duckdb, sys; duckdb.connect().execute(\"COPY (SELECT id, CASE WHEN id = 2 THEN 'Ubuntu Holdings' ELSE name END AS name, province, score::DECIMAL(9,2) AS score, founded, seen, active, amount, note, tiny FROM 't/small-snappy.parquet' WHERE id <> 3) TO 't/new.parquet' (FORMAT parquet, COMPRESSION snappy)\")",
             ], cwd: s.directory)
         #expect(st == 0, "\(out)")
         try FileManager.default.removeItem(atPath: s.path("t/small-snappy.parquet"))
