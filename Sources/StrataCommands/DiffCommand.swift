@@ -68,6 +68,18 @@ struct DiffCommand: ParsableCommand {
                 Out.err("strata: warning: \(e.message)")
             }
         }
+        let icebergRoots = Set(
+            changes.compactMap { c -> String? in
+                guard c.path.hasSuffix(".metadata.json"), let r = c.path.range(of: "/metadata/") else { return nil }
+                return String(c.path[..<r.lowerBound])
+            })
+        for root in icebergRoots.sorted() {
+            do {
+                for line in RowDiffOptions.icebergText(try tables.icebergDiff(from, b, path: root)) { Out.line(line) }
+            } catch let e as TableError {
+                Out.err("strata: warning: \(e.message)")
+            }
+        }
         Out.flush()
     }
 }

@@ -60,6 +60,20 @@ struct ShowCommand: ParsableCommand {
             Out.flush()
             return
         }
+        if try tables.isIcebergTable(rev, path) {
+            let snap = try tables.icebergSnapshot(rev, path)
+            Out.line("Iceberg table \(path) at \(id.short): format version \(snap.formatVersion), \(snap.metadataFile)")
+            Out.line(
+                "snapshot: \(snap.current.map(String.init) ?? "none"), records: \(snap.total("total-records").map(String.init) ?? "-"), data files: \(snap.total("total-data-files").map(String.init) ?? "-")"
+            )
+            if !snap.partitioning.isEmpty { Out.line("partitioned by: \(snap.partitioning.joined(separator: ", "))") }
+            Out.line("schema:")
+            for f in snap.schema { Out.line("  \(f.id) \(f.name) \(f.type)") }
+            Out.line("history:")
+            for s in snap.ancestry { Out.line("  \(s.id)  \(s.operation)  \(Format.date(s.timestamp / 1000))") }
+            Out.flush()
+            return
+        }
         guard let e = try repo.entry(at: try repo.relativePath(path), in: id) else { throw RepositoryError.pathNotFound(path, revision: rev) }
         if e.kind == .directory {
             for entry in try repo.tree(e.id).entries { Out.line(entry.name + (entry.kind == .directory ? "/" : "")) }

@@ -15,10 +15,13 @@ public enum TableError: StrataError {
     case invalid(String)
     /// A Delta table whose log strata cannot replay (the folder, and why).
     case delta(String, String)
+    /// An Iceberg table whose metadata strata cannot read (the folder, and why).
+    case iceberg(String, String)
 
     public var code: String {
         switch self {
         case .delta: "table.delta-unsupported"
+        case .iceberg: "table.iceberg-unsupported"
         case .malformed: "table.malformed"
         case .keyNotFound: "table.key-not-found"
         case .duplicateKeys: "table.duplicate-keys"
@@ -30,7 +33,7 @@ public enum TableError: StrataError {
         switch self {
         case .malformed, .duplicateKeys: .integrity
         case .keyNotFound, .notATable: .notFound
-        case .invalid, .delta: .usage
+        case .invalid, .delta, .iceberg: .usage
         }
     }
     public var message: String {
@@ -41,6 +44,7 @@ public enum TableError: StrataError {
         case .notATable(let p): "'\(p)' is not a table strata can read (csv, tsv, jsonl, parquet, or a Delta table folder)"
         case .invalid(let m): m
         case .delta(let p, let why): "the Delta table \(p) cannot be read: \(why)"
+        case .iceberg(let p, let why): "the Iceberg table \(p) cannot be read: \(why)"
         }
     }
     public var nextStep: String? {
@@ -50,7 +54,7 @@ public enum TableError: StrataError {
         case .duplicateKeys: "make the key unique, or drop --strict-keys to diff those rows as multisets"
         case .notATable: "declare its format with 'strata table add PATH --format csv|tsv|jsonl|parquet'"
         case .invalid: nil
-        case .delta: "compare it by file with 'strata diff'"
+        case .delta, .iceberg: "compare it by file with 'strata diff'"
         }
     }
 }
