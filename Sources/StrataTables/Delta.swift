@@ -250,7 +250,7 @@ extension TableService {
                 return (schema.map(\.name), Dictionary(schema.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }))
             }
         }
-        let size = (added + removed).reduce(Int64(0)) { $0 + $1.size } * 4
+        let size = (added + removed).reduce(Int64(0)) { $0 + $1.size } * 4  // Parquet's rows as text: about 3x its bytes
         let scratch = repo.storePath + "/tmp/tablediff-" + Posix.randomHex(6)
         return try TableDiffer.diff(
             rowsA: rows(a, removed, before.schema), rowsB: rows(b, added, after.schema), sizeHint: size, options: options, scratch: scratch, table: path,
