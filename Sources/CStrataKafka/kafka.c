@@ -155,7 +155,7 @@ int strata_kafka_produce(const char *library, const char *const *keys, const cha
     } else {
         /* Without `flush`, still wait for the report before the producer is destroyed (it would drop the message). */
         int waited = rk.flush(producer, timeout_ms);
-        if (waited != 0 || report == -12345) {
+        if (waited != 0 || report == -12345 || report == -192 /* RD_KAFKA_RESP_ERR__MSG_TIMED_OUT */) {
             rk.purge(producer, 0x1 | 0x2 /* RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT */);
             rk.poll(producer, 0);
             snprintf(err, err_len, "the Kafka broker did not confirm the event within %d ms (topic '%s')%s%s%s", timeout_ms, topic,

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 
-/// `../shared/standards` beside the project, when present (CI has it).
+/// The standards the tests validate against: `$STRATA_SHARED/standards` when set, else the copies in
+/// `Tests/Standards` (OpenLineage 2-0-2 schemas, DCAT-AP 3.0.1 shapes; origin and licences in its ORIGIN.md).
 let standardsDir: String? = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let shared = ProcessInfo.processInfo.environment["STRATA_SHARED"] ?? root.deletingLastPathComponent().appendingPathComponent("shared").path
-    let p = shared + "/standards"
-    return FileManager.default.fileExists(atPath: p + "/openlineage/spec/OpenLineage.json") ? p : nil
+    var candidates: [String] = [root.appendingPathComponent("Tests/Standards").path]
+    if let shared = ProcessInfo.processInfo.environment["STRATA_SHARED"] { candidates.insert(shared + "/standards", at: 0) }
+    return candidates.first { FileManager.default.fileExists(atPath: $0 + "/openlineage/spec/OpenLineage.json") }
 }()
 
 let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -40,9 +41,9 @@ func python(_ args: [String], cwd: String? = nil) throws -> (Int32, String) {
 @Suite("End to end: lineage", .serialized) struct LineageE2ETests {
     let helpers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 
-    /// The official OpenLineage schemas live in ../shared/standards; where that is missing this test is reported
-    /// as skipped (not passed), and the structural checks of the other tests still run.
-    @Test(.enabled(if: standardsDir != nil, "../shared/standards not found (set STRATA_SHARED): OpenLineage schema validation cannot run"))
+    /// The official OpenLineage schemas live in Tests/Standards (or $STRATA_SHARED/standards); without them this test is
+    /// reported as skipped (not passed), and the structural checks of the other tests still run.
+    @Test(.enabled(if: standardsDir != nil, "Tests/Standards missing: OpenLineage schema validation cannot run"))
     func eventsValidateAgainstTheOfficialSchemas() throws {
         let s = try StrataCLI()
         try setUpPipeline(s)
@@ -226,7 +227,7 @@ func python(_ args: [String], cwd: String? = nil) throws -> (Int32, String) {
     /// DCAT-AP 3.0.1: the official shapes (pyshacl) find no violation with or without declared metadata; without it
     /// `catalog --check` lists the gaps and the recommended-property shapes warn; with it (Pipeline.swift `catalog:`
     /// over the store config) both are silent. The catalogue is written outside the workspace: status stays clean.
-    @Test(.enabled(if: standardsDir != nil, "../shared/standards not found (set STRATA_SHARED): DCAT-AP shapes are missing"))
+    @Test(.enabled(if: standardsDir != nil, "Tests/Standards missing: DCAT-AP shapes are missing"))
     func catalogueConformsToDcatApWithoutWarnings() throws {
         let s = try StrataCLI()
         try setUpPipeline(s)

@@ -110,15 +110,7 @@ import Testing
         #expect(try s.run("cat", "HEAD~1:tables/big.csv").stdoutBytes == Data(text.utf8))
     }
 
-    static let daffAvailable: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sh", "-c", "command -v daff"]
-        p.standardOutput = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
+    static let daffAvailable = PythonFixture.available("shutil, sys", check: "sys.exit(0 if shutil.which('daff') else 1)")
 
     /// `--format daff` writes daff's highlighter CSV; daff itself applies it to the old version and gets the new one.
     @Test(.enabled(if: TableTests.daffAvailable, "daff is not installed (requirements-test.txt)"))
@@ -209,15 +201,7 @@ import Testing
 }
 
 /// Whether DuckDB (the independent Parquet implementation of the tests) is installed (requirements-test.txt).
-let duckdbAvailable: Bool = {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", "import duckdb"]
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-}()
+let duckdbAvailable = PythonFixture.available("duckdb")
 
 @Suite("Parquet tables through the binary", .serialized, .enabled(if: duckdbAvailable, "duckdb is not installed (requirements-test.txt)"))
 struct ParquetTableTests {
@@ -270,15 +254,7 @@ struct ParquetTableTests {
 }
 
 /// Whether delta-rs (`deltalake`, with pandas and pyarrow) is installed (requirements-test.txt).
-let deltalakeAvailable: Bool = {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", "import deltalake, pandas, pyarrow"]
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-}()
+let deltalakeAvailable = PythonFixture.available("deltalake, pandas, pyarrow")
 
 @Suite("Delta Lake tables through the binary", .serialized, .enabled(if: deltalakeAvailable, "deltalake is not installed (requirements-test.txt)"))
 struct DeltaTableTests {
@@ -344,15 +320,7 @@ struct DeltaTableTests {
 }
 
 /// Whether pyiceberg (with its SQL catalog and pyarrow) is installed (requirements-test.txt).
-let pyicebergAvailable: Bool = {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", "import pyiceberg.catalog.sql, pyarrow, sqlalchemy"]
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-}()
+let pyicebergAvailable = PythonFixture.available("pyiceberg.catalog.sql, pyarrow, sqlalchemy")
 
 @Suite("Iceberg tables through the binary", .serialized, .enabled(if: pyicebergAvailable, "pyiceberg is not installed (requirements-test.txt)"))
 struct IcebergTableTests {

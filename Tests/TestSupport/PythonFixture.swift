@@ -40,14 +40,17 @@ public final class PythonFixture: @unchecked Sendable {
             .appendingPathComponent("StrataRemoteTests/" + name).path
     }
 
-    /// Whether moto's server and boto3 are installed (requirements-test.txt).
-    public static let motoAvailable: Bool = {
+    /// Whether Python can import every module in `modules` (comma-separated), and run `check` when given.
+    public static func available(_ modules: String, check: String = "") -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import moto, boto3, flask; import shutil, sys; sys.exit(0 if shutil.which('moto_server') else 1)"]
+        p.arguments = ["python3", "-c", "import \(modules)" + (check.isEmpty ? "" : "; " + check)]
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return false }
         p.waitUntilExit()
         return p.terminationStatus == 0
-    }()
+    }
+
+    /// Whether moto's server and boto3 are installed (requirements-test.txt).
+    public static let motoAvailable = available("moto, boto3, flask, shutil, sys", check: "sys.exit(0 if shutil.which('moto_server') else 1)")
 }
