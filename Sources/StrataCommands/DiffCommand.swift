@@ -32,7 +32,13 @@ struct DiffCommand: ParsableCommand {
             var row = try RowDiffOptions.parse([])
             row.json = json; row.stat = stat
             for root in deltaRoots { _ = try row.run(repo, from, b, path: root, quiet: global.quiet) }
-            for c in changes where c.status != .renamed && !inDelta(c.path) {
+            let icebergRoots = Set(
+                changes.compactMap { c -> String? in
+                    guard c.path.hasSuffix(".metadata.json"), let r = c.path.range(of: "/metadata/") else { return nil }
+                    return String(c.path[..<r.lowerBound])
+                })
+            for root in icebergRoots.sorted() { _ = try row.run(repo, from, b, path: root, quiet: global.quiet) }
+            for c in changes where c.status != .renamed && !inDelta(c.path) && !icebergRoots.contains(where: { c.path.hasPrefix($0 + "/") }) {
                 if try tables.isTable(c.path) { _ = try row.run(repo, from, b, path: c.path, quiet: global.quiet) }
             }
             return

@@ -129,6 +129,51 @@ struct RowDiffOptions: ParsableArguments {
         return d.versionBefore != d.versionAfter
     }
 
+    struct IcebergSummary: Encodable { var iceberg: IcebergDiff; var summary: TableDiffSummary?; var rows_compared: Bool; var reason: String? }
+
+    /// An Iceberg table folder: the table-level change, then the rows of the data files one snapshot has and the other
+    /// lacks (unless --stat); tables with delete files get the table-level change only, with the reason.
+    func runIceberg(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
+        var o = TableDiffOptions()
+        if let key { o.key = key.split(separator: ",").map(String.init) }
+        o.strictKeys = strictKeys
+        o.memoryBudget = try RowDiffOptions.bytes(memory)
+        let tables = TableWorkflow.service(repo).0
+        let d = try tables.icebergDiff(a, b, path: path)
+        if !json && !quiet { for line in RowDiffOptions.icebergText(d) { Out.line(line) } }
+        var summary: TableDiffSummary?
+        var reason: String?
+        if !stat {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var shown = 0
+            do {
+                summary = try tables.icebergRowDiff(a, b, path: path, options: o) { change in
+                    if quiet { return }
+                    if let limit, shown >= limit { return }
+                    shown += 1
+                    if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
+                    Out.line(RowDiffOptions.text(change, color: isatty(1) != 0))
+                }
+            } catch let e as TableError {
+                guard case .iceberg = e else { throw e }
+                reason = e.message
+                if !json && !quiet { Out.err("strata: warning: rows not compared: \(e.message)") }
+            }
+            if let summary, !json, !quiet {
+                Out.line("\(path): rows \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified (from the changed data files only)")
+            }
+        }
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            Out.line(
+                String(decoding: try enc.encode(IcebergSummary(iceberg: d, summary: summary, rows_compared: summary != nil, reason: reason)), as: UTF8.self))
+        }
+        Out.flush()
+        return d.snapshotBefore != d.snapshotAfter
+    }
+
     /// The table-level change of an Iceberg table as text lines.
     static func icebergText(_ d: IcebergDiff) -> [String] {
         var out = [
@@ -171,17 +216,7 @@ struct RowDiffOptions: ParsableArguments {
     func run(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
         let tables = TableWorkflow.service(repo).0
         if try tables.isDeltaTable(b, path) || tables.isDeltaTable(a, path) { return try runDelta(repo, a, b, path: path, quiet: quiet) }
-        if try tables.isIcebergTable(b, path) || tables.isIcebergTable(a, path) {
-            let d = try tables.icebergDiff(a, b, path: path)
-            if json {
-                try Out.json(d)
-            } else if !quiet {
-                for line in RowDiffOptions.icebergText(d) { Out.line(line) }
-                Out.err("strata: note: rows of Iceberg tables are not compared yet (their manifests are Avro); the counts come from the snapshots' summaries")
-                Out.flush()
-            }
-            return d.snapshotBefore != d.snapshotAfter
-        }
+        if try tables.isIcebergTable(b, path) || tables.isIcebergTable(a, path) { return try runIceberg(repo, a, b, path: path, quiet: quiet) }
         var o = TableDiffOptions()
         if let key { o.key = key.split(separator: ",").map(String.init) }
         o.strictKeys = strictKeys

@@ -10,7 +10,12 @@ public struct IcebergSnapshot: Sendable {
     public struct Snapshot: Sendable {
         public var id: Int64, parent: Int64?, sequence: Int64, timestamp: Int64, operation: String
         public var summary: [String: String]
+        /// Where its manifest list is (as written: an absolute URI under the table's location).
+        public var manifestList: String?
     }
+    /// The table's location as its metadata records it (`file:///…/lake/crm/orgs`), to map written paths into the
+    /// table folder.
+    public var location = ""
     /// The metadata file read (relative to the table folder).
     public var metadataFile = ""
     /// `format-version`.
@@ -95,7 +100,8 @@ extension TableService {
             let summary = (s["summary"] as? [String: Any] ?? [:]).compactMapValues { "\($0)" }
             snap.snapshots[id] = .init(
                 id: id, parent: (s["parent-snapshot-id"] as? NSNumber)?.int64Value, sequence: (s["sequence-number"] as? NSNumber)?.int64Value ?? 0,
-                timestamp: (s["timestamp-ms"] as? NSNumber)?.int64Value ?? 0, operation: summary["operation"] ?? "", summary: summary)
+                timestamp: (s["timestamp-ms"] as? NSNumber)?.int64Value ?? 0, operation: summary["operation"] ?? "", summary: summary,
+                manifestList: s["manifest-list"] as? String)
         }
         let schemaID = (m["current-schema-id"] as? NSNumber)?.int64Value ?? 0
         let schemas = (m["schemas"] as? [[String: Any]]) ?? ((m["schema"] as? [String: Any]).map { [$0] } ?? [])
@@ -114,6 +120,7 @@ extension TableService {
             "\(f["transform"] as? String ?? "?")(\(fieldNames[(f["source-id"] as? NSNumber)?.int64Value ?? -1] ?? "?"))"
         }
         snap.properties = (m["properties"] as? [String: Any] ?? [:]).compactMapValues { "\($0)" }
+        snap.location = m["location"] as? String ?? ""
         return snap
     }
 
@@ -137,5 +144,89 @@ extension TableService {
             retyped: after.schema.compactMap { f in byIDBefore[f.id].flatMap { $0.type != f.type ? "\(f.name): \($0.type) -> \(f.type)" : nil } },
             formatVersionBefore: before.formatVersion, formatVersionAfter: after.formatVersion,
             partitioningBefore: before.partitioning, partitioningAfter: after.partitioning)
+    }
+
+    /// A path the table's metadata wrote (absolute, under its `location`) as a path inside the table folder.
+    func icebergLocal(_ written: String, _ snap: IcebergSnapshot, table: String) throws -> String {
+        func strip(_ s: String) -> String { s.hasPrefix("file://") ? String(s.dropFirst("file://".count)) : s }
+        let w = strip(written), loc = strip(snap.location)
+        guard !loc.isEmpty, w.hasPrefix(loc + "/") else { throw TableError.iceberg(table, "'\(written)' is outside the table's location '\(snap.location)'") }
+        return table + "/" + w.dropFirst(loc.count + 1)
+    }
+
+    /// The live data files of the current snapshot, from its manifest list and manifests (Avro): (path inside the
+    /// workspace, records). Delete files (merge-on-read) are refused: rows would be misread without applying them.
+    public func icebergDataFiles(_ revision: String?, _ raw: String, _ snap: IcebergSnapshot) throws -> [(path: String, records: Int64)] {
+        let table = try repo.relativePath(raw)
+        guard let current = snap.current, let list = snap.snapshots[current]?.manifestList else { return [] }
+        func read(_ local: String) throws -> [UInt8] {
+            if let revision {
+                var out: [UInt8] = []
+                try repo.cat(revision, path: local) { out.append(contentsOf: $0) }
+                return out
+            }
+            return try Posix.readFile(repo.root + "/" + local)
+        }
+        var files: [(String, Int64)] = []
+        for m in try AvroReader.records(try read(try icebergLocal(list, snap, table: table)), name: table) {
+            guard let manifest = m["manifest_path"]?.string else { continue }
+            for e in try AvroReader.records(try read(try icebergLocal(manifest, snap, table: table)), name: table) where e["status"]?.int != 2 {
+                guard let f = e["data_file"] else { continue }
+                if (f["content"]?.int ?? 0) != 0 {
+                    throw TableError.iceberg(table, "it has delete files (merge-on-read); rows are not compared until strata applies them")
+                }
+                if let p = f["file_path"]?.string { files.append((try icebergLocal(p, snap, table: table), f["record_count"]?.int ?? 0)) }
+            }
+        }
+        return files.sorted { $0.0 < $1.0 }
+    }
+
+    /// The row-level change of an Iceberg table: only the data files one snapshot has and the other lacks are read;
+    /// columns are named by field id with the current schema's names, so a renamed column compares as itself.
+    public func icebergRowDiff(_ a: String, _ b: String?, path raw: String, options given: TableDiffOptions, emit: (RowChange) throws -> Void) throws
+        -> TableDiffSummary
+    {
+        let path = try repo.relativePath(raw)
+        var options = given
+        if options.key.isEmpty { options.key = try declaration(for: path)?.key ?? [] }
+        let before = try (isIcebergTable(a, path) ? icebergSnapshot(a, path) : IcebergSnapshot())
+        let after = try icebergSnapshot(b, path)
+        let filesA = try icebergDataFiles(a, path, before), filesB = try icebergDataFiles(b, path, after)
+        let inA = Set(filesA.map(\.path)), inB = Set(filesB.map(\.path))
+        // Both sides are named with the newer schema's names (by field id): a renamed column compares as itself.
+        let current = Dictionary((before.schema + after.schema).map { ($0.id, $0.name) }, uniquingKeysWith: { _, b in b })
+        func rows(_ revision: String?, _ files: [String], _ snap: IcebergSnapshot) -> TableDiffer.RowSource {
+            { emit in
+                let names = current
+                for f in files {
+                    let spool = NSTemporaryDirectory() + "strata-iceberg-" + Posix.randomHex(8)
+                    defer { unlink(spool) }
+                    if let revision {
+                        var out: [UInt8] = []
+                        try self.repo.cat(revision, path: f) { out.append(contentsOf: $0) }
+                        try Posix.writeAtomically(spool, out)
+                    } else {
+                        try Posix.writeAtomically(spool, try Posix.readFile(self.repo.root + "/" + f))
+                    }
+                    let reader = try ParquetReader(path: spool)
+                    defer { reader.closeFile() }
+                    let rename = Dictionary(
+                        reader.columns.map { c in (c.name, c.fieldID.flatMap { names[$0] } ?? c.name) }, uniquingKeysWith: { a, _ in a })
+                    try reader.rows { row in
+                        var r: Row = [:]
+                        for (k, v) in row { r[rename[k] ?? k] = v }
+                        try emit(r)
+                    }
+                }
+                return (
+                    snap.schema.map { names[$0.id] ?? $0.name },
+                    Dictionary(snap.schema.map { (names[$0.id] ?? $0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+                )
+            }
+        }
+        let scratch = repo.storePath + "/tmp/tablediff-" + Posix.randomHex(6)
+        return try TableDiffer.diff(
+            rowsA: rows(a, filesA.map(\.path).filter { !inB.contains($0) }, before), rowsB: rows(b, filesB.map(\.path).filter { !inA.contains($0) }, after),
+            sizeHint: (filesA + filesB).reduce(Int64(0)) { $0 + $1.records } * 256, options: options, scratch: scratch, table: path, emit: emit)
     }
 }

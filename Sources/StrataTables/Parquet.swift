@@ -141,6 +141,8 @@ struct ParquetReader {
         var logical: Thrift?
         var scale: Int
         var precision: Int = 0
+        /// The writer's field id (Iceberg writes them; the current name of a renamed column is found by it).
+        var fieldID: Int64?
 
         /// The column's type as the schema diff names it: the logical type when there is one, else the physical.
         var typeName: String {
@@ -186,7 +188,7 @@ struct ParquetReader {
         columns = leaves.map { e in
             Column(
                 name: e[4]?.string ?? "", type: e[1]?.int ?? -1, typeLength: Int(e[2]?.int ?? 0), optional: (e[3]?.int ?? 0) == 1,
-                converted: e[6]?.int, logical: e[10], scale: Int(e[7]?.int ?? 0), precision: Int(e[8]?.int ?? 0))
+                converted: e[6]?.int, logical: e[10], scale: Int(e[7]?.int ?? 0), precision: Int(e[8]?.int ?? 0), fieldID: e[9]?.int)
         }
         rowGroups = meta[4]?.list ?? []
     }

@@ -343,11 +343,20 @@ struct IcebergTableTests {
         }
         let d = try s.run("table", "diff", "s1", "s2", "lake/crm/orgs", "--json")
         #expect(d.status == 0, "\(d.stderr)")
-        let diff = try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any] ?? [:]
+        let last = d.stdout.split(separator: "\n").last.map(String.init) ?? "{}"
+        let diff = (try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["iceberg"] as? [String: Any] ?? [:]
         #expect(diff["operations"] as? [String] == ["overwrite"] || diff["operations"] as? [String] == ["delete"], "\(diff)")
         #expect(diff["recordsBefore"] as? Int == 4 && diff["recordsAfter"] as? Int == 3, "\(diff)")
         let rename = try s.run("table", "diff", "s2", "s3", "lake/crm/orgs")
         #expect(rename.stdout.contains("column renamed (same field id): name -> org_name"), "\(rename.stdout)")
+        // Row diffs read the manifests (Avro) and only the data files that differ; a rename compares by field id.
+        for (from, to, expected) in [
+            ("s0", "s1", "1 added, 0 removed, 0 modified"), ("s1", "s2", "0 added, 1 removed, 0 modified"),
+            ("s2", "s3", "0 added, 0 removed, 0 modified"), ("s0", "s3", "1 added, 1 removed, 0 modified"),
+        ] {
+            let r = try s.run("table", "diff", from, to, "lake/crm/orgs", "--key", "id")
+            #expect(r.status == 0 && r.stdout.contains("rows \(expected)"), "\(from)..\(to): \(r.stdout)\(r.stderr)")
+        }
         let overall = try s.run("diff", "s0", "s1")
         #expect(overall.stdout.contains("Iceberg table lake/crm/orgs") && overall.stdout.contains("(append)"), "\(overall.stdout)")
         let show = try s.run("show", "s3:lake/crm/orgs")
