@@ -92,71 +92,79 @@ struct RowDiffOptions: ParsableArguments {
 
     struct Summary: Encodable { var summary: TableDiffSummary; var path: String }
 
-    struct DeltaSummary: Encodable { var delta: DeltaDiff; var summary: TableDiffSummary? }
-
-    /// A Delta table folder: the table-level change (versions, operations, files, rows, schema, protocol,
-    /// partitions), then the rows of the changed data files (unless --stat); true when it differs.
-    func runDelta(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
-        var o = TableDiffOptions()
-        if let key { o.key = key.split(separator: ",").map(String.init) }
-        o.strictKeys = strictKeys
-        o.memoryBudget = try RowDiffOptions.bytes(memory)
-        let service = TableWorkflow.service(repo).0
-        let d = try service.deltaDiff(a, b, path: path)
-        if !json && !quiet { for line in RowDiffOptions.deltaText(d) { Out.line(line) } }
-        var summary: TableDiffSummary?
-        if !stat {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var shown = 0
-            summary = try service.deltaRowDiff(a, b, path: path, options: o) { change in
-                if quiet { return }
-                if let limit, shown >= limit { return }
-                shown += 1
-                if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
-                Out.line(RowDiffOptions.text(change, color: isatty(1) != 0))
-            }
-            if let summary, !json, !quiet {
-                Out.line("\(path): rows \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified (from the changed data files only)")
-            }
+    /// The record closing the JSON Lines of an open table format: the table-level change under `format` (`delta`,
+    /// `iceberg`), the row summary, and (Iceberg) whether rows were compared and why not.
+    struct OpenTableSummary<D: Encodable>: Encodable {
+        var format: String; var table: D; var summary: TableDiffSummary?; var rowsCompared: Bool?; var reason: String?
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ s: String) { stringValue = s }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
         }
-        if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            Out.line(String(decoding: try enc.encode(DeltaSummary(delta: d, summary: summary)), as: UTF8.self))
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(table, forKey: Key(format))
+            try c.encode(summary, forKey: Key("summary"))
+            try c.encodeIfPresent(rowsCompared, forKey: Key("rows_compared"))
+            try c.encodeIfPresent(reason, forKey: Key("reason"))
         }
-        Out.flush()
-        return d.versionBefore != d.versionAfter
     }
 
-    struct IcebergSummary: Encodable { var iceberg: IcebergDiff; var summary: TableDiffSummary?; var rows_compared: Bool; var reason: String? }
-
-    /// An Iceberg table folder: the table-level change, then the rows of the data files one snapshot has and the other
-    /// lacks (unless --stat); tables with delete files get the table-level change only, with the reason.
-    func runIceberg(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
+    /// The options every row diff takes from the command line.
+    func tableOptions() throws -> TableDiffOptions {
         var o = TableDiffOptions()
         if let key { o.key = key.split(separator: ",").map(String.init) }
         o.strictKeys = strictKeys
         o.memoryBudget = try RowDiffOptions.bytes(memory)
-        let tables = TableWorkflow.service(repo).0
-        let d = try tables.icebergDiff(a, b, path: path)
-        if !json && !quiet { for line in RowDiffOptions.icebergText(d) { Out.line(line) } }
+        return o
+    }
+
+    /// `--where COLUMN=VALUE`, parsed.
+    func whereFilter() throws -> (String, String)? {
+        try filter.map { f -> (String, String) in
+            guard let eq = f.firstIndex(of: "=") else { throw ValidationError("--where takes COLUMN=VALUE") }
+            return (String(f[..<eq]), String(f[f.index(after: eq)...]))
+        }
+    }
+
+    /// One JSON line, keys sorted.
+    static func jsonLine(_ value: some Encodable) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        Out.line(String(decoding: try enc.encode(value), as: UTF8.self))
+    }
+
+    /// Prints changed rows as they come: `--where`, `--limit`, text or JSON; nothing with --stat or --quiet.
+    final class RowPrinter {
+        let options: RowDiffOptions, cond: (String, String)?, silent: Bool, color: Bool
+        var shown = 0
+        init(_ options: RowDiffOptions, cond: (String, String)?, quiet: Bool) {
+            self.options = options; self.cond = cond; silent = options.stat || quiet; color = !options.json && isatty(1) != 0
+        }
+        func callAsFunction(_ change: RowChange) throws {
+            if silent { return }
+            if let (c, v) = cond, change.before?[c] != v && change.after?[c] != v { return }
+            if let limit = options.limit, shown >= limit { return }
+            shown += 1
+            if options.json { try RowDiffOptions.jsonLine(change) } else { Out.line(RowDiffOptions.text(change, color: color)) }
+        }
+    }
+
+    /// A Delta or Iceberg table folder: the table-level change (`lines`, or `record` in JSON), then unless --stat the
+    /// rows of the data files that differ; a table whose rows cannot be compared (`TableError`s that `fallback`
+    /// accepts) keeps the table-level change, with the reason. True when the table changed.
+    func runOpenTable<D: Encodable>(
+        format: String, table d: D, lines: [String], changed: Bool, path: String, quiet: Bool, fallback: (TableError) -> Bool,
+        rows: (TableDiffOptions, (RowChange) throws -> Void) throws -> TableDiffSummary
+    ) throws -> Bool {
+        if !json && !quiet { for line in lines { Out.line(line) } }
         var summary: TableDiffSummary?
         var reason: String?
         if !stat {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var shown = 0
-            do {
-                summary = try tables.icebergRowDiff(a, b, path: path, options: o) { change in
-                    if quiet { return }
-                    if let limit, shown >= limit { return }
-                    shown += 1
-                    if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
-                    Out.line(RowDiffOptions.text(change, color: isatty(1) != 0))
-                }
-            } catch let e as TableError {
-                guard case .iceberg = e else { throw e }
+            let printer = RowPrinter(self, cond: try whereFilter(), quiet: quiet)
+            do { summary = try rows(try tableOptions()) { try printer($0) } } catch let e as TableError where fallback(e) {
                 reason = e.message
                 if !json && !quiet { Out.err("strata: warning: rows not compared: \(e.message)") }
             }
@@ -165,13 +173,11 @@ struct RowDiffOptions: ParsableArguments {
             }
         }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            Out.line(
-                String(decoding: try enc.encode(IcebergSummary(iceberg: d, summary: summary, rows_compared: summary != nil, reason: reason)), as: UTF8.self))
+            try RowDiffOptions.jsonLine(
+                OpenTableSummary(format: format, table: d, summary: summary, rowsCompared: format == "iceberg" ? summary != nil : nil, reason: reason))
         }
         Out.flush()
-        return d.snapshotBefore != d.snapshotAfter
+        return changed
     }
 
     /// The table-level change of an Iceberg table as text lines.
@@ -214,42 +220,36 @@ struct RowDiffOptions: ParsableArguments {
 
     /// Runs the diff of one table and prints it; true when it differs.
     func run(_ repo: Repository, _ a: String, _ b: String?, path: String, quiet: Bool) throws -> Bool {
-        let tables = TableWorkflow.service(repo).0
-        if try tables.isDeltaTable(b, path) || tables.isDeltaTable(a, path) { return try runDelta(repo, a, b, path: path, quiet: quiet) }
-        if try tables.isIcebergTable(b, path) || tables.isIcebergTable(a, path) { return try runIceberg(repo, a, b, path: path, quiet: quiet) }
-        var o = TableDiffOptions()
-        if let key { o.key = key.split(separator: ",").map(String.init) }
-        o.strictKeys = strictKeys
-        o.memoryBudget = try RowDiffOptions.bytes(memory)
-        let cond = try filter.map { f -> (String, String) in
-            guard let eq = f.firstIndex(of: "=") else { throw ValidationError("--where takes COLUMN=VALUE") }
-            return (String(f[..<eq]), String(f[f.index(after: eq)...]))
+        let (service, warning) = TableWorkflow.service(repo)
+        if try service.isDeltaTable(b, path) || service.isDeltaTable(a, path) {
+            let d = try service.deltaDiff(a, b, path: path)
+            return try runOpenTable(
+                format: "delta", table: d, lines: RowDiffOptions.deltaText(d), changed: d.versionBefore != d.versionAfter, path: path, quiet: quiet,
+                fallback: { _ in false }, rows: { try service.deltaRowDiff(a, b, path: path, options: $0, emit: $1) })
         }
+        if try service.isIcebergTable(b, path) || service.isIcebergTable(a, path) {
+            let d = try service.icebergDiff(a, b, path: path)
+            return try runOpenTable(
+                format: "iceberg", table: d, lines: RowDiffOptions.icebergText(d), changed: d.snapshotBefore != d.snapshotAfter, path: path,
+                quiet: quiet, fallback: { if case .iceberg = $0 { return true } else { return false } },
+                rows: { try service.icebergRowDiff(a, b, path: path, options: $0, emit: $1) })
+        }
+        let o = try tableOptions()
+        let cond = try whereFilter()
         guard format == "text" || format == "daff" else { throw ValidationError("--format is text or daff") }
         if format == "daff" { return try runDaff(repo, a, b, path: path, options: o, filter: cond) }
-        var shown = 0
-        let color = !json && isatty(1) != 0
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let printer = RowPrinter(self, cond: cond, quiet: quiet)
         if !json && !stat && !quiet { Out.line("--- \(path) (\(a))"); Out.line("+++ \(path) (\(b ?? "workspace"))") }
-        let (service, warning) = TableWorkflow.service(repo)
         if let warning, !quiet { Out.err("strata: warning: \(warning)") }
         let summary: TableDiffSummary
         do {
-            summary = try service.diff(a, b, path: path, options: o) { change in
-                if stat || quiet { return }
-                if let (c, v) = cond, change.before?[c] != v && change.after?[c] != v { return }
-                if let limit, shown >= limit { return }
-                shown += 1
-                if json { Out.line(String(decoding: try enc.encode(change), as: UTF8.self)); return }
-                Out.line(RowDiffOptions.text(change, color: color))
-            }
+            summary = try service.diff(a, b, path: path, options: o) { try printer($0) }
         } catch let e as ParquetError {
             guard case .unsupported = e else { throw e }
             return try fileLevel(repo, a, b, path: path, reason: e.message, quiet: quiet)
         }
         if json {
-            Out.line(String(decoding: try enc.encode(Summary(summary: summary, path: path)), as: UTF8.self))
+            try RowDiffOptions.jsonLine(Summary(summary: summary, path: path))
         } else if !quiet {
             let s = summary.schema
             if !s.added.isEmpty { Out.line("columns added: \(s.added.joined(separator: ", "))") }

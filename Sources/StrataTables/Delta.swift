@@ -79,23 +79,45 @@ extension TableService {
         return try Posix.lstat(repo.root + "/" + p + "/_delta_log")?.isDirectory ?? false
     }
 
+    /// The bytes of a (small) file at a revision, or in the workspace (nil).
+    func fileBytes(_ revision: String?, _ path: String) throws -> [UInt8] {
+        guard let revision else { return try Posix.readFile(repo.root + "/" + path) }
+        var out: [UInt8] = []
+        try repo.cat(revision, path: path) { out.append(contentsOf: $0) }
+        return out
+    }
+
     /// Lists the names in `folder` and reads files, at a revision or in the workspace.
     func files(_ revision: String?, _ folder: String) throws -> (list: [String], read: (String) throws -> [UInt8]) {
+        let names: [String]
         if let revision {
-            let id = try repo.resolve(revision)
-            let names = try repo.entry(at: folder, in: id).map { e in e.kind == .directory ? try repo.tree(e.id).entries.map(\.name) : [] } ?? []
-            return (
-                names,
-                { name in
-                    var out: [UInt8] = []
-                    try self.repo.cat(id.hex, path: folder + "/" + name) { out.append(contentsOf: $0) }
-                    return out
-                }
-            )
+            names =
+                try repo.entry(at: folder, in: try repo.resolve(revision)).map { e in e.kind == .directory ? try repo.tree(e.id).entries.map(\.name) : [] }
+                ?? []
+        } else {
+            names = (try? FileManager.default.contentsOfDirectory(atPath: repo.root + "/" + folder)) ?? []
         }
-        let dir = repo.root + "/" + folder
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return (names, { name in try Posix.readFile(dir + "/" + name) })
+        return (names, { name in try self.fileBytes(revision, folder + "/" + name) })
+    }
+
+    /// The rows of one Parquet data file of a table, at a revision or in the workspace, spooled to a temporary file
+    /// and read row group by row group; `adjust` sees the file's columns and returns what to do with each row
+    /// (rename columns by field id, put partition values back).
+    func parquetRows(_ revision: String?, _ path: String, adjust: ([ParquetReader.Column]) -> (Row) -> Row, _ emit: (Row) throws -> Void) throws {
+        let spool = NSTemporaryDirectory() + "strata-parquet-" + Posix.randomHex(8)
+        defer { unlink(spool) }
+        if let revision {
+            let fd = open(spool, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 { throw PosixError("create", spool) }
+            defer { close(fd) }
+            try repo.cat(revision, path: path) { try Posix.writeAll(fd, $0, path: spool) }
+        } else {
+            try Posix.writeAtomically(spool, try Posix.readFile(repo.root + "/" + path))
+        }
+        let reader = try ParquetReader(path: spool)
+        defer { reader.closeFile() }
+        let change = adjust(reader.columns)
+        try reader.rows { try emit(change($0)) }
     }
 
     /// Replays the Delta log of the table folder `path` at `revision` (nil: the workspace): the JSON commits
@@ -233,19 +255,7 @@ extension TableService {
         func rows(_ revision: String?, _ files: [DeltaFile], _ schema: [(name: String, type: String)]) -> TableDiffer.RowSource {
             { emit in
                 for f in files {
-                    var parser = RowParser(format: .parquet)
-                    func put(_ row: Row) throws {
-                        var r = row
-                        for (k, v) in f.partitionValues { r[k] = v }
-                        try emit(r)
-                    }
-                    if let revision {
-                        try self.repo.cat(revision, path: path + "/" + f.path) { try parser.feed($0, put) }
-                    } else {
-                        let bytes = try Posix.readFile(self.repo.root + "/" + path + "/" + f.path)
-                        try bytes.withUnsafeBytes { try parser.feed($0, put) }
-                    }
-                    try parser.finish(put)
+                    try self.parquetRows(revision, path + "/" + f.path, adjust: { _ in { $0.merging(f.partitionValues) { _, p in p } } }, emit)
                 }
                 return (schema.map(\.name), Dictionary(schema.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }))
             }

@@ -159,14 +159,7 @@ extension TableService {
     public func icebergDataFiles(_ revision: String?, _ raw: String, _ snap: IcebergSnapshot) throws -> [(path: String, records: Int64)] {
         let table = try repo.relativePath(raw)
         guard let current = snap.current, let list = snap.snapshots[current]?.manifestList else { return [] }
-        func read(_ local: String) throws -> [UInt8] {
-            if let revision {
-                var out: [UInt8] = []
-                try repo.cat(revision, path: local) { out.append(contentsOf: $0) }
-                return out
-            }
-            return try Posix.readFile(repo.root + "/" + local)
-        }
+        func read(_ local: String) throws -> [UInt8] { try fileBytes(revision, local) }
         var files: [(String, Int64)] = []
         for m in try AvroReader.records(try read(try icebergLocal(list, snap, table: table)), name: table) {
             guard let manifest = m["manifest_path"]?.string else { continue }
@@ -199,24 +192,12 @@ extension TableService {
             { emit in
                 let names = current
                 for f in files {
-                    let spool = NSTemporaryDirectory() + "strata-iceberg-" + Posix.randomHex(8)
-                    defer { unlink(spool) }
-                    if let revision {
-                        var out: [UInt8] = []
-                        try self.repo.cat(revision, path: f) { out.append(contentsOf: $0) }
-                        try Posix.writeAtomically(spool, out)
-                    } else {
-                        try Posix.writeAtomically(spool, try Posix.readFile(self.repo.root + "/" + f))
-                    }
-                    let reader = try ParquetReader(path: spool)
-                    defer { reader.closeFile() }
-                    let rename = Dictionary(
-                        reader.columns.map { c in (c.name, c.fieldID.flatMap { names[$0] } ?? c.name) }, uniquingKeysWith: { a, _ in a })
-                    try reader.rows { row in
-                        var r: Row = [:]
-                        for (k, v) in row { r[rename[k] ?? k] = v }
-                        try emit(r)
-                    }
+                    try self.parquetRows(
+                        revision, f,
+                        adjust: { columns in
+                            let rename = Dictionary(columns.map { c in (c.name, c.fieldID.flatMap { names[$0] } ?? c.name) }, uniquingKeysWith: { a, _ in a })
+                            return { row in Dictionary(row.map { (rename[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+                        }, emit)
                 }
                 return (
                     snap.schema.map { names[$0.id] ?? $0.name },
