@@ -73,20 +73,23 @@ let package = Package(
             dependencies: ["StrataRepository", "StrataObjects", "StrataSQLite", "StrataModel", "StrataPlatform", "COpenSSL"]),
         // Tables as tables: row parsers (CSV, TSV, JSONL), the bounded-memory row diff, table declarations.
         .target(name: "StrataTables", dependencies: ["StrataRepository", "StrataObjects", "StrataModel", "StrataPlatform", "CSnappy", "CZlib", "CZstd"]),
+        // Merge: three-way, file by file and row by row for declared tables; merge state, resolve and conclusion.
+        .target(
+            name: "StrataMerge", dependencies: ["StrataTables", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel", "StrataPlatform"]),
         // Workflows that span services, for every client (command line, server, MCP): commit with lineage, a repro
         // session, status with out-of-date stages, prune under declared policies.
         .target(
             name: "StrataWorkflows",
             dependencies: [
                 "StrataRemote", "StrataTables", "StrataRepository", "StrataModel", "StrataPlatform", "StrataMaintenance", "StrataPipeline",
-                "StrataLineage",
+                "StrataLineage", "StrataMerge",
             ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-                "StrataWorkflows", "StrataRemote", "StrataTables", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
         // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).
@@ -104,6 +107,7 @@ let package = Package(
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
+        .testTarget(name: "StrataMergeTests", dependencies: ["StrataMerge", "StrataTables", "StrataRepository", "StrataTestSupport"]),
         .testTarget(name: "StrataTablesTests", dependencies: ["StrataTables", "StrataObjects", "StrataTestSupport"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel", "StrataTestSupport"]),

@@ -149,9 +149,15 @@ public struct Table: Sendable, Equatable {
     public var key: [String]
     /// What it holds.
     public var description: String?
+    /// An append-only log (evidence): merges keep both sides' appended records, each once.
+    public var appendOnly: Bool = false
     /// Declares a table.
-    public static func table(_ path: String, key: [String], format: String? = nil, description: String? = nil) -> Table {
-        Table(path: path, format: format, key: key, description: description)
+    public static func table(_ path: String, key: [String], format: String? = nil, description: String? = nil, appendOnly: Bool = false) -> Table {
+        Table(path: path, format: format, key: key, description: description, appendOnly: appendOnly)
+    }
+    /// Declares an append-only log (no key needed).
+    public static func log(_ path: String, format: String? = nil, description: String? = nil) -> Table {
+        Table(path: path, format: format, key: [], description: description, appendOnly: true)
     }
 }
 
@@ -333,6 +339,7 @@ enum JSONText {
                             var f: [(String, String)] = [("path", string(t.path)), ("key", array(t.key.map(string)))]
                             if let format = t.format { f.append(("format", string(format))) }
                             if let d = t.description { f.append(("description", string(d))) }
+                            if t.appendOnly { f.append(("appendOnly", "true")) }
                             return object(f)
                         })
                 ),

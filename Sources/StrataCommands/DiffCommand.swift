@@ -8,11 +8,13 @@ import StrataWorkflows
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff", abstract: "File-level changes between two commits, or between a commit (default HEAD) and the workspace.",
-        discussion: "Lists added, modified, deleted and renamed (same content, new path) files with old and new sha256 and sizes.")
+        discussion: """
+            Lists added, modified, deleted and renamed (same content, new path) files with old and new sha256 and sizes.             A...B compares the merge base of A and B with B: what B changed since the histories parted.
+            """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Old revision (default HEAD).") var a: String?
-    @Argument(help: "New revision (default: the workspace).") var b: String?
+    @Argument(help: "Old revision (default HEAD), or A...B.") var first: String?
+    @Argument(help: "New revision (default: the workspace).") var second: String?
     @Flag(help: "Summarise: paths with size changes and totals.") var stat = false
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also diff changed tables (csv, tsv, jsonl, or declared) row by row; see 'strata table diff'.") var rows = false
@@ -22,6 +24,16 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
+        var a = first, b = second
+        // A...B: from the merge base of A and B to B, as in git.
+        if let f = first, second == nil, let dots = f.range(of: "...") {
+            let left = String(f[..<dots.lowerBound]), right = String(f[dots.upperBound...])
+            let l = left.isEmpty ? "HEAD" : left, r = right.isEmpty ? "HEAD" : right
+            guard let base = try repo.mergeBases(try repo.resolve(l), try repo.resolve(r)).first else {
+                throw ValidationError("\(l) and \(r) share no history: '\(f)' has no merge base")
+            }
+            a = base.hex; b = r
+        }
         let from = a ?? "HEAD"
         let changes = try repo.diff(from, b, paths: paths)
         // Delta tables among the changes: folders whose log changed; their files are shown as one table.

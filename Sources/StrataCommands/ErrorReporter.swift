@@ -24,6 +24,7 @@ enum ErrorReporter {
         static let lineage: Int32 = 22
         static let notReproducible: Int32 = 23
         static let hookRejected: Int32 = 24
+        static let mergeConflict: Int32 = 25
         static let interrupted: Int32 = 130
         static let usage: Int32 = 64
     }
@@ -46,6 +47,7 @@ enum ErrorReporter {
         case .lineage: return Status.lineage
         case .notReproducible: return Status.notReproducible
         case .hookRejected: return Status.hookRejected
+        case .mergeConflict: return Status.mergeConflict
         case .interrupted: return Status.interrupted
         case .usage: return Status.usage
         }

@@ -11,14 +11,19 @@ struct StatusCommand: ParsableCommand {
 
     struct JSONStage: Encodable { var name: String; var reason: String }
     struct JSONUpstream: Encodable { var name: String; var ahead: Int; var behind: Int }
+    struct JSONMergeState: Encodable {
+        var merging: String; var merge_head: String; var orig_head: String; var base: String?
+        var conflicts: [MergeCommand.JSONConflict]
+    }
 
     struct JSONStatus: Encodable {
         var version = 1
         var branch: String?; var head: String?; var clean: Bool; var changes: [JSONChange]
         var stages_out_of_date: [JSONStage]?
         var upstream: JSONUpstream?
+        var merge: JSONMergeState?
 
-        enum CodingKeys: String, CodingKey { case version, branch, head, clean, changes, stages_out_of_date, upstream }
+        enum CodingKeys: String, CodingKey { case version, branch, head, clean, changes, stages_out_of_date, upstream, merge }
 
         /// `branch` and `head` are always present, `null` when detached or unborn (docs/reference/json.md).
         func encode(to encoder: Encoder) throws {
@@ -30,6 +35,7 @@ struct StatusCommand: ParsableCommand {
             try c.encode(changes, forKey: .changes)
             try c.encodeIfPresent(stages_out_of_date, forKey: .stages_out_of_date)
             try c.encodeIfPresent(upstream, forKey: .upstream)
+            try c.encodeIfPresent(merge, forKey: .merge)
         }
     }
 
@@ -46,7 +52,12 @@ struct StatusCommand: ParsableCommand {
                 JSONStatus(
                     branch: st.branch?.rawValue, head: st.head?.hex, clean: st.isClean, changes: st.changes.map(JSONChange.init),
                     stages_out_of_date: stages,
-                    upstream: report.upstream.map { JSONUpstream(name: $0.upstream, ahead: $0.divergence.ahead, behind: $0.divergence.behind) }))
+                    upstream: report.upstream.map { JSONUpstream(name: $0.upstream, ahead: $0.divergence.ahead, behind: $0.divergence.behind) },
+                    merge: st.merge.map {
+                        JSONMergeState(
+                            merging: $0.mergeName, merge_head: $0.mergeHead.hex, orig_head: $0.origHead.hex, base: $0.base?.hex,
+                            conflicts: $0.conflicts.map(MergeCommand.JSONConflict.init))
+                    }))
             return
         }
         Out.line(st.branch.map { "On branch \($0)" } ?? "HEAD detached at \(st.head?.short ?? "?")")
@@ -55,6 +66,21 @@ struct StatusCommand: ParsableCommand {
             Out.line(d.ahead == 0 && d.behind == 0 ? "Up to date with \(u.upstream)" : "ahead \(d.ahead), behind \(d.behind) of \(u.upstream)")
         }
         if st.head == nil { Out.line("No commits yet") }
+        if let m = st.merge {
+            let open = m.unresolved
+            Out.line(
+                "Merging \(m.mergeName) (\(m.mergeHead.short))"
+                    + (m.phase == .applying ? ": interrupted while writing; 'strata merge --continue' finishes it" : ""))
+            if open.isEmpty {
+                Out.line("All conflicts resolved: run 'strata merge --continue' to record the merge")
+            } else {
+                Out.line("Unmerged paths (resolve with 'strata resolve PATH --ours|--theirs|--base', or --abort):")
+                for c in open {
+                    let rows = c.rows > 0 ? ", \(c.rows) conflicting row\(c.rows == 1 ? "" : "s")" : ""
+                    Out.line("  \(c.kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(c.path)\(rows)")
+                }
+            }
+        }
         if st.isClean { Out.line("nothing to commit, workspace matches HEAD") }
         for c in st.changes {
             Out.line("  \(c.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.displayPath)")

@@ -19,7 +19,8 @@ public struct Strata: ParsableCommand {
             ResetCommand.self, ReflogCommand.self, FsckCommand.self, ConfigCommand.self,
             PruneCommand.self, GcCommand.self, RetentionCommand.self, ReproCommand.self, StagesCommand.self, DagCommand.self,
             LineageCommand.self, RunsCommand.self, ReproduceCommand.self, CatalogCommand.self, HooksCommand.self, RemoteCommand.self,
-            PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self, BlameCommand.self,
+            PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self, BlameCommand.self, MergeCommand.self,
+            ResolveCommand.self, MergeBaseCommand.self,
         ]
     )
 

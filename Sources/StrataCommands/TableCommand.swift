@@ -14,9 +14,10 @@ struct TableCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Declare the table at PATH (or a glob) with its key columns.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Workspace path or glob, e.g. tables/organisations.csv or tables/*.csv.") var path: String
-        @Option(help: "Key columns, comma-separated (JSON pointers like /org/id for JSONL).") var key: String
+        @Option(help: "Key columns, comma-separated (JSON pointers like /org/id for JSONL).") var key: String?
         @Option(help: "csv, tsv or jsonl (default: from the extension).") var format: String?
         @Option(help: "What the table holds.") var description: String?
+        @Flag(help: "An append-only log (evidence): merges keep both sides' appended records, each once; no key needed.") var appendOnly = false
 
         func run() throws {
             let f = try format.map { v -> TableFormat in
@@ -24,7 +25,8 @@ struct TableCommand: ParsableCommand {
                 return f
             }
             try TableService(repo: try global.repository()).declare(
-                TableDeclaration(path: path, format: f, key: key.split(separator: ",").map(String.init), description: description))
+                TableDeclaration(
+                    path: path, format: f, key: (key ?? "").split(separator: ",").map(String.init), description: description, appendOnly: appendOnly))
         }
     }
 
@@ -38,7 +40,12 @@ struct TableCommand: ParsableCommand {
             if let warning { Out.err("strata: warning: \(warning)") }
             let all = try service.declarations()
             if json { try Out.json(JSONTables(tables: all)); return }
-            for t in all { Out.line("\(t.path)\t\(t.format?.rawValue ?? "auto")\tkey \(t.key.joined(separator: ","))\(t.description.map { "\t" + $0 } ?? "")") }
+            for t in all {
+                let key =
+                    t.appendOnly == true
+                    ? "append-only" + (t.key.isEmpty ? "" : ", key \(t.key.joined(separator: ","))") : "key \(t.key.joined(separator: ","))"
+                Out.line("\(t.path)\t\(t.format?.rawValue ?? "auto")\t\(key)\(t.description.map { "\t" + $0 } ?? "")")
+            }
             Out.flush()
         }
     }

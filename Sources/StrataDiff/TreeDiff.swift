@@ -1,7 +1,7 @@
 import StrataModel
 
 /// One side of a changed path: what was there.
-public struct FileVersion: Sendable, Equatable, Hashable {
+public struct FileVersion: Sendable, Equatable, Hashable, Codable {
     /// File, executable or symlink.
     public var kind: EntryKind
     /// Content id.

@@ -78,6 +78,29 @@ extension LineageService {
         return done
     }
 
+    /// Records a merge commit as a run of job `strata.merge`: its outputs are the versions the merge changed (against
+    /// the first parent), its inputs the versions of those paths in both parents, so PROV derives each merged version
+    /// from both (`prov:wasDerivedFrom`). A commit with one parent is recorded as `recordCommit` does.
+    public func recordMerge(_ result: CommitResult, message: String) throws -> RunRecord {
+        let c = try repo.commit(result.id)
+        guard c.parents.count > 1 else { return try recordCommit(result, message: message) }
+        let outputs = try datasets(result.changes.filter { $0.new != nil }, commit: result.id)
+        var inputs: [DatasetRef] = []
+        for parent in c.parents {
+            for o in outputs {
+                let path = o.path.hasSuffix("/") ? String(o.path.dropLast()) : o.path
+                guard let e = try repo.entry(at: path, in: parent) else { continue }
+                var d = DatasetRef(path: o.path, kind: o.kind, sha256: e.id.hex, size: e.size, commit: parent.hex)
+                if e.kind == .directory { d.files = try repo.flatten(tree: e.id).count }
+                inputs.append(d)
+            }
+        }
+        let author = c.author
+        var run = try start(kind: .commit, job: "strata.merge", parent: nil, inputs: inputs, agent: author.email.isEmpty ? author.name : author.email)
+        run.commit = result.id.hex
+        return try finish(run, status: .complete, outputs: outputs, commit: result.id.hex)
+    }
+
     /// The run that generated this dataset version, or a folder version that holds it in `commit`.
     func coveringRun(_ d: DatasetRef, in commit: ObjectID) throws -> String? {
         if let key = LineageService.entityKey(d), let p = try producer(of: key) { return p }

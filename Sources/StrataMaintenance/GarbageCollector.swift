@@ -77,6 +77,11 @@ public struct GarbageCollector {
                 try walk(commit.tree, data: data, live)
             }
             try markLockfileOutputs(live)
+            // A merge in progress needs its result (written to the workspace, not yet committed) and both heads' data.
+            if let m = try repo.mergeState() {
+                try walk(m.tree, data: true, live)
+                for c in [m.origHead, m.mergeHead] { try walk(try repo.commit(c).tree, data: true, live) }
+            }
         }
     }
 

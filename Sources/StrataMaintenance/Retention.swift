@@ -86,6 +86,11 @@ public struct Retention {
         defer { mlock.release() }
         var input = try input()
         input.protected = protected
+        if let m = try repo.mergeState() {
+            input.protected[m.origHead] = input.protected[m.origHead] ?? "the merge in progress (HEAD before it)"
+            input.protected[m.mergeHead] = input.protected[m.mergeHead] ?? "the merge in progress (MERGE_HEAD)"
+            if let b = m.base { input.protected[b] = input.protected[b] ?? "the merge in progress (its base)" }
+        }
         let plan = try PolicyEngine(now: now, timeZone: timeZone, reflogExpire: reflogExpire).plan(input, policies: policies)
         let already = try repo.prunedCommits()
         var record: PruneRecord?

@@ -140,3 +140,20 @@ public struct SHA256Hasher: ~Copyable {
         }
     }
 }
+
+extension ObjectID: Codable {
+    /// Decodes 64 hex digits.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = ObjectID(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a SHA-256 id: \(text.prefix(80))"))
+        }
+        self = id
+    }
+
+    /// Encodes as 64 hex digits.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(hex)
+    }
+}

@@ -106,6 +106,8 @@ public struct TableSpec: Codable, Sendable, Equatable {
     public var format: String?
     /// What it holds.
     public var description: String?
+    /// An append-only log (absent in manifests evaluated before it existed).
+    public var appendOnly: Bool?
 }
 
 /// Catalogue metadata declared in the manifest (`catalog:`), for `strata catalog`.

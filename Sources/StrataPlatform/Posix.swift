@@ -107,6 +107,30 @@ public enum Posix {
         return String(path[..<i])
     }
 
+    /// The last component of a path.
+    public static func basename(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: i)...])
+    }
+
+    /// Creates (or truncates) a private scratch file for writing; the caller closes the descriptor.
+    public static func createFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if fd < 0 { throw PosixError("create", path) }
+        return fd
+    }
+
+    /// Removes a file, or a folder with everything below it, without following symlinks; missing is fine.
+    public static func removeTree(_ path: String) {
+        guard let st = try? lstat(path) else { return }
+        if st.isDirectory {
+            for n in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + n) }
+            _ = rmdir(path)
+        } else {
+            try? unlink(path)
+        }
+    }
+
     /// fsync of a directory, so that renames inside it are durable.
     public static func fsyncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY)

@@ -35,6 +35,8 @@ public enum ErrorCategory: String, Sendable, CaseIterable {
     case usage
     /// An installed hook (`.strata/hooks/pre-commit`, `pre-push`) refused the command.
     case hookRejected
+    /// A merge stopped with conflicts to resolve.
+    case mergeConflict
 }
 
 /// An error users and code can act on: a stable code, a message naming the path, ref or object, a next step, and

@@ -25,6 +25,7 @@ extension Repository {
     /// Refuses to overwrite uncommitted changes unless `force`.
     public func checkout(_ revision: String, force: Bool = false, progress: ProgressHandler? = nil) throws -> CheckoutResult {
         try withWriteLock {
+            try refuseDuringMerge("checkout of \(revision)")
             let target = try resolve(revision)
             // `checkout HEAD` (or `@`) stays on the current branch, as in git.
             let onHead = (revision == "HEAD" || revision == "@") ? try currentBranch() : nil
@@ -62,6 +63,7 @@ extension Repository {
         let b = try BranchName(name)
         if create {
             try withWriteLock {
+                try refuseDuringMerge("switching to a new branch")
                 if try refs.branch(b) != nil { throw RefError.exists(name) }
                 let now = Posix.nowNs() / 1_000_000_000
                 if let h = try refs.headCommit() {
@@ -81,7 +83,10 @@ extension Repository {
         try withWriteLock {
             let target = try resolve(revision)
             let old = try refs.headCommit()
-            if hard { _ = try materialize(target, paths: nil, force: true, progress: nil) }
+            // As in git, a reset ends a merge in progress; a hard one also removes what the merge wrote.
+            let merging = try mergeState()
+            if hard { _ = try materialize(target, paths: nil, force: true, progress: nil, from: try merging.map { try flatten(tree: $0.tree) }) }
+            if merging != nil { try clearMergeState() }
             let now = Posix.nowNs() / 1_000_000_000
             if let b = try currentBranch() {
                 try refs.updateBranch(b, expected: old, new: target, message: "reset: moving to \(revision) (\(target.short))", time: now)
@@ -99,12 +104,15 @@ extension Repository {
     /// all its parts, and every path the change would overwrite or delete (untracked or modified data there is a
     /// conflict unless `force`). New contents are then written and verified under `.strata/tmp/`, and moved into
     /// place by one `WorkspaceTransaction`, which undoes itself if any step fails.
-    func materialize(_ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?) throws
+    /// `from` is the listing the workspace is meant to hold now (default HEAD's; a merge's result while one is in
+    /// progress): its files may be replaced or removed, everything else is untracked.
+    func materialize(_ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?, from: [String: FileVersion]? = nil) throws
         -> (written: Int, removed: Int, bytes: UInt64)
     {
         WorkspaceTransaction.clearStale(storePath: storePath)
-        let targetListing = try flatten(tree: try commit(target).tree)
-        let headListing = try self.headListing()
+        let targetTree = try objects.kind(of: target) == .tree ? target : try commit(target).tree
+        let targetListing = try flatten(tree: targetTree)
+        let headListing = try from ?? self.headListing()
         func selected(_ p: String) -> Bool {
             guard let paths else { return true }
             return paths.contains { WorkspacePath.isWithin(p, $0) }

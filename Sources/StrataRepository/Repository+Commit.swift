@@ -34,6 +34,9 @@ public struct CommitOptions: Sendable {
     public var allowEmpty = false
     /// Commit only these workspace paths (nil = everything).
     public var paths: [String]?
+    /// Conclude the merge in progress: the commit gets its second parent (MERGE_HEAD) and the merge state goes in
+    /// the same transaction. Without it, a commit during a merge is refused.
+    public var concludeMerge = false
 
     /// Creates options with a message.
     public init(message: String) { self.message = message }
@@ -45,6 +48,17 @@ extension Repository {
         try withWriteLock {
             let branch = try currentBranch()
             let parent = try refs.headCommit()
+            let merging = try mergeState()
+            if let merging {
+                guard options.concludeMerge else { throw RepositoryError.mergeInProgress("a plain commit") }
+                let open = merging.unresolved.map(\.path)
+                if !open.isEmpty { throw RepositoryError.unresolvedConflicts(open) }
+                guard parent == merging.origHead, options.paths == nil else {
+                    throw RepositoryError.invalidArgument("HEAD moved during the merge; run 'strata merge --abort'")
+                }
+            } else if options.concludeMerge {
+                throw RepositoryError.noMergeInProgress
+            }
             let parentTree = try parent.map { try commit($0).tree }
             let base = try parentTree.map { try flatten(tree: $0) } ?? [:]
             let session = objects.beginWrite()
@@ -59,7 +73,7 @@ extension Repository {
                     listing = scanned
                 }
                 let treeID = try writeTree(listing, session: session)
-                if treeID == parentTree && !options.allowEmpty {
+                if treeID == parentTree && !options.allowEmpty && merging == nil {
                     session.abort()
                     try? statCache.update(updates)
                     throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
@@ -72,7 +86,7 @@ extension Repository {
                 let time = options.time ?? Posix.nowNs() / 1_000_000_000
                 let tz = options.timeZoneOffsetMinutes ?? TimeZone.current.secondsFromGMT() / 60
                 let c = Commit(
-                    tree: treeID, parents: parent.map { [$0] } ?? [], author: author, time: time,
+                    tree: treeID, parents: (parent.map { [$0] } ?? []) + (merging.map { [$0.mergeHead] } ?? []), author: author, time: time,
                     timeZoneOffsetMinutes: tz, message: options.message)
                 let id = try session.put(.commit, c.encoded())
                 try session.finishPacks()
@@ -82,11 +96,13 @@ extension Repository {
                     let now = Posix.nowNs() / 1_000_000_000
                     if let branch {
                         try refs.updateBranch(
-                            branch, expected: parent, new: id, message: (parent == nil ? "commit (initial): " : "commit: ") + summary, time: now)
+                            branch, expected: parent, new: id,
+                            message: (parent == nil ? "commit (initial): " : merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
                     } else {
-                        try refs.setHead(.detached(id), message: "commit: " + summary, time: now)
+                        try refs.setHead(.detached(id), message: (merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
                     }
                     try statCache.update(updates)
+                    if merging != nil { try clearMergeState() }
                 }
                 let changes = TreeDiff.diff(flat: base, listing)
                 return CommitResult(id: id, branch: branch, changes: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)

@@ -45,6 +45,37 @@ extension Repository {
         return out
     }
 
+    /// Commits reachable from `revision` with children always before their parents, the newest ready commit first
+    /// (git's `--date-order`), at most `limit`; `firstParent` follows only first parents (the branch's own history).
+    public func history(_ revision: String = "HEAD", limit: Int? = nil, firstParent: Bool = false) throws -> [CommitInfo] {
+        let start = try resolve(revision)
+        var all: [ObjectID: Commit] = [:]
+        var children: [ObjectID: Int] = [:]
+        var stack = [start]
+        while let id = stack.popLast() {
+            guard all[id] == nil else { continue }
+            let c = try commit(id)
+            all[id] = c
+            for p in firstParent ? Array(c.parents.prefix(1)) : c.parents {
+                children[p, default: 0] += 1
+                stack.append(p)
+            }
+        }
+        var ready = [CommitInfo(id: start, commit: all[start]!)]
+        var out: [CommitInfo] = []
+        while !ready.isEmpty {
+            if let limit, out.count >= limit { break }
+            ready.sort { ($0.commit.time, $0.id) < ($1.commit.time, $1.id) }
+            let c = ready.removeLast()
+            out.append(c)
+            for p in firstParent ? Array(c.commit.parents.prefix(1)) : c.commit.parents {
+                children[p]! -= 1
+                if children[p]! == 0 { ready.append(CommitInfo(id: p, commit: all[p]!)) }
+            }
+        }
+        return out
+    }
+
     /// Lists the entries of a folder (or one file) in a commit; recursive lists every file below.
     public func list(_ revision: String, path: String = "", recursive: Bool = false) throws -> [ListEntry] {
         let id = try resolve(revision)

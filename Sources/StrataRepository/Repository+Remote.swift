@@ -86,6 +86,7 @@ extension Repository {
     /// to overwrite uncommitted changes, as `git merge --ff-only` does. Returns what the checkout did.
     public func fastForward(to target: ObjectID, message: String, progress: ProgressHandler? = nil) throws -> CheckoutResult {
         try withWriteLock {
+            try refuseDuringMerge("a fast-forward")
             guard let b = try currentBranch() else { throw RepositoryError.detachedHead("fast-forward") }
             let old = try refs.branch(b)
             if let old, !(try isAncestor(old, of: target)) { throw RepositoryError.notFastForward(branch: b.rawValue, target: target) }

@@ -14,6 +14,8 @@ public struct WorkspaceStatus: Sendable {
     public var head: ObjectID?
     /// Changes from HEAD to the workspace.
     public var changes: [Change]
+    /// The merge in progress, if any.
+    public var merge: MergeState?
     /// True when nothing changed.
     public var isClean: Bool { changes.isEmpty }
 }
@@ -91,6 +93,6 @@ extension Repository {
         let base = try headListing()
         let (listing, updates) = try snapshot(paths: nil, session: nil, progress: progress)
         try? statCache.update(updates)
-        return WorkspaceStatus(branch: try currentBranch(), head: head, changes: TreeDiff.diff(flat: base, listing))
+        return WorkspaceStatus(branch: try currentBranch(), head: head, changes: TreeDiff.diff(flat: base, listing), merge: try mergeState())
     }
 }

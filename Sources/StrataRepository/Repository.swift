@@ -63,7 +63,12 @@ public final class Repository: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS prunes (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, policy TEXT NOT NULL,
                     swept INTEGER NOT NULL DEFAULT 0, undone INTEGER NOT NULL DEFAULT 0);
                 CREATE TABLE IF NOT EXISTS pruned (commit_id BLOB PRIMARY KEY, prune_id INTEGER NOT NULL REFERENCES prunes(id)) WITHOUT ROWID;
-                """)
+                """),
+            Migration(
+                2, "the merge in progress",
+                """
+                CREATE TABLE IF NOT EXISTS merge_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
+                """),
         ])
     /// The schemas every store has: objects, refs, workspace, repository.
     public static let coreSchemas = [ObjectStore.schema, RefStore.schema, StatCache.schema, Repository.schema]

@@ -41,6 +41,14 @@ public enum RepositoryError: StrataError {
     case detachedHead(String)
     /// A branch cannot move to a commit that does not descend from it without a merge.
     case notFastForward(branch: String, target: ObjectID)
+    /// An operation that would lose the merge in progress (checkout, switch, commit, pull, a second merge).
+    case mergeInProgress(String)
+    /// `merge --abort`, `--continue` or `resolve` with no merge in progress.
+    case noMergeInProgress
+    /// `merge --continue` while conflicts remain.
+    case unresolvedConflicts([String])
+    /// The two histories have several best common ancestors (criss-cross).
+    case crissCross(bases: [ObjectID])
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -83,7 +91,25 @@ public enum RepositoryError: StrataError {
         case .notFastForward(let b, let t):
             return (
                 "ref.not-fast-forward", .conflict, "branch '\(b)' and \(t.short) have diverged: moving the branch would drop its own commits",
-                "merge them (merge arrives with issue 12), or move the branch by hand with 'strata reset'"
+                "merge them with 'strata merge', or move the branch by hand with 'strata reset'"
+            )
+        case .mergeInProgress(let what):
+            return (
+                "merge.in-progress", .conflict, "a merge is in progress: \(what) would lose it",
+                "finish it with 'strata merge --continue' (after 'strata resolve'), or abandon it with 'strata merge --abort'"
+            )
+        case .noMergeInProgress:
+            return ("merge.none", .notFound, "no merge is in progress", "start one with 'strata merge BRANCH'")
+        case .unresolvedConflicts(let ps):
+            return (
+                "merge.unresolved", .mergeConflict, "the merge still has unresolved conflicts:\n\(ErrorText.list(ps))",
+                "resolve each with 'strata resolve PATH --ours|--theirs|--base' (or edit it and run 'strata resolve PATH'), then 'strata merge --continue'"
+            )
+        case .crissCross(let bases):
+            return (
+                "merge.criss-cross", .conflict,
+                "the histories have \(bases.count) best common ancestors (\(bases.map(\.short).joined(separator: ", "))): a criss-cross merge, which strata does not merge recursively",
+                "merge one of those bases into the other first, so that the histories have one best common ancestor"
             )
         case .dataCollected(let p, let id, let by):
             return (

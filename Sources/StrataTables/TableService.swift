@@ -14,9 +14,12 @@ public struct TableDeclaration: Sendable, Codable, Equatable {
     public var key: [String]
     /// What it holds.
     public var description: String?
+    /// An append-only log (evidence): a merge keeps both sides' appended records, each once.
+    public var appendOnly: Bool?
     /// Creates a declaration.
-    public init(path: String, format: TableFormat? = nil, key: [String], description: String? = nil) {
+    public init(path: String, format: TableFormat? = nil, key: [String], description: String? = nil, appendOnly: Bool = false) {
         self.path = path; self.format = format; self.key = key; self.description = description
+        self.appendOnly = appendOnly ? true : nil
     }
 }
 
@@ -50,7 +53,7 @@ public struct TableService {
             guard let key = f["key"] else { return nil }
             return TableDeclaration(
                 path: p, format: f["format"].flatMap(TableFormat.init(rawValue:)), key: key.split(separator: ",").map(String.init),
-                description: f["description"])
+                description: f["description"], appendOnly: f["append-only"] == "true")
         }
     }
 
@@ -58,19 +61,20 @@ public struct TableService {
     public func declare(_ d: TableDeclaration) throws {
         let path = d.path.split(separator: "/").joined(separator: "/")
         guard !path.isEmpty, !path.contains("\n") else { throw TableError.invalid("a table path must not be empty") }
-        guard !d.key.isEmpty, d.key.allSatisfy({ !$0.isEmpty && !$0.contains(",") }) else {
-            throw TableError.invalid("give the key columns as --key COLUMN[,COLUMN...] (no empty names)")
+        guard !d.key.isEmpty || d.appendOnly == true, d.key.allSatisfy({ !$0.isEmpty && !$0.contains(",") }) else {
+            throw TableError.invalid("give the key columns as --key COLUMN[,COLUMN...] (no empty names), or declare an append-only log with --append-only")
         }
         try repo.setConfig("table.\(path).key", d.key.joined(separator: ","))
         try repo.setConfig("table.\(path).format", d.format?.rawValue)
         try repo.setConfig("table.\(path).description", d.description)
+        try repo.setConfig("table.\(path).append-only", d.appendOnly == true ? "true" : nil)
     }
 
     /// Forgets a declaration.
     public func undeclare(_ path: String) throws {
         let clean = path.split(separator: "/").joined(separator: "/")
         guard try repo.config("table.\(clean).key") != nil else { throw TableError.invalid("no table is declared at '\(clean)'") }
-        for k in ["key", "format", "description"] { try repo.setConfig("table.\(clean).\(k)", nil) }
+        for k in ["key", "format", "description", "append-only"] { try repo.setConfig("table.\(clean).\(k)", nil) }
     }
 
     /// The declaration that covers `path` (exact path first, then globs).

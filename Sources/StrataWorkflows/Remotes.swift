@@ -446,7 +446,9 @@ public enum TableWorkflow {
         guard PipelineWorkflow.hasManifest(repo) else { return (TableService(repo: repo), nil) }
         do {
             let tables = try PipelineWorkflow.load(repo).spec.tables.map {
-                TableDeclaration(path: $0.path, format: $0.format.flatMap(TableFormat.init(rawValue:)), key: $0.key, description: $0.description)
+                TableDeclaration(
+                    path: $0.path, format: $0.format.flatMap(TableFormat.init(rawValue:)), key: $0.key, description: $0.description,
+                    appendOnly: $0.appendOnly == true)
             }
             return (TableService(repo: repo, pipelineTables: tables), nil)
         } catch {

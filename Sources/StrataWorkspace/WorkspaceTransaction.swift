@@ -149,13 +149,5 @@ public final class WorkspaceTransaction {
     }
 
     /// Deletes a file, symlink or folder tree without following symlinks.
-    static func removeAll(_ path: String) {
-        guard let st = try? Posix.lstat(path) else { return }
-        if st.isDirectory {
-            for n in (try? Posix.listDirectory(path)) ?? [] { removeAll(path + "/" + n) }
-            _ = Posix.rmdir(path)
-        } else {
-            _ = unlink(path)
-        }
-    }
+    static func removeAll(_ path: String) { Posix.removeTree(path) }
 }
