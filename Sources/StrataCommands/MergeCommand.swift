@@ -30,6 +30,7 @@ struct MergeCommand: ParsableCommand {
     @Flag(name: .customLong("allow-unrelated-histories"), help: "Merge histories that share no commit.") var allowUnrelated = false
     @Flag(help: "Abandon the merge in progress: the workspace returns to HEAD as before the merge.") var abort = false
     @Flag(name: .customLong("continue"), help: "Conclude the merge in progress once every conflict is resolved.") var continueMerge = false
+    @Flag(help: "Settle Pipeline.lock and stage-output conflicts by re-running 'strata repro' on the merged inputs, then commit.") var repro = false
     @Flag(help: "Print JSON (see docs/reference/json.md).") var json = false
     @Flag(help: "Fail when the lineage events cannot be delivered (default: they wait in the store).") var requireLineage = false
 
@@ -53,8 +54,9 @@ struct MergeCommand: ParsableCommand {
     }
 
     func validate() throws {
-        let modes = [abort, continueMerge, revision != nil].filter { $0 }.count
+        let modes = [abort, continueMerge, revision != nil || repro].filter { $0 }.count
         if modes != 1 { throw ValidationError("give a branch or revision to merge, or --abort, or --continue") }
+        if repro && dryRun { throw ValidationError("--repro runs stages; it cannot be a dry run") }
         if noFf && ffOnly { throw ValidationError("--no-ff and --ff-only cannot be used together") }
         if let strategy, MergeStrategy(rawValue: strategy) == nil { throw ValidationError("--strategy must be ours or theirs") }
     }
@@ -78,7 +80,12 @@ struct MergeCommand: ParsableCommand {
             Out.flush()
             return
         }
-        var request = MergeRequest(revision: revision!)
+        if repro, try repo.mergeState() != nil {
+            try concludeByRepro(repo, lineage)
+            return
+        }
+        guard let revision else { throw ValidationError("no merge is in progress: give a branch or revision to merge with --repro") }
+        var request = MergeRequest(revision: revision)
         request.message = message
         request.noFastForward = noFf
         request.fastForwardOnly = ffOnly
@@ -96,7 +103,22 @@ struct MergeCommand: ParsableCommand {
         }
         printer?.finish()
         LineageWarning.print(warning, quiet: global.quiet || json)
+        if repro, case .stopped = outcome {
+            try concludeByRepro(repo, lineage)
+            return
+        }
         try report(outcome)
+    }
+
+    func concludeByRepro(_ repo: Repository, _ lineage: LineageOptions) throws {
+        let (r, repro, warning) = try MergeWorkflow.reproAndConclude(repo, message: message, lineage: lineage)
+        LineageWarning.print(warning ?? repro.deliveryWarning, quiet: global.quiet || json)
+        if json { try Out.json(JSONMerge(result: "merged", commit: r.id.hex)); return }
+        let ran = repro.result.outcomes.filter { $0.action == .ran }.map(\.name)
+        Out.line("Re-ran \(ran.isEmpty ? "no stage" : ran.joined(separator: ", ")) on the merged inputs")
+        Out.line("[\(r.branch?.rawValue ?? "detached") \(r.id.short)] merge concluded")
+        Out.line(r.id.hex)
+        Out.flush()
     }
 
     func report(_ outcome: MergeOutcome) throws {

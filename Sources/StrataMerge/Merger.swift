@@ -300,6 +300,7 @@ public struct Merger {
         options.key = decl.key
         options.appendOnly = decl.appendOnly == true
         options.strategy = strategy
+        options.baseBytes = Int64(b?.size ?? 0)
         try Posix.makeDirectories(scratch)
         let ext = (path as NSString).pathExtension
         let stem = scratch + "/" + Posix.randomHex(6)

@@ -17,6 +17,8 @@ public struct TableMergeOptions: Sendable {
     public var appendOnly = false
     /// Settles conflicts automatically (nil: they are recorded).
     public var strategy: MergeStrategy?
+    /// The base version's size in bytes, if known (sizes the key index up front).
+    public var baseBytes: Int64 = 0
     /// Creates default options.
     public init() {}
 }
@@ -39,6 +41,12 @@ public struct TableMergeSummary: Sendable, Codable, Equatable {
     public var settled = 0
     /// Rows written.
     public var rows = 0
+
+    enum CodingKeys: String, CodingKey {
+        case columns, appended, removed, conflicts, settled, rows
+        case fromTheirs = "from_theirs"
+        case cellMerged = "cell_merged"
+    }
 }
 
 /// A table that cannot be merged row by row, so it conflicts as a whole (the reason names the table and why).
@@ -62,6 +70,15 @@ public enum TableMerge {
         var values: [String: String]
         var object: [String: Any]?
         var raw: [UInt8]?
+    }
+
+    /// One row as read: its key, its hash over the compared columns, and its raw fields (CSV/TSV) or parsed row (JSONL).
+    struct Rec {
+        var key: String
+        var h1: UInt64, h2: UInt64
+        var bytes: [UInt8]
+        var ends: [Int]
+        var parsed: MRow?
     }
 
     struct BaseEntry {
@@ -96,10 +113,15 @@ public enum TableMerge {
         guard !options.key.isEmpty else { throw WholeTableConflict(kind: "unsupported", detail: "the table has no key columns") }
         var summary = TableMergeSummary()
         var columns: [String]? = nil  // merged header (delimited formats)
+        var headers: [String: [String]] = [:]
         if format != .jsonl {
             let b = try KeyedDiff.header(format, base), o = try KeyedDiff.header(format, ours), t = try KeyedDiff.header(format, theirs)
             columns = try mergeColumns(base: b, ours: o, theirs: t, key: options.key, table: table)
             summary.columns = columns!
+            headers = ["base": b, "ours": o, "theirs": t]
+            for (side, h) in headers where !h.isEmpty {
+                for k in options.key where !h.contains(k) { throw TableError.keyNotFound(column: k, table: "\(table) (\(side))") }
+            }
         }
         let keyColumns = options.key
         func key(_ r: MRow, side: String) throws -> String {
@@ -134,6 +156,46 @@ public enum TableMerge {
             return (h1, h2)
         }
 
+        /// Streams one side's rows as `Rec`s. CSV/TSV rows stay raw fields (hashed as bytes over the merged columns)
+        /// until a row is needed whole; JSONL rows are parsed objects.
+        func scan(_ source: ByteSource, side: String, _ body: (Rec) throws -> Void) throws {
+            guard let columns else {
+                try readRows(format, source, pointers: keyColumns) { r in
+                    let (h1, h2) = hash(r)
+                    try body(Rec(key: try key(r, side: side), h1: h1, h2: h2, bytes: [], ends: [], parsed: r))
+                }
+                return
+            }
+            let header = headers[side] ?? []
+            let map = columns.map { header.firstIndex(of: $0) ?? Int.max }
+            let keyIdx = keyColumns.map { header.firstIndex(of: $0) ?? Int.max }
+            var split = DelimitedSplitter(format: format)
+            var first = true
+            try withoutActuallyEscaping(body) { body in
+                let take: ([UInt8], [Int]) throws -> Void = { bytes, ends in
+                    if first { first = false; return }
+                    let k =
+                        keyIdx.count == 1
+                        ? String(decoding: DelimitedSplitter.field(bytes, ends, keyIdx[0]), as: UTF8.self)
+                        : keyIdx.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }.joined(separator: "\u{1F}")
+                    let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, map)
+                    try body(Rec(key: k, h1: h1, h2: h2, bytes: bytes, ends: ends, parsed: nil))
+                }
+                try source { try split.feed($0, take) }
+                try split.finish(take)
+            }
+        }
+        /// A row as values by column (CSV/TSV: named by that side's header).
+        func row(_ r: Rec, side: String) -> MRow {
+            if let p = r.parsed { return p }
+            let header = headers[side] ?? []
+            var values: [String: String] = [:]
+            for i in r.ends.indices {
+                values[i < header.count ? header[i] : "#\(i + 1)"] = String(decoding: DelimitedSplitter.field(r.bytes, r.ends, i), as: UTF8.self)
+            }
+            return MRow(values: values)
+        }
+
         // Base: key → hash and spill position.
         try Posix.makeDirectories(scratch)
         let spillPath = scratch + "/base.rows"
@@ -141,16 +203,18 @@ public enum TableMerge {
         if fd < 0 { throw PosixError("create", spillPath) }
         defer { close(fd); unlink(spillPath) }
         var index: [String: BaseEntry] = [:]
+        index.reserveCapacity(Int(min(Int64(1 << 24), max(1024, options.baseBytes / 48))))
         var pending: [UInt8] = []
         var offset: Int64 = 0
         var duplicates: [String] = []
-        try readRows(format, base, pointers: keyColumns) { r in
-            let k = try key(r, side: "base")
-            let (h1, h2) = hash(r)
+        try scan(base, side: "base") { r in
+            let k = r.key
             let before = pending.count
-            spill(r, into: &pending)
+            if let p = r.parsed { spill(p, into: &pending) } else { DelimitedSplitter.encode(r.bytes, r.ends, into: &pending) }
             let length = pending.count - before
-            if index.updateValue(BaseEntry(h1: h1, h2: h2, offset: offset, length: Int32(length)), forKey: k) != nil { duplicates.append("base: " + k) }
+            if index.updateValue(BaseEntry(h1: r.h1, h2: r.h2, offset: offset, length: Int32(length)), forKey: k) != nil {
+                duplicates.append("base: " + k)
+            }
             offset += Int64(length)
             if pending.count >= 1 << 20 { try Posix.writeAll(fd, pending, path: spillPath); pending.removeAll(keepingCapacity: true) }
         }
@@ -159,23 +223,26 @@ public enum TableMerge {
         func baseRow(_ e: BaseEntry) throws -> MRow {
             var buf = [UInt8](repeating: 0, count: Int(e.length))
             _ = try buf.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: e.offset, path: spillPath) }
-            return try unspill(buf, format: format, pointers: keyColumns)
+            if format == .jsonl { return try unspill(buf, format: format, pointers: keyColumns) }
+            let fields = KeyedDiff.decode(buf), header = headers["base"] ?? []
+            var values: [String: String] = [:]
+            for (i, v) in fields.enumerated() { values[i < header.count ? header[i] : "#\(i + 1)"] = v }
+            return MRow(values: values)
         }
 
         // Theirs: what they changed or added (in their order).
         var theirChanged: [String: MRow] = [:]
         var theirAdded: [String: MRow] = [:]
         var theirAddedOrder: [String] = []
-        try readRows(format, theirs, pointers: keyColumns) { r in
-            let k = try key(r, side: "theirs")
-            if var e = index[k] {
+        try scan(theirs, side: "theirs") { rec in
+            let k = rec.key
+            if let i = index.index(forKey: k) {
+                let e = index.values[i]
                 if e.seenTheirs { duplicates.append("theirs: " + k); return }
-                e.seenTheirs = true
-                index[k] = e
-                let (h1, h2) = hash(r)
-                if h1 != e.h1 || h2 != e.h2 { theirChanged[k] = r }
+                index.values[i].seenTheirs = true
+                if rec.h1 != e.h1 || rec.h2 != e.h2 { theirChanged[k] = row(rec, side: "theirs") }
             } else {
-                if theirAdded.updateValue(r, forKey: k) != nil { duplicates.append("theirs: " + k); return }
+                if theirAdded.updateValue(row(rec, side: "theirs"), forKey: k) != nil { duplicates.append("theirs: " + k); return }
                 theirAddedOrder.append(k)
             }
         }
@@ -217,18 +284,26 @@ public enum TableMerge {
             if writer.buffer.count >= 1 << 20 { try writer.drain(output) }
         }
 
-        try readRows(format, ours, pointers: keyColumns) { o in
-            let k = try key(o, side: "ours")
-            if var e = index[k] {
+        let oursMap = columns.map { cols in cols.map { (headers["ours"] ?? []).firstIndex(of: $0) ?? Int.max } }
+        /// Writes our row: raw fields in the merged column order (CSV/TSV), or the parsed row.
+        func writeOurs(_ r: Rec) throws {
+            if let p = r.parsed { try write(p); return }
+            writer.raw(r.bytes, r.ends, oursMap!)
+            summary.rows += 1
+            if writer.buffer.count >= 1 << 20 { try writer.drain(output) }
+        }
+        try scan(ours, side: "ours") { rec in
+            let k = rec.key
+            if let i = index.index(forKey: k) {
+                let e = index.values[i]
                 if e.seenOurs { duplicates.append("ours: " + k); return }
-                e.seenOurs = true
-                index[k] = e
-                let (h1, h2) = hash(o)
-                let oursChanged = h1 != e.h1 || h2 != e.h2
+                index.values[i].seenOurs = true
+                let oursChanged = rec.h1 != e.h1 || rec.h2 != e.h2
+                lazy var o = row(rec, side: "ours")  // built only when the row must be merged or recorded
                 if !e.seenTheirs {  // they removed it
                     if oursChanged {
                         try record("modify-delete", k, columns: [], base: try baseRow(e), ours: o, theirs: nil)
-                        if strategy != .theirs { try write(o) }
+                        if strategy != .theirs { try writeOurs(rec) }
                     } else {
                         summary.removed += 1
                     }
@@ -243,17 +318,18 @@ public enum TableMerge {
                         try write(merged)
                     }
                 } else {
-                    try write(o)
+                    try writeOurs(rec)
                 }
             } else {
                 if !ourAdded.insert(k).inserted { duplicates.append("ours: " + k); return }
                 if let t = theirAdded[k] {
                     consumed.insert(k)
+                    let o = row(rec, side: "ours")
                     let (merged, clashes) = cellMerge(base: nil, ours: o, theirs: t, columns: columns, strategy: strategy)
                     if !clashes.isEmpty { try record("add-add", k, columns: clashes, base: nil, ours: o, theirs: t) }
                     try write(merged)
                 } else {
-                    try write(o)
+                    try writeOurs(rec)
                 }
             }
         }
@@ -591,6 +667,12 @@ struct RowWriter {
         } else {
             RowWriter.encodeRecord(columns!.map { Array((r.values[$0] ?? "").utf8)[...] }, sep: sep, into: &buffer)
         }
+        buffer.append(10)
+    }
+
+    /// Appends a record from raw fields, in the merged column order given by `map` (Int.max: an absent column).
+    mutating func raw(_ bytes: [UInt8], _ ends: [Int], _ map: [Int]) {
+        RowWriter.encodeRecord(map.map { DelimitedSplitter.field(bytes, ends, $0) }, sep: sep, into: &buffer)
         buffer.append(10)
     }
 

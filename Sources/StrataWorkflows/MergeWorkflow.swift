@@ -27,6 +27,34 @@ public enum MergeWorkflow {
         return (outcome, warning)
     }
 
+    /// `strata merge --repro`: settles a merge whose only conflicts are derived data — `Pipeline.lock` and the declared
+    /// outputs of stages — by taking our versions, re-running `strata repro` on the merged inputs (only the stages whose
+    /// inputs changed run) and concluding the merge. Any other conflict is left for `strata resolve` and named.
+    public static func reproAndConclude(
+        _ repo: Repository, message: String? = nil, lineage: LineageOptions = LineageOptions(), progress: ProgressHandler? = nil
+    ) throws -> (commit: CommitResult, repro: ReproSession.Outcome, deliveryWarning: String?) {
+        let merger = merger(repo).0
+        guard let state = try repo.mergeState() else { throw RepositoryError.noMergeInProgress }
+        let outputs = try PipelineWorkflow.load(repo).spec.stages.flatMap { $0.outputs.map(\.path) }
+        func derived(_ p: String) -> Bool {
+            p == "Pipeline.lock" || outputs.contains { o in p == o || p.hasPrefix(o.hasSuffix("/") ? o : o + "/") }
+        }
+        let other = state.unresolved.filter { !derived($0.path) }.map(\.path)
+        if !other.isEmpty { throw RepositoryError.unresolvedConflicts(other) }
+        for c in state.unresolved { _ = try merger.resolve(c.path, side: .ours) }
+        var session = ReproSession(repo: repo)
+        session.lineage = lineage
+        let outcome = try session.run()
+        guard outcome.result.succeeded else {
+            let failed = outcome.result.outcomes.filter { $0.action == .failed }.map(\.name)
+            throw RepositoryError.invalidArgument(
+                "strata repro failed in \(failed.joined(separator: ", ")); the merge is still in progress: fix it and run 'strata merge --repro' again, or 'strata merge --abort'"
+            )
+        }
+        let (r, warning) = try conclude(repo, message: message, lineage: lineage, progress: progress)
+        return (r, outcome, warning)
+    }
+
     /// Concludes the merge in progress with its merge commit and records the `strata.merge` run.
     public static func conclude(
         _ repo: Repository, message: String? = nil, lineage: LineageOptions = LineageOptions(), progress: ProgressHandler? = nil

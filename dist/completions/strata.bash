@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base help' -- "${cur}"))
         ;;
     esac
 }
@@ -240,7 +240,7 @@ _strata_commit() {
 
 _strata_log() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --oneline --json --version -h --help)
+    non_repeating_flags=(-q --quiet --oneline --json --graph --first-parent --version -h --help)
     repeating_options=()
     non_repeating_options=(-C -n)
     __strata_offer_flags_options 1
@@ -1048,7 +1048,7 @@ _strata_table() {
 
 _strata_table_add() {
     repeating_flags=()
-    non_repeating_flags=(-q --quiet --version -h --help)
+    non_repeating_flags=(-q --quiet --append-only --version -h --help)
     repeating_options=()
     non_repeating_options=(-C --key --format --description)
     __strata_offer_flags_options 1
@@ -1146,6 +1146,60 @@ _strata_blame() {
         return
         ;;
     '--key')
+        return
+        ;;
+    esac
+}
+
+_strata_merge() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --no-ff --ff-only --dry-run --keep-theirs --allow-unrelated-histories --abort --continue --repro --json --require-lineage --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --message -m --strategy)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--message'|'-m')
+        return
+        ;;
+    '--strategy')
+        return
+        ;;
+    esac
+}
+
+_strata_resolve() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --ours --theirs --base --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --key)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--key')
+        return
+        ;;
+    esac
+}
+
+_strata_merge-base() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --all --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C)
+    __strata_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
         return
         ;;
     esac
