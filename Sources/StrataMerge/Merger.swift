@@ -81,6 +81,9 @@ public struct Merger {
     /// Table declarations (Pipeline.swift's over the config's).
     public let tables: TableService
 
+    /// Merged tables' scratch files of the merge being computed.
+    let staged = Prestaged()
+
     /// A merger for `repo` with these table declarations.
     public init(repo: Repository, tables: TableService) { self.repo = repo; self.tables = tables }
 
@@ -111,7 +114,10 @@ public struct Merger {
                 "HEAD and '\(request.revision)' share no history; merge them with --allow-unrelated-histories if that is meant")
         }
         let session = request.dryRun ? nil : repo.objects.beginWrite()
-        let scratch = repo.storePath + "/tmp/merge-" + Posix.randomHex(6)
+        // Not under .strata/tmp, which every checkout clears: the merged tables are moved from here into the workspace.
+        let scratchArea = repo.storePath + "/merge-scratch"
+        Merger.clearOld(scratchArea)
+        let scratch = scratchArea + "/" + Posix.randomHex(6)
         defer { Posix.removeTree(scratch) }
         do {
             let baseListing = try virtualBase(bases, scratch: scratch, depth: 0)
@@ -135,7 +141,7 @@ public struct Merger {
             let state = MergeState(
                 origHead: ours, branch: try repo.currentBranch()?.rawValue, mergeHead: theirs, mergeName: request.revision, base: bases.first,
                 tree: ObjectID.empty, message: message, conflicts: conflicts)
-            let begun = try repo.beginMerge(state, listing: listing, session: session, progress: progress)
+            let begun = try repo.beginMerge(state, listing: listing, session: session, prestaged: staged.files, progress: progress)
             if !begun.unresolved.isEmpty { return .stopped(begun, plan) }
             var options = CommitOptions(message: message)
             options.author = request.author
@@ -144,6 +150,14 @@ public struct Merger {
         } catch {
             session?.abort()
             throw error
+        }
+    }
+
+    /// Removes scratch folders of merges that died more than a day ago.
+    static func clearOld(_ area: String) {
+        let cutoff = Posix.nowNs() - 86_400 * 1_000_000_000
+        for n in (try? Posix.listDirectory(area)) ?? [] {
+            if let st = try? Posix.lstat(area + "/" + n), st.mtimeNs < cutoff { Posix.removeTree(area + "/" + n) }
         }
     }
 
@@ -282,6 +296,9 @@ public struct Merger {
         return out
     }
 
+    /// Scratch files holding merged tables, by content id (moved into the workspace instead of read back).
+    final class Prestaged: @unchecked Sendable { var files: [ObjectID: String] = [:] }
+
     struct TableOutcome {
         var result: FileVersion
         var summary: TableMergeSummary?
@@ -346,6 +363,7 @@ public struct Merger {
             return TableOutcome(result: placeholder, summary: summary, conflict: c)
         }
         let stored = try session.storeFile(path: outPath)
+        staged.files[stored.id] = outPath
         let result = FileVersion(kind: o.kind, id: stored.id, size: stored.size)
         guard conflictRows > 0 else { return TableOutcome(result: result, summary: summary) }
         let c = MergeConflict(

@@ -106,7 +106,12 @@ extension Repository {
     /// place by one `WorkspaceTransaction`, which undoes itself if any step fails.
     /// `from` is the listing the workspace is meant to hold now (default HEAD's; a merge's result while one is in
     /// progress): its files may be replaced or removed, everything else is untracked.
-    func materialize(_ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?, from: [String: FileVersion]? = nil) throws
+    /// `prestaged` maps content ids to scratch files that already hold those bytes (a merge's outputs): they are
+    /// moved into place instead of being read back from the store.
+    func materialize(
+        _ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?, from: [String: FileVersion]? = nil,
+        prestaged: [ObjectID: String] = [:]
+    ) throws
         -> (written: Int, removed: Int, bytes: UInt64)
     {
         WorkspaceTransaction.clearStale(storePath: storePath)
@@ -188,6 +193,7 @@ extension Repository {
         let staged = Locked<[Int: WorkspaceTransaction.Change]>([:])
         let objects = self.objects
         nonisolated(unsafe) let txRef = tx
+        let unclaimed = Locked(prestaged)
         try parallelForEach(work2.count) { i in
             let (_, v) = work2[i]
             let change: WorkspaceTransaction.Change
@@ -195,6 +201,8 @@ extension Repository {
                 var target: [UInt8] = []
                 try objects.streamFile(v.id) { target.append(contentsOf: $0) }
                 change = .symlink(target: String(decoding: target, as: UTF8.self))
+            } else if let file = unclaimed.with({ $0.removeValue(forKey: v.id) }) {
+                change = .file(staged: try txRef.adopt(i, from: file, executable: v.kind == .executable))
             } else {
                 let path = try txRef.stage(i, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } }
                 change = .file(staged: path)

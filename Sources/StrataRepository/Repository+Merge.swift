@@ -167,7 +167,11 @@ extension Repository {
     /// matches HEAD; stores `listing` (whose new objects `session` holds) as the merge result; records the state; then
     /// writes the result into the workspace (refusing, before anything changes, to overwrite untracked data). When the
     /// workspace cannot be written, the state is removed again and nothing has changed.
-    public func beginMerge(_ given: MergeState, listing: [String: FileVersion], session: WriteSession, progress: ProgressHandler? = nil) throws
+    /// `prestaged` maps content ids to scratch files holding those bytes (the merged tables), moved into place.
+    public func beginMerge(
+        _ given: MergeState, listing: [String: FileVersion], session: WriteSession, prestaged: [ObjectID: String] = [:],
+        progress: ProgressHandler? = nil
+    ) throws
         -> MergeState
     {
         try withWriteLock {
@@ -189,7 +193,7 @@ extension Repository {
                 try saveMergeState(state)
             }
             do {
-                _ = try materialize(state.tree, paths: nil, force: false, progress: progress, from: head)
+                _ = try materialize(state.tree, paths: nil, force: false, progress: progress, from: head, prestaged: prestaged)
             } catch {
                 _ = try? db.run("DELETE FROM merge_state WHERE id = 1")
                 throw error

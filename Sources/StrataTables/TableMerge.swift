@@ -1,4 +1,5 @@
 import Foundation
+import StrataRepository
 import StrataPlatform
 
 /// How conflicting rows or cells are settled without asking (`strata merge --strategy`, as `git merge -X ours`).
@@ -72,19 +73,24 @@ public enum TableMerge {
         var raw: [UInt8]?
     }
 
-    /// One row as read: its key, its hash over the compared columns, and its raw fields (CSV/TSV) or parsed row (JSONL).
+    /// One row as read: its hash over the compared columns, its key, and its raw fields (CSV/TSV) or parsed row (JSONL).
     struct Rec {
-        var key: String
         var h1: UInt64, h2: UInt64
         var bytes: [UInt8]
         var ends: [Int]
+        /// The key's field when the key is one column (read in place), else -1 and the key is `keyText`.
+        var keyField: Int
+        var keyText: [UInt8]
         var parsed: MRow?
-    }
 
-    struct BaseEntry {
-        var h1: UInt64, h2: UInt64
-        var offset: Int64, length: Int32
-        var seenTheirs = false, seenOurs = false
+        /// Calls `body` with the key's bytes.
+        func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            guard keyField >= 0 else { return try keyText.withUnsafeBytes(body) }
+            let i = keyField
+            let start = i == 0 ? 0 : (i <= ends.count ? ends[i - 1] : 0)
+            let end = i < ends.count ? ends[i] : start
+            return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+        }
     }
 
     /// Merges `base`, `ours` and `theirs` into `output`; conflicting rows go to `conflict` as JSON lines.
@@ -156,13 +162,14 @@ public enum TableMerge {
             return (h1, h2)
         }
 
-        /// Streams one side's rows as `Rec`s. CSV/TSV rows stay raw fields (hashed as bytes over the merged columns)
-        /// until a row is needed whole; JSONL rows are parsed objects.
+        /// Streams one side's rows as `Rec`s. CSV/TSV rows stay raw fields (hashed as bytes over the merged columns;
+        /// the key read in place) until a row is needed whole; JSONL rows are parsed objects.
         func scan(_ source: ByteSource, side: String, _ body: (Rec) throws -> Void) throws {
             guard let columns else {
                 try readRows(format, source, pointers: keyColumns) { r in
                     let (h1, h2) = hash(r)
-                    try body(Rec(key: try key(r, side: side), h1: h1, h2: h2, bytes: [], ends: [], parsed: r))
+                    let k = try key(r, side: side)
+                    try body(Rec(h1: h1, h2: h2, bytes: [], ends: [], keyField: -1, keyText: Array(k.utf8), parsed: r))
                 }
                 return
             }
@@ -174,12 +181,17 @@ public enum TableMerge {
             try withoutActuallyEscaping(body) { body in
                 let take: ([UInt8], [Int]) throws -> Void = { bytes, ends in
                     if first { first = false; return }
-                    let k =
-                        keyIdx.count == 1
-                        ? String(decoding: DelimitedSplitter.field(bytes, ends, keyIdx[0]), as: UTF8.self)
-                        : keyIdx.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }.joined(separator: "\u{1F}")
                     let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, map)
-                    try body(Rec(key: k, h1: h1, h2: h2, bytes: bytes, ends: ends, parsed: nil))
+                    if keyIdx.count == 1 {
+                        try body(Rec(h1: h1, h2: h2, bytes: bytes, ends: ends, keyField: keyIdx[0], keyText: [], parsed: nil))
+                    } else {
+                        var k: [UInt8] = []
+                        for (n, i) in keyIdx.enumerated() {
+                            if n > 0 { k.append(0x1F) }
+                            k += DelimitedSplitter.field(bytes, ends, i)
+                        }
+                        try body(Rec(h1: h1, h2: h2, bytes: bytes, ends: ends, keyField: -1, keyText: k, parsed: nil))
+                    }
                 }
                 try source { try split.feed($0, take) }
                 try split.finish(take)
@@ -196,54 +208,56 @@ public enum TableMerge {
             return MRow(values: values)
         }
 
-        // Base: key → hash and spill position.
+        // Base and theirs are indexed at once, on two threads: key → row hash and spill position, in byte-keyed
+        // open-addressing indexes (no string per row). Then their changes are found by looking their keys up in the
+        // base index, reading back only the rows they changed or added.
         try Posix.makeDirectories(scratch)
-        let spillPath = scratch + "/base.rows"
-        let fd = open(spillPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        if fd < 0 { throw PosixError("create", spillPath) }
-        defer { close(fd); unlink(spillPath) }
-        var index: [String: BaseEntry] = [:]
-        index.reserveCapacity(Int(min(Int64(1 << 24), max(1024, options.baseBytes / 48))))
-        var pending: [UInt8] = []
-        var offset: Int64 = 0
-        var duplicates: [String] = []
-        try scan(base, side: "base") { r in
-            let k = r.key
-            let before = pending.count
-            if let p = r.parsed { spill(p, into: &pending) } else { DelimitedSplitter.encode(r.bytes, r.ends, into: &pending) }
-            let length = pending.count - before
-            if index.updateValue(BaseEntry(h1: r.h1, h2: r.h2, offset: offset, length: Int32(length)), forKey: k) != nil {
-                duplicates.append("base: " + k)
+        let capacity = Int(min(Int64(1 << 24), max(1024, options.baseBytes / 48)))
+        let baseSide = try SideIndex(path: scratch + "/base.rows", capacity: capacity, keyBytes: options.baseBytes / 6)
+        let theirSide = try SideIndex(path: scratch + "/theirs.rows", capacity: capacity, keyBytes: options.baseBytes / 6)
+        func fill(_ side: SideIndex, _ name: String, _ source: ByteSource) throws {
+            var pending: [UInt8] = []
+            var offset: Int64 = 0
+            try scan(source, side: name) { r in
+                let (e, inserted) = r.withKey { side.index.insert($0) }
+                guard inserted else { side.duplicates.append("\(name): " + side.index.text(e)); return }
+                let before = pending.count
+                if let p = r.parsed { spill(p, into: &pending) } else { DelimitedSplitter.encode(r.bytes, r.ends, into: &pending) }
+                side.h1.append(r.h1); side.h2.append(r.h2)
+                side.offsets.append(offset); side.lengths.append(Int32(pending.count - before))
+                offset += Int64(pending.count - before)
+                if pending.count >= 1 << 20 { try side.write(pending); pending.removeAll(keepingCapacity: true) }
             }
-            offset += Int64(length)
-            if pending.count >= 1 << 20 { try Posix.writeAll(fd, pending, path: spillPath); pending.removeAll(keepingCapacity: true) }
+            try side.write(pending)
         }
-        try Posix.writeAll(fd, pending, path: spillPath)
-        pending = []
-        func baseRow(_ e: BaseEntry) throws -> MRow {
-            var buf = [UInt8](repeating: 0, count: Int(e.length))
-            _ = try buf.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: e.offset, path: spillPath) }
+        try bothAtOnce({ try fill(baseSide, "base", base) }, { try fill(theirSide, "theirs", theirs) })
+        let index = baseSide.index
+        let rowHash1 = baseSide.h1, rowHash2 = baseSide.h2
+        var duplicates = baseSide.duplicates + theirSide.duplicates
+        func decode(_ buf: [UInt8], _ side: String) throws -> MRow {
             if format == .jsonl { return try unspill(buf, format: format, pointers: keyColumns) }
-            let fields = KeyedDiff.decode(buf), header = headers["base"] ?? []
+            let fields = KeyedDiff.decode(buf), header = headers[side] ?? []
             var values: [String: String] = [:]
             for (i, v) in fields.enumerated() { values[i < header.count ? header[i] : "#\(i + 1)"] = v }
             return MRow(values: values)
         }
-
-        // Theirs: what they changed or added (in their order).
-        var theirChanged: [String: MRow] = [:]
-        var theirAdded: [String: MRow] = [:]
-        var theirAddedOrder: [String] = []
-        try scan(theirs, side: "theirs") { rec in
-            let k = rec.key
-            if let i = index.index(forKey: k) {
-                let e = index.values[i]
-                if e.seenTheirs { duplicates.append("theirs: " + k); return }
-                index.values[i].seenTheirs = true
-                if rec.h1 != e.h1 || rec.h2 != e.h2 { theirChanged[k] = row(rec, side: "theirs") }
+        func baseRow(_ e: Int) throws -> MRow { try decode(try baseSide.read(e), "base") }
+        var seenTheirs = [Bool](repeating: false, count: index.count), seenOurs = [Bool](repeating: false, count: index.count)
+        var theirChange = [Int32](repeating: -1, count: index.count)  // per base row: index into `theirChanged`, or -1
+        var theirChanged: [MRow] = []
+        var theirAdded = KeyIndex(capacity: 1024)
+        var theirAddedRows: [MRow] = []
+        for t in 0..<theirSide.index.count {
+            let found = theirSide.index.withKey(t) { index.find($0) }
+            if let e = found {
+                seenTheirs[e] = true
+                if theirSide.h1[t] != rowHash1[e] || theirSide.h2[t] != rowHash2[e] {
+                    theirChange[e] = Int32(theirChanged.count)
+                    theirChanged.append(try decode(try theirSide.read(t), "theirs"))
+                }
             } else {
-                if theirAdded.updateValue(row(rec, side: "theirs"), forKey: k) != nil { duplicates.append("theirs: " + k); return }
-                theirAddedOrder.append(k)
+                _ = theirSide.index.withKey(t) { theirAdded.insert($0) }
+                theirAddedRows.append(try decode(try theirSide.read(t), "theirs"))
             }
         }
         // Duplicates on our side are found while writing; the caller discards the output when this throws.
@@ -260,8 +274,8 @@ public enum TableMerge {
 
         var writer = RowWriter(format: format, columns: columns)
         writer.header()
-        var ourAdded = Set<String>()
-        var consumed = Set<String>()
+        var ourAdded = KeyIndex(capacity: 1024)
+        var consumed = Set<Int>()
         let strategy = options.strategy
         func record(_ kind: String, _ k: String, columns cs: [String], base b: MRow?, ours o: MRow?, theirs t: MRow?) throws {
             summary.conflicts += 1
@@ -283,7 +297,6 @@ public enum TableMerge {
             summary.rows += 1
             if writer.buffer.count >= 1 << 20 { try writer.drain(output) }
         }
-
         let oursMap = columns.map { cols in cols.map { (headers["ours"] ?? []).firstIndex(of: $0) ?? Int.max } }
         /// Writes our row: raw fields in the merged column order (CSV/TSV), or the parsed row.
         func writeOurs(_ r: Rec) throws {
@@ -292,56 +305,59 @@ public enum TableMerge {
             summary.rows += 1
             if writer.buffer.count >= 1 << 20 { try writer.drain(output) }
         }
-        try scan(ours, side: "ours") { rec in
-            let k = rec.key
-            if let i = index.index(forKey: k) {
-                let e = index.values[i]
-                if e.seenOurs { duplicates.append("ours: " + k); return }
-                index.values[i].seenOurs = true
-                let oursChanged = rec.h1 != e.h1 || rec.h2 != e.h2
-                lazy var o = row(rec, side: "ours")  // built only when the row must be merged or recorded
-                if !e.seenTheirs {  // they removed it
-                    if oursChanged {
-                        try record("modify-delete", k, columns: [], base: try baseRow(e), ours: o, theirs: nil)
-                        if strategy != .theirs { try writeOurs(rec) }
+        // Reading our version runs on another thread (the copy is joined before this returns).
+        try withoutActuallyEscaping(ours) { ours in
+            try scan(prefetched(ours), side: "ours") { rec in
+                if let e = rec.withKey({ index.find($0) }) {
+                    if seenOurs[e] { duplicates.append("ours: " + index.text(e)); return }
+                    seenOurs[e] = true
+                    let oursChanged = rec.h1 != rowHash1[e] || rec.h2 != rowHash2[e]
+                    lazy var o = row(rec, side: "ours")  // built only when the row must be merged or recorded
+                    if !seenTheirs[e] {  // they removed it
+                        if oursChanged {
+                            try record("modify-delete", index.text(e), columns: [], base: try baseRow(e), ours: o, theirs: nil)
+                            if strategy != .theirs { try writeOurs(rec) }
+                        } else {
+                            summary.removed += 1
+                        }
+                    } else if theirChange[e] >= 0 {
+                        let t = theirChanged[Int(theirChange[e])]
+                        if !oursChanged {
+                            try write(t); summary.fromTheirs += 1
+                        } else {
+                            let b = try baseRow(e)
+                            let (merged, clashes) = cellMerge(base: b, ours: o, theirs: t, columns: columns, strategy: strategy)
+                            if !clashes.isEmpty { try record("cell", index.text(e), columns: clashes, base: b, ours: o, theirs: t) }
+                            if clashes.isEmpty || strategy != nil { summary.cellMerged += 1 }
+                            try write(merged)
+                        }
                     } else {
-                        summary.removed += 1
+                        try writeOurs(rec)
                     }
-                } else if let t = theirChanged[k] {
-                    if !oursChanged {
-                        try write(t); summary.fromTheirs += 1
-                    } else {
-                        let b = try baseRow(e)
-                        let (merged, clashes) = cellMerge(base: b, ours: o, theirs: t, columns: columns, strategy: strategy)
-                        if !clashes.isEmpty { try record("cell", k, columns: clashes, base: b, ours: o, theirs: t) }
-                        if clashes.isEmpty || strategy != nil { summary.cellMerged += 1 }
+                } else {
+                    let (a, inserted) = rec.withKey { ourAdded.insert($0) }
+                    guard inserted else { duplicates.append("ours: " + ourAdded.text(a)); return }
+                    if let t = rec.withKey({ theirAdded.find($0) }) {
+                        consumed.insert(t)
+                        let o = row(rec, side: "ours")
+                        let (merged, clashes) = cellMerge(base: nil, ours: o, theirs: theirAddedRows[t], columns: columns, strategy: strategy)
+                        if !clashes.isEmpty { try record("add-add", ourAdded.text(a), columns: clashes, base: nil, ours: o, theirs: theirAddedRows[t]) }
                         try write(merged)
+                    } else {
+                        try writeOurs(rec)
                     }
-                } else {
-                    try writeOurs(rec)
-                }
-            } else {
-                if !ourAdded.insert(k).inserted { duplicates.append("ours: " + k); return }
-                if let t = theirAdded[k] {
-                    consumed.insert(k)
-                    let o = row(rec, side: "ours")
-                    let (merged, clashes) = cellMerge(base: nil, ours: o, theirs: t, columns: columns, strategy: strategy)
-                    if !clashes.isEmpty { try record("add-add", k, columns: clashes, base: nil, ours: o, theirs: t) }
-                    try write(merged)
-                } else {
-                    try writeOurs(rec)
                 }
             }
         }
         try refuseDuplicates()
         // Rows we removed: fine unless they changed them.
-        for (k, e) in index where !e.seenOurs {
-            guard e.seenTheirs, let t = theirChanged[k] else { continue }
-            try record("delete-modify", k, columns: [], base: try baseRow(e), ours: nil, theirs: t)
+        for e in 0..<index.count where !seenOurs[e] && seenTheirs[e] && theirChange[e] >= 0 {
+            let t = theirChanged[Int(theirChange[e])]
+            try record("delete-modify", index.text(e), columns: [], base: try baseRow(e), ours: nil, theirs: t)
             if strategy == .theirs { try write(t) }
         }
-        for k in theirAddedOrder where !consumed.contains(k) {
-            try write(theirAdded[k]!)
+        for (a, t) in theirAddedRows.enumerated() where !consumed.contains(a) {
+            try write(t)
             summary.appended += 1
         }
         try writer.drain(output)
@@ -697,5 +713,216 @@ struct RowWriter {
                 out += f
             }
         }
+    }
+}
+
+/// One side's rows indexed by key: row hashes and where each row was spilled (a scratch file, removed with it).
+final class SideIndex: @unchecked Sendable {
+    var index: KeyIndex
+    var h1: [UInt64] = [], h2: [UInt64] = []
+    var offsets: [Int64] = [], lengths: [Int32] = []
+    var duplicates: [String] = []
+    let fd: Int32
+    let path: String
+
+    init(path: String, capacity: Int, keyBytes: Int64) throws {
+        self.path = path
+        fd = try Posix.createFile(path)
+        index = KeyIndex(capacity: capacity)
+        index.arena.reserveCapacity(Int(min(Int64(1 << 28), keyBytes)))
+        h1.reserveCapacity(capacity); h2.reserveCapacity(capacity); offsets.reserveCapacity(capacity); lengths.reserveCapacity(capacity)
+    }
+
+    deinit {
+        close(fd)
+        try? Posix.unlink(path)
+    }
+
+    func write(_ bytes: [UInt8]) throws { try Posix.writeAll(fd, bytes, path: path) }
+
+    /// The spilled bytes of entry `e`.
+    func read(_ e: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: Int(lengths[e]))
+        _ = try buf.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: offsets[e], path: path) }
+        return buf
+    }
+}
+
+/// Runs two closures at once (this thread and one more); rethrows the first error.
+func bothAtOnce(_ a: () throws -> Void, _ b: () throws -> Void) throws {
+    try withoutActuallyEscaping(a) { a in
+        try withoutActuallyEscaping(b) { b in
+            nonisolated(unsafe) let work = [a, b]
+            let errors = Locked<[Int: any Error]>([:])
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                do { try work[i]() } catch { errors.with { $0[i] = error } }
+            }
+            if let e = errors.with({ $0[0] ?? $0[1] }) { throw e }
+        }
+    }
+}
+
+/// Keys (byte strings) → dense entry numbers: open addressing over a power-of-two slot table, keys kept in one arena.
+/// About 30 bytes per key plus the key itself, and no allocation per lookup, which a `[String: …]` of a million rows
+/// spends most of a merge on.
+struct KeyIndex {
+    var arena: [UInt8] = []
+    var starts: [Int] = []
+    var lengths: [Int32] = []
+    var hashes: [UInt64] = []
+    var slots: [Int32]
+    var mask: Int
+
+    init(capacity: Int) {
+        var n = 16
+        while n < capacity * 2 { n <<= 1 }
+        slots = Array(repeating: -1, count: n)
+        mask = n - 1
+    }
+
+    var count: Int { starts.count }
+
+    static func hash(_ p: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(p.count)
+        var i = 0
+        while i + 8 <= p.count {
+            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            i += 8
+        }
+        while i < p.count {
+            h = (h ^ UInt64(p[i])) &* 0x100_0000_01B3
+            i += 1
+        }
+        h ^= h >> 29; h = h &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 32
+        return h
+    }
+
+    func matches(_ e: Int, _ p: UnsafeRawBufferPointer) -> Bool {
+        guard Int(lengths[e]) == p.count else { return false }
+        if p.isEmpty { return true }
+        return arena.withUnsafeBytes { a in memcmp(a.baseAddress! + starts[e], p.baseAddress!, p.count) == 0 }
+    }
+
+    /// The entry of a key, if present.
+    func find(_ p: UnsafeRawBufferPointer) -> Int? {
+        let h = KeyIndex.hash(p)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { return nil }
+            if hashes[e] == h && matches(e, p) { return e }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The entry of a key, added when new.
+    mutating func insert(_ p: UnsafeRawBufferPointer) -> (Int, inserted: Bool) {
+        let h = KeyIndex.hash(p)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { break }
+            if hashes[e] == h && matches(e, p) { return (e, false) }
+            i = (i + 1) & mask
+        }
+        let e = count
+        starts.append(arena.count); lengths.append(Int32(p.count)); hashes.append(h)
+        arena.append(contentsOf: p)
+        slots[i] = Int32(e)
+        if count * 2 > slots.count { grow() }
+        return (e, true)
+    }
+
+    mutating func grow() {
+        let n = slots.count * 2
+        slots = Array(repeating: -1, count: n)
+        mask = n - 1
+        for e in 0..<count {
+            var i = Int(truncatingIfNeeded: hashes[e]) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(e)
+        }
+    }
+
+    /// Calls `body` with the bytes of entry `e`'s key.
+    func withKey<R>(_ e: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try arena.withUnsafeBytes { a in try body(UnsafeRawBufferPointer(rebasing: a[starts[e]..<(starts[e] + Int(lengths[e]))])) }
+    }
+
+    /// A key as text (for messages and conflict records).
+    func text(_ e: Int) -> String { String(decoding: arena[starts[e]..<(starts[e] + Int(lengths[e]))], as: UTF8.self) }
+}
+
+/// Streams `source` on another thread through a queue of a few buffers, so that reading (decompressing and verifying
+/// stored bytes) overlaps with parsing. An error on either side stops both and is rethrown.
+func prefetched(_ source: @escaping ByteSource) -> ByteSource {
+    { sink in
+        let queue = ChunkQueue(limit: 8)
+        let box = SourceBox(source)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do {
+                try box.source? { b in try queue.push(Array(b)) }
+                queue.finish(nil)
+            } catch {
+                queue.finish(error)
+            }
+            box.source = nil  // released before the caller returns (it may be a non-escaping closure made escaping)
+            done.signal()
+        }
+        defer {
+            queue.cancel()
+            done.wait()
+        }
+        while let chunk = try queue.pop() { try chunk.withUnsafeBytes { try sink($0) } }
+    }
+}
+
+/// Holds a source for the reading thread, which lets go of it when done.
+final class SourceBox: @unchecked Sendable {
+    var source: ByteSource?
+    init(_ s: @escaping ByteSource) { source = s }
+}
+
+/// A bounded producer/consumer queue of byte chunks (`lock` guards everything).
+final class ChunkQueue: @unchecked Sendable {
+    struct Cancelled: Error {}
+    private let lock = NSCondition()
+    private var chunks: [[UInt8]] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func push(_ c: [UInt8]) throws {
+        lock.lock(); defer { lock.unlock() }
+        while chunks.count >= limit && !cancelled { lock.wait() }
+        if cancelled { throw Cancelled() }
+        chunks.append(c)
+        lock.broadcast()
+    }
+
+    func finish(_ error: (any Error)?) {
+        lock.lock(); finished = true; failure = error; lock.broadcast(); lock.unlock()
+    }
+
+    func cancel() {
+        lock.lock(); cancelled = true; lock.broadcast(); lock.unlock()
+    }
+
+    /// The next chunk; nil at the end; throws the producer's error.
+    func pop() throws -> [UInt8]? {
+        lock.lock(); defer { lock.unlock() }
+        while chunks.isEmpty && !finished { lock.wait() }
+        if !chunks.isEmpty {
+            let c = chunks.removeFirst()
+            lock.broadcast()
+            return c
+        }
+        if let failure, !(failure is Cancelled) { throw failure }
+        return nil
     }
 }

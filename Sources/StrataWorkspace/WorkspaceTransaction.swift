@@ -66,6 +66,15 @@ public final class WorkspaceTransaction {
         return path
     }
 
+    /// Stages an existing scratch file (on the same file system, known to hold the right bytes: just written and
+    /// stored by this process) by renaming it, instead of copying its bytes again.
+    public func adopt(_ index: Int, from file: String, executable: Bool) throws -> String {
+        let path = stagingPath(index)
+        try Posix.rename(file, path)
+        chmod(path, executable ? 0o755 : 0o644)
+        return path
+    }
+
     /// Applies the changes in order (removals first, then writes, as given). On any failure everything done so far
     /// is undone and the error is rethrown; the workspace is then as it was.
     public func apply(_ changes: [(path: String, change: Change)]) throws -> [String: FileStat] {

@@ -208,3 +208,31 @@ func merge3(
         #expect(c2.isEmpty && Set(mirrored.split(separator: "\n")) == Set(merged.split(separator: "\n")))
     }
 }
+
+/// The byte-keyed index under the merge: every key found after growing from a tiny table, duplicates refused.
+@Suite("Table merge: key index") struct KeyIndexTests {
+    @Test func growsAndFindsEveryKey() {
+        var index = KeyIndex(capacity: 1)
+        let keys = (0..<50_000).map { "key-\($0 * 7919 % 100_003)" } + ["", "a\u{1F}b", "ümlaut"]
+        for (n, k) in keys.enumerated() {
+            let (e, inserted) = Array(k.utf8).withUnsafeBytes { index.insert($0) }
+            #expect(inserted && e == n)
+        }
+        for (n, k) in keys.enumerated() {
+            #expect(Array(k.utf8).withUnsafeBytes { index.find($0) } == n)
+            #expect(index.text(n) == k)
+        }
+        #expect(Array("key-1".utf8).withUnsafeBytes { index.insert($0) }.inserted == false)
+        #expect(Array("absent".utf8).withUnsafeBytes { index.find($0) } == nil)
+    }
+
+    @Test func largeTableMergesWithoutConflicts() throws {
+        let n = 20_000
+        let base = "id,v\n" + (0..<n).map { "\($0),\($0)\n" }.joined()
+        let ours = "id,v\n" + (0..<n).map { "\($0),\($0 % 100 == 1 ? "o" : String($0))\n" }.joined()
+        let theirs = "id,v\n" + (0..<n).map { "\($0),\($0 % 100 == 51 ? "t" : String($0))\n" }.joined()
+        let (out, conflicts, s) = try merge3(base, ours, theirs)
+        #expect(conflicts.isEmpty && s.fromTheirs == n / 100 && s.rows == n)
+        #expect(out == "id,v\n" + (0..<n).map { "\($0),\($0 % 100 == 1 ? "o" : $0 % 100 == 51 ? "t" : String($0))\n" }.joined())
+    }
+}
