@@ -81,6 +81,33 @@ echo; echo "\$ (in the clone) strata commit && strata push"
 step pull
 step status
 step log --oneline
+
+echo; echo "== two curators change the same table on two machines; strata merges it row by row, cell by cell"
+# set_cell FILE ID COLUMN VALUE: rewrites one cell of the row with that id (a curator's edit).
+set_cell() { python3 - "$@" <<'PY'
+import sys
+path, key, col, value = sys.argv[1:]
+lines = open(path).read().split("\n")
+header = lines[0].split(","); c = header.index(col)
+for i, l in enumerate(lines[1:], 1):
+    f = l.split(",")
+    if f[0] == key: f[c] = value; lines[i] = ",".join(f)
+open(path, "w").write("\n".join(lines))
+PY
+}
+step table add tables/organisations.csv --key id
+set_cell "$CLONE/tables/organisations.csv" 3 score 0.999
+echo; echo "\$ (in the clone) strata commit && strata push    # the colleague re-scores organisation 3"
+(cd "$CLONE" && "$STRATA" commit -q -m "v5: re-score organisation 3" && "$STRATA" push)
+set_cell tables/organisations.csv 3 status dormant
+set_cell tables/organisations.csv 5 name "Renamed Holdings"
+step commit -m "v5: organisation 3 dormant, organisation 5 renamed"
+step fetch
+step merge origin/main --dry-run
+step merge origin/main
+echo; echo "\$ grep -E '^(3|5),' tables/organisations.csv   # both curators' cells, in one row"; grep -E '^(3|5),' tables/organisations.csv
+step log --graph -n 4
+step fsck
 stop_moto
 trap - EXIT
 echo

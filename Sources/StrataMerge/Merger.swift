@@ -164,6 +164,10 @@ public struct Merger {
     /// `Merge branch 'feature' into main`, or `Merge commit '1a2b3c' into main`.
     func defaultMessage(_ revision: String) throws -> String {
         let into = try repo.currentBranch().map { " into \($0)" } ?? ""
+        let local = (try? BranchName(revision)).flatMap { try? repo.refs.branch($0) } != nil
+        if !local, revision.contains("/"), (try? repo.refs.get("refs/remotes/" + revision)) != nil {
+            return "Merge remote-tracking branch '\(revision)'\(into)"
+        }
         if (try? BranchName(revision)) != nil, (try? repo.resolve(revision)) != nil, ObjectID(hex: revision) == nil {
             return "Merge branch '\(revision)'\(into)"
         }
