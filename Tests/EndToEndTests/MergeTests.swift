@@ -127,6 +127,13 @@ import Testing
         let first = try s.run("log", "--first-parent", "--oneline")
         #expect(!first.stdout.contains("theirs") && first.stdout.contains("ours"))
         #expect(try s.run("merge", "feature").stdout.contains("Already up to date"))
+        // PROV: the merged version of t.csv is derived from both parents' versions.
+        let prov = try s.run("lineage", "prov", "HEAD")
+        #expect(prov.status == 0, "\(prov.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(prov.stdout.utf8)) as? [String: Any]
+        let nodes = doc?["@graph"] as? [[String: Any]] ?? []
+        let merged = nodes.first { ($0["strata:path"] as? String) == "t.csv" && $0["prov:wasGeneratedBy"] != nil }
+        #expect((merged?["prov:wasDerivedFrom"] as? [[String: Any]])?.count == 2, "\(prov.stdout.prefix(2000))")
     }
 
     @Test func fastForwardNoFfFfOnlyMergeBaseAndThreeDotDiff() throws {
