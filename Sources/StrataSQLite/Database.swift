@@ -102,6 +102,12 @@ public final class Database: @unchecked Sendable {
         }
         try execute("PRAGMA foreign_keys=ON")
         try execute("PRAGMA cache_size=-16000")
+        // With the WAL kept (above), SQLite leaves its checkpointed frames in place when the last connection closes:
+        // the next process then recovers them, and checkpoints them all again when it closes, so every command, a
+        // no-change `status` too, rewrote the whole WAL into the database and fsynced it (measured: 526 page writes
+        // and 3 fsyncs per `status` of a 10,000-file store). A size limit of 0 truncates the kept WAL to nothing at
+        // that close instead.
+        try execute("PRAGMA journal_size_limit=0")
     }
 
     deinit {
