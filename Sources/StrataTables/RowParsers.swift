@@ -135,21 +135,24 @@ public struct RowParser {
             if !columns.contains(k) { columns.append(k) }
             row[k] = RowParser.canonical(obj[k]!)
         }
-        for p in pointers {
-            var cur: Any? = obj
-            for part in p.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-                let token = part.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-                if let d = cur as? [String: Any] {
-                    cur = d[token]
-                } else if let a = cur as? [Any], let i = Int(token), i < a.count {
-                    cur = a[i]
-                } else {
-                    cur = nil
-                }
-            }
-            if let cur { row[p] = RowParser.canonical(cur) }
-        }
+        for p in pointers { if let v = RowParser.resolve(p, in: obj) { row[p] = RowParser.canonical(v) } }
         try emit(row)
+    }
+
+    /// The value a JSON pointer (RFC 6901, `/org/id`) names in an object, if any.
+    static func resolve(_ pointer: String, in obj: [String: Any]) -> Any? {
+        var cur: Any? = obj
+        for part in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+            let token = part.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            if let d = cur as? [String: Any] {
+                cur = d[token]
+            } else if let a = cur as? [Any], let i = Int(token), i < a.count {
+                cur = a[i]
+            } else {
+                cur = nil
+            }
+        }
+        return cur
     }
 
     /// A JSON value as compact text with sorted keys (strings as they are, unquoted).

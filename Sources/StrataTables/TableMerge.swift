@@ -612,20 +612,7 @@ public enum TableMerge {
         }
         var values: [String: String] = [:]
         for (k, v) in obj { values[k] = RowParser.canonical(v) }
-        for p in pointers where p.hasPrefix("/") {
-            var cur: Any? = obj
-            for part in p.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-                let token = part.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-                if let d = cur as? [String: Any] {
-                    cur = d[token]
-                } else if let a = cur as? [Any], let i = Int(token), i < a.count {
-                    cur = a[i]
-                } else {
-                    cur = nil
-                }
-            }
-            if let cur { values[p] = RowParser.canonical(cur) }
-        }
+        for p in pointers where p.hasPrefix("/") { if let v = RowParser.resolve(p, in: obj) { values[p] = RowParser.canonical(v) } }
         return MRow(values: values, object: obj, raw: line)
     }
 
