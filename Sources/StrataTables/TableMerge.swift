@@ -112,7 +112,7 @@ public enum TableMerge {
         format: TableFormat, base: ByteSource, ours: ByteSource, theirs: ByteSource, options: TableMergeOptions, scratch: String,
         table: String, escaping output: @escaping (UnsafeRawBufferPointer) throws -> Void, conflict: @escaping ([UInt8]) throws -> Void
     ) throws -> TableMergeSummary {
-        guard format == .csv || format == .tsv || format == .jsonl else {
+        guard format == .csv || format == .tsv || format == .jsonl || format == .parquet else {
             throw WholeTableConflict(kind: "unsupported", detail: "strata merges \(format.rawValue) tables by file only (it cannot write them)")
         }
         if options.appendOnly { return try appendOnly(format: format, base: base, ours: ours, theirs: theirs, output: output) }
@@ -120,7 +120,7 @@ public enum TableMerge {
         var summary = TableMergeSummary()
         var columns: [String]? = nil  // merged header (delimited formats)
         var headers: [String: [String]] = [:]
-        if format != .jsonl {
+        if format == .csv || format == .tsv {
             let b = try KeyedDiff.header(format, base), o = try KeyedDiff.header(format, ours), t = try KeyedDiff.header(format, theirs)
             columns = try mergeColumns(base: b, ours: o, theirs: t, key: options.key, table: table)
             summary.columns = columns!
@@ -162,9 +162,33 @@ public enum TableMerge {
             return (h1, h2)
         }
 
+        let parquetColumns = Locked<[String: [ParquetReader.Column]]>([:])
         /// Streams one side's rows as `Rec`s. CSV/TSV rows stay raw fields (hashed as bytes over the merged columns;
         /// the key read in place) until a row is needed whole; JSONL rows are parsed objects.
         func scan(_ source: ByteSource, side: String, _ body: (Rec) throws -> Void) throws {
+            if format == .parquet {
+                // Parquet keeps its footer last: the version is spooled, its schema kept for the writer, then read.
+                let spool = scratch + "/\(side).parquet"
+                let fd = try Posix.createFile(spool)
+                do {
+                    try source { try Posix.writeAll(fd, $0, path: spool) }
+                    close(fd)
+                } catch {
+                    close(fd)
+                    throw error
+                }
+                defer { try? Posix.unlink(spool) }
+                guard (try Posix.lstat(spool))?.size ?? 0 > 0 else { return }  // absent on this side
+                let reader = try ParquetReader(path: spool)
+                defer { reader.closeFile() }
+                parquetColumns.with { $0[side] = reader.columns }
+                try reader.rows { row in
+                    let r = MRow(values: row)
+                    let (h1, h2) = hash(r)
+                    try body(Rec(h1: h1, h2: h2, bytes: [], ends: [], keyField: -1, keyText: Array(try key(r, side: side).utf8), parsed: r))
+                }
+                return
+            }
             guard let columns else {
                 try readRows(format, source, pointers: keyColumns) { r in
                     let (h1, h2) = hash(r)
@@ -235,7 +259,7 @@ public enum TableMerge {
         let rowHash1 = baseSide.h1, rowHash2 = baseSide.h2
         var duplicates = baseSide.duplicates + theirSide.duplicates
         func decode(_ buf: [UInt8], _ side: String) throws -> MRow {
-            if format == .jsonl { return try unspill(buf, format: format, pointers: keyColumns) }
+            if format == .jsonl || format == .parquet { return try unspill(buf, format: format, pointers: keyColumns) }
             let fields = KeyedDiff.decode(buf), header = headers[side] ?? []
             var values: [String: String] = [:]
             for (i, v) in fields.enumerated() { values[i < header.count ? header[i] : "#\(i + 1)"] = v }
@@ -292,7 +316,23 @@ public enum TableMerge {
             line.append(10)
             try conflict(line)
         }
+        /// Parquet: the writer starts with the merged schema once our version's is known.
+        func startParquet() throws {
+            guard format == .parquet, writer.parquet == nil else { return }
+            let cols = parquetColumns.get
+            let merged = try mergeParquetColumns(base: cols["base"] ?? [], ours: cols["ours"] ?? [], theirs: cols["theirs"] ?? [], table: table)
+            summary.columns = merged.map(\.name)
+            var p: ParquetWriter
+            do { p = try ParquetWriter(columns: merged) } catch let e as ParquetWriter.Unwritable {
+                throw WholeTableConflict(kind: "unsupported", detail: e.reason)
+            }
+            var head: [UInt8] = []
+            p.start(into: &head)
+            writer.buffer += head
+            writer.parquet = p
+        }
         func write(_ r: MRow) throws {
+            try startParquet()
             try writer.row(r)
             summary.rows += 1
             if writer.buffer.count >= 1 << 20 { try writer.drain(output) }
@@ -360,6 +400,8 @@ public enum TableMerge {
             try write(t)
             summary.appended += 1
         }
+        try startParquet()
+        try writer.finish()
         try writer.drain(output)
         return summary
     }
@@ -385,6 +427,26 @@ public enum TableMerge {
         }
         for k in key where !k.hasPrefix("/") && !merged.contains(k) {
             throw WholeTableConflict(kind: "schema", detail: "the key column '\(k)' was removed on one side")
+        }
+        return merged
+    }
+
+    /// The merged Parquet schema: our columns (without those they removed), then the columns they added, each with its
+    /// own side's type; a column whose type differs between the sides makes the table conflict as a whole.
+    static func mergeParquetColumns(
+        base: [ParquetReader.Column], ours: [ParquetReader.Column], theirs: [ParquetReader.Column], table: String
+    ) throws -> [ParquetReader.Column] {
+        let o = ours.isEmpty ? (theirs.isEmpty ? base : theirs) : ours
+        let baseNames = Set(base.map(\.name)), theirNames = Set(theirs.map(\.name))
+        var merged = o.filter { theirs.isEmpty || theirNames.contains($0.name) || !baseNames.contains($0.name) }
+        for c in theirs where !merged.contains(where: { $0.name == c.name }) && !baseNames.contains(c.name) { merged.append(c) }
+        for c in merged {
+            for other in [ours, theirs] {
+                if let t = other.first(where: { $0.name == c.name }), t.typeName != c.typeName {
+                    throw WholeTableConflict(
+                        kind: "schema", detail: "column '\(c.name)' of \(table) is \(c.typeName) on one side and \(t.typeName) on the other")
+                }
+            }
         }
         return merged
     }
@@ -645,6 +707,8 @@ struct RowWriter {
     let format: TableFormat
     let columns: [String]?
     var buffer: [UInt8] = []
+    /// Parquet output (set once the merged schema is known).
+    var parquet: ParquetWriter?
 
     init(format: TableFormat, columns: [String]?) {
         self.format = format; self.columns = columns
@@ -660,6 +724,16 @@ struct RowWriter {
     }
 
     mutating func row(_ r: TableMerge.MRow) throws {
+        if format == .parquet {
+            // Taken out while it writes into `buffer` (one access to this value at a time).
+            var p = parquet!
+            parquet = nil
+            defer { parquet = p }
+            do { try p.add(r.values, into: &buffer) } catch let e as ParquetWriter.Unwritable {
+                throw WholeTableConflict(kind: "schema", detail: e.reason)
+            }
+            return
+        }
         if format == .jsonl {
             if let raw = r.raw {
                 buffer += raw
@@ -677,6 +751,16 @@ struct RowWriter {
     mutating func raw(_ bytes: [UInt8], _ ends: [Int], _ map: [Int]) {
         RowWriter.encodeRecord(map.map { DelimitedSplitter.field(bytes, ends, $0) }, sep: sep, into: &buffer)
         buffer.append(10)
+    }
+
+    /// Ends the output (Parquet: the last row group and the footer).
+    mutating func finish() throws {
+        guard var p = parquet else { return }
+        parquet = nil
+        defer { parquet = p }
+        do { try p.finish(into: &buffer) } catch let e as ParquetWriter.Unwritable {
+            throw WholeTableConflict(kind: "schema", detail: e.reason)
+        }
     }
 
     /// Hands the buffered bytes to `output`.
