@@ -60,7 +60,13 @@ extension Repository {
                 throw RepositoryError.noMergeInProgress
             }
             let parentTree = try parent.map { try commit($0).tree }
-            let base = try parentTree.map { try flatten(tree: $0) } ?? [:]
+            // HEAD's listing, and the id and size of each of its folders, so unchanged folders are reused as they are.
+            var headFolders: [String: (id: ObjectID, size: UInt64)] = [:]
+            var base: [String: FileVersion] = [:]
+            if let parentTree {
+                base.reserveCapacity(flattenSizeHint)
+                try flatten(parentTree, "", &base, folders: &headFolders)
+            }
             let session = objects.beginWrite()
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
@@ -72,7 +78,16 @@ extension Repository {
                 } else {
                     listing = scanned
                 }
-                let treeID = try writeTree(listing, session: session)
+                // Only the folders on the path of a change are encoded and stored again (cost ∝ change).
+                let changes = TreeDiff.diff(flat: base, listing)
+                var dirty: Set<String> = [""]
+                for c in changes {
+                    for p in [c.path] + (c.oldPath.map { [$0] } ?? []) {
+                        var folder = Posix.dirname(p)
+                        while !folder.isEmpty && dirty.insert(folder).inserted { folder = Posix.dirname(folder) }
+                    }
+                }
+                let treeID = try Repository.buildTree(listing, session: session) { folder in dirty.contains(folder) ? nil : headFolders[folder] }
                 if treeID == parentTree && !options.allowEmpty && merging == nil {
                     session.abort()
                     try? statCache.update(updates)
@@ -104,7 +119,6 @@ extension Repository {
                     try statCache.update(updates)
                     if merging != nil { try clearMergeState() }
                 }
-                let changes = TreeDiff.diff(flat: base, listing)
                 return CommitResult(id: id, branch: branch, changes: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)
             } catch {
                 session.abort()
@@ -121,18 +135,34 @@ extension Repository {
     /// The root tree id of a flat listing, stored nowhere.
     static func treeID(of listing: [String: FileVersion]) throws -> ObjectID { try buildTree(listing, session: nil) }
 
-    static func buildTree(_ listing: [String: FileVersion], session: WriteSession?) throws -> ObjectID {
-        final class Dir { var files: [TreeEntry] = []; var dirs: [String: Dir] = [:] }
-        let top = Dir()
+    /// `reuse` gives, for a folder path ("" is the root), a stored tree known to hold exactly that folder's listing:
+    /// it is taken as it is, without encoding or storing anything below it.
+    static func buildTree(
+        _ listing: [String: FileVersion], session: WriteSession?, reuse: (String) -> (id: ObjectID, size: UInt64)? = { _ in nil }
+    ) throws -> ObjectID {
+        final class Dir {
+            let path: String
+            var files: [TreeEntry] = []
+            var dirs: [String: Dir] = [:]
+            init(_ path: String) { self.path = path }
+        }
+        let top = Dir("")
         for (path, v) in listing {
             var d = top
             let parts = path.split(separator: "/").map(String.init)
             for p in parts.dropLast() {
-                if let n = d.dirs[p] { d = n } else { let n = Dir(); d.dirs[p] = n; d = n }
+                if let n = d.dirs[p] {
+                    d = n
+                } else {
+                    let n = Dir(d.path.isEmpty ? p : d.path + "/" + p)
+                    d.dirs[p] = n
+                    d = n
+                }
             }
             d.files.append(TreeEntry(name: parts.last!, kind: v.kind, id: v.id, size: v.size))
         }
         func write(_ d: Dir) throws -> (ObjectID, UInt64) {
+            if let kept = reuse(d.path) { return (kept.id, kept.size) }
             var entries = d.files
             for (name, sub) in d.dirs {
                 let (id, size) = try write(sub)

@@ -37,13 +37,18 @@ extension Repository {
         var listing: [String: FileVersion] = [:]
         listing.reserveCapacity(scanned.count)
         var todo: [ScannedEntry] = []
-        for e in scanned {
-            // A cache hit vouches for the bytes; a commit also needs the object with all its parts (status only
-            // hashes, never stores): dedup must never record a file whose chunks are gone.
-            if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.hasAllParts(c.id) {
-                listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
-            } else {
-                todo.append(e)
+        // One read transaction for the whole loop: a commit checks every cached file's object in the index, and
+        // outside a transaction each of those lookups took and released SQLite's file locks (two fcntl calls each;
+        // measured: 17 % of a one-file commit at 100,000 files).
+        try db.transaction(deferred: true) {
+            for e in scanned {
+                // A cache hit vouches for the bytes; a commit also needs the object with all its parts (status only
+                // hashes, never stores): dedup must never record a file whose chunks are gone.
+                if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.hasAllParts(c.id) {
+                    listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
+                } else {
+                    todo.append(e)
+                }
             }
         }
         // Largest first, so the two workers finish together.
