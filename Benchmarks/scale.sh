@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Scale: a workspace of FILES small JSON files in 1,000 folders (evidence logs at the scale a year of crawling makes;
+# deterministic), versioned by strata and by git (SHA-256 objects) in the same run. Each step is timed with its peak
+# RSS under /usr/bin/time: first commit, no-change status (twice), status and commit with 1 changed file, commit of
+# 1,000 changed files in 10 folders, diff of the last two commits, checkout of the previous commit. Figures go to
+# Benchmarks/README.md ("Scale").
+#
+#   Benchmarks/scale.sh [--files N] [--strata BINARY] [--no-git]   (default 1000000; STRATA_BENCH_ROOT: scratch folder)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+FILES=1000000; S="$HERE/.build/release/strata"; GIT=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --files) FILES=$2; shift 2 ;;
+    --strata) S=$2; shift 2 ;;
+    --no-git) GIT=0; shift ;;
+    *) echo "usage: $0 [--files N] [--strata BINARY] [--no-git]" >&2; exit 64 ;;
+  esac
+done
+[ "$S" = "$HERE/.build/release/strata" ] && (cd "$HERE" && swift build -c release --product strata 2>&1 | tail -1)
+ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}/scale
+export STRATA_AUTHOR="Bench <bench@example.org>" OPENLINEAGE_DISABLED=true GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.org \
+  GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.org
+
+generate() {
+  python3 - "$1" "$FILES" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = max(1, n // 1000)
+for i in range(n):
+    d = f"{root}/f{i // per:04d}"
+    if i % per == 0: os.makedirs(d, exist_ok=True)
+    with open(f"{d}/ev-{i:07d}.json", "w") as f:
+        f.write('{"record_id": %d, "source": "crawl-%d", "decision": "%s", "score": %.3f}\n' % (i, i % 97, ("keep", "drop")[i % 2], (i * 7919 % 1000) / 1000))
+PY
+}
+t() {  # t LABEL COMMAND...: times one step
+  local label=$1; shift
+  /usr/bin/time -o "$ROOT/.time" -f "%e %M" "$@" >/dev/null 2>&1 || true
+  read -r secs kb < <(grep -v "Command exited" "$ROOT/.time" | tail -1)
+  printf "  %-34s %8s s  %7s MB\n" "$label" "$secs" "$((kb / 1024))"
+}
+touch_one() { echo '{"changed": true}' >> "$1/f0500/ev-$(printf %07d $((500 * FILES / 1000)))".json; }
+touch_many() { for d in 0100 0200 0300 0400 0500 0600 0700 0800 0900 0999; do for f in "$1"/f$d/*.json; do echo '{"v": 2}' >> "$f"; done; done; }
+
+rm -rf "$ROOT" && mkdir -p "$ROOT"
+echo "== $FILES files in 1,000 folders ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
+for tool in strata git; do
+  [ "$tool" = git ] && [ "$GIT" = 0 ] && continue
+  W="$ROOT/$tool"; mkdir -p "$W"; generate "$W"; cd "$W"; sync
+  echo "$tool:"
+  if [ "$tool" = strata ]; then
+    "$S" init -q
+    t "first commit" "$S" commit -q -m v1
+    sleep 2  # past the stat cache's racy window, as a workspace at rest is
+    t "no-change status" "$S" status
+    t "no-change status (again)" "$S" status
+    touch_one "$W"; sleep 2
+    t "status, 1 changed file" "$S" status
+    t "commit of 1 changed file" "$S" commit -q -m v2
+    touch_many "$W"; sleep 2
+    t "commit of 1,000 files in 10 folders" "$S" commit -q -m v3
+    t "diff HEAD~1 HEAD" "$S" diff HEAD~1 HEAD
+    t "checkout of the previous commit" "$S" checkout -q HEAD~1
+    du -sh "$W/.strata" | awk '{print "  store size " $1}'
+  else
+    git init -q --object-format=sha256
+    t "first commit (add -A + commit)" sh -c 'git add -A && git commit -qm v1'
+    sleep 2
+    t "no-change status" git status
+    t "no-change status (again)" git status
+    touch_one "$W"; sleep 2
+    t "status, 1 changed file" git status
+    t "commit of 1 changed file (commit -a)" git commit -qam v2
+    touch_many "$W"; sleep 2
+    t "commit of 1,000 files (commit -a)" git commit -qam v3
+    t "diff HEAD~1 HEAD" git diff --stat HEAD~1 HEAD
+    t "checkout of the previous commit" git checkout -q HEAD~1
+    du -sh "$W/.git" | awk '{print "  store size " $1}'
+  fi
+  cd "$HERE"
+done
