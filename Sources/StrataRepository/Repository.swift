@@ -101,7 +101,7 @@ public final class Repository: @unchecked Sendable {
         do {
             try Migrator.migrate(db, schemas: all, storeVersion: Repository.schemaVersion, now: Posix.nowNs() / 1_000_000_000)
         } catch let e as SchemaTooNew {
-            throw RepositoryError.schemaTooNew(e.description)
+            throw RepositoryError.schemaTooNew(e.message)
         }
         attached.with { $0.formUnion(all.map(\.owner)) }
         var level = Repository.defaultCompressionLevel
@@ -119,7 +119,7 @@ public final class Repository: @unchecked Sendable {
         do {
             try Migrator.migrate(db, schemas: [schema], storeVersion: Repository.schemaVersion, now: Posix.nowNs() / 1_000_000_000)
         } catch let e as SchemaTooNew {
-            throw RepositoryError.schemaTooNew(e.description)
+            throw RepositoryError.schemaTooNew(e.message)
         }
         attached.with { _ = $0.insert(schema.owner) }
     }

@@ -77,7 +77,7 @@ public enum Migrator {
             try db.query("SELECT owner, max(version) FROM schema_migrations GROUP BY owner") { r in applied[r.text(0)] = Int(r.int(1)) }
         }
         for s in schemas where (applied[s.owner] ?? 0) > s.latest {
-            throw SchemaTooNew(found: found, supported: storeVersion, owner: s.owner)
+            throw SchemaTooNew(found: applied[s.owner] ?? 0, supported: s.latest, owner: s.owner)
         }
         let pending = schemas.flatMap { s in s.migrations.filter { $0.version > applied[s.owner] ?? 0 }.map { (s.owner, $0) } }
         if pending.isEmpty && found == storeVersion && hasTable { return [] }

@@ -190,6 +190,11 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         try db.execute("PRAGMA user_version = \(Repository.schemaVersion)")
         try db.run("INSERT INTO schema_migrations (owner, version, summary, applied) VALUES ('objects', 99, 'future', 0)")
         #expect(throws: RepositoryError.self) { _ = try Repository.open(at: dir) }
+        // The message names the module's numbers (not the store stamp) and says what to do once.
+        do { _ = try Repository.open(at: dir) } catch let e as RepositoryError {
+            #expect(e.description.contains("version 99 (objects tables), newer than this strata knows (1)"), "\(e.description)")
+            #expect(e.description.components(separatedBy: "upgrade strata").count == 2, "\(e.description)")
+        }
     }
 
     @Test func storeFromBeforeMigrationsIsUpgradedInOneStep() throws {
