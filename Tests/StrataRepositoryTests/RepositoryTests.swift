@@ -26,6 +26,19 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
 }
 
 @Suite("Repository") struct RepositoryTests {
+    /// Cost ∝ change: a commit of one changed file writes the file, the trees on its path and the commit, nothing else.
+    @Test func oneChangedFileWritesOnlyTheTreesOnItsPath() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        for d in 0..<40 { for f in 0..<50 { try write(root, "d\(d)/sub\(f % 5)/f\(f).json", "{\"d\": \(d), \"f\": \(f)}") } }
+        let first = try repo.commit(options("v1"))
+        #expect(first.objectsWritten > 2_000)
+        try write(root, "d17/sub3/f8.json", "{\"changed\": true}")
+        let one = try repo.commit(options("v2"))
+        #expect(one.objectsWritten == 5)  // the blob, d17/sub3, d17, the root, the commit
+        #expect(one.changes.map(\.path) == ["d17/sub3/f8.json"])
+    }
+
     /// A commit re-encodes only the folders on the path of a change and reuses HEAD's other trees: the result is the
     /// same tree a full rebuild gives, after random edits, deletions, renames and new folders (property).
     @Test(arguments: 0..<12) func commitReusingUnchangedFoldersGivesTheFullRebuildsTree(seed: Int) throws {
