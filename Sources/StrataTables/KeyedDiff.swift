@@ -71,30 +71,46 @@ enum KeyedDiff {
         let fd = open(spillPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         if fd < 0 { throw PosixError("create", spillPath) }
         defer { close(fd); unlink(spillPath); _ = Posix.rmdir(scratch) }
-        // Old version: key → hashes and spill position.
-        var entries: [String: Entry] = [:]
-        entries.reserveCapacity(Int(min(Int64(1 << 26), max(1024, sizeHint / 2 / 80))))
+        // Old version: key → hashes and spill position, in a byte-keyed index (no string per row; KeyIndex).
+        let expected = Int(min(Int64(1 << 26), max(1024, sizeHint / 2 / 80)))
+        var index = KeyIndex(capacity: expected)
+        var entries: [Entry] = []
+        entries.reserveCapacity(expected)
         var offset: Int64 = 0
         var pending: [UInt8] = []
         var splitA = DelimitedSplitter(format: format)
         var headerSkipped = false
-        func keyBytes(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int]) -> String {
-            if idx.count == 1 { return String(decoding: DelimitedSplitter.field(bytes, ends, idx[0]), as: UTF8.self) }
-            return idx.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }.joined(separator: "\u{1F}")
+        /// Calls `body` with the key's bytes: one field in place, or several joined by U+001F.
+        func withKey<R>(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            if idx.count == 1 {
+                let f = DelimitedSplitter.field(bytes, ends, idx[0])
+                return try f.withUnsafeBytes(body)
+            }
+            var k: [UInt8] = []
+            for (n, i) in idx.enumerated() {
+                if n > 0 { k.append(0x1F) }
+                k += DelimitedSplitter.field(bytes, ends, i)
+            }
+            return try k.withUnsafeBytes(body)
         }
+        func keyText(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int]) -> String { withKey(bytes, ends, idx) { String(decoding: $0, as: UTF8.self) } }
         let addA: ([UInt8], [Int]) throws -> Void = { bytes, ends in
             if !headerSkipped { headerSkipped = true; return }
-            let key = keyBytes(bytes, ends, keyA)
+            let (_, inserted) = withKey(bytes, ends, keyA) { index.insert($0) }
+            guard inserted else { throw Unsuitable() }
             let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, sharedA)
             let before = pending.count
             DelimitedSplitter.encode(bytes, ends, into: &pending)
             let length = pending.count - before
-            let fresh = Entry(h1: h1, h2: h2, cand: DelimitedSplitter.hashes(bytes, ends, candA).0, offset: offset, length: Int32(length), seen: false)
-            guard entries.updateValue(fresh, forKey: key) == nil else { throw Unsuitable() }
+            entries.append(Entry(h1: h1, h2: h2, cand: DelimitedSplitter.hashes(bytes, ends, candA).0, offset: offset, length: Int32(length), seen: false))
             offset += Int64(length)
             if pending.count >= 1 << 20 { try Posix.writeAll(fd, pending, path: spillPath); pending.removeAll(keepingCapacity: true) }
         }
-        try a { bytes in try splitA.feed(bytes, addA) }
+        // Each version is read (decompressed, verified) on a second thread while this one parses it.
+        try withoutActuallyEscaping(a) { a in
+            let read = prefetched(a)
+            try read { bytes in try splitA.feed(bytes, addA) }
+        }
         try splitA.finish(addA)
         try Posix.writeAll(fd, pending, path: spillPath)
         func oldRecord(_ e: Entry) throws -> [String] {
@@ -105,22 +121,22 @@ enum KeyedDiff {
 
         // New version: compare.
         var changes: [(String, RowChange)] = []
-        var newKeys = Set<String>()
+        var newKeys = KeyIndex(capacity: 1024)
         var splitB = DelimitedSplitter(format: format)
         var headerSkippedB = false
         let addB: ([UInt8], [Int]) throws -> Void = { bytes, ends in
             if !headerSkippedB { headerSkippedB = true; return }
-            let key = keyBytes(bytes, ends, keyB)
-            guard var e = entries[key] else {
-                guard newKeys.insert(key).inserted else { throw Unsuitable() }
+            guard let i = withKey(bytes, ends, keyB, { index.find($0) }) else {
+                guard withKey(bytes, ends, keyB, { newKeys.insert($0) }).inserted else { throw Unsuitable() }
+                let key = keyText(bytes, ends, keyB)
                 summary.added += 1
                 let after = row(KeyedDiff.decode(DelimitedSplitter.encode(bytes, ends)), colsB)
                 changes.append((key, RowChange(op: .added, key: Dictionary(uniqueKeysWithValues: options.key.map { ($0, after[$0] ?? "") }), after: after)))
                 return
             }
+            let e = entries[i]
             guard !e.seen else { throw Unsuitable() }
-            e.seen = true
-            entries[key] = e
+            entries[i].seen = true
             paired = true
             // Rename evidence: the candidate columns' values agree (checked together; one mismatch drops them all).
             if !candB.isEmpty && DelimitedSplitter.hashes(bytes, ends, candB).0 != e.cand { candidateEqual = candidateEqual.map { _ in false } }
@@ -129,6 +145,7 @@ enum KeyedDiff {
             let before = row(try oldRecord(e), colsA), after = row(KeyedDiff.decode(DelimitedSplitter.encode(bytes, ends)), colsB)
             let changed = colsA.filter { colsB.contains($0) && before[$0] != after[$0] }
             if changed.isEmpty { summary.unchanged += 1; return }
+            let key = keyText(bytes, ends, keyB)
             summary.modified += 1
             for c in changed { summary.columns[c, default: 0] += 1 }
             changes.append(
@@ -139,9 +156,13 @@ enum KeyedDiff {
                         changed: changed)
                 ))
         }
-        try b { bytes in try splitB.feed(bytes, addB) }
+        try withoutActuallyEscaping(b) { b in
+            let read = prefetched(b)
+            try read { bytes in try splitB.feed(bytes, addB) }
+        }
         try splitB.finish(addB)
-        for (key, e) in entries where !e.seen {
+        for (i, e) in entries.enumerated() where !e.seen {
+            let key = index.text(i)
             summary.removed += 1
             let before = row(try oldRecord(e), colsA)
             changes.append((key, RowChange(op: .removed, key: Dictionary(uniqueKeysWithValues: options.key.map { ($0, before[$0] ?? "") }), before: before)))
