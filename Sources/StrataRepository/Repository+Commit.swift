@@ -60,17 +60,18 @@ extension Repository {
                 throw RepositoryError.noMergeInProgress
             }
             let parentTree = try parent.map { try commit($0).tree }
-            // HEAD's listing, and the id and size of each of its folders, so unchanged folders are reused as they are.
-            var headFolders: [String: (id: ObjectID, size: UInt64)] = [:]
-            var base: [String: FileVersion] = [:]
-            if let parentTree {
-                base.reserveCapacity(flattenSizeHint)
-                try flatten(parentTree, "", &base, folders: &headFolders)
-            }
             let session = objects.beginWrite()
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
                 let (scanned, updates) = try snapshot(paths: paths, session: session, progress: progress)
+                // HEAD's listing, and the id and size of each of its folders, so unchanged folders are reused as they
+                // are (read after the scan, whose structures are gone by then).
+                var headFolders: [String: (id: ObjectID, size: UInt64)] = [:]
+                var base: [String: FileVersion] = [:]
+                if let parentTree {
+                    base.reserveCapacity(flattenSizeHint)
+                    try flatten(parentTree, "", &base, folders: &headFolders)
+                }
                 var listing: [String: FileVersion]
                 if let paths {
                     listing = base.filter { p, _ in !paths.contains { sel in sel.isEmpty || p == sel || p.hasPrefix(sel + "/") } }

@@ -32,22 +32,26 @@ extension Repository {
     func snapshot(paths: [String]?, session: WriteSession?, progress: ProgressHandler?) throws
         -> (listing: [String: FileVersion], cacheUpdates: [(String, StatCacheEntry)])
     {
-        let scanned = try Scanner(root: root).scan(only: paths)
-        let cache = try statCache.load()
         var listing: [String: FileVersion] = [:]
-        listing.reserveCapacity(scanned.count)
         var todo: [ScannedEntry] = []
-        // One read transaction for the whole loop: a commit checks every cached file's object in the index, and
-        // outside a transaction each of those lookups took and released SQLite's file locks (two fcntl calls each;
-        // measured: 17 % of a one-file commit at 100,000 files).
-        try db.transaction(deferred: true) {
-            for e in scanned {
-                // A cache hit vouches for the bytes; a commit also needs the object with all its parts (status only
-                // hashes, never stores): dedup must never record a file whose chunks are gone.
-                if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.hasAllParts(c.id) {
-                    listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
-                } else {
-                    todo.append(e)
+        // The scan and the whole stat cache are let go once the listing is built (they are the largest structures
+        // of a status: released here, they no longer add to the peak with what follows).
+        do {
+            let scanned = try Scanner(root: root).scan(only: paths)
+            let cache = try statCache.load()
+            listing.reserveCapacity(scanned.count)
+            // One read transaction for the whole loop: a commit checks every cached file's object in the index, and
+            // outside a transaction each of those lookups took and released SQLite's file locks (two fcntl calls each;
+            // measured: 17 % of a one-file commit at 100,000 files).
+            try db.transaction(deferred: true) {
+                for e in scanned {
+                    // A cache hit vouches for the bytes; a commit also needs the object with all its parts (status only
+                    // hashes, never stores): dedup must never record a file whose chunks are gone.
+                    if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.hasAllParts(c.id) {
+                        listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
+                    } else {
+                        todo.append(e)
+                    }
                 }
             }
         }
@@ -95,8 +99,9 @@ extension Repository {
     /// Compares the workspace with HEAD (refreshing the stat cache for files it had to hash).
     public func status(progress: ProgressHandler? = nil) throws -> WorkspaceStatus {
         let head = try refs.headCommit()
-        let base = try headListing()
+        // The workspace first, then HEAD: the scan's structures are gone before HEAD's listing is built.
         let (listing, updates) = try snapshot(paths: nil, session: nil, progress: progress)
+        let base = try headListing()
         try? statCache.update(updates)
         return WorkspaceStatus(branch: try currentBranch(), head: head, changes: TreeDiff.diff(flat: base, listing), merge: try mergeState())
     }
