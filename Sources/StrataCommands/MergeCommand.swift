@@ -93,15 +93,14 @@ struct MergeCommand: ParsableCommand {
         request.dryRun = dryRun
         request.keepTheirs = keepTheirs
         request.allowUnrelated = allowUnrelated
-        let (_, warning0) = MergeWorkflow.merger(repo)
-        if let warning0 { Out.err("strata: warning: \(warning0)") }
         let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet || json)
         let outcome: MergeOutcome
-        let warning: String?
-        do { (outcome, warning) = try MergeWorkflow.merge(repo, request, lineage: lineage, progress: handler) } catch {
+        let warning: String?, manifestWarning: String?
+        do { (outcome, warning, manifestWarning) = try MergeWorkflow.merge(repo, request, lineage: lineage, progress: handler) } catch {
             printer?.finish(); throw error
         }
         printer?.finish()
+        if let manifestWarning { Out.err("strata: warning: \(manifestWarning)") }
         LineageWarning.print(warning, quiet: global.quiet || json)
         if repro, case .stopped = outcome {
             try concludeByRepro(repo, lineage)

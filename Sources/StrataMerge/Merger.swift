@@ -97,7 +97,7 @@ public struct Merger {
     public func merge(_ request: MergeRequest, progress: ProgressHandler? = nil) throws -> MergeOutcome {
         if try repo.mergeState() != nil { throw RepositoryError.mergeInProgress("another merge") }
         let theirs = try repo.resolve(request.revision)
-        guard let ours = try repo.resolve("HEAD") as ObjectID? else { throw RepositoryError.noCommitsYet(branch: "HEAD") }
+        let ours = try repo.resolve("HEAD")
         if try repo.isAncestor(theirs, of: ours) { return .upToDate(ours) }
         let canFastForward = try repo.isAncestor(ours, of: theirs)
         if canFastForward && !request.noFastForward {

@@ -134,23 +134,10 @@ extension Merger {
         let fd = try Posix.createFile(tmp)
         defer { close(fd); try? Posix.unlink(tmp) }
         try TableMerge.replaceRow(
-            format: format, source: { sink in try Self.readFile(full, sink) }, key: key, wanted: wanted, with: row,
+            format: format, source: TableService.fileSource(full), key: key, wanted: wanted, with: row,
             output: { try Posix.writeAll(fd, $0, path: tmp) })
         fsync(fd)
         try Posix.rename(tmp, full)
-    }
-
-    static func readFile(_ path: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw PosixError("open", path) }
-        defer { close(fd) }
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buf.deallocate() }
-        while true {
-            let n = try Posix.readFull(fd, into: buf, path: path)
-            if n > 0 { try sink(UnsafeRawBufferPointer(rebasing: buf[0..<n])) }
-            if n < buf.count { break }
-        }
     }
 
     // MARK: Continue and abort

@@ -110,7 +110,7 @@ extension Repository {
     /// moved into place instead of being read back from the store.
     func materialize(
         _ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?, from: [String: FileVersion]? = nil,
-        prestaged: [ObjectID: String] = [:]
+        prestaged: [ObjectID: String] = [:], scanned: [String: FileVersion]? = nil
     ) throws
         -> (written: Int, removed: Int, bytes: UInt64)
     {
@@ -123,8 +123,15 @@ extension Repository {
             return paths.contains { WorkspacePath.isWithin(p, $0) }
         }
         // What the workspace holds now (hashing only what the stat cache cannot vouch for).
-        let (work, cacheRefresh) = try snapshot(paths: paths, session: nil, progress: nil)
-        try? statCache.update(cacheRefresh)
+        // (A caller that has just scanned the workspace under the same lock passes its listing: no second scan.)
+        var work: [String: FileVersion]
+        if let scanned {
+            work = scanned
+        } else {
+            let cacheRefresh: [(String, StatCacheEntry)]
+            (work, cacheRefresh) = try snapshot(paths: paths, session: nil, progress: nil)
+            try? statCache.update(cacheRefresh)
+        }
         let dirty = Set(TreeDiff.diff(flat: headListing.filter { selected($0.key) }, work).flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) })
 
         var toWrite: [(String, FileVersion)] = []
@@ -197,15 +204,10 @@ extension Repository {
         try parallelForEach(work2.count) { i in
             let (_, v) = work2[i]
             let change: WorkspaceTransaction.Change
-            if v.kind == .symlink {
-                var target: [UInt8] = []
-                try objects.streamFile(v.id) { target.append(contentsOf: $0) }
-                change = .symlink(target: String(decoding: target, as: UTF8.self))
-            } else if let file = unclaimed.with({ $0.removeValue(forKey: v.id) }) {
+            if v.kind != .symlink, let file = unclaimed.with({ $0.removeValue(forKey: v.id) }) {
                 change = .file(staged: try txRef.adopt(i, from: file, executable: v.kind == .executable))
             } else {
-                let path = try txRef.stage(i, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } }
-                change = .file(staged: path)
+                change = try Repository.stage(v, i, in: txRef, objects)
             }
             staged.with { $0[i] = change }
             let (f, b) = done.with { d -> (Int, UInt64) in
@@ -225,6 +227,17 @@ extension Repository {
         }
         try statCache.update(cacheEntries, removed: toRemove)
         return (toWrite.count, toRemove.count, total)
+    }
+
+    /// Stages one version in a workspace transaction: a symlink's target, or the file's bytes streamed (verified) from
+    /// the store.
+    static func stage(_ v: FileVersion, _ i: Int, in tx: WorkspaceTransaction, _ objects: ObjectStore) throws -> WorkspaceTransaction.Change {
+        if v.kind == .symlink {
+            var target: [UInt8] = []
+            try objects.streamFile(v.id) { target.append(contentsOf: $0) }
+            return .symlink(target: String(decoding: target, as: UTF8.self))
+        }
+        return .file(staged: try tx.stage(i, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } })
     }
 
     /// Every file and symlink on disk below a workspace folder, ignored ones included, without following symlinks.

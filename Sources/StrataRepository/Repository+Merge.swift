@@ -193,7 +193,7 @@ extension Repository {
                 try saveMergeState(state)
             }
             do {
-                _ = try materialize(state.tree, paths: nil, force: false, progress: progress, from: head, prestaged: prestaged)
+                _ = try materialize(state.tree, paths: nil, force: false, progress: progress, from: head, prestaged: prestaged, scanned: work)
             } catch {
                 _ = try? db.run("DELETE FROM merge_state WHERE id = 1")
                 throw error
@@ -263,15 +263,8 @@ extension Repository {
             defer { tx.finish() }
             let change: WorkspaceTransaction.Change
             if let v {
-                if v.kind == .symlink {
-                    var target: [UInt8] = []
-                    try objects.streamFile(v.id) { target.append(contentsOf: $0) }
-                    change = .symlink(target: String(decoding: target, as: UTF8.self))
-                } else {
-                    try supplyMissing([v.id])
-                    let objects = self.objects
-                    change = .file(staged: try tx.stage(0, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } })
-                }
+                if v.kind != .symlink { try supplyMissing([v.id]) }
+                change = try Repository.stage(v, 0, in: tx, objects)
             } else {
                 guard try Posix.lstat(root + "/" + path) != nil else { return }
                 change = .remove

@@ -80,23 +80,12 @@ enum KeyedDiff {
         var pending: [UInt8] = []
         var splitA = DelimitedSplitter(format: format)
         var headerSkipped = false
-        /// Calls `body` with the key's bytes: one field in place, or several joined by U+001F.
-        func withKey<R>(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            if idx.count == 1 {
-                let f = DelimitedSplitter.field(bytes, ends, idx[0])
-                return try f.withUnsafeBytes(body)
-            }
-            var k: [UInt8] = []
-            for (n, i) in idx.enumerated() {
-                if n > 0 { k.append(0x1F) }
-                k += DelimitedSplitter.field(bytes, ends, i)
-            }
-            return try k.withUnsafeBytes(body)
+        func keyText(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int]) -> String {
+            DelimitedSplitter.withKey(bytes, ends, idx) { String(decoding: $0, as: UTF8.self) }
         }
-        func keyText(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int]) -> String { withKey(bytes, ends, idx) { String(decoding: $0, as: UTF8.self) } }
         let addA: ([UInt8], [Int]) throws -> Void = { bytes, ends in
             if !headerSkipped { headerSkipped = true; return }
-            let (_, inserted) = withKey(bytes, ends, keyA) { index.insert($0) }
+            let (_, inserted) = DelimitedSplitter.withKey(bytes, ends, keyA) { index.insert($0) }
             guard inserted else { throw Unsuitable() }
             let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, sharedA)
             let before = pending.count
@@ -126,8 +115,8 @@ enum KeyedDiff {
         var headerSkippedB = false
         let addB: ([UInt8], [Int]) throws -> Void = { bytes, ends in
             if !headerSkippedB { headerSkippedB = true; return }
-            guard let i = withKey(bytes, ends, keyB, { index.find($0) }) else {
-                guard withKey(bytes, ends, keyB, { newKeys.insert($0) }).inserted else { throw Unsuitable() }
+            guard let i = DelimitedSplitter.withKey(bytes, ends, keyB, { index.find($0) }) else {
+                guard DelimitedSplitter.withKey(bytes, ends, keyB, { newKeys.insert($0) }).inserted else { throw Unsuitable() }
                 let key = keyText(bytes, ends, keyB)
                 summary.added += 1
                 let after = row(KeyedDiff.decode(DelimitedSplitter.encode(bytes, ends)), colsB)
@@ -259,6 +248,17 @@ struct DelimitedSplitter {
     static func field(_ bytes: [UInt8], _ ends: [Int], _ i: Int) -> ArraySlice<UInt8> {
         guard i < ends.count else { return [] }
         return bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]]
+    }
+
+    /// Calls `body` with a record's key bytes: one field read in place, or several joined by U+001F.
+    static func withKey<R>(_ bytes: [UInt8], _ ends: [Int], _ idx: [Int], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if idx.count == 1 { return try field(bytes, ends, idx[0]).withUnsafeBytes(body) }
+        var k: [UInt8] = []
+        for (n, i) in idx.enumerated() {
+            if n > 0 { k.append(0x1F) }
+            k += field(bytes, ends, i)
+        }
+        return try k.withUnsafeBytes(body)
     }
 
     /// Two independent 64-bit hashes of the given fields (a missing field differs from an empty one).

@@ -144,11 +144,21 @@ struct ParquetReader {
         /// The writer's field id (Iceberg writes them; the current name of a renamed column is found by it).
         var fieldID: Int64?
 
+        /// A decimal (converted type DECIMAL or the logical type).
+        var isDecimal: Bool { converted == 5 || logical?[5] != nil }
+        /// A decimal's scale and precision (the logical type's, else the schema element's).
+        var decimalScale: Int { Int(logical?[5]?[1]?.int ?? Int64(scale)) }
+        var decimalPrecision: Int { Int(logical?[5]?[2]?.int ?? Int64(precision)) }
+        /// A timestamp's units per second: converted TIMESTAMP_MILLIS / MICROS, or the logical type's unit
+        /// (1 ms, 2 µs, 3 ns); nil for other columns.
+        var timestampUnitsPerSecond: Int64? {
+            if let ts = logical?[8] { return ts[2]?[1] != nil ? 1000 : (ts[2]?[2] != nil ? 1_000_000 : 1_000_000_000) }
+            return converted == 9 ? 1000 : converted == 10 ? 1_000_000 : nil
+        }
+
         /// The column's type as the schema diff names it: the logical type when there is one, else the physical.
         var typeName: String {
-            if converted == 5 || logical?[5] != nil {
-                return "decimal(\(logical?[5]?[2]?.int.map(Int.init) ?? precision),\(logical?[5]?[1]?.int.map(Int.init) ?? scale))"
-            }
+            if isDecimal { return "decimal(\(decimalPrecision),\(decimalScale))" }
             if converted == 6 || logical?[6] != nil { return "date" }
             if converted == 9 || converted == 10 || logical?[8] != nil { return "timestamp" }
             if converted == 0 || logical?[1] != nil { return "string" }
@@ -404,7 +414,7 @@ struct ParquetReader {
     }
 
     func renderBytes(_ bytes: [UInt8], _ c: Column) -> String {
-        if c.converted == 5 || c.logical?[5] != nil { return ParquetReader.decimal(bigEndian: bytes, scale: decimalScale(c)) }
+        if c.isDecimal { return ParquetReader.decimal(bigEndian: bytes, scale: c.decimalScale) }
         if c.logical?[14] != nil, bytes.count == 16 {  // UUID
             let hex = bytes.map { String(format: "%02x", $0) }.joined()
             let p = Array(hex)
@@ -414,25 +424,16 @@ struct ParquetReader {
         return "0x" + bytes.map { String(format: "%02x", $0) }.joined()
     }
 
-    func decimalScale(_ c: Column) -> Int { Int(c.logical?[5]?[1]?.int ?? Int64(c.scale)) }
-
     func render32(_ v: Int32, _ c: Column) -> String {
         if c.converted == 6 || c.logical?[6] != nil { return ParquetReader.date(days: Int64(v)) }
-        if c.converted == 5 || c.logical?[5] != nil { return ParquetReader.decimal(Int64(v), scale: decimalScale(c)) }
+        if c.isDecimal { return ParquetReader.decimal(Int64(v), scale: c.decimalScale) }
         if c.converted == 11 || c.converted == 12 || c.converted == 13 { return String(UInt32(bitPattern: v)) }  // UINT_*
         return String(v)
     }
 
     func render64(_ v: Int64, _ c: Column) -> String {
-        if c.converted == 5 || c.logical?[5] != nil { return ParquetReader.decimal(v, scale: decimalScale(c)) }
-        // Timestamps: converted TIMESTAMP_MILLIS / MICROS, or the logical type with its unit (1 ms, 2 µs, 3 ns).
-        var perSecond: Int64?
-        if c.converted == 9 { perSecond = 1000 } else if c.converted == 10 { perSecond = 1_000_000 }
-        if let ts = c.logical?[8] {
-            let unit = ts[2]
-            perSecond = unit?[1] != nil ? 1000 : (unit?[2] != nil ? 1_000_000 : 1_000_000_000)
-        }
-        if let p = perSecond {
+        if c.isDecimal { return ParquetReader.decimal(v, scale: c.decimalScale) }
+        if let p = c.timestampUnitsPerSecond {
             let digits = p == 1000 ? 3 : (p == 1_000_000 ? 6 : 9)
             var s = v / p, f = v % p
             if f < 0 { s -= 1; f += p }

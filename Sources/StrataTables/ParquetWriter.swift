@@ -59,7 +59,7 @@ struct ParquetWriter {
         for c in columns {
             switch c.type {
             case 0, 1, 2, 4, 5, 6: break
-            case 7 where (c.converted == 5 || c.logical?[5] != nil) && (1...8).contains(c.typeLength): break  // decimals up to 18 digits
+            case 7 where c.isDecimal && (1...8).contains(c.typeLength): break  // decimals up to 18 digits
             default: throw Unwritable(reason: "column '\(c.name)' is \(c.typeName), which strata cannot write to Parquet yet")
             }
         }
@@ -132,8 +132,8 @@ struct ParquetWriter {
             m.i32(3, 1)  // OPTIONAL
             m.string(4, c.name)
             if let conv = c.converted { m.i32(6, conv) }
-            if c.converted == 5 || c.logical?[5] != nil {
-                m.i32(7, Int64(scale(c))); m.i32(8, Int64(precision(c)))
+            if c.isDecimal {
+                m.i32(7, Int64(c.decimalScale)); m.i32(8, Int64(c.decimalPrecision))
             }
             if let id = c.fieldID { m.i32(9, id) }
             writeLogical(c, &m)
@@ -171,9 +171,6 @@ struct ParquetWriter {
         out += Array("PAR1".utf8)
     }
 
-    func scale(_ c: ParquetReader.Column) -> Int { Int(c.logical?[5]?[1]?.int ?? Int64(c.scale)) }
-    func precision(_ c: ParquetReader.Column) -> Int { Int(c.logical?[5]?[2]?.int ?? Int64(c.precision)) }
-
     /// The logical types strata reads and renders, written back (others are left to the converted type).
     func writeLogical(_ c: ParquetReader.Column, _ m: inout ThriftWriter) {
         guard let l = c.logical else { return }
@@ -182,7 +179,7 @@ struct ParquetWriter {
         } else if l[6] != nil {
             m.beginStruct(10); m.beginStruct(6); m.endStruct(); m.endStruct()
         } else if l[5] != nil {
-            m.beginStruct(10); m.beginStruct(5); m.i32(1, Int64(scale(c))); m.i32(2, Int64(precision(c))); m.endStruct(); m.endStruct()
+            m.beginStruct(10); m.beginStruct(5); m.i32(1, Int64(c.decimalScale)); m.i32(2, Int64(c.decimalPrecision)); m.endStruct(); m.endStruct()
         } else if let ts = l[8] {
             m.beginStruct(10); m.beginStruct(8)
             m.bool(1, ts[1]?.bool ?? true)
@@ -231,12 +228,12 @@ struct ParquetWriter {
             }
         case 7:  // FIXED_LEN_BYTE_ARRAY decimals: the unscaled value, big-endian two's complement
             for v in values {
-                guard let x = ParquetWriter.unscaled(v, scale: scale(c)), let b = ParquetWriter.bigEndian(x, width: c.typeLength) else { throw bad(v) }
+                guard let x = ParquetWriter.unscaled(v, scale: c.decimalScale), let b = ParquetWriter.bigEndian(x, width: c.typeLength) else { throw bad(v) }
                 out += b
             }
-        case 6 where c.converted == 5 || c.logical?[5] != nil:  // BYTE_ARRAY decimals
+        case 6 where c.isDecimal:  // BYTE_ARRAY decimals
             for v in values {
-                guard let x = ParquetWriter.unscaled(v, scale: scale(c)), let b = ParquetWriter.bigEndian(x, width: 8) else { throw bad(v) }
+                guard let x = ParquetWriter.unscaled(v, scale: c.decimalScale), let b = ParquetWriter.bigEndian(x, width: 8) else { throw bad(v) }
                 withUnsafeBytes(of: UInt32(b.count).littleEndian) { out += $0 }
                 out += b
             }
@@ -280,17 +277,14 @@ struct ParquetWriter {
 
     func int32(_ v: String, _ c: ParquetReader.Column) -> Int32? {
         if c.converted == 6 || c.logical?[6] != nil { return ParquetWriter.days(v).flatMap { Int32(exactly: $0) } }
-        if c.converted == 5 || c.logical?[5] != nil { return ParquetWriter.unscaled(v, scale: scale(c)).flatMap { Int32(exactly: $0) } }
+        if c.isDecimal { return ParquetWriter.unscaled(v, scale: c.decimalScale).flatMap { Int32(exactly: $0) } }
         if c.converted == 11 || c.converted == 12 || c.converted == 13 { return UInt32(v).map { Int32(bitPattern: $0) } }
         return Int32(v)
     }
 
     func int64(_ v: String, _ c: ParquetReader.Column) -> Int64? {
-        if c.converted == 5 || c.logical?[5] != nil { return ParquetWriter.unscaled(v, scale: scale(c)) }
-        var perSecond: Int64?
-        if c.converted == 9 { perSecond = 1000 } else if c.converted == 10 { perSecond = 1_000_000 }
-        if let ts = c.logical?[8] { perSecond = ts[2]?[1] != nil ? 1000 : (ts[2]?[2] != nil ? 1_000_000 : 1_000_000_000) }
-        if let p = perSecond { return ParquetWriter.timestamp(v, perSecond: p) }
+        if c.isDecimal { return ParquetWriter.unscaled(v, scale: c.decimalScale) }
+        if let p = c.timestampUnitsPerSecond { return ParquetWriter.timestamp(v, perSecond: p) }
         if c.converted == 14 { return UInt64(v).map { Int64(bitPattern: $0) } }
         return Int64(v)
     }

@@ -78,18 +78,15 @@ public enum TableMerge {
         var h1: UInt64, h2: UInt64
         var bytes: [UInt8]
         var ends: [Int]
-        /// The key's field when the key is one column (read in place), else -1 and the key is `keyText`.
-        var keyField: Int
+        /// CSV/TSV: the key columns' field numbers (the key is read from the fields); else empty and the key is `keyText`.
+        var keyFields: [Int]
         var keyText: [UInt8]
         var parsed: MRow?
 
         /// Calls `body` with the key's bytes.
         func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            guard keyField >= 0 else { return try keyText.withUnsafeBytes(body) }
-            let i = keyField
-            let start = i == 0 ? 0 : (i <= ends.count ? ends[i - 1] : 0)
-            let end = i < ends.count ? ends[i] : start
-            return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+            guard !keyFields.isEmpty else { return try keyText.withUnsafeBytes(body) }
+            return try DelimitedSplitter.withKey(bytes, ends, keyFields, body)
         }
     }
 
@@ -185,7 +182,7 @@ public enum TableMerge {
                 try reader.rows { row in
                     let r = MRow(values: row)
                     let (h1, h2) = hash(r)
-                    try body(Rec(h1: h1, h2: h2, bytes: [], ends: [], keyField: -1, keyText: Array(try key(r, side: side).utf8), parsed: r))
+                    try body(Rec(h1: h1, h2: h2, bytes: [], ends: [], keyFields: [], keyText: Array(try key(r, side: side).utf8), parsed: r))
                 }
                 return
             }
@@ -193,7 +190,7 @@ public enum TableMerge {
                 try readRows(format, source, pointers: keyColumns) { r in
                     let (h1, h2) = hash(r)
                     let k = try key(r, side: side)
-                    try body(Rec(h1: h1, h2: h2, bytes: [], ends: [], keyField: -1, keyText: Array(k.utf8), parsed: r))
+                    try body(Rec(h1: h1, h2: h2, bytes: [], ends: [], keyFields: [], keyText: Array(k.utf8), parsed: r))
                 }
                 return
             }
@@ -206,16 +203,7 @@ public enum TableMerge {
                 let take: ([UInt8], [Int]) throws -> Void = { bytes, ends in
                     if first { first = false; return }
                     let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, map)
-                    if keyIdx.count == 1 {
-                        try body(Rec(h1: h1, h2: h2, bytes: bytes, ends: ends, keyField: keyIdx[0], keyText: [], parsed: nil))
-                    } else {
-                        var k: [UInt8] = []
-                        for (n, i) in keyIdx.enumerated() {
-                            if n > 0 { k.append(0x1F) }
-                            k += DelimitedSplitter.field(bytes, ends, i)
-                        }
-                        try body(Rec(h1: h1, h2: h2, bytes: bytes, ends: ends, keyField: -1, keyText: k, parsed: nil))
-                    }
+                    try body(Rec(h1: h1, h2: h2, bytes: bytes, ends: ends, keyFields: keyIdx, keyText: [], parsed: nil))
                 }
                 try source { try split.feed($0, take) }
                 try split.finish(take)

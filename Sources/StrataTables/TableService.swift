@@ -176,19 +176,22 @@ public struct TableService {
     func workspaceSource(_ path: String) throws -> (ByteSource, Int64) {
         let full = repo.root + "/" + path
         guard let st = try Posix.lstat(full), st.isRegular else { return ({ _ in }, 0) }
-        return (
-            { sink in
-                let fd = open(full, O_RDONLY | O_CLOEXEC)
-                if fd < 0 { throw PosixError("open", full) }
-                defer { close(fd) }
-                let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-                defer { buf.deallocate() }
-                while true {
-                    let n = try Posix.readFull(fd, into: buf, path: full)
-                    if n > 0 { try sink(UnsafeRawBufferPointer(rebasing: buf[0..<n])) }
-                    if n < buf.count { break }
-                }
-            }, Int64(st.size)
-        )
+        return (TableService.fileSource(full), Int64(st.size))
+    }
+
+    /// The bytes of a file on disk, read in 1 MiB pieces.
+    public static func fileSource(_ full: String) -> ByteSource {
+        { sink in
+            let fd = open(full, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw PosixError("open", full) }
+            defer { close(fd) }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buf.deallocate() }
+            while true {
+                let n = try Posix.readFull(fd, into: buf, path: full)
+                if n > 0 { try sink(UnsafeRawBufferPointer(rebasing: buf[0..<n])) }
+                if n < buf.count { break }
+            }
+        }
     }
 }

@@ -14,17 +14,18 @@ public enum MergeWorkflow {
     }
 
     /// Merges and, when a merge commit results, records its `strata.merge` run. A bad lineage configuration stops the
-    /// merge before anything changes.
+    /// merge before anything changes. `manifestWarning` says why Pipeline.swift's table declarations were not read.
     public static func merge(
         _ repo: Repository, _ request: MergeRequest, lineage: LineageOptions = LineageOptions(), progress: ProgressHandler? = nil
-    ) throws -> (outcome: MergeOutcome, deliveryWarning: String?) {
+    ) throws -> (outcome: MergeOutcome, deliveryWarning: String?, manifestWarning: String?) {
         let service = try lineage.service(repo)
-        let outcome = try merger(repo).0.merge(request, progress: progress)
-        guard case .merged(let r, _) = outcome else { return (outcome, nil) }
+        let (m, manifestWarning) = merger(repo)
+        let outcome = try m.merge(request, progress: progress)
+        guard case .merged(let r, _) = outcome else { return (outcome, nil, manifestWarning) }
         _ = try service.recordMerge(r, message: try repo.commit(r.id).message)
         let warning = service.deliveryErrors.last
         try service.checkDelivery()
-        return (outcome, warning)
+        return (outcome, warning, manifestWarning)
     }
 
     /// `strata merge --repro`: settles a merge whose only conflicts are derived data — `Pipeline.lock` and the declared

@@ -5,17 +5,7 @@ import Testing
 @testable import StrataTables
 
 /// A byte source over a string, fed in pieces of `split` bytes (to cross every record boundary).
-func source(_ text: String, split: Int = 5) -> ByteSource {
-    { sink in
-        let bytes = Array(text.utf8)
-        var i = 0
-        while i < bytes.count {
-            let end = min(bytes.count, i + split)
-            try bytes[i..<end].withUnsafeBytes { try sink($0) }
-            i = end
-        }
-    }
-}
+func source(_ text: String, split: Int = 5) -> ByteSource { chunkedSource(text, split: split) }
 
 /// Runs a three-way table merge over strings; returns the merged text, the conflict lines and the summary.
 func merge3(

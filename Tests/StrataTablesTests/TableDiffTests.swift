@@ -6,17 +6,7 @@ import StrataObjects
 @testable import StrataTables
 
 /// A byte source over a string, fed in pieces of `split` bytes (to cross every record boundary).
-func source(_ text: String, split: Int = 1 << 20) -> ByteSource {
-    { sink in
-        let bytes = Array(text.utf8)
-        var i = 0
-        while i < bytes.count {
-            let end = min(bytes.count, i + split)
-            try bytes[i..<end].withUnsafeBytes { try sink($0) }
-            i = end
-        }
-    }
-}
+func source(_ text: String, split: Int = 1 << 20) -> ByteSource { chunkedSource(text, split: split) }
 
 func rows(_ text: String, _ format: TableFormat = .csv, split: Int = 1 << 20, pointers: [String] = []) throws -> ([String], [Row]) {
     var p = RowParser(format: format, pointers: pointers)
