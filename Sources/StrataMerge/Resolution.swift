@@ -118,9 +118,11 @@ extension Merger {
     func conflictLines(_ path: String) throws -> [[String: Any]] {
         let file = repo.root + "/" + Merger.conflictFile(path)
         guard let bytes = try? Posix.readFile(file) else { return [] }
-        return try bytes.split(separator: 10).map { line in
-            guard let obj = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw RepositoryError.invalidArgument("\(Merger.conflictFile(path)) has a line that is not a JSON object")
+        return try bytes.split(separator: 10).enumerated().map { n, line in
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw RepositoryError.invalidArgument(
+                    "line \(n + 1) of \(Merger.conflictFile(path)) is not a JSON object (edited by hand?); resolve the whole file with 'strata resolve \(path) --ours|--theirs|--base', or 'strata merge --abort'"
+                )
             }
             return obj
         }

@@ -116,6 +116,12 @@ import Testing
         #expect(try s.run("merge", "--abort").status == 3)
         // Again, resolved row by row this time.
         #expect(try s.run("merge", "feature").status == 25)
+        // A damaged conflict file is a clear usage error, and nothing changes.
+        let sidecar = try s.read("t.csv.conflicts.jsonl")
+        try s.write("t.csv.conflicts.jsonl", "not json\n")
+        let damaged = try s.run("resolve", "t.csv", "--key", "1", "--theirs")
+        #expect(damaged.status == 64 && damaged.stderr.contains("line 1 of t.csv.conflicts.jsonl is not a JSON object"), "\(damaged.stderr)")
+        try s.write("t.csv.conflicts.jsonl", sidecar)
         #expect(try s.run("resolve", "t.csv", "--key", "id=1", "--theirs").status == 0)
         #expect(!FileManager.default.fileExists(atPath: s.path("t.csv.conflicts.jsonl")))
         let done = try s.run("merge", "--continue", "-m", "merge feature")
