@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
         .testTarget(name: "StrataMergeTests", dependencies: ["StrataMerge", "StrataTables", "StrataRepository", "StrataTestSupport"]),
-        .testTarget(name: "StrataTablesTests", dependencies: ["StrataTables", "StrataObjects", "StrataTestSupport"]),
+        .testTarget(name: "StrataTablesTests", dependencies: ["StrataTables", "StrataObjects", "StrataTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel", "StrataTestSupport"]),
         .testTarget(name: "StrataObjectsTests", dependencies: ["StrataObjects", "StrataSQLite", "StrataModel"]),

@@ -22,10 +22,11 @@ struct ShowCommand: ParsableCommand {
     struct JSONDelta: Encodable {
         struct Field: Encodable { var name: String; var type: String }
         struct Entry: Encodable { var version: Int64; var operation: String; var timestamp: Int64? }
-        var version = 1; var table: String; var commit: String; var delta_version: Int64; var files: Int; var rows: Int64?; var bytes: Int64
+        var version = 1; var table: String; var commit: String; var delta_version: Int64; var checkpoint: Int64?; var files: Int; var rows: Int64?;
+        var bytes: Int64
         var protocol_: String; var partition_columns: [String]; var schema: [Field]; var configuration: [String: String]; var history: [Entry]
         enum CodingKeys: String, CodingKey {
-            case version, table, commit, delta_version, files, rows, bytes
+            case version, table, commit, delta_version, checkpoint, files, rows, bytes
             case protocol_ = "protocol"
             case partition_columns, schema, configuration, history
         }
@@ -40,7 +41,8 @@ struct ShowCommand: ParsableCommand {
             if json {
                 try Out.json(
                     JSONDelta(
-                        table: path, commit: id.hex, delta_version: snap.version, files: snap.files.count, rows: snap.rows, bytes: bytes,
+                        table: path, commit: id.hex, delta_version: snap.version, checkpoint: snap.checkpoint, files: snap.files.count, rows: snap.rows,
+                        bytes: bytes,
                         protocol_: snap.protocolText, partition_columns: snap.partitionColumns, schema: snap.schema.map { .init(name: $0.name, type: $0.type) },
                         configuration: snap.configuration,
                         history: snap.history.map { .init(version: $0.version, operation: $0.operation, timestamp: $0.timestamp) }))
@@ -53,7 +55,7 @@ struct ShowCommand: ParsableCommand {
             Out.line("schema:")
             for f in snap.schema { Out.line("  \(f.name) \(f.type)") }
             for (k, v) in snap.configuration.sorted(by: { $0.key < $1.key }) { Out.line("property \(k) = \(v)") }
-            Out.line("history:")
+            Out.line("history:" + (snap.checkpoint.map { " (the versions after the checkpoint of version \($0))" } ?? ""))
             for h in snap.history.reversed() {
                 Out.line("  \(h.version)  \(h.operation.isEmpty ? "-" : h.operation)" + (h.timestamp.map { "  " + Format.date($0 / 1000) } ?? ""))
             }

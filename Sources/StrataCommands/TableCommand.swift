@@ -176,7 +176,9 @@ struct RowDiffOptions: ParsableArguments {
                 if !json && !quiet { Out.err("strata: warning: rows not compared: \(e.message)") }
             }
             if let summary, !json, !quiet {
-                Out.line("\(path): rows \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified (from the changed data files only)")
+                Out.line(
+                    "\(path): rows \(summary.added) added, \(summary.removed) removed, \(summary.modified) modified (from the \(summary.source ?? "changed data files"))"
+                )
             }
         }
         if json {

@@ -143,6 +143,11 @@ struct ParquetReader {
         var precision: Int = 0
         /// The writer's field id (Iceberg writes them; the current name of a renamed column is found by it).
         var fieldID: Int64?
+        /// The names from the root to this leaf (one name for a flat column).
+        var path: [String] = []
+        /// Dremel levels: the highest definition and repetition levels, and the definition level at which an element
+        /// of the innermost repeated ancestor exists (0 when there is none).
+        var maxDefinition = 0, maxRepetition = 0, elementDefinition = 0
 
         /// A decimal (converted type DECIMAL or the logical type).
         var isDecimal: Bool { converted == 5 || logical?[5] != nil }
@@ -173,7 +178,9 @@ struct ParquetReader {
     var columns: [Column] = []
     var rowGroups: [Thrift] = []
 
-    init(path: String) throws {
+    /// Opens `path` and reads its footer. Nested or repeated columns are refused unless `nested` is set (then only
+    /// `records(_:)` reads them; `rows` is for flat files).
+    init(path: String, nested: Bool = false) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw PosixError("open", path) }
@@ -188,18 +195,40 @@ struct ParquetReader {
         var r = ThriftReader(bytes: try read(at: size - 8 - metaLength, count: Int(metaLength)), pos: 0)
         let meta = try r.structure()
         let schema = meta[2]?.list ?? []
-        guard let root = schema.first else { close(fd); throw ParquetError.corrupt("no schema") }
-        let leaves = schema.dropFirst()
-        if Int(root[5]?.int ?? 0) != leaves.count || leaves.contains(where: { ($0[5]?.int ?? 0) > 0 || $0[3]?.int == 2 }) {
-            let nested = leaves.first { ($0[5]?.int ?? 0) > 0 || $0[3]?.int == 2 }?[4]?.string ?? "?"
+        guard !schema.isEmpty else { close(fd); throw ParquetError.corrupt("no schema") }
+        // The schema is the tree flattened depth first; each group gives its number of children.
+        var leaves: [Column] = []
+        var at = 1
+        func walk(_ parent: [String], definition: Int, repetition: Int, element: Int, children: Int) throws {
+            for _ in 0..<children {
+                guard at < schema.count else { throw ParquetError.corrupt("the schema ends early") }
+                let e = schema[at]
+                at += 1
+                let kind = e[3]?.int ?? 0, name = e[4]?.string ?? ""
+                let d = definition + (kind == 0 ? 0 : 1), rep = repetition + (kind == 2 ? 1 : 0)
+                let el = kind == 2 ? d : element
+                if let n = e[5]?.int, n > 0 {
+                    try walk(parent + [name], definition: d, repetition: rep, element: el, children: Int(n))
+                } else {
+                    leaves.append(
+                        Column(
+                            name: name, type: e[1]?.int ?? -1, typeLength: Int(e[2]?.int ?? 0), optional: kind == 1, converted: e[6]?.int,
+                            logical: e[10], scale: Int(e[7]?.int ?? 0), precision: Int(e[8]?.int ?? 0), fieldID: e[9]?.int, path: parent + [name],
+                            maxDefinition: d, maxRepetition: rep, elementDefinition: el))
+                }
+            }
+        }
+        do {
+            try walk([], definition: 0, repetition: 0, element: 0, children: Int(schema[0][5]?.int ?? 0))
+        } catch {
             close(fd)
-            throw ParquetError.unsupported(column: nested, what: "a nested or repeated type")
+            throw error
         }
-        columns = leaves.map { e in
-            Column(
-                name: e[4]?.string ?? "", type: e[1]?.int ?? -1, typeLength: Int(e[2]?.int ?? 0), optional: (e[3]?.int ?? 0) == 1,
-                converted: e[6]?.int, logical: e[10], scale: Int(e[7]?.int ?? 0), precision: Int(e[8]?.int ?? 0), fieldID: e[9]?.int)
+        if !nested, let deep = leaves.first(where: { $0.path.count > 1 || $0.maxRepetition > 0 }) {
+            close(fd)
+            throw ParquetError.unsupported(column: deep.path.first ?? deep.name, what: "a nested or repeated type")
         }
+        columns = leaves
         rowGroups = meta[4]?.list ?? []
     }
 
@@ -235,18 +264,30 @@ struct ParquetReader {
         }
     }
 
-    /// The values of one column chunk.
+    /// The values of one column chunk of a flat column: one per row, nil for a null.
     func columnValues(_ chunk: Thrift, _ c: Column, rows: Int) throws -> [String?] {
+        let values = try columnLevels(chunk, c).values
+        guard values.count == rows else { throw ParquetError.corrupt("column \(c.name) has \(values.count) values for \(rows) rows") }
+        return values
+    }
+
+    /// The bits a level up to `max` takes.
+    static func bitWidth(_ max: Int) -> Int { max == 0 ? 0 : Int.bitWidth - max.leadingZeroBitCount }
+
+    /// One column chunk as Dremel triples: per entry its repetition and definition levels and its value (nil unless
+    /// the entry is defined at the leaf).
+    func columnLevels(_ chunk: Thrift, _ c: Column) throws -> (repetitions: [Int], definitions: [Int], values: [String?]) {
         guard let m = chunk[3] else { throw ParquetError.corrupt("column \(c.name) has no metadata") }
-        let codec = m[4]?.int ?? 0
+        let codec = m[4]?.int ?? 0, total = Int(m[5]?.int ?? 0)
         var offset = m[11]?.int ?? m[9]?.int ?? 0
         if let dict = m[11]?.int, let data = m[9]?.int { offset = min(dict, data) }
         let end = offset + (m[7]?.int ?? 0)
+        let repWidth = ParquetReader.bitWidth(c.maxRepetition), defWidth = ParquetReader.bitWidth(c.maxDefinition)
         var dictionary: [String?] = []
-        var out: [String?] = []
-        out.reserveCapacity(rows)
+        var out: [String?] = [], reps: [Int] = [], defs: [Int] = []
+        out.reserveCapacity(total)
         var pos = offset
-        while pos < end && out.count < rows {
+        while pos < end && out.count < total {
             // A page header is small: read a window and parse it.
             let window = try read(at: pos, count: Int(min(Int64(64 * 1024), size - pos)))
             var r = ThriftReader(bytes: window, pos: 0)
@@ -262,39 +303,81 @@ struct ParquetReader {
                 let n = Int(h[7]?[1]?.int ?? 0)
                 var cur = 0
                 dictionary = try plain(body, &cur, count: n, c).map { $0 }
-            case 0:  // data page v1: levels and values, compressed together
+            case 0:  // data page v1: levels (each with a 4-byte length) and values, compressed together
                 let dp = h[5]
                 let n = Int(dp?[1]?.int ?? 0)
                 let body = try decompress(raw, codec: codec, size: uncompressed, column: c.name)
                 var cur = 0
-                var defined = [Bool](repeating: true, count: n)
-                if c.optional {
-                    guard body.count >= 4 else { throw ParquetError.corrupt("levels of \(c.name)") }
-                    let len = Int(body[0]) | Int(body[1]) << 8 | Int(body[2]) << 16 | Int(body[3]) << 24
-                    guard 4 + len <= body.count else { throw ParquetError.corrupt("levels of \(c.name)") }
-                    defined = try ParquetReader.hybrid(Array(body[4..<4 + len]), bitWidth: 1, count: n).map { $0 == 1 }
-                    cur = 4 + len
+                func levels(_ width: Int) throws -> [Int] {
+                    guard width > 0 else { return [Int](repeating: 0, count: n) }
+                    guard cur + 4 <= body.count else { throw ParquetError.corrupt("levels of \(c.name)") }
+                    let len = Int(body[cur]) | Int(body[cur + 1]) << 8 | Int(body[cur + 2]) << 16 | Int(body[cur + 3]) << 24
+                    guard cur + 4 + len <= body.count else { throw ParquetError.corrupt("levels of \(c.name)") }
+                    defer { cur += 4 + len }
+                    return try ParquetReader.hybrid(Array(body[cur + 4..<cur + 4 + len]), bitWidth: width, count: n)
                 }
-                try values(body, &cur, defined: defined, encoding: dp?[2]?.int ?? 0, dictionary: dictionary, c, into: &out)
+                let rep = try levels(repWidth), def = try levels(defWidth)
+                reps += rep
+                defs += def
+                try values(body, &cur, defined: def.map { $0 == c.maxDefinition }, encoding: dp?[2]?.int ?? 0, dictionary: dictionary, c, into: &out)
             case 3:  // data page v2: levels uncompressed, then the (maybe compressed) values
                 let dp = h[8]
                 let n = Int(dp?[1]?.int ?? 0)
                 let defLen = Int(dp?[5]?.int ?? 0), repLen = Int(dp?[6]?.int ?? 0)
                 guard defLen >= 0, repLen >= 0, defLen + repLen <= raw.count else { throw ParquetError.corrupt("levels of \(c.name)") }
-                var defined = [Bool](repeating: true, count: n)
-                if c.optional && defLen > 0 {
-                    defined = try ParquetReader.hybrid(Array(raw[repLen..<repLen + defLen]), bitWidth: 1, count: n).map { $0 == 1 }
-                }
+                let rep =
+                    repWidth > 0 && repLen > 0
+                    ? try ParquetReader.hybrid(Array(raw[0..<repLen]), bitWidth: repWidth, count: n) : [Int](repeating: 0, count: n)
+                let def =
+                    defWidth > 0 && defLen > 0
+                    ? try ParquetReader.hybrid(Array(raw[repLen..<repLen + defLen]), bitWidth: defWidth, count: n)
+                    : [Int](repeating: c.maxDefinition, count: n)
+                reps += rep
+                defs += def
                 let rest = Array(raw[(repLen + defLen)...])
                 let body = (dp?[7]?.bool ?? true) ? try decompress(rest, codec: codec, size: uncompressed - defLen - repLen, column: c.name) : rest
                 var cur = 0
-                try values(body, &cur, defined: defined, encoding: dp?[4]?.int ?? 0, dictionary: dictionary, c, into: &out)
+                try values(body, &cur, defined: def.map { $0 == c.maxDefinition }, encoding: dp?[4]?.int ?? 0, dictionary: dictionary, c, into: &out)
             default:
                 continue  // index pages and others carry no values
             }
         }
-        guard out.count == rows else { throw ParquetError.corrupt("column \(c.name) has \(out.count) values for \(rows) rows") }
-        return out
+        guard out.count == total else { throw ParquetError.corrupt("column \(c.name) has \(out.count) values, its metadata says \(total)") }
+        return (reps, defs, out)
+    }
+
+    /// The records of a nested file (a Delta checkpoint), row by row: for each wanted leaf (by its dotted path, such
+    /// as `add.path` or `add.partitionValues.key_value.key`) the values the row holds. A leaf outside any repeated
+    /// field gives one value (nil when it or a parent is null); a leaf inside a list or map gives one value per
+    /// element, in order, so a map's keys and values line up.
+    func records(_ wanted: Set<String>, _ emit: ([String: [String?]]) throws -> Void) throws {
+        let picked = columns.enumerated().filter { wanted.contains($0.element.path.joined(separator: ".")) }
+        for g in rowGroups {
+            let n = Int(g[3]?.int ?? 0)
+            let chunks = g[1]?.list ?? []
+            var perRow: [[[String?]]] = Array(repeating: [], count: picked.count)
+            for (k, (i, c)) in picked.enumerated() where i < chunks.count {
+                let (reps, defs, values) = try columnLevels(chunks[i], c)
+                var rows: [[String?]] = []
+                rows.reserveCapacity(n)
+                for j in values.indices {
+                    if reps[j] == 0 { rows.append([]) }
+                    guard !rows.isEmpty else { throw ParquetError.corrupt("column \(c.name) starts inside a record") }
+                    if c.maxRepetition == 0 {
+                        rows[rows.count - 1].append(values[j])
+                    } else if defs[j] >= c.elementDefinition {
+                        rows[rows.count - 1].append(values[j])
+                    }
+                }
+                guard rows.count == n else { throw ParquetError.corrupt("column \(c.name) has \(rows.count) records for \(n) rows") }
+                perRow[k] = rows
+            }
+            for r in 0..<n {
+                var record: [String: [String?]] = [:]
+                for (k, (_, c)) in picked.enumerated() where !perRow[k].isEmpty { record[c.path.joined(separator: ".")] = perRow[k][r] }
+                try emit(record)
+            }
+        }
     }
 
     /// The values of one data page (nulls where not defined).

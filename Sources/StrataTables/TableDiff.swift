@@ -137,6 +137,8 @@ public struct TableDiffSummary: Sendable, Codable, Equatable {
     public var identicalChunks = 0
     /// Bytes of those chunks.
     public var identicalBytes: Int64 = 0
+    /// Where the rows of a Delta table's diff came from: `change data feed` or `changed data files` (nil for a file).
+    public var source: String?
     /// True when no row changed and the schema did not.
     public var isEmpty: Bool { added == 0 && removed == 0 && modified == 0 && schema.isEmpty }
 
@@ -147,6 +149,7 @@ public struct TableDiffSummary: Sendable, Codable, Equatable {
         case partitions
         case identicalChunks = "identical_chunks"
         case identicalBytes = "identical_bytes"
+        case source
     }
 }
 

@@ -12,11 +12,13 @@ let standardsDir: String? = {
 
 let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// Runs a Python helper and returns only its stdout (warnings on stderr stay out of what the test parses).
-func pythonStdout(_ args: [String], cwd: String? = nil) throws -> String {
+/// Runs a Python helper and returns only its stdout (warnings on stderr stay out of what the test parses);
+/// `environment` is added to the inherited one.
+func pythonStdout(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3"] + args
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe()
     p.standardOutput = out; p.standardError = FileHandle.nullDevice
@@ -26,10 +28,12 @@ func pythonStdout(_ args: [String], cwd: String? = nil) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-func python(_ args: [String], cwd: String? = nil) throws -> (Int32, String) {
+/// Runs a Python helper: its exit status and its output (stdout and stderr together).
+func python(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3"] + args
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(); p.standardOutput = out; p.standardError = out
     try p.run()
