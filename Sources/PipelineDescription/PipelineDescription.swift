@@ -151,13 +151,18 @@ public struct Table: Sendable, Equatable {
     public var description: String?
     /// An append-only log (evidence): merges keep both sides' appended records, each once.
     public var appendOnly: Bool = false
+    /// Column types by column: `string`, `integer`, `decimal`, `double`, `boolean`, `date` or `timestamp`. Row diffs
+    /// compare a typed column's cells as values (`1.50` equals `1.5` as a decimal).
+    public var types: [String: String] = [:]
     /// Declares a table.
-    public static func table(_ path: String, key: [String], format: String? = nil, description: String? = nil, appendOnly: Bool = false) -> Table {
-        Table(path: path, format: format, key: key, description: description, appendOnly: appendOnly)
+    public static func table(
+        _ path: String, key: [String], format: String? = nil, description: String? = nil, types: [String: String] = [:], appendOnly: Bool = false
+    ) -> Table {
+        Table(path: path, format: format, key: key, description: description, appendOnly: appendOnly, types: types)
     }
     /// Declares an append-only log (no key needed).
-    public static func log(_ path: String, format: String? = nil, description: String? = nil) -> Table {
-        Table(path: path, format: format, key: [], description: description, appendOnly: true)
+    public static func log(_ path: String, format: String? = nil, description: String? = nil, types: [String: String] = [:]) -> Table {
+        Table(path: path, format: format, key: [], description: description, appendOnly: true, types: types)
     }
 }
 
@@ -340,6 +345,9 @@ enum JSONText {
                             if let format = t.format { f.append(("format", string(format))) }
                             if let d = t.description { f.append(("description", string(d))) }
                             if t.appendOnly { f.append(("appendOnly", "true")) }
+                            if !t.types.isEmpty {
+                                f.append(("types", object(t.types.sorted { $0.key < $1.key }.map { ($0.key, string($0.value)) })))
+                            }
                             return object(f)
                         })
                 ),

@@ -18,6 +18,12 @@ struct TableCommand: ParsableCommand {
         @Option(help: "csv, tsv or jsonl (default: from the extension).") var format: String?
         @Option(help: "What the table holds.") var description: String?
         @Flag(help: "An append-only log (evidence): merges keep both sides' appended records, each once; no key needed.") var appendOnly = false
+        @Option(
+            name: .customLong("type"),
+            help:
+                "A column type, COLUMN=TYPE (string, integer, decimal, double, boolean, date, timestamp); repeat for more columns. Row diffs compare that column's cells as values of the type."
+        )
+        var types: [String] = []
 
         func run() throws {
             let f = try format.map { v -> TableFormat in
@@ -26,7 +32,8 @@ struct TableCommand: ParsableCommand {
             }
             try TableService(repo: try global.repository()).declare(
                 TableDeclaration(
-                    path: path, format: f, key: (key ?? "").split(separator: ",").map(String.init), description: description, appendOnly: appendOnly))
+                    path: path, format: f, key: (key ?? "").split(separator: ",").map(String.init), description: description, appendOnly: appendOnly,
+                    types: try ColumnType.parse(types.joined(separator: ","))))
         }
     }
 
@@ -44,7 +51,8 @@ struct TableCommand: ParsableCommand {
                 let key =
                     t.appendOnly == true
                     ? "append-only" + (t.key.isEmpty ? "" : ", key \(t.key.joined(separator: ","))") : "key \(t.key.joined(separator: ","))"
-                Out.line("\(t.path)\t\(t.format?.rawValue ?? "auto")\t\(key)\(t.description.map { "\t" + $0 } ?? "")")
+                let types = t.types.map { "\ttypes " + ColumnType.text($0) } ?? ""
+                Out.line("\(t.path)\t\(t.format?.rawValue ?? "auto")\t\(key)\(types)\(t.description.map { "\t" + $0 } ?? "")")
             }
             Out.flush()
         }

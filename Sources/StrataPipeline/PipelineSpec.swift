@@ -108,6 +108,8 @@ public struct TableSpec: Codable, Sendable, Equatable {
     public var description: String?
     /// An append-only log (absent in manifests evaluated before it existed).
     public var appendOnly: Bool?
+    /// Column types by column (absent in older manifests, and when none are declared).
+    public var types: [String: String]?
 }
 
 /// Catalogue metadata declared in the manifest (`catalog:`), for `strata catalog`.

@@ -13,19 +13,22 @@ enum KeyedDiff {
 
     struct Entry { var h1: UInt64; var h2: UInt64; var cand: UInt64; var offset: Int64; var length: Int32; var seen: Bool }
 
-    /// The header of a delimited source (its first record).
-    static func header(_ format: TableFormat, _ source: ByteSource) throws -> [String] {
+    /// The header of a delimited source (its first record), and the column types a sample of the records after it
+    /// (up to `sample`) fits.
+    static func header(_ format: TableFormat, _ source: ByteSource, sample: Int = 0) throws -> (columns: [String], types: [String: ColumnType]) {
         var splitter = DelimitedSplitter(format: format)
         var columns: [String] = []
+        var types = TypeSample(rows: sample)
         let take: ([UInt8], [Int]) throws -> Void = { bytes, ends in
-            columns = ends.indices.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }
-            throw HeaderRead()
+            let fields = ends.indices.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }
+            if columns.isEmpty { columns = fields } else { types.add(row(fields, columns)) }
+            if types.remaining == 0 { throw HeaderRead() }
         }
         do {
             try source { b in try splitter.feed(b, take) }
             try splitter.finish(take)
         } catch is HeaderRead {}
-        return columns
+        return (columns, types.types)
     }
 
     static func decode(_ b: [UInt8]) -> [String] {
@@ -51,7 +54,7 @@ enum KeyedDiff {
         format: TableFormat, a: ByteSource, b: ByteSource, sizeHint: Int64, options: TableDiffOptions, scratch: String, table: String,
         emit: (RowChange) throws -> Void
     ) throws -> TableDiffSummary {
-        let colsA = try header(format, a), colsB = try header(format, b)
+        let (colsA, sampleA) = try header(format, a, sample: 1000), (colsB, sampleB) = try header(format, b, sample: 1000)
         guard !colsA.isEmpty, !colsB.isEmpty else { throw Unsuitable() }
         for k in options.key where !colsA.contains(k) || !colsB.contains(k) {
             if colsA.isEmpty || colsB.isEmpty { throw Unsuitable() }
@@ -59,6 +62,7 @@ enum KeyedDiff {
         }
         var summary = TableDiffSummary()
         summary.schema = TableDiffer.schemaDiff(colsA, colsB, keyless: false)
+        summary.schema.retyped = TypeSample.changes(sampleA, sampleB, columns: colsB, declared: options.types)
         let shared = colsA.filter { colsB.contains($0) }.sorted()
         let sharedA = shared.map { colsA.firstIndex(of: $0)! }, sharedB = shared.map { colsB.firstIndex(of: $0)! }
         let keyA = options.key.map { colsA.firstIndex(of: $0)! }, keyB = options.key.map { colsB.firstIndex(of: $0)! }
@@ -132,7 +136,7 @@ enum KeyedDiff {
             let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, sharedB)
             if h1 == e.h1 && h2 == e.h2 { summary.unchanged += 1; return }
             let before = row(try oldRecord(e), colsA), after = row(KeyedDiff.decode(DelimitedSplitter.encode(bytes, ends)), colsB)
-            let changed = colsA.filter { colsB.contains($0) && before[$0] != after[$0] }
+            let changed = colsA.filter { colsB.contains($0) && !options.same($0, before[$0], after[$0]) }
             if changed.isEmpty { summary.unchanged += 1; return }
             let key = keyText(bytes, ends, keyB)
             summary.modified += 1

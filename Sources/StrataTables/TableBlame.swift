@@ -37,6 +37,7 @@ extension TableService {
         guard let format = decl?.format ?? TableFormat.guess(path) else { throw TableError.notATable(path) }
         var options = given
         if options.key.isEmpty { options.key = decl?.key ?? [] }
+        if options.types.isEmpty { options.types = decl?.types ?? [:] }
         let keyed = !options.key.isEmpty
         let keyColumns = options.key
         func id(_ r: Row) -> String { TableDiffer.rowKey(r, key: keyColumns) }

@@ -70,6 +70,13 @@ public struct TableDiffOptions: Sendable {
     public var memoryBudget: Int = 256 << 20
     /// Duplicate keys are an error instead of being diffed as multisets.
     public var strictKeys = false
+    /// Declared column types (CSV, TSV, JSONL): they decide when two cells of a keyed row are equal.
+    public var types: [String: ColumnType] = [:]
+    /// Whether two cells of `column` hold the same value (by its declared type; else as text).
+    func same(_ column: String, _ a: String?, _ b: String?) -> Bool {
+        guard let t = types[column] else { return a == b }
+        return t.same(a, b)
+    }
     /// Creates default options.
     public init() {}
 }
@@ -112,7 +119,8 @@ public struct SchemaDiff: Sendable, Codable, Equatable {
     public var renamed: [[String]] = []
     /// The shared columns changed order.
     public var reordered = false
-    /// Shared columns whose declared type changed (`name: old -> new`), for formats that carry types (Parquet, Delta).
+    /// Shared columns whose type changed (`name: old -> new`): the types of formats that carry them (Parquet, Delta),
+    /// else types inferred from a sample of each side (`name: integer -> string (inferred)`) for undeclared columns.
     public var retyped: [String] = []
     /// True when nothing changed.
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && renamed.isEmpty && !reordered && retyped.isEmpty }
@@ -200,12 +208,17 @@ public enum TableDiffer {
         summary.partitions = parts
         let spillA = try Spill(parts: parts, dir: scratch, side: "a"), spillB = try Spill(parts: parts, dir: scratch, side: "b")
         defer { spillA.remove(); spillB.remove() }
-        let (colsA, typesA) = try load(rowsA, options, table, into: spillA)
-        let (colsB, typesB) = try load(rowsB, options, table, into: spillB)
+        var sampleA = TypeSample(), sampleB = TypeSample()
+        let (colsA, typesA) = try load(rowsA, options, table, into: spillA, sample: &sampleA)
+        let (colsB, typesB) = try load(rowsB, options, table, into: spillB, sample: &sampleB)
         summary.schema = schemaDiff(colsA, colsB, keyless: options.key.isEmpty)
         summary.schema.retyped = colsB.compactMap { c in
             guard let a = typesA[c], let b = typesB[c], a != b else { return nil }
             return "\(c): \(a) -> \(b)"
+        }
+        // Text formats carry no types: a type change is inferred from a sample of each side, unless declared.
+        if typesA.isEmpty && typesB.isEmpty {
+            summary.schema.retyped = TypeSample.changes(sampleA.types, sampleB.types, columns: colsB, declared: options.types)
         }
         let shared = colsA.filter { colsB.contains($0) }
         let candidates = renameCandidates(colsA, colsB)
@@ -230,7 +243,7 @@ public enum TableDiffer {
                             candidatePaired[i] = true
                             if x[c.0] != y[c.1] { candidateEqual[i] = false }
                         }
-                        let changed = shared.filter { x[$0] != y[$0] }
+                        let changed = shared.filter { !options.same($0, x[$0], y[$0]) }
                         if changed.isEmpty {
                             summary.unchanged += 1
                         } else {
@@ -296,9 +309,14 @@ public enum TableDiffer {
     }
 
     /// Loads one side into the spill, checking the key columns; returns its columns.
-    static func load(_ rows: RowSource, _ options: TableDiffOptions, _ table: String, into spill: Spill) throws -> ([String], [String: String]) {
+    static func load(_ rows: RowSource, _ options: TableDiffOptions, _ table: String, into spill: Spill, sample: inout TypeSample) throws -> (
+        [String], [String: String]
+    ) {
         var checked = false
+        var sampled = sample
+        defer { sample = sampled }
         let (columns, types) = try rows { row in
+            sampled.add(row)
             if !checked {
                 checked = true
                 for k in options.key where row[k] == nil { throw TableError.keyNotFound(column: k, table: table) }

@@ -118,7 +118,7 @@ public enum TableMerge {
         var columns: [String]? = nil  // merged header (delimited formats)
         var headers: [String: [String]] = [:]
         if format == .csv || format == .tsv {
-            let b = try KeyedDiff.header(format, base), o = try KeyedDiff.header(format, ours), t = try KeyedDiff.header(format, theirs)
+            let b = try KeyedDiff.header(format, base).columns, o = try KeyedDiff.header(format, ours).columns, t = try KeyedDiff.header(format, theirs).columns
             columns = try mergeColumns(base: b, ours: o, theirs: t, key: options.key, table: table)
             summary.columns = columns!
             headers = ["base": b, "ours": o, "theirs": t]
@@ -486,7 +486,7 @@ public enum TableMerge {
         format: TableFormat, source: ByteSource, key: [String], wanted: [String: String], with row: [String: Any]?,
         output: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let header = format == .jsonl ? nil : try KeyedDiff.header(format, source)
+        let header = format == .jsonl ? nil : try KeyedDiff.header(format, source).columns
         var writer = RowWriter(format: format, columns: header)
         writer.header()
         var found = false

@@ -16,10 +16,15 @@ public struct TableDeclaration: Sendable, Codable, Equatable {
     public var description: String?
     /// An append-only log (evidence): a merge keeps both sides' appended records, each once.
     public var appendOnly: Bool?
+    /// Declared column types (text formats): they decide when two cells are equal in a row diff.
+    public var types: [String: ColumnType]?
     /// Creates a declaration.
-    public init(path: String, format: TableFormat? = nil, key: [String], description: String? = nil, appendOnly: Bool = false) {
+    public init(
+        path: String, format: TableFormat? = nil, key: [String], description: String? = nil, appendOnly: Bool = false, types: [String: ColumnType] = [:]
+    ) {
         self.path = path; self.format = format; self.key = key; self.description = description
         self.appendOnly = appendOnly ? true : nil
+        self.types = types.isEmpty ? nil : types
     }
 }
 
@@ -32,7 +37,7 @@ public struct TableService {
     /// A service for `repo`, with the tables Pipeline.swift declares, if any.
     public init(repo: Repository, pipelineTables: [TableDeclaration] = []) { self.repo = repo; declaredInPipeline = pipelineTables }
 
-    // MARK: Declarations (config `table.<path>.key|format|description`)
+    // MARK: Declarations (config `table.<path>.key|format|description|append-only|types`)
 
     /// Every declared table, by path: Pipeline.swift's, then the config's for other paths.
     public func declarations() throws -> [TableDeclaration] {
@@ -53,7 +58,7 @@ public struct TableService {
             guard let key = f["key"] else { return nil }
             return TableDeclaration(
                 path: p, format: f["format"].flatMap(TableFormat.init(rawValue:)), key: key.split(separator: ",").map(String.init),
-                description: f["description"], appendOnly: f["append-only"] == "true")
+                description: f["description"], appendOnly: f["append-only"] == "true", types: (try? ColumnType.parse(f["types"] ?? "")) ?? [:])
         }
     }
 
@@ -68,13 +73,14 @@ public struct TableService {
         try repo.setConfig("table.\(path).format", d.format?.rawValue)
         try repo.setConfig("table.\(path).description", d.description)
         try repo.setConfig("table.\(path).append-only", d.appendOnly == true ? "true" : nil)
+        try repo.setConfig("table.\(path).types", d.types.map(ColumnType.text))
     }
 
     /// Forgets a declaration.
     public func undeclare(_ path: String) throws {
         let clean = path.split(separator: "/").joined(separator: "/")
         guard try repo.config("table.\(clean).key") != nil else { throw TableError.invalid("no table is declared at '\(clean)'") }
-        for k in ["key", "format", "description", "append-only"] { try repo.setConfig("table.\(clean).\(k)", nil) }
+        for k in ["key", "format", "description", "append-only", "types"] { try repo.setConfig("table.\(clean).\(k)", nil) }
     }
 
     /// The declaration that covers `path` (exact path first, then globs).
@@ -96,6 +102,7 @@ public struct TableService {
         guard let format = decl?.format ?? TableFormat.guess(path) else { throw TableError.notATable(path) }
         var options = given
         if options.key.isEmpty { options.key = decl?.key ?? [] }
+        if options.types.isEmpty { options.types = decl?.types ?? [:] }
         let scratch = repo.storePath + "/tmp/tablediff-" + Posix.randomHex(6)
         // Cost ∝ change: two record-aligned versions share chunks, which hold the same rows and cancel unparsed.
         if let b, !options.strictKeys, let fast = try alignedSources(a, b, path, format) {

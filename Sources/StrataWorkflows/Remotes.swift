@@ -448,7 +448,8 @@ public enum TableWorkflow {
             let tables = try PipelineWorkflow.load(repo).spec.tables.map {
                 TableDeclaration(
                     path: $0.path, format: $0.format.flatMap(TableFormat.init(rawValue:)), key: $0.key, description: $0.description,
-                    appendOnly: $0.appendOnly == true)
+                    appendOnly: $0.appendOnly == true,
+                    types: try ColumnType.parse(($0.types ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))
             }
             return (TableService(repo: repo, pipelineTables: tables), nil)
         } catch {

@@ -200,6 +200,41 @@ import Testing
     }
 }
 
+extension TableTests {
+    /// Column types declared in Pipeline.swift (`types:`) or with `table add --type` decide when cells are equal;
+    /// undeclared columns get inferred type changes; an unknown type is refused with the types named.
+    @Test func declaredColumnTypesCompareValues() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write(
+            "Pipeline.swift",
+            """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "t", stages: [], tables: [
+                .table("orgs.csv", key: ["id"], types: ["score": "decimal", "seen": "timestamp"]),
+            ])
+            """)
+        try s.write("orgs.csv", "id,score,seen,founded\n1,0.50,2024-01-05T10:00:00Z,1990\n2,0.7,2024-01-05T10:00:00Z,1991\n")
+        try s.run("commit", "-m", "v1")
+        try s.write("orgs.csv", "id,score,seen,founded\n1,0.5,2024-01-05T12:00:00+02:00,1990\n2,0.75,2024-01-05T10:00:00Z,n/a\n")
+        let list = try s.run("table", "list", "--json")
+        #expect(list.stdout.contains("\"score\" : \"decimal\""), "\(list.stdout)\(list.stderr)")
+        let d = try s.run("table", "diff", "HEAD", "orgs.csv", "--json")
+        let last = d.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let summary = (try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["summary"] as? [String: Any] ?? [:]
+        #expect(summary["modified"] as? Int == 1 && summary["unchanged"] as? Int == 1, "\(d.stdout)\(d.stderr)")
+        #expect(((summary["schema"] as? [String: Any])?["retyped"] as? [String]) == ["founded: integer -> string (inferred)"], "\(d.stdout)")
+        // The config's declaration of another table, and a refusal.
+        try s.write("b.csv", "k,v\n1,TRUE\n")
+        try s.run("commit", "-m", "b")
+        try s.write("b.csv", "k,v\n1,true\n")
+        #expect(try s.run("table", "add", "b.csv", "--key", "k", "--type", "v=boolean").status == 0)
+        #expect(try s.run("table", "diff", "HEAD", "b.csv", "--stat").stdout.contains("0 modified"))
+        let bad = try s.run("table", "add", "b.csv", "--key", "k", "--type", "v=bool")
+        #expect(bad.status != 0 && bad.stderr.contains("boolean"), "\(bad.stderr)")
+    }
+}
+
 /// Whether DuckDB (the independent Parquet implementation of the tests) is installed (requirements-test.txt).
 let duckdbAvailable = PythonFixture.available("duckdb")
 

@@ -17,10 +17,11 @@ func rows(_ text: String, _ format: TableFormat = .csv, split: Int = 1 << 20, po
 }
 
 func diff(
-    _ a: String, _ b: String, key: [String] = [], format: TableFormat = .csv, budget: Int = 256 << 20, strict: Bool = false
+    _ a: String, _ b: String, key: [String] = [], format: TableFormat = .csv, budget: Int = 256 << 20, strict: Bool = false,
+    types: [String: ColumnType] = [:]
 ) throws -> (TableDiffSummary, [RowChange]) {
     var o = TableDiffOptions()
-    o.key = key; o.memoryBudget = budget; o.strictKeys = strict
+    o.key = key; o.memoryBudget = budget; o.strictKeys = strict; o.types = types
     var changes: [RowChange] = []
     let s = try TableDiffer.diff(
         format: format, a: source(a, split: 7), b: source(b, split: 11), sizeHint: Int64(a.utf8.count + b.utf8.count), options: o,
@@ -168,5 +169,52 @@ func diff(
         let j = Array("{\"a\":\"x\\ny\"}\n{}\n".utf8)
         let first = j.withUnsafeBufferPointer { lines.next($0.baseAddress!, count: $0.count, base: 0, from: 0) }
         #expect(first == Int64(j.firstIndex(of: 10)! + 1))
+    }
+}
+
+/// Declared and inferred column types of text tables.
+@Suite("Tables: column types") struct ColumnTypeTests {
+    @Test func valuesOfATypeCompareAsValues() {
+        #expect(ColumnType.decimal.same("1.50", "1.5") && ColumnType.decimal.same("-0.0", "0") && ColumnType.decimal.same("007.10", "7.1"))
+        #expect(!ColumnType.decimal.same("1.5", "1.51") && !ColumnType.decimal.same("1.5", "x"))
+        #expect(ColumnType.integer.same("007", "7") && ColumnType.integer.same("+7", "7") && !ColumnType.integer.same("7", "7.0"))
+        #expect(ColumnType.double.same("1e3", "1000") && ColumnType.double.same("0.10", ".1"))
+        #expect(ColumnType.boolean.same("TRUE", "1") && ColumnType.boolean.same("no", "false") && !ColumnType.boolean.same("yes", "false"))
+        #expect(ColumnType.timestamp.same("2024-01-05T12:00:00+02:00", "2024-01-05T10:00:00Z"))
+        #expect(ColumnType.timestamp.same("2024-01-05 10:00:00.500", "2024-01-05T10:00:00.5Z"))
+        #expect(!ColumnType.timestamp.same("2024-01-05T10:00:00Z", "2024-01-05T10:00:01Z"))
+        #expect(!ColumnType.string.same("a", "A") && !ColumnType.decimal.same("1", nil) && ColumnType.decimal.same(nil, nil))
+        #expect(ColumnType.date.same("2024-02-01", "2024-02-01") && !ColumnType.date.same("2024-02-01", "2024-2-1"))
+    }
+
+    @Test func declarationsParseAndRefuseUnknownTypes() throws {
+        #expect(try ColumnType.parse("score=decimal,ok=Boolean") == ["score": .decimal, "ok": .boolean])
+        #expect(ColumnType.text(["ok": .boolean, "score": .decimal]) == "ok=boolean,score=decimal")
+        #expect(throws: TableError.self) { try ColumnType.parse("score=float64") }
+        #expect(throws: TableError.self) { try ColumnType.parse("score") }
+    }
+
+    @Test func inferenceWidensAndIgnoresEmptyValues() {
+        var s = TypeSample(rows: 3)
+        s.add(["n": "1", "d": "2024-01-01", "x": "", "b": "true"])
+        s.add(["n": "2.5", "d": "2024-01-02T00:00:00Z", "b": "FALSE"])
+        s.add(["n": "3", "d": "2024-01-03", "b": "maybe"])
+        s.add(["n": "not looked at"])
+        #expect(s.types == ["n": .decimal, "d": .timestamp, "b": .string])
+    }
+
+    /// Both diff paths (the fast keyed one, and the partitioned one a tiny budget forces) compare declared columns
+    /// as values, and name inferred type changes of undeclared columns.
+    @Test(arguments: [256 << 20, 1]) func diffsUseThem(budget: Int) throws {
+        let a = "id,score,founded\n1,1.50,1990\n2,2.0,1991\n3,3,1992\n"
+        let b = "id,score,founded\n1,1.5,1990\n2,2.5,1991\n3,3.00,unknown\n"
+        let (plain, _) = try diff(a, b, key: ["id"], budget: budget)
+        #expect(plain.modified == 3)
+        let (typed, changes) = try diff(a, b, key: ["id"], budget: budget, types: ["score": .decimal])
+        #expect(typed.modified == 2 && typed.unchanged == 1)
+        #expect(changes.map { $0.changed ?? [] } == [["score"], ["founded"]])
+        #expect(typed.schema.retyped == ["founded: integer -> string (inferred)"])
+        let (declared, _) = try diff(a, b, key: ["id"], budget: budget, types: ["score": .decimal, "founded": .string])
+        #expect(declared.schema.retyped.isEmpty)
     }
 }

@@ -1049,7 +1049,7 @@ _strata_table() {
 _strata_table_add() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --append-only --version -h --help)
-    repeating_options=()
+    repeating_options=(--type)
     non_repeating_options=(-C --key --format --description)
     __strata_offer_flags_options 1
 
@@ -1065,6 +1065,9 @@ _strata_table_add() {
         return
         ;;
     '--description')
+        return
+        ;;
+    '--type')
         return
         ;;
     esac

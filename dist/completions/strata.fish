@@ -120,7 +120,7 @@ function __strata_parse_tokens -S
             __strata_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'add'
-                __strata_parse_subcommand 1 'q/quiet' 'C=' 'key=' 'format=' 'description=' 'append-only' 'version' 'h/help'
+                __strata_parse_subcommand 1 'q/quiet' 'C=' 'key=' 'format=' 'description=' 'append-only' 'type=+' 'version' 'h/help'
             case 'list'
                 __strata_parse_subcommand 0 'q/quiet' 'C=' 'json' 'version' 'h/help'
             case 'remove'
@@ -537,6 +537,7 @@ complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options 
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" format' -l 'format' -d 'csv, tsv or jsonl (default: from the extension).' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" description' -l 'description' -d 'What the table holds.' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" append-only' -l 'append-only' -d 'An append-only log (evidence): merges keep both sides\' appended records, each once; no key needed.'
+complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add"' -l 'type' -d 'A column type, COLUMN=TYPE (string, integer, decimal, double, boolean, date, timestamp); repeat for more columns. Row diffs compare that column\'s cells as values of the type.' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" version' -l 'version' -d 'Show the version.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table list" q quiet' -s 'q' -l 'quiet' -d 'Print nothing but errors (and the requested data).'

@@ -927,6 +927,7 @@ _strata_table_add() {
         '--format[csv, tsv or jsonl (default\: from the extension).]:format:'
         '--description[What the table holds.]:description:'
         '--append-only[An append-only log (evidence)\: merges keep both sides'\'' appended records, each once; no key needed.]'
+        '*--type[A column type, COLUMN=TYPE (string, integer, decimal, double, boolean, date, timestamp); repeat for more columns. Row diffs compare that column'\''s cells as values of the type.]:type:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
