@@ -4,7 +4,7 @@ import StrataPlatform
 import StrataRepository
 
 /// An Apache Iceberg table at one revision, from its current `metadata/*.metadata.json` (snapshots with their
-/// summaries, schemas with field ids, partition spec). The manifests (Avro) are not read yet.
+/// summaries, schemas with field ids, partition spec); `icebergFiles` reads its manifests (Avro).
 public struct IcebergSnapshot: Sendable {
     /// One snapshot: id, parent, sequence number, time, operation and summary counts.
     public struct Snapshot: Sendable {
@@ -41,6 +41,28 @@ public struct IcebergSnapshot: Sendable {
 
     /// A summary count of the current snapshot (`total-records`, `total-data-files`).
     public func total(_ key: String) -> Int64? { current.flatMap { snapshots[$0]?.summary[key] }.flatMap { Int64($0) } }
+}
+
+/// A live file of an Iceberg snapshot (from its manifests): a data file, or a delete file of a merge-on-read table.
+public struct IcebergFile: Sendable {
+    /// The path inside the workspace, and as the metadata wrote it (position deletes name data files that way).
+    public var path: String, written: String
+    /// Rows (or deletes) it holds.
+    public var records: Int64
+    /// 0: data, 1: position deletes, 2: equality deletes.
+    public var content: Int
+    /// Its data sequence number (inherited from its manifest when the entry leaves it out).
+    public var sequence: Int64
+    /// The field ids an equality delete compares.
+    public var equalityIDs: [Int64]
+    /// Its partition tuple, as text (`field=value/…`; empty: unpartitioned).
+    public var partition: String
+
+    /// A manifest entry's partition record as text.
+    static func partitionText(_ value: AvroValue?) -> String {
+        guard case .record(let fields)? = value else { return "" }
+        return fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "/")
+    }
 }
 
 /// The table-level change of an Iceberg table between two revisions.
@@ -154,28 +176,38 @@ extension TableService {
         return table + "/" + w.dropFirst(loc.count + 1)
     }
 
-    /// The live data files of the current snapshot, from its manifest list and manifests (Avro): (path inside the
-    /// workspace, records). Delete files (merge-on-read) are refused: rows would be misread without applying them.
-    public func icebergDataFiles(_ revision: String?, _ raw: String, _ snap: IcebergSnapshot) throws -> [(path: String, records: Int64)] {
+    /// The live files of the current snapshot, from its manifest list and manifests (Avro): data files and the delete
+    /// files of merge-on-read tables (position deletes and equality deletes), each with its data sequence number.
+    public func icebergFiles(_ revision: String?, _ raw: String, _ snap: IcebergSnapshot) throws -> [IcebergFile] {
         let table = try repo.relativePath(raw)
         guard let current = snap.current, let list = snap.snapshots[current]?.manifestList else { return [] }
         func read(_ local: String) throws -> [UInt8] { try fileBytes(revision, local) }
-        var files: [(String, Int64)] = []
+        var files: [IcebergFile] = []
         for m in try AvroReader.records(try read(try icebergLocal(list, snap, table: table)), name: table) {
             guard let manifest = m["manifest_path"]?.string else { continue }
+            let manifestSequence = m["sequence_number"]?.int ?? 0
             for e in try AvroReader.records(try read(try icebergLocal(manifest, snap, table: table)), name: table) where e["status"]?.int != 2 {
-                guard let f = e["data_file"] else { continue }
-                if (f["content"]?.int ?? 0) != 0 {
-                    throw TableError.iceberg(table, "it has delete files (merge-on-read); rows are not compared until strata applies them")
+                guard let f = e["data_file"], let written = f["file_path"]?.string else { continue }
+                let content = Int(f["content"]?.int ?? 0)
+                if content != 0, let format = f["file_format"]?.string, format.uppercased() != "PARQUET" {
+                    throw TableError.iceberg(table, "it has \(format) delete files (deletion vectors), which strata does not read yet")
                 }
-                if let p = f["file_path"]?.string { files.append((try icebergLocal(p, snap, table: table), f["record_count"]?.int ?? 0)) }
+                var ids: [Int64] = []
+                if case .array(let values)? = f["equality_ids"] { ids = values.compactMap(\.int) }
+                files.append(
+                    IcebergFile(
+                        path: try icebergLocal(written, snap, table: table), written: written, records: f["record_count"]?.int ?? 0, content: content,
+                        sequence: e["sequence_number"]?.int ?? manifestSequence, equalityIDs: ids, partition: IcebergFile.partitionText(f["partition"])))
             }
         }
-        return files.sorted { $0.0 < $1.0 }
+        return files.sorted { $0.path < $1.path }
     }
 
-    /// The row-level change of an Iceberg table: only the data files one snapshot has and the other lacks are read;
-    /// columns are named by field id with the current schema's names, so a renamed column compares as itself.
+    /// The row-level change of an Iceberg table: only the data files one snapshot has and the other lacks are read,
+    /// with the delete files that apply to them (position deletes with a sequence number at least the data file's,
+    /// equality deletes with a higher one, in the same partition or unpartitioned); a data file both snapshots share
+    /// with the same deletes cancels unread. Columns are named by field id with the current schema's names, so a
+    /// renamed column compares as itself.
     public func icebergRowDiff(_ a: String, _ b: String?, path raw: String, options given: TableDiffOptions, emit: (RowChange) throws -> Void) throws
         -> TableDiffSummary
     {
@@ -184,30 +216,72 @@ extension TableService {
         if options.key.isEmpty { options.key = try declaration(for: path)?.key ?? [] }
         let before = try (isIcebergTable(a, path) ? icebergSnapshot(a, path) : IcebergSnapshot())
         let after = try icebergSnapshot(b, path)
-        let filesA = try icebergDataFiles(a, path, before), filesB = try icebergDataFiles(b, path, after)
-        let inA = Set(filesA.map(\.path)), inB = Set(filesB.map(\.path))
+        let filesA = try icebergFiles(a, path, before), filesB = try icebergFiles(b, path, after)
         // Both sides are named with the newer schema's names (by field id): a renamed column compares as itself.
         let current = Dictionary((before.schema + after.schema).map { ($0.id, $0.name) }, uniquingKeysWith: { _, b in b })
-        func rows(_ revision: String?, _ files: [String], _ snap: IcebergSnapshot) -> TableDiffer.RowSource {
+        func renaming(_ columns: [ParquetReader.Column]) -> (Row) -> Row {
+            let rename = Dictionary(columns.map { c in (c.name, c.fieldID.flatMap { current[$0] } ?? c.name) }, uniquingKeysWith: { a, _ in a })
+            return { row in Dictionary(row.map { (rename[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+        }
+        /// Each data file with the delete files that apply to it; its identity for cancelling is both.
+        func units(_ files: [IcebergFile]) -> [(data: IcebergFile, deletes: [IcebergFile], id: String)] {
+            let deletes = files.filter { $0.content != 0 }
+            return files.filter { $0.content == 0 }.map { d in
+                let apply = deletes.filter { x in
+                    (x.partition == d.partition || x.partition.isEmpty)
+                        && (x.content == 1 ? x.sequence >= d.sequence : x.sequence > d.sequence)
+                }
+                return (d, apply, ([d.path] + apply.map(\.path)).joined(separator: "\u{1F}"))
+            }
+        }
+        let unitsA = units(filesA), unitsB = units(filesB)
+        let idsA = Set(unitsA.map(\.id)), idsB = Set(unitsB.map(\.id))
+        func rows(_ revision: String?, _ chosen: [(data: IcebergFile, deletes: [IcebergFile], id: String)], _ snap: IcebergSnapshot)
+            -> TableDiffer.RowSource
+        {
             { emit in
-                let names = current
-                for f in files {
-                    try self.parquetRows(
-                        revision, f,
-                        adjust: { columns in
-                            let rename = Dictionary(columns.map { c in (c.name, c.fieldID.flatMap { names[$0] } ?? c.name) }, uniquingKeysWith: { a, _ in a })
-                            return { row in Dictionary(row.map { (rename[$0.key] ?? $0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }
-                        }, emit)
+                for u in chosen {
+                    // Positions of this file deleted, and the value tuples deleted by equality (by field id).
+                    var positions = Set<Int64>()
+                    var equality: [(names: [String], tuples: Set<[String?]>)] = []
+                    for x in u.deletes {
+                        if x.content == 1 {
+                            try self.withLocalFile(revision, x.path) { local in
+                                let reader = try ParquetReader(path: local, nested: true)
+                                defer { reader.closeFile() }
+                                try reader.records(["file_path", "pos"]) { r in
+                                    if r["file_path"]?.first == .some(u.data.written), let p = r["pos"]?.first.flatMap({ $0 }).flatMap({ Int64($0) }) {
+                                        positions.insert(p)
+                                    }
+                                }
+                            }
+                        } else {
+                            let names = x.equalityIDs.compactMap { current[$0] }
+                            guard names.count == x.equalityIDs.count, !names.isEmpty else {
+                                throw TableError.iceberg(path, "an equality delete file names field ids \(x.equalityIDs) that the schema lacks")
+                            }
+                            var tuples = Set<[String?]>()
+                            try self.parquetRows(revision, x.path, adjust: renaming) { r in tuples.insert(names.map { r[$0] }) }
+                            equality.append((names, tuples))
+                        }
+                    }
+                    var position: Int64 = -1
+                    try self.parquetRows(revision, u.data.path, adjust: renaming) { row in
+                        position += 1
+                        if positions.contains(position) { return }
+                        for e in equality where e.tuples.contains(e.names.map { row[$0] }) { return }
+                        try emit(row)
+                    }
                 }
                 return (
-                    snap.schema.map { names[$0.id] ?? $0.name },
-                    Dictionary(snap.schema.map { (names[$0.id] ?? $0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+                    snap.schema.map { current[$0.id] ?? $0.name },
+                    Dictionary(snap.schema.map { (current[$0.id] ?? $0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
                 )
             }
         }
         let scratch = repo.storePath + "/tmp/tablediff-" + Posix.randomHex(6)
         return try TableDiffer.diff(
-            rowsA: rows(a, filesA.map(\.path).filter { !inB.contains($0) }, before), rowsB: rows(b, filesB.map(\.path).filter { !inA.contains($0) }, after),
+            rowsA: rows(a, unitsA.filter { !idsB.contains($0.id) }, before), rowsB: rows(b, unitsB.filter { !idsA.contains($0.id) }, after),
             sizeHint: (filesA + filesB).reduce(Int64(0)) { $0 + $1.records } * 256, options: options, scratch: scratch, table: path, emit: emit)
     }
 }
