@@ -143,7 +143,7 @@ public struct Retention: Sendable, Equatable {
 public struct Table: Sendable, Equatable {
     /// Workspace path or glob, e.g. `tables/organisations.csv` or `tables/*.csv`.
     public var path: String
-    /// `csv`, `tsv` or `jsonl` (nil: from the extension).
+    /// `csv`, `tsv`, `jsonl`, `parquet`, `delta` or `iceberg` (nil: from the extension, or the folder's log).
     public var format: String?
     /// Key columns (JSON pointers such as `/org/id` for JSONL).
     public var key: [String]

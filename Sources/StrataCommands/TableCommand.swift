@@ -15,7 +15,7 @@ struct TableCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Workspace path or glob, e.g. tables/organisations.csv or tables/*.csv.") var path: String
         @Option(help: "Key columns, comma-separated (JSON pointers like /org/id for JSONL).") var key: String?
-        @Option(help: "csv, tsv or jsonl (default: from the extension).") var format: String?
+        @Option(help: "csv, tsv, jsonl, parquet, delta or iceberg (default: from the extension, or the folder's log).") var format: String?
         @Option(help: "What the table holds.") var description: String?
         @Flag(help: "An append-only log (evidence): merges keep both sides' appended records, each once; no key needed.") var appendOnly = false
         @Option(
@@ -27,7 +27,9 @@ struct TableCommand: ParsableCommand {
 
         func run() throws {
             let f = try format.map { v -> TableFormat in
-                guard let f = TableFormat(rawValue: v) else { throw ValidationError("--format must be csv, tsv or jsonl") }
+                guard let f = TableFormat(rawValue: v) else {
+                    throw ValidationError("--format must be one of \(TableFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
                 return f
             }
             try TableService(repo: try global.repository()).declare(

@@ -11,6 +11,13 @@ public enum TableFormat: String, Sendable, Codable, CaseIterable {
     case jsonl
     /// Apache Parquet (flat schemas): read row group by row group from a spooled copy.
     case parquet
+    /// A Delta Lake table folder (found by its `_delta_log/` anyway; declaring one gives it a key and a description).
+    case delta
+    /// An Apache Iceberg table folder (found by its `metadata/*.metadata.json` anyway; declared for its key).
+    case iceberg
+
+    /// Whether the table is a folder (Delta, Iceberg) rather than one file of rows.
+    public var isFolder: Bool { self == .delta || self == .iceberg }
 
     /// The format a path's extension suggests, if any.
     public static func guess(_ path: String) -> TableFormat? {

@@ -41,7 +41,7 @@ public enum TableError: StrataError {
         case .malformed(let l, let r): "line \(l) of the table does not parse: \(r)"
         case .keyNotFound(let c, let t): "key column '\(c)' is not in the header of \(t)"
         case .duplicateKeys(let t, let n, let ex): "\(t) has \(n) duplicated key\(n == 1 ? "" : "s") (e.g. \(ex.prefix(3).joined(separator: "; ")))"
-        case .notATable(let p): "'\(p)' is not a table strata can read (csv, tsv, jsonl, parquet, or a Delta table folder)"
+        case .notATable(let p): "'\(p)' is not a table file strata can read (csv, tsv, jsonl, parquet), nor a Delta or Iceberg table folder"
         case .invalid(let m): m
         case .delta(let p, let why): "the Delta table \(p) cannot be read: \(why)"
         case .iceberg(let p, let why): "the Iceberg table \(p) cannot be read: \(why)"
@@ -52,7 +52,8 @@ public enum TableError: StrataError {
         case .malformed: "fix the file, or diff it by file with 'strata diff'"
         case .keyNotFound: "give the right key with --key, or declare it: strata table add PATH --key COLUMN"
         case .duplicateKeys: "make the key unique, or drop --strict-keys to diff those rows as multisets"
-        case .notATable: "declare its format with 'strata table add PATH --format csv|tsv|jsonl|parquet'"
+        case .notATable:
+            "declare its format with 'strata table add PATH --format csv|tsv|jsonl|parquet'; a Delta or Iceberg folder is diffed by 'strata table diff A B FOLDER'"
         case .invalid: nil
         case .delta, .iceberg: "compare it by file with 'strata diff'"
         }

@@ -99,7 +99,7 @@ public struct TableService {
     ) throws -> TableDiffSummary {
         let path = try repo.relativePath(raw)
         let decl = try declaration(for: path)
-        guard let format = decl?.format ?? TableFormat.guess(path) else { throw TableError.notATable(path) }
+        guard let format = decl?.format ?? TableFormat.guess(path), !format.isFolder else { throw TableError.notATable(path) }
         var options = given
         if options.key.isEmpty { options.key = decl?.key ?? [] }
         if options.types.isEmpty { options.types = decl?.types ?? [:] }

@@ -534,7 +534,7 @@ complete -c 'strata' -n '__strata_should_offer_completions_for_positional "strat
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" q quiet' -s 'q' -l 'quiet' -d 'Print nothing but errors (and the requested data).'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" C' -s 'C' -d 'Run as if strata was started in DIR.' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" key' -l 'key' -d 'Key columns, comma-separated (JSON pointers like /org/id for JSONL).' -rfka ''
-complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" format' -l 'format' -d 'csv, tsv or jsonl (default: from the extension).' -rfka ''
+complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" format' -l 'format' -d 'csv, tsv, jsonl, parquet, delta or iceberg (default: from the extension, or the folder\'s log).' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" description' -l 'description' -d 'What the table holds.' -rfka ''
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add" append-only' -l 'append-only' -d 'An append-only log (evidence): merges keep both sides\' appended records, each once; no key needed.'
 complete -c 'strata' -n '__strata_should_offer_completions_for_flags_or_options "strata table add"' -l 'type' -d 'A column type, COLUMN=TYPE (string, integer, decimal, double, boolean, date, timestamp); repeat for more columns. Row diffs compare that column\'s cells as values of the type.' -rfka ''

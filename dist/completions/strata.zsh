@@ -924,7 +924,7 @@ _strata_table_add() {
         '-C[Run as if strata was started in DIR.]:DIR:'
         ':path:'
         '--key[Key columns, comma-separated (JSON pointers like /org/id for JSONL).]:key:'
-        '--format[csv, tsv or jsonl (default\: from the extension).]:format:'
+        '--format[csv, tsv, jsonl, parquet, delta or iceberg (default\: from the extension, or the folder'\''s log).]:format:'
         '--description[What the table holds.]:description:'
         '--append-only[An append-only log (evidence)\: merges keep both sides'\'' appended records, each once; no key needed.]'
         '*--type[A column type, COLUMN=TYPE (string, integer, decimal, double, boolean, date, timestamp); repeat for more columns. Row diffs compare that column'\''s cells as values of the type.]:type:'
