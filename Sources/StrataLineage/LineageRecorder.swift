@@ -123,27 +123,38 @@ extension LineageService {
         try save(updated, prov: try ProvBuilder(service: self).document(for: updated, generated: generated))
     }
 
-    /// A Delta table folder's dataset at a commit (nil: the workspace): the folder's tree id as content hash, with
-    /// the table's own version and its schema.
-    func deltaDataset(_ root: String, commit: ObjectID?) throws -> DatasetRef? {
+    /// A Delta or Iceberg table folder's dataset at a commit (nil: the workspace): the folder's tree id as content
+    /// hash, with the table's own version (Delta: the log version; Iceberg: the current snapshot id) and its schema.
+    func tableDataset(_ root: String, commit: ObjectID?) throws -> DatasetRef? {
         let tables = TableService(repo: repo)
-        guard try tables.isDeltaTable(commit?.hex, root), let snap = try? tables.deltaSnapshot(commit?.hex, root) else { return nil }
+        var format = "", version: Int64?, schema: [(name: String, type: String)] = []
+        if try tables.isDeltaTable(commit?.hex, root), let snap = try? tables.deltaSnapshot(commit?.hex, root) {
+            format = "delta"; version = snap.version; schema = snap.schema
+        } else if try tables.isIcebergTable(commit?.hex, root), let snap = try? tables.icebergSnapshot(commit?.hex, root) {
+            format = "iceberg"; version = snap.current; schema = snap.schema.map { ($0.name, $0.type) }
+        } else {
+            return nil
+        }
         var id: ObjectID?, size: UInt64 = 0, files = 0
         if let commit, let e = try repo.entry(at: root, in: commit) {
             id = e.id; size = e.size; files = try repo.flatten(tree: e.id).count
         }
         var d = DatasetRef(path: root + "/", kind: "table", sha256: id?.hex, size: size, files: files, commit: commit?.hex)
-        d.tableFormat = "delta"; d.tableVersion = snap.version
-        d.columns = snap.schema.map(\.name); d.types = snap.schema.map(\.type)
+        d.tableFormat = format; d.tableVersion = version
+        d.columns = schema.map(\.name); d.types = schema.map(\.type)
         return d
     }
 
-    /// Datasets for changed files of a commit: each file, a Delta table folder as one table dataset (its version and
-    /// schema), or another folder with more than 50 changed files as one.
+    /// Datasets for changed files of a commit: each file, a Delta or Iceberg table folder as one table dataset (its
+    /// version and schema), or another folder with more than 50 changed files as one.
     func datasets(_ all: [Change], commit: ObjectID) throws -> [DatasetRef] {
         var outputs: [DatasetRef] = []
-        let roots = Set(all.compactMap { c in c.path.range(of: "/_delta_log/").map { String(c.path[..<$0.lowerBound]) } })
-        for root in roots.sorted() { if let d = try deltaDataset(root, commit: commit) { outputs.append(d) } }
+        let roots = Set(
+            all.compactMap { c in
+                c.path.range(of: "/_delta_log/").map { String(c.path[..<$0.lowerBound]) }
+                    ?? (c.path.hasSuffix(".metadata.json") ? c.path.range(of: "/metadata/", options: .backwards).map { String(c.path[..<$0.lowerBound]) } : nil)
+            })
+        for root in roots.sorted() { if let d = try tableDataset(root, commit: commit) { outputs.append(d) } }
         let changed = all.filter { c in !roots.contains { c.path.hasPrefix($0 + "/") } }
         var byFolder: [String: [Change]] = [:]
         for c in changed { byFolder[Posix.dirname(c.path), default: []].append(c) }
@@ -232,7 +243,7 @@ public final class LineageReproObserver: ReproObserver, @unchecked Sendable {
             var d = DatasetRef(path: p.path, kind: kind, sha256: p.sha256, size: p.size, files: p.files)
             if outputs, let (cols, types) = service.schema(StageGraph.normalize(p.path)) { d.columns = cols; d.types = types }
             // A folder output holding a Delta table: its own version and schema beside the content hash.
-            if outputs, p.files != nil, let t = try? service.deltaDataset(StageGraph.normalize(p.path), commit: nil) {
+            if outputs, p.files != nil, let t = try? service.tableDataset(StageGraph.normalize(p.path), commit: nil) {
                 d.kind = "table"; d.tableFormat = t.tableFormat; d.tableVersion = t.tableVersion; d.columns = t.columns; d.types = t.types
             }
             return d

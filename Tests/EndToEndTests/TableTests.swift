@@ -472,6 +472,16 @@ struct IcebergTableTests {
         let diff = (try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["iceberg"] as? [String: Any] ?? [:]
         #expect(diff["operations"] as? [String] == ["overwrite"] || diff["operations"] as? [String] == ["delete"], "\(diff)")
         #expect(diff["recordsBefore"] as? Int == 4 && diff["recordsAfter"] as? Int == 3, "\(diff)")
+        // Lineage: the commit that wrote the table reports it as one table dataset, its current snapshot id as its
+        // version beside the content hash, and its schema.
+        let events = try s.run("lineage", "export").stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let table = (events.last?["outputs"] as? [[String: Any]])?.first { ($0["name"] as? String)?.hasSuffix("lake/crm/orgs/") == true }
+        let dataset = (table?["facets"] as? [String: Any])?["strata_dataset"] as? [String: Any]
+        #expect(dataset?["tableFormat"] as? String == "iceberg" && (dataset?["tableVersion"] as? Int ?? 0) != 0, "\(table ?? [:])")
+        let fields = (((table?["facets"] as? [String: Any])?["schema"] as? [String: Any])?["fields"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(fields == ["id", "org_name"], "\(table ?? [:])")
         let rename = try s.run("table", "diff", "s2", "s3", "lake/crm/orgs")
         #expect(rename.stdout.contains("column renamed (same field id): name -> org_name"), "\(rename.stdout)")
         // Row diffs read the manifests (Avro) and only the data files that differ; a rename compares by field id.
