@@ -63,6 +63,19 @@ extension Repository {
             let session = objects.beginWrite()
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
+                // The whole workspace: one streamed walk against HEAD gives the changes, and only the trees on their
+                // paths are encoded and stored (memory and work grow with the change, not the workspace).
+                if paths == nil {
+                    let (changes, updates) = try changesSinceHead(parent, session: session, progress: progress)
+                    let treeID = try Repository.applying(changes, to: parentTree, session: session) { try self.tree($0) }
+                    if (treeID == parentTree || (parent == nil && changes.isEmpty)) && !options.allowEmpty && merging == nil {
+                        session.abort()
+                        try? statCache.update(updates)
+                        throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
+                    }
+                    return try record(
+                        treeID, changes: changes, updates: updates, parent: parent, merging: merging, branch: branch, options: options, session: session)
+                }
                 let (scanned, updates) = try snapshot(paths: paths, session: session, progress: progress)
                 // HEAD's listing, and the id and size of each of its folders, so unchanged folders are reused as they
                 // are (read after the scan, whose structures are gone by then).
@@ -98,34 +111,82 @@ extension Repository {
                     session.abort()
                     throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
                 }
-                let author = try options.author ?? defaultAuthor()
-                let time = options.time ?? Posix.nowNs() / 1_000_000_000
-                let tz = options.timeZoneOffsetMinutes ?? TimeZone.current.secondsFromGMT() / 60
-                let c = Commit(
-                    tree: treeID, parents: (parent.map { [$0] } ?? []) + (merging.map { [$0.mergeHead] } ?? []), author: author, time: time,
-                    timeZoneOffsetMinutes: tz, message: options.message)
-                let id = try session.put(.commit, c.encoded())
-                try session.finishPacks()
-                let summary = options.message.split(separator: "\n").first.map(String.init) ?? ""
-                try db.transaction {
-                    try session.recordIndex()
-                    let now = Posix.nowNs() / 1_000_000_000
-                    if let branch {
-                        try refs.updateBranch(
-                            branch, expected: parent, new: id,
-                            message: (parent == nil ? "commit (initial): " : merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
-                    } else {
-                        try refs.setHead(.detached(id), message: (merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
-                    }
-                    try statCache.update(updates)
-                    if merging != nil { try clearMergeState() }
-                }
-                return CommitResult(id: id, branch: branch, changes: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)
+                return try record(
+                    treeID, changes: changes, updates: updates, parent: parent, merging: merging, branch: branch, options: options, session: session)
             } catch {
                 session.abort()
                 throw error
             }
         }
+    }
+
+    /// Writes the commit of `treeID`, then moves the branch (compare-and-swap) and writes the stat cache in one
+    /// transaction.
+    func record(
+        _ treeID: ObjectID, changes: [Change], updates: [(String, StatCacheEntry)], parent: ObjectID?, merging: MergeState?, branch: BranchName?,
+        options: CommitOptions, session: WriteSession
+    ) throws -> CommitResult {
+        let author = try options.author ?? defaultAuthor()
+        let time = options.time ?? Posix.nowNs() / 1_000_000_000
+        let tz = options.timeZoneOffsetMinutes ?? TimeZone.current.secondsFromGMT() / 60
+        let c = Commit(
+            tree: treeID, parents: (parent.map { [$0] } ?? []) + (merging.map { [$0.mergeHead] } ?? []), author: author, time: time,
+            timeZoneOffsetMinutes: tz, message: options.message)
+        let id = try session.put(.commit, c.encoded())
+        try session.finishPacks()
+        let summary = options.message.split(separator: "\n").first.map(String.init) ?? ""
+        try db.transaction {
+            try session.recordIndex()
+            let now = Posix.nowNs() / 1_000_000_000
+            if let branch {
+                try refs.updateBranch(
+                    branch, expected: parent, new: id,
+                    message: (parent == nil ? "commit (initial): " : merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
+            } else {
+                try refs.setHead(.detached(id), message: (merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
+            }
+            try statCache.update(updates)
+            if merging != nil { try clearMergeState() }
+        }
+        return CommitResult(id: id, branch: branch, changes: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)
+    }
+
+    /// The root tree of `base` with `changes` applied, storing only the trees on the changed paths: each folder on
+    /// a change's path is read from `base`, edited and stored again; every other folder keeps its id unread. An
+    /// emptied folder disappears; an empty result is the empty tree.
+    static func applying(_ changes: [Change], to base: ObjectID?, session: WriteSession, read: (ObjectID) throws -> Tree) throws -> ObjectID {
+        typealias Edit = (parts: ArraySlice<Substring>, version: FileVersion?)
+        var edits: [Edit] = []
+        for c in changes {
+            if let old = c.oldPath { edits.append((old.split(separator: "/")[...], nil)) }
+            edits.append((c.path.split(separator: "/")[...], c.status == .deleted ? nil : c.new))
+        }
+        func apply(_ tree: ObjectID?, _ edits: [Edit]) throws -> (id: ObjectID, size: UInt64)? {
+            let original = try tree.map { Dictionary(try read($0).entries.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
+            var entries = original
+            var below: [String: [Edit]] = [:]
+            for e in edits {
+                let name = String(e.parts.first!)
+                if e.parts.count == 1 {
+                    entries[name] = e.version.map { TreeEntry(name: name, kind: $0.kind, id: $0.id, size: $0.size) }
+                } else {
+                    below[name, default: []].append((e.parts.dropFirst(), e.version))
+                }
+            }
+            for (name, list) in below {
+                let folder = original[name].flatMap { $0.kind == .directory ? $0.id : nil }
+                if let sub = try apply(folder, list) {
+                    entries[name] = TreeEntry(name: name, kind: .directory, id: sub.id, size: sub.size)
+                } else if entries[name]?.kind == .directory {
+                    entries[name] = nil
+                }
+            }
+            if entries.isEmpty { return nil }
+            let t = try Tree(entries: Array(entries.values))
+            return (try session.put(.tree, t.encoded()), entries.values.reduce(0) { $0 + $1.size })
+        }
+        if changes.isEmpty, let base { return base }
+        return try apply(base, edits)?.id ?? session.put(.tree, Tree.empty.encoded())
     }
 
     /// Builds the trees for a flat listing (storing them when a session is given); returns the root tree id.

@@ -6,6 +6,10 @@ import StrataPlatform
 import StrataRefs
 import StrataWorkspace
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The workspace compared with HEAD.
 public struct WorkspaceStatus: Sendable {
     /// Current branch (nil when detached).
@@ -55,6 +59,17 @@ extension Repository {
                 }
             }
         }
+        var updates: [(String, StatCacheEntry)] = []
+        for (p, v, e) in try hash(todo, session: session, progress: progress) {
+            listing[p] = v
+            if let e { updates.append((p, e)) }
+        }
+        return (listing, updates)
+    }
+
+    /// Hashes (with a session: stores) files the stat cache could not vouch for, on all cores, largest first:
+    /// their versions, and the stat-cache entries to write.
+    func hash(_ todo: [ScannedEntry], session: WriteSession?, progress: ProgressHandler?) throws -> [(String, FileVersion, StatCacheEntry?)] {
         // Largest first, so the two workers finish together.
         let work = todo.sorted { $0.stat.size > $1.stat.size }
         let totalBytes = work.reduce(UInt64(0)) { $0 + $1.stat.size }
@@ -88,21 +103,168 @@ extension Repository {
             }
             progress?(ProgressReport(phase: session == nil ? "hashing" : "storing", files: f, totalFiles: work.count, bytes: b, totalBytes: totalBytes))
         }
-        var updates: [(String, StatCacheEntry)] = []
-        for (p, v, e) in results.get {
-            listing[p] = v
-            if let e { updates.append((p, e)) }
-        }
-        return (listing, updates)
+        return results.get
     }
 
     /// Compares the workspace with HEAD (refreshing the stat cache for files it had to hash).
     public func status(progress: ProgressHandler? = nil) throws -> WorkspaceStatus {
         let head = try refs.headCommit()
-        // The workspace first, then HEAD: the scan's structures are gone before HEAD's listing is built.
-        let (listing, updates) = try snapshot(paths: nil, session: nil, progress: progress)
-        let base = try headListing()
+        let (changes, updates) = try changesSinceHead(head, progress: progress)
         try? statCache.update(updates)
-        return WorkspaceStatus(branch: try currentBranch(), head: head, changes: TreeDiff.diff(flat: base, listing), merge: try mergeState())
+        return WorkspaceStatus(branch: try currentBranch(), head: head, changes: changes, merge: try mergeState())
+    }
+
+    /// The changes from HEAD to the workspace, in memory that grows with the change, not the workspace. Folders and
+    /// their files are visited in byte order of paths, each folder's listing merge-joined with HEAD's tree of that
+    /// folder (read when reached) and with the stat cache (a cursor in the same order). The folders near the root
+    /// are visited first, until there are enough subtrees to share out; the subtrees are then walked on all cores,
+    /// each with its own cursor over its range of the cache. Only files the cache cannot vouch for are kept, then
+    /// hashed on all cores; a folder HEAD has and the workspace lacks is flattened for its deletions. Returns the
+    /// changes (renames paired) and the stat-cache entries to write.
+    /// With a session (a commit), files it hashes are stored too, and a cache hit counts only when the object is in
+    /// the store with all its parts.
+    /// `spread` is how many subtrees to wait for before walking them in parallel (tests vary it).
+    func changesSinceHead(_ head: ObjectID?, session: WriteSession? = nil, progress: ProgressHandler?, spread: Int = 16) throws -> (
+        changes: [Change], cacheUpdates: [(String, StatCacheEntry)]
+    ) {
+        let walker = WorkspaceWalk(repo: self, scanner: Scanner(root: root), session: session)
+        var found = WorkspaceWalk.Found()
+        // Near the root: folders one at a time (their own files by point lookups in the cache), until at least 16
+        // subtrees are waiting or none is left.
+        var waiting: [(path: String, tree: ObjectID?)] = [("", try head.map { try commit($0).tree })]
+        var visited = 0
+        while visited < 64, let next = waiting.first, waiting.count < spread {
+            waiting.removeFirst()
+            visited += 1
+            waiting += try walker.folder(next.path, next.tree, cache: { try self.statCache.entry(for: $0) }, into: &found)
+        }
+        let subtrees = waiting
+        let results = Locked<[WorkspaceWalk.Found]>([])
+        let failure = Locked<Error?>(nil)
+        DispatchQueue.concurrentPerform(iterations: subtrees.count) { i in
+            do {
+                var local = WorkspaceWalk.Found()
+                let cursor = try statCache.cursor(below: subtrees[i].path)
+                try walker.subtree(subtrees[i].path, subtrees[i].tree, cache: { try cursor.entry(for: $0) }, into: &local)
+                results.with { $0.append(local) }
+            } catch {
+                failure.with { if $0 == nil { $0 = error } }
+            }
+        }
+        if let e = failure.get { throw e }
+        for r in results.get { found.merge(r) }
+        if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
+        var updates: [(String, StatCacheEntry)] = []
+        for (p, v, e) in try hash(found.todo, session: session, progress: progress) {
+            if let e { updates.append((p, e)) }
+            let was = found.headOfTodo[p]
+            if v != was {
+                found.new[p] = v
+                if let was { found.old[p] = was }
+            }
+        }
+        return (TreeDiff.diff(flat: found.old, found.new), updates)
+    }
+}
+
+/// One walk of the workspace against HEAD's trees and the stat cache (`Repository.changesSinceHead`).
+struct WorkspaceWalk: Sendable {
+    /// What a walk found: HEAD's and the workspace's versions of changed paths, files to hash (with HEAD's version),
+    /// and names that cannot be recorded.
+    struct Found {
+        var old: [String: FileVersion] = [:], new: [String: FileVersion] = [:]
+        var todo: [ScannedEntry] = [], headOfTodo: [String: FileVersion] = [:]
+        var bad: [String] = []
+
+        mutating func merge(_ o: Found) {
+            old.merge(o.old) { a, _ in a }
+            new.merge(o.new) { a, _ in a }
+            todo += o.todo
+            headOfTodo.merge(o.headOfTodo) { a, _ in a }
+            bad += o.bad
+        }
+    }
+
+    let repo: Repository
+    let scanner: StrataWorkspace.Scanner
+    let session: WriteSession?
+
+    /// The folder and everything below it, in byte order of paths (`cache` is asked in that order).
+    func subtree(_ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found) throws {
+        for sub in try folder(rel, tree, cache: cache, into: &found) { try subtree(sub.path, sub.tree, cache: cache, into: &found) }
+    }
+
+    /// One folder: its files compared with HEAD's entries and the cache (asked in byte order of paths); HEAD's
+    /// folders the workspace lacks are flattened into deletions. Returns its subfolders (with HEAD's tree of each,
+    /// if any) in byte order, which the caller visits where they fall in that order.
+    func folder(_ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found) throws -> [(
+        path: String, tree: ObjectID?
+    )] {
+        guard let listed = try scanner.children(rel, &found.bad) else {
+            if let tree { for (p, v) in try repo.flatten(tree: tree, prefix: rel.isEmpty ? "" : rel + "/") { found.old[p] = v } }
+            return []
+        }
+        // Children in byte order of their full paths: a folder sorts as its name plus "/".
+        var items: [String: (isDirectory: Bool, inWorkspace: Bool, head: TreeEntry?)] = [:]
+        for c in listed { items[c.isDirectory ? c.name + "/" : c.name] = (c.isDirectory, true, nil) }
+        if let tree {
+            for e in try repo.tree(tree).entries {
+                let key = e.kind == .directory ? e.name + "/" : e.name
+                items[key, default: (e.kind == .directory, false, nil)].head = e
+            }
+        }
+        let dirPath = rel.isEmpty ? repo.root : repo.root + "/" + rel
+        var fd: Int32 = -1
+        defer { if fd >= 0 { close(fd) } }
+        var subfolders: [(path: String, tree: ObjectID?)] = []
+        for key in items.keys.sorted(by: Tree.less) {
+            let item = items[key]!
+            let name = item.isDirectory ? String(key.dropLast()) : key
+            let path = rel.isEmpty ? name : rel + "/" + name
+            if item.isDirectory {
+                if item.inWorkspace {
+                    subfolders.append((path, item.head?.id))
+                } else if let h = item.head {
+                    for (p, v) in try repo.flatten(tree: h.id, prefix: path + "/") { found.old[p] = v }
+                }
+                continue
+            }
+            let was = item.head.map { FileVersion(kind: $0.kind, id: $0.id, size: $0.size) }
+            var seen: ScannedEntry?
+            if item.inWorkspace {
+                if fd < 0 {
+                    fd = Glibc.open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    if fd < 0 { throw PosixError("open directory", dirPath) }
+                }
+                var st = stat()
+                if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
+                    let fs = FileStat(st)
+                    if fs.isSymlink || fs.isRegular {
+                        seen = ScannedEntry(path: path, stat: fs, kind: fs.isSymlink ? .symlink : fs.isExecutable ? .executable : .file)
+                    }
+                } else if errno != ENOENT {
+                    throw PosixError("stat", dirPath + "/" + name)
+                }
+            }
+            guard let e = seen else {
+                if let was { found.old[path] = was }
+                continue
+            }
+            // A commit needs the object of a cache hit in the store with all its parts (a status may have hashed the
+            // file without storing it); HEAD's own version is there already, reachable from HEAD.
+            if e.kind != .symlink, let c = try cache(path), c.matches(e.stat),
+                try session == nil || (c.id == was?.id && c.size == was?.size) || repo.objects.hasAllParts(c.id)
+            {
+                let now = FileVersion(kind: e.kind, id: c.id, size: c.size)
+                if now != was {
+                    found.new[path] = now
+                    if let was { found.old[path] = was }
+                }
+            } else {
+                found.todo.append(e)
+                if let was { found.headOfTodo[path] = was }
+            }
+        }
+        return subfolders
     }
 }

@@ -222,9 +222,60 @@ public final class Database: @unchecked Sendable {
         return try transaction(body)
     }
 
+    /// A query stepped by the caller, row by row, interleaved with other work on this connection (a merge-join of
+    /// a table with another sorted stream, without loading the table). Its statement is its own, finalized with it.
+    public func cursor(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) -> Cursor {
+        lock.lock(); defer { lock.unlock() }
+        var s: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, 0, &s, nil)
+        guard rc == SQLITE_OK, let s else { throw error(rc, sql) }
+        do { try bind(s, values, sql) } catch {
+            sqlite3_finalize(s)
+            throw error
+        }
+        return Cursor(db: self, stmt: s, sql: sql)
+    }
+
+    /// One step of a cursor, under the connection's lock: true for a row, false at the end.
+    fileprivate func step(_ s: OpaquePointer, _ sql: String) throws(SQLiteError) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        let rc = sqlite3_step(s)
+        if rc == SQLITE_DONE { return false }
+        guard rc == SQLITE_ROW else { throw error(rc, sql) }
+        return true
+    }
+
+    /// Finalizes a cursor's statement under the connection's lock.
+    fileprivate func finalize(_ s: OpaquePointer) {
+        lock.lock(); defer { lock.unlock() }
+        sqlite3_finalize(s)
+    }
+
     /// Holds the connection's lock for the duration of `body` (a consistent series of reads).
     public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock(); defer { lock.unlock() }
         return try body()
     }
+}
+
+/// A query the caller steps through (`Database.cursor`); the current row is read with `row`.
+public final class Cursor: @unchecked Sendable {
+    private let db: Database
+    private let stmt: OpaquePointer
+    private let sql: String
+    private var done = false
+
+    fileprivate init(db: Database, stmt: OpaquePointer, sql: String) { self.db = db; self.stmt = stmt; self.sql = sql }
+
+    deinit { db.finalize(stmt) }
+
+    /// Moves to the next row: true when there is one (read it with `row`), false at the end (and after).
+    public func next() throws(SQLiteError) -> Bool {
+        if done { return false }
+        if try !db.step(stmt, sql) { done = true }
+        return !done
+    }
+
+    /// Reads the current row (valid after `next` returned true, until the next call to `next`).
+    public func row<R>(_ body: (borrowing Row) throws -> R) rethrows -> R { try body(Row(stmt: stmt)) }
 }

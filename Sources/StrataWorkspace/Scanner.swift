@@ -13,6 +13,8 @@ public struct ScannedEntry: Sendable, Equatable {
     public var stat: FileStat
     /// File, executable or symlink.
     public var kind: EntryKind
+    /// Creates an entry.
+    public init(path: String, stat: FileStat, kind: EntryKind) { self.path = path; self.stat = stat; self.kind = kind }
 }
 
 /// Walks a workspace, skipping `.strata/`, `.git/` and ignored paths.
@@ -67,14 +69,23 @@ public struct Scanner: Sendable {
 
     /// Lists folders recursively, collecting the non-folder names.
     func list(_ rel: String, _ dirs: inout [String], _ names: inout [(dir: Int, name: String, rel: String)], _ bad: inout [String]) throws {
-        let dirPath = rel.isEmpty ? root : root + "/" + rel
-        guard let d = opendir(dirPath) else {
-            if errno == ENOENT || errno == ENOTDIR { return }
-            throw PosixError("read directory", dirPath)
-        }
+        guard let entries = try children(rel, &bad) else { return }
         dirs.append(rel)
         let index = dirs.count - 1
-        var subdirs: [String] = []
+        for e in entries where !e.isDirectory { names.append((index, e.name, rel.isEmpty ? e.name : rel + "/" + e.name)) }
+        for e in entries where e.isDirectory { try list(rel.isEmpty ? e.name : rel + "/" + e.name, &dirs, &names, &bad) }
+    }
+
+    /// The entries of one folder that are not ignored (nil when the folder is gone): names, and whether each is a
+    /// folder. Names Strata cannot record (not UTF-8, or with a newline) go to `bad` unless an ignore rule covers them.
+    public func children(_ rel: String, _ bad: inout [String]) throws -> [(name: String, isDirectory: Bool)]? {
+        let dirPath = rel.isEmpty ? root : root + "/" + rel
+        guard let d = opendir(dirPath) else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw PosixError("read directory", dirPath)
+        }
+        defer { closedir(d) }
+        var out: [(name: String, isDirectory: Bool)] = []
         while let ent = readdir(d) {
             // One decode per entry: a name that is not valid UTF-8 would be repaired into another name (and then not
             // found), so it is kept escaped and flagged, and the scan refuses it unless an ignore rule covers it.
@@ -99,14 +110,13 @@ public struct Scanner: Sendable {
             if ent.pointee.d_type == UInt8(DT_UNKNOWN), let st = try Posix.lstat(root + "/" + childRel) { isDir = st.isDirectory }
             if isDir {
                 if !ignore.isIgnored(childRel, isDirectory: true) {
-                    if Scanner.unversionable(name) { bad.append(childRel) } else { subdirs.append(childRel) }
+                    if Scanner.unversionable(name) { bad.append(childRel) } else { out.append((name, true)) }
                 }
             } else if ignore.isEmpty || !ignore.isIgnored(childRel, isDirectory: false) {
-                if Scanner.unversionable(name) { bad.append(childRel) } else { names.append((index, name, childRel)) }
+                if Scanner.unversionable(name) { bad.append(childRel) } else { out.append((name, false)) }
             }
         }
-        closedir(d)
-        for s in subdirs { try list(s, &dirs, &names, &bad) }
+        return out
     }
 
     /// A name shown with its non-ASCII and control bytes as `\xNN` (for messages and ignore rules).

@@ -66,13 +66,41 @@ public struct StatCache: Sendable {
     public func load() throws -> [String: StatCacheEntry] {
         var out: [String: StatCacheEntry] = [:]
         out.reserveCapacity(Int(try db.scalarInt("SELECT count(*) FROM statcache") ?? 0))
-        try db.query("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache") { r in
-            let id = r.withBlob(6) { $0.count == 32 ? ObjectID(bytes: $0) : ObjectID.empty }
-            out[r.text(0)] = StatCacheEntry(
-                size: UInt64(r.int(1)), mtimeNs: r.int(2), ctimeNs: r.int(3), inode: UInt64(bitPattern: r.int(4)),
-                mode: UInt32(truncatingIfNeeded: r.int(5)), id: id, writtenNs: r.int(7))
+        try db.query("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache") { r in out[r.text(0)] = StatCache.entry(r) }
+        return out
+    }
+
+    /// Every entry in byte order of paths, stepped by the caller (a merge-join with a walk of the workspace in the
+    /// same order, without loading the cache).
+    public func cursor() throws -> StatCacheCursor {
+        StatCacheCursor(try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache ORDER BY path"))
+    }
+
+    /// The entries below the folder `rel` ("" for all), in byte order of paths, stepped by the caller.
+    public func cursor(below rel: String) throws -> StatCacheCursor {
+        if rel.isEmpty { return try cursor() }
+        // Every path below `rel/` sorts between "rel/" and "rel0" ("0" follows "/").
+        return StatCacheCursor(
+            try db.cursor(
+                "SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? AND path < ? ORDER BY path",
+                [.text(rel + "/"), .text(rel + "0")]))
+    }
+
+    /// The entry of one path, if any.
+    public func entry(for path: String) throws -> StatCacheEntry? {
+        var out: StatCacheEntry?
+        try db.query("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path = ?", [.text(path)]) { r in
+            out = StatCache.entry(r)
         }
         return out
+    }
+
+    /// A row of the cache's table as an entry.
+    static func entry(_ r: borrowing Row) -> StatCacheEntry {
+        let id = r.withBlob(6) { $0.count == 32 ? ObjectID(bytes: $0) : ObjectID.empty }
+        return StatCacheEntry(
+            size: UInt64(r.int(1)), mtimeNs: r.int(2), ctimeNs: r.int(3), inode: UInt64(bitPattern: r.int(4)), mode: UInt32(truncatingIfNeeded: r.int(5)),
+            id: id, writtenNs: r.int(7))
     }
 
     /// Writes or replaces entries and removes `removed` paths, in one relaxed transaction (it is a cache: losing the
@@ -89,6 +117,31 @@ public struct StatCache: Sendable {
                     ])
             }
             for p in removed { try db.run("DELETE FROM statcache WHERE path = ?", [.text(p)]) }
+        }
+    }
+}
+
+/// The stat cache read in byte order of paths: `entry(for:)` answers for paths asked in that same order.
+public final class StatCacheCursor {
+    private let cursor: Cursor
+    private var current: (path: String, entry: StatCacheEntry)?
+    private var ended = false
+
+    init(_ cursor: Cursor) { self.cursor = cursor }
+
+    /// The entry of `path`, if the cache has one; paths must be asked in increasing byte order (entries passed over
+    /// belong to files the walk did not find).
+    public func entry(for path: String) throws -> StatCacheEntry? {
+        while true {
+            if current == nil {
+                if ended { return nil }
+                guard try cursor.next() else { ended = true; return nil }
+                current = cursor.row { r in (r.text(0), StatCache.entry(r)) }
+            }
+            guard let c = current else { return nil }
+            if c.path == path { current = nil; return c.entry }
+            if Tree.less(path, c.path) { return nil }
+            current = nil
         }
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import StrataDiff
+import StrataModel
+import StrataObjects
+import StrataPlatform
+import StrataWorkspace
+
+@testable import StrataRepository
+
+/// The streamed status (one walk merge-joining folders, HEAD's trees and the stat cache) against a from-scratch
+/// answer: every file hashed afresh, compared with HEAD's full listing.
+@Suite("Streamed status") struct StreamedStatusTests {
+    /// HEAD's listing against the workspace hashed from scratch (no stat cache).
+    func fromScratch(_ repo: Repository) throws -> [Change] {
+        var now: [String: FileVersion] = [:]
+        for e in try Scanner(root: repo.root).scan() {
+            let full = repo.root + "/" + e.path
+            if e.kind == .symlink {
+                let (id, size, _) = try ContentHasher.hashSymlink(full)
+                now[e.path] = FileVersion(kind: .symlink, id: id, size: size)
+            } else if let (id, size, st) = try ContentHasher.hashFile(full) {
+                now[e.path] = FileVersion(kind: st.isExecutable ? .executable : .file, id: id, size: size)
+            }
+        }
+        return TreeDiff.diff(flat: try repo.headListing(), now)
+    }
+
+    /// Random creations, modifications (same-size rewrites within the same second: the racy case), deletions,
+    /// renames, folder moves, a file turned into a folder and back, executable bits and symlinks, with commits in
+    /// between: status always equals the from-scratch answer, and after a commit it is clean.
+    @Test(arguments: 0..<16) func agreesWithAFullRehash(seed: Int) throws {
+        var rng = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 7
+        func next(_ n: Int) -> Int {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((rng >> 33) % UInt64(n))
+        }
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        var files: [String] = []
+        for i in 0..<40 {
+            let p = ["a", "a-b", "a.b", "a/b", "b"][next(5)] + "/f\(i)" + ["", ".txt", "-x"][next(3)]
+            files.append(p)
+            try write(root, p, "v0 \(i)")
+        }
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+        _ = try repo.commit(options("v0"))
+        for round in 1...8 {
+            for _ in 0..<next(5) + 1 {
+                let i = next(files.count)
+                let full = root + "/" + files[i]
+                if try Posix.lstat(full)?.isDirectory == true { continue }
+                switch next(8) {
+                case 0: try write(root, files[i], "v\(round) \(i)")
+                case 1:
+                    if try Posix.lstat(full) != nil {
+                        try write(root, files[i], String(repeating: "z", count: (try Posix.lstat(full)?.size).map(Int.init) ?? 1))
+                    }
+                case 2: try? Posix.unlink(full)
+                case 3:
+                    let p = ["a", "c", "a/b/c"][next(3)] + "/n\(round)-\(i)"
+                    if try Posix.lstat(root + "/" + Posix.dirname(p))?.isDirectory == false { continue }
+                    try write(root, p, "new \(round)")
+                    files.append(p)
+                case 4:
+                    if try Posix.lstat(full) != nil {
+                        let p = ["a", "b", "d/e"][next(3)] + "/moved-\(round)-\(i)"
+                        try Posix.makeDirectories(Posix.dirname(root + "/" + p))
+                        try Posix.rename(full, root + "/" + p)
+                        files.append(p)
+                    }
+                case 5:
+                    if try Posix.lstat(full) != nil { chmod(full, 0o755) }
+                case 6:
+                    let p = "links/l\(round)-\(i)"
+                    try Posix.makeDirectories(root + "/links")
+                    symlink("../" + files[i], root + "/" + p)
+                default:
+                    // A file becomes a folder of the same name (and the folder's files are new).
+                    if try Posix.lstat(full)?.isRegular == true {
+                        try Posix.unlink(full)
+                        try write(root, files[i] + "/inside", "was a file")
+                        files.append(files[i] + "/inside")
+                    }
+                }
+            }
+            let expected = try fromScratch(repo)
+            #expect(try repo.status().changes == expected, "seed \(seed) round \(round)")
+            // Every folder below the root walked by cursors, or every one by point lookups: the same answer.
+            let head = try repo.refs.headCommit()
+            for spread in [1, 1000] { #expect(try repo.changesSinceHead(head, progress: nil, spread: spread).changes == expected, "spread \(spread)") }
+            if next(2) == 0, (try? repo.commit(options("v\(round)"))) != nil {
+                #expect(try repo.status().isClean, "seed \(seed) round \(round)")
+            }
+        }
+    }
+}
