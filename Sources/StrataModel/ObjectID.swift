@@ -41,16 +41,20 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         self = id
     }
 
-    /// Parses 64 hex digit bytes.
+    /// Parses 64 hex digit bytes (a tree holds one per entry: a table lookup per digit, an invalid digit marked by
+    /// the high bit, checked once per word).
     public init?(hexBytes u: UnsafeRawBufferPointer) {
         guard u.count == 64 else { return nil }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         for w in 0..<4 {
             var v: UInt64 = 0
+            var invalid: UInt8 = 0
             for k in 0..<16 {
-                guard let n = ObjectID.nibble(u[w * 16 + k]) else { return nil }
-                v = v << 4 | UInt64(n)
+                let n = ObjectID.nibbles[Int(u[w * 16 + k])]
+                invalid |= n
+                v = v << 4 | UInt64(n & 0x0F)
             }
+            if invalid & 0x80 != 0 { return nil }
             switch w {
             case 0: words.0 = v;
             case 1: words.1 = v;
@@ -60,6 +64,9 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         }
         self.init(words: words)
     }
+
+    /// Hex digit values by byte; 0x80 for a byte that is not a hex digit.
+    static let nibbles: [UInt8] = (0..<256).map { c in nibble(UInt8(c)) ?? 0x80 }
 
     static func nibble(_ c: UInt8) -> UInt8? {
         switch c {

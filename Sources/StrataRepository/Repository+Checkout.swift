@@ -116,23 +116,59 @@ extension Repository {
     {
         WorkspaceTransaction.clearStale(storePath: storePath)
         let targetTree = try objects.kind(of: target) == .tree ? target : try commit(target).tree
-        let targetListing = try flatten(tree: targetTree)
-        let headListing = try from ?? self.headListing()
         func selected(_ p: String) -> Bool {
             guard let paths else { return true }
             return paths.contains { WorkspacePath.isWithin(p, $0) }
         }
-        // What the workspace holds now (hashing only what the stat cache cannot vouch for).
-        // (A caller that has just scanned the workspace under the same lock passes its listing: no second scan.)
+        let targetListing: [String: FileVersion], headListing: [String: FileVersion]
         var work: [String: FileVersion]
-        if let scanned {
-            work = scanned
-        } else {
-            let cacheRefresh: [(String, StatCacheEntry)]
-            (work, cacheRefresh) = try snapshot(paths: paths, session: nil, progress: nil)
+        let dirty: Set<String>
+        if paths == nil && from == nil && scanned == nil {
+            // The whole workspace from HEAD: only the paths where HEAD and the target differ can change. They come from
+            // a diff of the two trees (shared folders skipped unread), the workspace's own changes from one streamed
+            // walk; memory and work grow with the two changes, not the workspace.
+            let headTree = try refs.headCommit().map { try commit($0).tree }
+            let between = try TreeDiff.diff(headTree, targetTree) { try self.tree($0) }
+            let (local, cacheRefresh) = try changesSinceHead(try refs.headCommit(), progress: nil)
             try? statCache.update(cacheRefresh)
+            var t: [String: FileVersion] = [:], h: [String: FileVersion] = [:]
+            for c in between {
+                if let o = c.oldPath { h[o] = c.old } else if let old = c.old { h[c.path] = old }
+                if c.status != .deleted, let new = c.new { t[c.path] = new }
+            }
+            var now: [String: FileVersion?] = [:]
+            for c in local {
+                if let o = c.oldPath { now[o] = .some(nil) }
+                now[c.path] = c.status == .deleted ? .some(nil) : c.new
+            }
+            // Forced, the workspace's own changes are undone too: those paths take the target's version (or go).
+            if force {
+                for p in now.keys where t[p] == nil && h[p] == nil {
+                    if let e = try entry(at: p, inTree: targetTree), e.kind != .directory { t[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
+                    if let headTree, let e = try entry(at: p, inTree: headTree), e.kind != .directory {
+                        h[p] = FileVersion(kind: e.kind, id: e.id, size: e.size)
+                    }
+                }
+            }
+            targetListing = t
+            headListing = h
+            work = [:]
+            for p in Set(t.keys).union(h.keys) { if let v = now[p] ?? h[p] { work[p] = v } }
+            dirty = Set(now.keys)
+        } else {
+            targetListing = try flatten(tree: targetTree)
+            headListing = try from ?? self.headListing()
+            // What the workspace holds now (hashing only what the stat cache cannot vouch for).
+            // (A caller that has just scanned the workspace under the same lock passes its listing: no second scan.)
+            if let scanned {
+                work = scanned
+            } else {
+                let cacheRefresh: [(String, StatCacheEntry)]
+                (work, cacheRefresh) = try snapshot(paths: paths, session: nil, progress: nil)
+                try? statCache.update(cacheRefresh)
+            }
+            dirty = Set(TreeDiff.diff(flat: headListing.filter { selected($0.key) }, work).flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) })
         }
-        let dirty = Set(TreeDiff.diff(flat: headListing.filter { selected($0.key) }, work).flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) })
 
         var toWrite: [(String, FileVersion)] = []
         var toRemove: [String] = []

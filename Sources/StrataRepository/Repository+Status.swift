@@ -136,7 +136,7 @@ extension Repository {
         while visited < 64, let next = waiting.first, waiting.count < spread {
             waiting.removeFirst()
             visited += 1
-            waiting += try walker.folder(next.path, next.tree, cache: { try self.statCache.entry(for: $0) }, into: &found)
+            try walker.folder(next.path, next.tree, cache: { try self.statCache.entry(for: $0) }, into: &found) { p, t, _ in waiting.append((p, t)) }
         }
         let subtrees = waiting
         let results = Locked<[WorkspaceWalk.Found]>([])
@@ -191,21 +191,23 @@ struct WorkspaceWalk: Sendable {
 
     /// The folder and everything below it, in byte order of paths (`cache` is asked in that order).
     func subtree(_ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found) throws {
-        for sub in try folder(rel, tree, cache: cache, into: &found) { try subtree(sub.path, sub.tree, cache: cache, into: &found) }
+        try folder(rel, tree, cache: cache, into: &found) { path, sub, f in try subtree(path, sub, cache: cache, into: &f) }
     }
 
     /// One folder: its files compared with HEAD's entries and the cache (asked in byte order of paths); HEAD's
-    /// folders the workspace lacks are flattened into deletions. Returns its subfolders (with HEAD's tree of each,
-    /// if any) in byte order, which the caller visits where they fall in that order.
-    func folder(_ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found) throws -> [(
-        path: String, tree: ObjectID?
-    )] {
+    /// folders the workspace lacks are flattened into deletions. Each subfolder (with HEAD's tree of it, if any) goes
+    /// to `subfolder` at its place in that order, so a caller that descends there keeps the cache's order.
+    func folder(
+        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found,
+        subfolder: (String, ObjectID?, inout Found) throws -> Void
+    ) throws {
         guard let listed = try scanner.children(rel, &found.bad) else {
-            if let tree { for (p, v) in try repo.flatten(tree: tree, prefix: rel.isEmpty ? "" : rel + "/") { found.old[p] = v } }
-            return []
+            if let tree { for (p, v) in try repo.flatten(tree: tree, prefix: rel) { found.old[p] = v } }
+            return
         }
         // Children in byte order of their full paths: a folder sorts as its name plus "/".
         var items: [String: (isDirectory: Bool, inWorkspace: Bool, head: TreeEntry?)] = [:]
+        items.reserveCapacity(listed.count + 16)
         for c in listed { items[c.isDirectory ? c.name + "/" : c.name] = (c.isDirectory, true, nil) }
         if let tree {
             for e in try repo.tree(tree).entries {
@@ -216,16 +218,15 @@ struct WorkspaceWalk: Sendable {
         let dirPath = rel.isEmpty ? repo.root : repo.root + "/" + rel
         var fd: Int32 = -1
         defer { if fd >= 0 { close(fd) } }
-        var subfolders: [(path: String, tree: ObjectID?)] = []
         for key in items.keys.sorted(by: Tree.less) {
             let item = items[key]!
             let name = item.isDirectory ? String(key.dropLast()) : key
             let path = rel.isEmpty ? name : rel + "/" + name
             if item.isDirectory {
                 if item.inWorkspace {
-                    subfolders.append((path, item.head?.id))
+                    try subfolder(path, item.head?.id, &found)
                 } else if let h = item.head {
-                    for (p, v) in try repo.flatten(tree: h.id, prefix: path + "/") { found.old[p] = v }
+                    for (p, v) in try repo.flatten(tree: h.id, prefix: path) { found.old[p] = v }
                 }
                 continue
             }
@@ -265,6 +266,5 @@ struct WorkspaceWalk: Sendable {
                 if let was { found.headOfTodo[path] = was }
             }
         }
-        return subfolders
     }
 }

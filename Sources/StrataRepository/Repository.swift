@@ -295,8 +295,12 @@ public final class Repository: @unchecked Sendable {
 
     /// The entry at `path` in a commit's tree (nil path or "" → the root folder).
     public func entry(at path: String, in commitID: ObjectID) throws -> TreeEntry? {
-        let c = try commit(commitID)
-        var cur = TreeEntry(name: "", kind: .directory, id: c.tree, size: 0)
+        try entry(at: path, inTree: try commit(commitID).tree)
+    }
+
+    /// The entry at `path` below the tree `root`, if any.
+    public func entry(at path: String, inTree root: ObjectID) throws -> TreeEntry? {
+        var cur = TreeEntry(name: "", kind: .directory, id: root, size: 0)
         for part in path.split(separator: "/") {
             guard cur.kind == .directory, let e = try tree(cur.id).entry(named: String(part)) else { return nil }
             cur = e

@@ -276,6 +276,19 @@ public final class Cursor: @unchecked Sendable {
         return !done
     }
 
+    /// Steps through up to `count` rows under one acquisition of the connection's lock (cheaper than a lock per row
+    /// when other threads use the connection), calling `body` for each; returns how many rows there were.
+    public func next(upTo count: Int, _ body: (borrowing Row) throws -> Void) throws -> Int {
+        try db.withLock {
+            var n = 0
+            while n < count, try next() {
+                try body(Row(stmt: stmt))
+                n += 1
+            }
+            return n
+        }
+    }
+
     /// Reads the current row (valid after `next` returned true, until the next call to `next`).
     public func row<R>(_ body: (borrowing Row) throws -> R) rethrows -> R { try body(Row(stmt: stmt)) }
 }

@@ -121,10 +121,12 @@ public struct StatCache: Sendable {
     }
 }
 
-/// The stat cache read in byte order of paths: `entry(for:)` answers for paths asked in that same order.
+/// The stat cache read in byte order of paths: `entry(for:)` answers for paths asked in that same order. Rows are
+/// read 256 at a time.
 public final class StatCacheCursor {
     private let cursor: Cursor
-    private var current: (path: String, entry: StatCacheEntry)?
+    private var buffer: [(path: String, entry: StatCacheEntry)] = []
+    private var at = 0
     private var ended = false
 
     init(_ cursor: Cursor) { self.cursor = cursor }
@@ -133,15 +135,17 @@ public final class StatCacheCursor {
     /// belong to files the walk did not find).
     public func entry(for path: String) throws -> StatCacheEntry? {
         while true {
-            if current == nil {
+            if at == buffer.count {
                 if ended { return nil }
-                guard try cursor.next() else { ended = true; return nil }
-                current = cursor.row { r in (r.text(0), StatCache.entry(r)) }
+                buffer.removeAll(keepingCapacity: true)
+                at = 0
+                if try cursor.next(upTo: 256, { r in buffer.append((r.text(0), StatCache.entry(r))) }) < 256 { ended = true }
+                if buffer.isEmpty { return nil }
             }
-            guard let c = current else { return nil }
-            if c.path == path { current = nil; return c.entry }
+            let c = buffer[at]
+            if c.path == path { at += 1; return c.entry }
             if Tree.less(path, c.path) { return nil }
-            current = nil
+            at += 1
         }
     }
 }

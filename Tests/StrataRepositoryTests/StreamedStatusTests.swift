@@ -26,8 +26,8 @@ import StrataWorkspace
         return TreeDiff.diff(flat: try repo.headListing(), now)
     }
 
-    /// Random creations, modifications (same-size rewrites within the same second: the racy case), deletions,
-    /// renames, folder moves, a file turned into a folder and back, executable bits and symlinks, with commits in
+    /// Random creations, modifications (same-size rewrites within the same second: the racy case), deletions (of
+    /// files and of whole folders), renames, folder moves, a file turned into a folder and back, executable bits and symlinks, with commits in
     /// between: status always equals the from-scratch answer, and after a commit it is clean.
     @Test(arguments: 0..<16) func agreesWithAFullRehash(seed: Int) throws {
         var rng = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 7
@@ -50,6 +50,10 @@ import StrataWorkspace
                 let i = next(files.count)
                 let full = root + "/" + files[i]
                 if try Posix.lstat(full)?.isDirectory == true { continue }
+                if next(12) == 0 {  // a whole folder goes (HEAD's subtree becomes deletions)
+                    try? FileManager.default.removeItem(atPath: root + "/" + ["a.b", "a/b", "c", "d"][next(4)])
+                    continue
+                }
                 switch next(8) {
                 case 0: try write(root, files[i], "v\(round) \(i)")
                 case 1:
@@ -93,5 +97,25 @@ import StrataWorkspace
                 #expect(try repo.status().isClean, "seed \(seed) round \(round)")
             }
         }
+    }
+}
+
+extension StreamedStatusTests {
+    /// Files and folders mixed in one folder (`a.txt`, `b/…`, `c.txt`): the walk asks the stat cache in byte order
+    /// of paths, so after a commit every file is vouched for by the cache and nothing is hashed again.
+    @Test(arguments: [1, 1000]) func cachedFilesAreNotHashedAgain(spread: Int) throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        for p in ["a.txt", "b/x", "b/y/z", "b-c", "b.d/e", "c.txt", "d/a.txt", "d/b/c", "d/c.txt"] { try write(root, p, "content of \(p)") }
+        // Older than the cache's racy window, as files at rest are.
+        for e in try Scanner(root: root).scan() {
+            var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, root + "/" + e.path, &times, AT_SYMLINK_NOFOLLOW) == 0)
+        }
+        _ = try repo.commit(options("v1"))
+        let hashed = Locked(0)
+        let (changes, _) = try repo.changesSinceHead(try repo.refs.headCommit(), progress: { _ in hashed.with { $0 += 1 } }, spread: spread)
+        #expect(changes.isEmpty)
+        #expect(hashed.get == 0)
     }
 }
