@@ -18,6 +18,17 @@ func write(_ root: String, _ rel: String, _ text: String) throws {
     try Posix.writeAtomically(root + "/" + rel, Array(text.utf8))
 }
 
+/// A small deterministic generator for property tests (a 64-bit LCG): the same seed, the same sequence.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: Int, stream: UInt64) { state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ stream }
+    /// A number in 0..<n.
+    mutating func next(_ n: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(n))
+    }
+}
+
 func options(_ m: String, time: Int64? = nil) -> CommitOptions {
     var o = CommitOptions(message: m)
     o.author = try! Signature(name: "Test", email: "test@example.org")
@@ -42,11 +53,8 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
     /// A commit re-encodes only the folders on the path of a change and reuses HEAD's other trees: the result is the
     /// same tree a full rebuild gives, after random edits, deletions, renames and new folders (property).
     @Test(arguments: 0..<12) func commitReusingUnchangedFoldersGivesTheFullRebuildsTree(seed: Int) throws {
-        var rng = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
-        func next(_ n: Int) -> Int {
-            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((rng >> 33) % UInt64(n))
-        }
+        var random = SeededRandom(seed: seed, stream: 1)
+        func next(_ n: Int) -> Int { random.next(n) }
         let root = try makeWorkspace()
         let repo = try Repository.initialize(at: root)
         var files: [String] = []

@@ -27,14 +27,12 @@ import StrataWorkspace
     }
 
     /// Random creations, modifications (same-size rewrites within the same second: the racy case), deletions (of
-    /// files and of whole folders), renames, folder moves, a file turned into a folder and back, executable bits and symlinks, with commits in
-    /// between: status always equals the from-scratch answer, and after a commit it is clean.
+    /// files and of whole folders), renames, folder moves, a file turned into a folder and back, executable bits and
+    /// symlinks, with commits in between: status always equals the from-scratch answer, and after a commit it is
+    /// clean.
     @Test(arguments: 0..<16) func agreesWithAFullRehash(seed: Int) throws {
-        var rng = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 7
-        func next(_ n: Int) -> Int {
-            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((rng >> 33) % UInt64(n))
-        }
+        var random = SeededRandom(seed: seed, stream: 7)
+        func next(_ n: Int) -> Int { random.next(n) }
         let root = try makeWorkspace()
         let repo = try Repository.initialize(at: root)
         var files: [String] = []
