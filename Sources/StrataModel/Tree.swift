@@ -164,9 +164,12 @@ public struct Tree: Hashable, Sendable {
             i += 65
             let len = Int(try readNumber())
             guard i + len < bytes.count, bytes[i + len] == 10 else { throw bad("bad name length at byte \(i)") }
+            // The same rule as TreeEntry.validate, in one pass over the bytes: no "/", NUL or newline, not "." or "..".
+            var unsafe = len == 0 || (len <= 2 && bytes[i..<i + len].allSatisfy { $0 == 46 })
+            for b in bytes[i..<i + len] where b == 47 || b == 0 || b == 10 { unsafe = true }
             guard let name = String(validating: bytes[i..<i + len], as: UTF8.self) else { throw bad("name is not valid UTF-8") }
             i += len + 1
-            try TreeEntry.validate(name: name)
+            if unsafe { throw .unsafeEntryName(name) }
             if let last = entries.last, !less(last.name, name) { throw bad("entries not in canonical order at '\(name)'") }
             entries.append(TreeEntry(name: name, kind: kind, id: id, size: size))
         }

@@ -205,21 +205,27 @@ struct WorkspaceWalk: Sendable {
             if let tree { for (p, v) in try repo.flatten(tree: tree, prefix: rel) { found.old[p] = v } }
             return
         }
-        // Children in byte order of their full paths: a folder sorts as its name plus "/".
-        var items: [String: (isDirectory: Bool, inWorkspace: Bool, head: TreeEntry?)] = [:]
-        items.reserveCapacity(listed.count + 16)
-        for c in listed { items[c.isDirectory ? c.name + "/" : c.name] = (c.isDirectory, true, nil) }
-        if let tree {
-            for e in try repo.tree(tree).entries {
-                let key = e.kind == .directory ? e.name + "/" : e.name
-                items[key, default: (e.kind == .directory, false, nil)].head = e
-            }
-        }
+        // Children in byte order of their full paths: a folder sorts as its name plus "/". The workspace's listing
+        // is sorted; HEAD's entries come sorted by name, so only its folders may move (a nearly sorted sort), then
+        // the two are merged.
+        var mine = listed.map { (key: $0.isDirectory ? $0.name + "/" : $0.name, isDirectory: $0.isDirectory) }
+        mine.sort { Tree.less($0.key, $1.key) }
+        var theirs = try tree.map { try repo.tree($0).entries.map { (key: $0.kind == .directory ? $0.name + "/" : $0.name, entry: $0) } } ?? []
+        if theirs.contains(where: { $0.entry.kind == .directory }) { theirs.sort { Tree.less($0.key, $1.key) } }
         let dirPath = rel.isEmpty ? repo.root : repo.root + "/" + rel
         var fd: Int32 = -1
         defer { if fd >= 0 { close(fd) } }
-        for key in items.keys.sorted(by: Tree.less) {
-            let item = items[key]!
+        var i = 0, j = 0
+        while i < mine.count || j < theirs.count {
+            let item: (isDirectory: Bool, inWorkspace: Bool, head: TreeEntry?)
+            let key: String
+            if i < mine.count, j < theirs.count, mine[i].key == theirs[j].key {
+                (key, item) = (mine[i].key, (mine[i].isDirectory, true, theirs[j].entry)); i += 1; j += 1
+            } else if i < mine.count, j == theirs.count || Tree.less(mine[i].key, theirs[j].key) {
+                (key, item) = (mine[i].key, (mine[i].isDirectory, true, nil)); i += 1
+            } else {
+                (key, item) = (theirs[j].key, (theirs[j].entry.kind == .directory, false, theirs[j].entry)); j += 1
+            }
             let name = item.isDirectory ? String(key.dropLast()) : key
             let path = rel.isEmpty ? name : rel + "/" + name
             if item.isDirectory {

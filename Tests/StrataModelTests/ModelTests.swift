@@ -68,8 +68,15 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         for bad in ["..", ".", "", "a/b", "x\u{0}y"] {
             #expect(throws: ModelError.self) { try Tree(entries: [TreeEntry(name: bad, kind: .file, id: .empty, size: 0)]) }
         }
-        let crafted = Tree(uncheckedEntries: [TreeEntry(name: "..", kind: .file, id: .empty, size: 0)])
-        #expect(throws: ModelError.unsafeEntryName("..")) { try Tree.decode(crafted.encoded()) }
+        // A crafted tree (as a hostile remote could send) is refused when decoded, for every unsafe name.
+        for bad in ["..", ".", "a/b", "x\u{0}y", "line\nbreak", "/", "../x"] {
+            let crafted = Tree(uncheckedEntries: [TreeEntry(name: bad, kind: .file, id: .empty, size: 0)])
+            #expect(throws: ModelError.unsafeEntryName(bad)) { try Tree.decode(crafted.encoded()) }
+        }
+        for fine in ["...", ".a", "a..", "a.b"] {
+            let t = Tree(uncheckedEntries: [TreeEntry(name: fine, kind: .file, id: .empty, size: 0)])
+            #expect(throws: Never.self) { try Tree.decode(t.encoded()) }
+        }
     }
 
     @Test func treeRejectsNonCanonicalOrder() {
