@@ -130,8 +130,41 @@ extension Repository {
             let bTree = try commit(bID).tree
             return try TreeDiff.diff(aTree, bTree, paths: rel) { try self.tree($0) }
         }
+        if rel.isEmpty {
+            // The whole workspace: HEAD → workspace by the streamed walk, composed with a → HEAD from the trees, so
+            // only the paths either changed are looked at (cost ∝ change).
+            let head = try refs.headCommit()
+            let (local, updates) = try changesSinceHead(head, progress: nil)
+            try? statCache.update(updates)
+            let headTree = try head.map { try commit($0).tree }
+            if headTree == aTree { return local }
+            let between = try TreeDiff.diff(aTree, headTree) { try self.tree($0) }
+            // Each change as per-path versions on its two sides (a rename: its old path leaves, its new path comes).
+            func sides(_ changes: [Change]) -> (before: [String: FileVersion?], after: [String: FileVersion?]) {
+                var before: [String: FileVersion?] = [:], after: [String: FileVersion?] = [:]
+                for c in changes {
+                    if let o = c.oldPath {
+                        before[o] = .some(c.old); after[o] = .some(nil)
+                        before[c.path] = .some(nil); after[c.path] = .some(c.new)
+                    } else {
+                        before[c.path] = .some(c.status == .added ? nil : c.old)
+                        after[c.path] = .some(c.status == .deleted ? nil : c.new)
+                    }
+                }
+                return (before, after)
+            }
+            let (aSide, headFromA) = sides(between), (headFromWork, workSide) = sides(local)
+            var old: [String: FileVersion] = [:], new: [String: FileVersion] = [:]
+            for p in Set(aSide.keys).union(headFromWork.keys) {
+                // a's version: from a → HEAD when it changed there, else HEAD's (the old side of the local change).
+                if let v = aSide[p] ?? headFromWork[p] ?? nil { old[p] = v }
+                // The workspace's: from the local change when there is one, else HEAD's (the new side of a → HEAD).
+                if let v = workSide[p] ?? headFromA[p] ?? nil { new[p] = v }
+            }
+            return TreeDiff.diff(flat: old, new)
+        }
         let base = try flatten(tree: aTree)
-        let (work, updates) = try snapshot(paths: rel.isEmpty ? nil : rel, session: nil, progress: nil)
+        let (work, updates) = try snapshot(paths: rel, session: nil, progress: nil)
         try? statCache.update(updates)
         return TreeDiff.diff(flat: base, work, paths: rel)
     }

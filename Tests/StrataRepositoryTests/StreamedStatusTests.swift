@@ -12,7 +12,10 @@ import StrataWorkspace
 /// answer: every file hashed afresh, compared with HEAD's full listing.
 @Suite("Streamed status") struct StreamedStatusTests {
     /// HEAD's listing against the workspace hashed from scratch (no stat cache).
-    func fromScratch(_ repo: Repository) throws -> [Change] {
+    func fromScratch(_ repo: Repository) throws -> [Change] { TreeDiff.diff(flat: try repo.headListing(), try scratchListing(repo)) }
+
+    /// The workspace hashed from scratch.
+    func scratchListing(_ repo: Repository) throws -> [String: FileVersion] {
         var now: [String: FileVersion] = [:]
         for e in try Scanner(root: repo.root).scan() {
             let full = repo.root + "/" + e.path
@@ -23,7 +26,7 @@ import StrataWorkspace
                 now[e.path] = FileVersion(kind: st.isExecutable ? .executable : .file, id: id, size: size)
             }
         }
-        return TreeDiff.diff(flat: try repo.headListing(), now)
+        return now
     }
 
     /// Random creations, modifications (same-size rewrites within the same second: the racy case), deletions (of
@@ -91,6 +94,11 @@ import StrataWorkspace
             // Every folder below the root walked by cursors, or every one by point lookups: the same answer.
             let head = try repo.refs.headCommit()
             for spread in [1, 1000] { #expect(try repo.changesSinceHead(head, progress: nil, spread: spread).changes == expected, "spread \(spread)") }
+            // An older commit against the workspace: a → HEAD from the trees composed with HEAD → workspace.
+            if let older = try? repo.resolve("HEAD~1") {
+                let want = TreeDiff.diff(flat: try repo.flatten(tree: try repo.commit(older).tree), try scratchListing(repo))
+                #expect(try repo.diff(older.hex) == want, "seed \(seed) round \(round): diff HEAD~1")
+            }
             if next(2) == 0, (try? repo.commit(options("v\(round)"))) != nil {
                 #expect(try repo.status().isClean, "seed \(seed) round \(round)")
             }
