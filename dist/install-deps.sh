@@ -11,6 +11,8 @@ command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 # The Pipeline.swift sandbox (read-only file system, no network); the tests exercise it.
 command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
+# GNU time: peak RSS of a command (the scale test and the benchmarks).
+[ -x /usr/bin/time ] || need="$need time"
 if [ -n "$need" ]; then
   echo "installing:$need" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
