@@ -115,6 +115,8 @@ public enum TreeDiff {
 
     /// Pairs each deletion with an addition of identical content (and kind) as a rename; output sorted by path.
     public static func detectRenames(_ changes: [Change]) -> [Change] {
+        // Nothing deleted, nothing renamed (a first commit: no table of every addition).
+        guard changes.contains(where: { $0.status == .deleted }) else { return changes.sorted { Tree.less($0.path, $1.path) } }
         var addedByID: [FileVersion: [Int]] = [:]
         for (i, c) in changes.enumerated() where c.status == .added { addedByID[c.new!, default: []].append(i) }
         var consumed = Set<Int>()

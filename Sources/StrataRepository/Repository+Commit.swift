@@ -67,7 +67,12 @@ extension Repository {
                 // paths are encoded and stored (memory and work grow with the change, not the workspace).
                 if paths == nil {
                     let (changes, updates) = try changesSinceHead(parent, session: session, progress: progress)
-                    let treeID = try Repository.applying(changes, to: parentTree, session: session) { try self.tree($0) }
+                    // A first commit builds every tree from the listing; later ones edit HEAD's trees on the changed paths.
+                    let treeID =
+                        parentTree == nil
+                        ? try Repository.buildTree(
+                            Dictionary(uniqueKeysWithValues: changes.compactMap { c in c.new.map { (c.path, $0) } }), session: session)
+                        : try Repository.applying(changes, to: parentTree, session: session) { try self.tree($0) }
                     if (treeID == parentTree || (parent == nil && changes.isEmpty)) && !options.allowEmpty && merging == nil {
                         session.abort()
                         try? statCache.update(updates)
