@@ -136,7 +136,20 @@ extension Repository {
         while visited < 64, let next = waiting.first, waiting.count < spread {
             waiting.removeFirst()
             visited += 1
-            try walker.folder(next.path, next.tree, cache: { try self.statCache.entry(for: $0) }, into: &found) { p, t, _ in waiting.append((p, t)) }
+            // Point lookups for a folder's first files; a folder with many (a flat workspace) switches to a cursor
+            // from where it has got to, so a million files at the root are not a million B-tree searches.
+            var asked = 0
+            var cursor: StatCacheCursor?
+            let folder = next.path
+            try walker.folder(
+                folder, next.tree,
+                cache: { path in
+                    asked += 1
+                    if asked <= 256 { return try self.statCache.entry(for: path) }
+                    if cursor == nil { cursor = try self.statCache.cursor(below: folder, from: path) }
+                    return try cursor!.entry(for: path)
+                }, into: &found
+            ) { p, t, _ in waiting.append((p, t)) }
         }
         let subtrees = waiting
         let results = Locked<[WorkspaceWalk.Found]>([])

@@ -76,14 +76,19 @@ public struct StatCache: Sendable {
         StatCacheCursor(try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache ORDER BY path"))
     }
 
-    /// The entries below the folder `rel` ("" for all), in byte order of paths, stepped by the caller.
-    public func cursor(below rel: String) throws -> StatCacheCursor {
-        if rel.isEmpty { return try cursor() }
+    /// The entries below the folder `rel` ("" for all), from `from` on when given, in byte order of paths, stepped
+    /// by the caller.
+    public func cursor(below rel: String, from: String? = nil) throws -> StatCacheCursor {
         // Every path below `rel/` sorts between "rel/" and "rel0" ("0" follows "/").
+        let low = from ?? (rel.isEmpty ? "" : rel + "/")
+        if rel.isEmpty {
+            return StatCacheCursor(
+                try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? ORDER BY path", [.text(low)]))
+        }
         return StatCacheCursor(
             try db.cursor(
                 "SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? AND path < ? ORDER BY path",
-                [.text(rel + "/"), .text(rel + "0")]))
+                [.text(low), .text(rel + "0")]))
     }
 
     /// The entry of one path, if any.

@@ -125,3 +125,30 @@ extension StreamedStatusTests {
         #expect(hashed.get == 0)
     }
 }
+
+extension StreamedStatusTests {
+    /// A folder walked near the root with many files (600 at the root, beside folders): its first files are point
+    /// lookups in the cache, the rest come from a cursor started where the walk has got to. Every file stays cached
+    /// after a commit, and a change on either side of the switch is found.
+    @Test func aFlatFolderSwitchesFromPointLookupsToACursor() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        for i in 0..<600 { try write(root, String(format: "r%04d.txt", i), "root \(i)") }
+        for p in ["a/x", "r0100/inside", "z/y"] { try write(root, p, "in \(p)") }
+        for e in try Scanner(root: root).scan() {
+            var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, root + "/" + e.path, &times, AT_SYMLINK_NOFOLLOW) == 0)
+        }
+        _ = try repo.commit(options("v1"))
+        for spread in [16, 1000] {
+            let hashed = Locked(0)
+            let (changes, _) = try repo.changesSinceHead(try repo.refs.headCommit(), progress: { _ in hashed.with { $0 += 1 } }, spread: spread)
+            #expect(changes.isEmpty && hashed.get == 0, "spread \(spread): \(changes.count) changes, \(hashed.get) hashed")
+        }
+        try write(root, "r0010.txt", "changed early")
+        try write(root, "r0500.txt", "changed late")
+        try Posix.unlink(root + "/r0550.txt")
+        #expect(try repo.status().changes.map(\.path) == ["r0010.txt", "r0500.txt", "r0550.txt"])
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+    }
+}
