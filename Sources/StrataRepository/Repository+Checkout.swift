@@ -127,9 +127,10 @@ extension Repository {
             // The whole workspace from HEAD: only the paths where HEAD and the target differ can change. They come from
             // a diff of the two trees (shared folders skipped unread), the workspace's own changes from one streamed
             // walk; memory and work grow with the two changes, not the workspace.
-            let headTree = try refs.headCommit().map { try commit($0).tree }
+            let head = try refs.headCommit()
+            let headTree = try head.map { try commit($0).tree }
             let between = try TreeDiff.diff(headTree, targetTree) { try self.tree($0) }
-            let (local, cacheRefresh) = try changesSinceHead(try refs.headCommit(), progress: nil)
+            let (local, cacheRefresh) = try changesSinceHead(head, progress: nil)
             try? statCache.update(cacheRefresh)
             var t: [String: FileVersion] = [:], h: [String: FileVersion] = [:]
             for c in between {

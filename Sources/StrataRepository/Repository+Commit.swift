@@ -63,57 +63,28 @@ extension Repository {
             let session = objects.beginWrite()
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
-                // The whole workspace: one streamed walk against HEAD gives the changes, and only the trees on their
-                // paths are encoded and stored (memory and work grow with the change, not the workspace).
-                if paths == nil {
-                    let (changes, updates) = try changesSinceHead(parent, session: session, progress: progress)
-                    // A first commit builds every tree from the listing; later ones edit HEAD's trees on the changed paths.
-                    let treeID =
-                        parentTree == nil
-                        ? try Repository.buildTree(
-                            Dictionary(uniqueKeysWithValues: changes.compactMap { c in c.new.map { (c.path, $0) } }), session: session)
-                        : try Repository.applying(changes, to: parentTree, session: session) { try self.tree($0) }
-                    if (treeID == parentTree || (parent == nil && changes.isEmpty)) && !options.allowEmpty && merging == nil {
-                        session.abort()
-                        try? statCache.update(updates)
-                        throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
-                    }
-                    return try record(
-                        treeID, changes: changes, updates: updates, parent: parent, merging: merging, branch: branch, options: options, session: session)
-                }
-                let (scanned, updates) = try snapshot(paths: paths, session: session, progress: progress)
-                // HEAD's listing, and the id and size of each of its folders, so unchanged folders are reused as they
-                // are (read after the scan, whose structures are gone by then).
-                var headFolders: [String: (id: ObjectID, size: UInt64)] = [:]
-                var base: [String: FileVersion] = [:]
-                if let parentTree {
-                    base.reserveCapacity(flattenSizeHint)
-                    try flatten(parentTree, "", &base, folders: &headFolders)
-                }
-                var listing: [String: FileVersion]
+                let changes: [Change], updates: [(String, StatCacheEntry)]
                 if let paths {
-                    listing = base.filter { p, _ in !paths.contains { sel in sel.isEmpty || p == sel || p.hasPrefix(sel + "/") } }
+                    // Only the selected paths: their files now, against HEAD's files under them.
+                    let (scanned, refresh) = try snapshot(paths: paths, session: session, progress: progress)
+                    let base = try parentTree.map { try flatten(tree: $0) } ?? [:]
+                    var listing = base.filter { p, _ in !paths.contains { sel in sel.isEmpty || p == sel || p.hasPrefix(sel + "/") } }
                     listing.merge(scanned) { _, new in new }
+                    (changes, updates) = (TreeDiff.diff(flat: base, listing), refresh)
                 } else {
-                    listing = scanned
+                    // The whole workspace: one streamed walk against HEAD (memory and work grow with the change).
+                    (changes, updates) = try changesSinceHead(parent, session: session, progress: progress)
                 }
-                // Only the folders on the path of a change are encoded and stored again (cost ∝ change).
-                let changes = TreeDiff.diff(flat: base, listing)
-                var dirty: Set<String> = [""]
-                for c in changes {
-                    for p in [c.path] + (c.oldPath.map { [$0] } ?? []) {
-                        var folder = Posix.dirname(p)
-                        while !folder.isEmpty && dirty.insert(folder).inserted { folder = Posix.dirname(folder) }
-                    }
-                }
-                let treeID = try Repository.buildTree(listing, session: session) { folder in dirty.contains(folder) ? nil : headFolders[folder] }
-                if treeID == parentTree && !options.allowEmpty && merging == nil {
+                // A first commit builds every tree from its files; later ones edit HEAD's trees on the changed paths
+                // only, every other folder keeping its id unread.
+                let treeID =
+                    parentTree == nil
+                    ? try Repository.buildTree(
+                        Dictionary(uniqueKeysWithValues: changes.compactMap { c in c.new.map { (c.path, $0) } }), session: session)
+                    : try Repository.applying(changes, to: parentTree, session: session) { try self.tree($0) }
+                if (treeID == parentTree || (parent == nil && changes.isEmpty)) && !options.allowEmpty && merging == nil {
                     session.abort()
                     try? statCache.update(updates)
-                    throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
-                }
-                if parent == nil && listing.isEmpty && !options.allowEmpty {
-                    session.abort()
                     throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
                 }
                 return try record(
@@ -202,11 +173,8 @@ extension Repository {
     /// The root tree id of a flat listing, stored nowhere.
     static func treeID(of listing: [String: FileVersion]) throws -> ObjectID { try buildTree(listing, session: nil) }
 
-    /// `reuse` gives, for a folder path ("" is the root), a stored tree known to hold exactly that folder's listing:
-    /// it is taken as it is, without encoding or storing anything below it.
-    static func buildTree(
-        _ listing: [String: FileVersion], session: WriteSession?, reuse: (String) -> (id: ObjectID, size: UInt64)? = { _ in nil }
-    ) throws -> ObjectID {
+    /// Every tree of a flat listing, bottom up (stored when a session is given); returns the root tree id.
+    static func buildTree(_ listing: [String: FileVersion], session: WriteSession?) throws -> ObjectID {
         final class Dir {
             let path: String
             var files: [TreeEntry] = []
@@ -229,7 +197,6 @@ extension Repository {
             d.files.append(TreeEntry(name: parts.last!, kind: v.kind, id: v.id, size: v.size))
         }
         func write(_ d: Dir) throws -> (ObjectID, UInt64) {
-            if let kept = reuse(d.path) { return (kept.id, kept.size) }
             var entries = d.files
             for (name, sub) in d.dirs {
                 let (id, size) = try write(sub)

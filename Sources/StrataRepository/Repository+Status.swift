@@ -49,9 +49,7 @@ extension Repository {
             // measured: 17 % of a one-file commit at 100,000 files).
             try db.transaction(deferred: true) {
                 for e in scanned {
-                    // A cache hit vouches for the bytes; a commit also needs the object with all its parts (status only
-                    // hashes, never stores): dedup must never record a file whose chunks are gone.
-                    if let c = cache[e.path], c.matches(e.stat), e.kind != .symlink, try session == nil || objects.hasAllParts(c.id) {
+                    if let c = cache[e.path], try vouches(c, for: e, session: session, head: nil) {
                         listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
                     } else {
                         todo.append(e)
@@ -65,6 +63,15 @@ extension Repository {
             if let e { updates.append((p, e)) }
         }
         return (listing, updates)
+    }
+
+    /// Whether a stat-cache entry vouches for a scanned file's bytes: the stat matches (and is not racily clean), and
+    /// it is no symlink (those are always read). A commit (`session`) also needs the object in the store with all
+    /// its parts, since a status may have hashed the file without storing it: dedup must never record a file whose
+    /// chunks are gone. HEAD's own version (`head`) is there already, reachable from HEAD.
+    func vouches(_ c: StatCacheEntry, for e: ScannedEntry, session: WriteSession?, head: FileVersion?) throws -> Bool {
+        guard e.kind != .symlink, c.matches(e.stat) else { return false }
+        return try session == nil || (c.id == head?.id && c.size == head?.size) || objects.hasAllParts(c.id)
     }
 
     /// Hashes (with a session: stores) files the stat cache could not vouch for, on all cores, largest first:
@@ -270,11 +277,7 @@ struct WorkspaceWalk: Sendable {
                 if let was { found.old[path] = was }
                 continue
             }
-            // A commit needs the object of a cache hit in the store with all its parts (a status may have hashed the
-            // file without storing it); HEAD's own version is there already, reachable from HEAD.
-            if e.kind != .symlink, let c = try cache(path), c.matches(e.stat),
-                try session == nil || (c.id == was?.id && c.size == was?.size) || repo.objects.hasAllParts(c.id)
-            {
+            if let c = try cache(path), try repo.vouches(c, for: e, session: session, head: was) {
                 let now = FileVersion(kind: e.kind, id: c.id, size: c.size)
                 if now != was {
                     found.new[path] = now

@@ -276,21 +276,10 @@ public final class Repository: @unchecked Sendable {
     var flattenSizeHint: Int { 4096 }
 
     func flatten(_ id: ObjectID, _ prefix: String, _ out: inout [String: FileVersion]) throws {
-        var folders: [String: (id: ObjectID, size: UInt64)] = [:]  // one entry per folder: cheap beside the files
-        try flatten(id, prefix, &out, folders: &folders)
-    }
-
-    /// Flattens, also recording every folder's tree id and total size (the root as "").
-    func flatten(
-        _ id: ObjectID, _ prefix: String, _ out: inout [String: FileVersion], folders: inout [String: (id: ObjectID, size: UInt64)]
-    ) throws {
-        var total: UInt64 = 0
         for e in try tree(id).entries {
             let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
-            total += e.size
-            if e.kind == .directory { try flatten(e.id, p, &out, folders: &folders) } else { out[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
+            if e.kind == .directory { try flatten(e.id, p, &out) } else { out[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
         }
-        folders[prefix] = (id, total)
     }
 
     /// The entry at `path` in a commit's tree (nil path or "" → the root folder).

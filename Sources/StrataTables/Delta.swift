@@ -189,25 +189,31 @@ extension TableService {
             }
             first = 0
         }
+        /// Replays JSON commit `v` onto `state`: its history entry and its file actions.
+        func replay(_ v: Int64, onto state: inout DeltaSnapshot) throws -> (
+            entry: (version: Int64, operation: String, timestamp: Int64?), files: DeltaVersionActions
+        ) {
+            var apply = DeltaActions(version: v, table: path)
+            try DeltaActions.lines(try read(String(format: "%020lld.json", v)), version: v, table: path) { try apply.apply($0, to: &state) }
+            return ((v, apply.operation, apply.timestamp), apply.files)
+        }
         if first <= last {
             for v in first...last {
                 guard commits.contains(v) else { throw TableError.delta(path, "commit \(v) is missing from _delta_log (the log has a gap)") }
-                var apply = DeltaActions(version: v, table: path)
-                try DeltaActions.lines(try read(String(format: "%020lld.json", v)), version: v, table: path) { try apply.apply($0, to: &snap) }
-                snap.history.append((v, apply.operation, apply.timestamp))
-                snap.actions[v] = apply.files
+                let (entry, files) = try replay(v, onto: &snap)
+                snap.history.append(entry)
+                snap.actions[v] = files
                 snap.version = v
             }
         }
         // Older history that the log still holds, for a diff from an earlier version: operations and rewrites only.
         if let after = historyAfter, let c = snap.checkpoint, after < c {
+            var scratch = DeltaSnapshot()
             var older: [(version: Int64, operation: String, timestamp: Int64?)] = []
             for v in (after + 1)...c where commits.contains(v) {
-                var scratch = DeltaSnapshot()
-                var apply = DeltaActions(version: v, table: path)
-                try DeltaActions.lines(try read(String(format: "%020lld.json", v)), version: v, table: path) { try apply.apply($0, to: &scratch) }
-                older.append((v, apply.operation, apply.timestamp))
-                snap.actions[v] = apply.files
+                let (entry, files) = try replay(v, onto: &scratch)
+                older.append(entry)
+                snap.actions[v] = files
             }
             snap.history = older + snap.history
         }

@@ -70,14 +70,8 @@ public struct StatCache: Sendable {
         return out
     }
 
-    /// Every entry in byte order of paths, stepped by the caller (a merge-join with a walk of the workspace in the
-    /// same order, without loading the cache).
-    public func cursor() throws -> StatCacheCursor {
-        StatCacheCursor(try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache ORDER BY path"))
-    }
-
     /// The entries below the folder `rel` ("" for all), from `from` on when given, in byte order of paths, stepped
-    /// by the caller.
+    /// by the caller (a merge-join with a walk of the workspace in the same order, without loading the cache).
     public func cursor(below rel: String, from: String? = nil) throws -> StatCacheCursor {
         // Every path below `rel/` sorts between "rel/" and "rel0" ("0" follows "/").
         let low = from ?? (rel.isEmpty ? "" : rel + "/")

@@ -40,11 +40,12 @@ struct StrataCLI {
         try run(args, cwd: cwd, env: env)
     }
 
+    /// Runs the binary with `args`; `launcher` (such as `/usr/bin/time -o F`) runs it through another command.
     @discardableResult
-    func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> Result {
+    func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], launcher: [String] = []) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: StrataCLI.binary)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: launcher.first ?? StrataCLI.binary)
+        p.arguments = launcher.isEmpty ? args : Array(launcher.dropFirst()) + [StrataCLI.binary] + args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? directory)
         var e = ProcessInfo.processInfo.environment
         e["STRATA_AUTHOR"] = "E2E Tester <e2e@example.org>"

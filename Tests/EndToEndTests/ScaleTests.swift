@@ -10,21 +10,9 @@ struct ScaleTests {
     func measured(_ s: StrataCLI, _ args: String...) throws -> (StrataCLI.Result, rss: Int) {
         let report = s.directory + "/../" + UUID().uuidString + ".time"
         defer { try? FileManager.default.removeItem(atPath: report) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-        p.arguments = ["-o", report, "-f", "%M", StrataCLI.binary] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: s.directory)
-        var e = ProcessInfo.processInfo.environment
-        e["STRATA_AUTHOR"] = "E2E Tester <e2e@example.org>"
-        p.environment = e
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let r = try s.run(args, launcher: ["/usr/bin/time", "-o", report, "-f", "%M"])
         let kb = Int(String(decoding: try Data(contentsOf: URL(fileURLWithPath: report)), as: UTF8.self).split(separator: "\n").last ?? "") ?? -1
-        return (StrataCLI.Result(status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "", stdoutBytes: data), kb / 1024)
+        return (r, kb / 1024)
     }
 
     /// 200,000 files in 400 folders: `status` stays under 100 MB of peak RSS (it streams: no listing of the
