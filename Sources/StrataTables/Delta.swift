@@ -163,6 +163,12 @@ extension TableService {
         if let base {
             var apply = DeltaActions(version: base.version, table: path)
             for file in base.files {
+                // A damaged checkpoint is named (the Parquet reader only knows its scratch copy).
+                do { try readCheckpoint(file) } catch ParquetError.corrupt(let why) {
+                    throw ParquetError.corrupt("the Delta checkpoint \(log)/\(file): \(why)")
+                }
+            }
+            func readCheckpoint(_ file: String) throws {
                 try withLocalFile(revision, log + "/" + file) { local in
                     try DeltaCheckpoint.actions(local, file.hasSuffix(".json")) { action in
                         if let sidecar = (action["sidecar"] as? [String: Any])?["path"] as? String {

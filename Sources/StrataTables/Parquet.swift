@@ -123,7 +123,12 @@ public enum ParquetError: StrataError {
         case .unsupported(let c, let w): return "Parquet column '\(c)' uses \(w), which strata cannot read yet"
         }
     }
-    public var nextStep: String? { "compare the files with 'strata diff' (file level), or rewrite them with PLAIN or dictionary encoding" }
+    public var nextStep: String? {
+        switch self {
+        case .corrupt: return "check the store with 'strata fsck'; a file its writer left damaged must be written again (compare by file with 'strata diff')"
+        case .unsupported: return "compare the files with 'strata diff' (file level), or rewrite them with PLAIN or dictionary encoding"
+        }
+    }
 }
 
 /// A flat Parquet file read row group by row group, with pread: the footer's schema, then each column chunk's pages

@@ -407,6 +407,10 @@ extension DeltaTableTests {
         // Time travel to the checkpointed commit: delta-rs reads its rows again.
         #expect(try s.run("checkout", "cleaned", "--", "lake/events").status == 0)
         #expect(try pythonStdout([fixture, "rows"], cwd: s.directory) == rowsAt["cleaned"])
+        // A damaged checkpoint is an integrity error naming the file, never a guessed table.
+        try s.write("lake/events/_delta_log/00000000000000000005.checkpoint.parquet", "garbage")
+        let damaged = try s.run("table", "diff", "cleaned", "lake/events", "--key", "id")
+        #expect(damaged.status == 12 && damaged.stderr.contains("_delta_log/00000000000000000005.checkpoint.parquet"), "\(damaged.stderr)")
     }
 
     /// A table with the Change Data Feed on: row diffs between any two commits read the `_change_data` files (and,
