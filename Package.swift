@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries: SHA-256 (OpenSSL libcrypto), zstd, SQLite.
@@ -84,12 +89,28 @@ let package = Package(
                 "StrataRemote", "StrataTables", "StrataRepository", "StrataModel", "StrataPlatform", "StrataMaintenance", "StrataPipeline",
                 "StrataLineage", "StrataMerge",
             ]),
+        // The team server (`strata serve`): identities and tokens, roles per branch pattern, protected branches, the
+        // hash-chained audit log, the remote protocol over HTTP(S) and the JSON API, on Hummingbird 2.
+        .target(
+            name: "StrataServer",
+            dependencies: [
+                "StrataWorkflows", "StrataRemote", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel", "StrataPlatform",
+                "StrataSQLite", "COpenSSL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", "StrataServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
         // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).

@@ -25,6 +25,8 @@ enum ErrorReporter {
         static let notReproducible: Int32 = 23
         static let hookRejected: Int32 = 24
         static let mergeConflict: Int32 = 25
+        static let unauthenticated: Int32 = 26
+        static let forbidden: Int32 = 27
         static let interrupted: Int32 = 130
         static let usage: Int32 = 64
     }
@@ -48,6 +50,8 @@ enum ErrorReporter {
         case .notReproducible: return Status.notReproducible
         case .hookRejected: return Status.hookRejected
         case .mergeConflict: return Status.mergeConflict
+        case .unauthenticated: return Status.unauthenticated
+        case .forbidden: return Status.forbidden
         case .interrupted: return Status.interrupted
         case .usage: return Status.usage
         }

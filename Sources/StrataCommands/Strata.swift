@@ -20,7 +20,8 @@ public struct Strata: ParsableCommand {
             PruneCommand.self, GcCommand.self, RetentionCommand.self, ReproCommand.self, StagesCommand.self, DagCommand.self,
             LineageCommand.self, RunsCommand.self, ReproduceCommand.self, CatalogCommand.self, HooksCommand.self, RemoteCommand.self,
             PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self, BlameCommand.self, MergeCommand.self,
-            ResolveCommand.self, MergeBaseCommand.self,
+            ResolveCommand.self, MergeBaseCommand.self, ServeCommand.self, NamespaceCommand.self, UserCommand.self, TokenCommand.self,
+            PolicyCommand.self, ProtectCommand.self, AuditCommand.self,
         ]
     )
 

@@ -60,11 +60,19 @@ enum EventBuilder {
             let prefix = parts.count > 1 ? parts[1] + "/" : ""
             return ("s3://" + parts[0], prefix + path)
         }
+        // A strata server (`https://host:8484/NAMESPACE`): the server as namespace, the store's namespace and the path as name.
+        if location.hasPrefix("http://") || location.hasPrefix("https://") {
+            let scheme = location.hasPrefix("https://") ? "https://" : "http://"
+            let parts = location.dropFirst(scheme.count).split(separator: "/", maxSplits: 1).map(String.init)
+            let prefix = parts.count > 1 ? parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/" : ""
+            return (scheme + (parts.first ?? ""), prefix + path)
+        }
         let folder = location.hasPrefix("file://") ? String(location.dropFirst("file://".count)) : location
         return ("file", folder + "/" + path)
     }
 
-    /// The URL of a dataset published at `location` under `path` (`s3://bucket/prefix/path`, `file:///folder/path`).
+    /// The URL of a dataset published at `location` under `path` (`s3://bucket/prefix/path`, `file:///folder/path`,
+    /// `https://host:8484/NAMESPACE/path`).
     static func publishedURL(_ location: String, path: String) -> String {
         let (ns, name) = published(location, path: path)
         return ns == "file" ? "file://" + name : ns + "/" + name

@@ -37,6 +37,10 @@ public enum ErrorCategory: String, Sendable, CaseIterable {
     case hookRejected
     /// A merge stopped with conflicts to resolve.
     case mergeConflict
+    /// A server refused the credentials: no token, or one that is unknown, expired or revoked.
+    case unauthenticated
+    /// A server refused the action: the role is missing, or the branch is protected.
+    case forbidden
 }
 
 /// An error users and code can act on: a stable code, a message naming the path, ref or object, a next step, and

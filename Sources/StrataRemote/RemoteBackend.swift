@@ -85,6 +85,10 @@ public enum RemoteError: StrataError {
     case unreachable(remote: String, key: String, reason: String)
     /// An answer the protocol does not expect.
     case unexpected(remote: String, key: String, status: Int, code: String)
+    /// A Strata server refused the token (missing, unknown, expired or revoked): HTTP 401 with its reason.
+    case unauthenticated(remote: String, key: String, reason: String)
+    /// A Strata server refused the action (role missing, protected branch): HTTP 403 with its code and reason.
+    case forbidden(remote: String, key: String, code: String, reason: String)
 
     public var code: String {
         switch self {
@@ -94,6 +98,8 @@ public enum RemoteError: StrataError {
         case .refused: "remote.refused"
         case .unreachable: "remote.unreachable"
         case .unexpected: "remote.unexpected-answer"
+        case .unauthenticated: "remote.unauthenticated"
+        case .forbidden(_, _, let c, _): c.isEmpty ? "remote.forbidden" : c
         }
     }
     public var category: ErrorCategory {
@@ -101,6 +107,8 @@ public enum RemoteError: StrataError {
         case .invalidKey: .integrity
         case .notFound: .notFound
         case .storage, .refused, .unreachable, .unexpected: .failure
+        case .unauthenticated: .unauthenticated
+        case .forbidden: .forbidden
         }
     }
     public var message: String {
@@ -111,6 +119,8 @@ public enum RemoteError: StrataError {
         case .refused(let r, let k, let s, let c): "the remote \(r) refused the request for '\(k)' (HTTP \(s)\(c.isEmpty ? "" : " " + c))"
         case .unreachable(let r, let k, let why): "the remote \(r) did not answer for '\(k)' after retries (\(why))"
         case .unexpected(let r, let k, let s, let c): "the remote \(r) answered HTTP \(s)\(c.isEmpty ? "" : " " + c) for '\(k)'"
+        case .unauthenticated(let r, let k, let why): "the server \(r) did not accept the credentials for '\(k)'\(why.isEmpty ? "" : ": " + why)"
+        case .forbidden(let r, let k, _, let why): "the server \(r) refused '\(k)'\(why.isEmpty ? "" : ": " + why)"
         }
     }
     public var nextStep: String? {
@@ -123,6 +133,8 @@ public enum RemoteError: StrataError {
         case .refused: "check that the credentials may read and write this bucket and prefix"
         case .unreachable: "check the endpoint URL and the network, then retry"
         case .unexpected: "check that the endpoint is S3-compatible and supports conditional writes"
+        case .unauthenticated: "set STRATA_TOKEN or the credentials file (~/.config/strata/credentials, mode 600) to a valid token"
+        case .forbidden: "ask an administrator of the server for the role (strata policy show lists the grants)"
         }
     }
     public var cause: (any Error)? {

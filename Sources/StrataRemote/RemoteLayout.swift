@@ -1,6 +1,10 @@
 import Foundation
 import StrataModel
 import StrataObjects
+import StrataPlatform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where one object lives on a remote: a frame of a remote pack, and its slice of the decompressed frame.
 public struct RemoteObject: Sendable, Equatable {
@@ -24,7 +28,7 @@ public struct RemoteObject: Sendable, Equatable {
         self.offset = offset; self.length = length
     }
     /// The frame as a member list entry.
-    var member: FrameMember { FrameMember(id: id, kind: kind, offset: offset, length: length) }
+    public var member: FrameMember { FrameMember(id: id, kind: kind, offset: offset, length: length) }
 }
 
 /// The remote layout (store/FORMAT.md, "Remotes"): key names, and the binary encodings of pack trailers and index
@@ -111,6 +115,50 @@ public enum RemoteLayout {
 
     /// Size of the trailer for `n` entries.
     public static func trailerSize(_ n: Int) -> Int { n * entrySize + trailerFixed }
+
+    /// Checks a pack file before it is published (`strata serve` runs this on every pushed pack): its SHA-256 is its
+    /// name, its trailer is intact, every frame lies between the start and the trailer, and every object in every frame
+    /// hashes to its id (a chunk list passes its checksum). Reads one frame at a time. Returns the trailer's entries.
+    public static func verifyPack(path: String, name: String) throws -> [RemoteObject] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw PosixError("open", path) }
+        defer { close(fd) }
+        func read(_ offset: Int64, _ length: Int) throws -> [UInt8] {
+            var buf = [UInt8](repeating: 0, count: length)
+            let n = try buf.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: offset, path: path) }
+            return Array(buf[0..<n])
+        }
+        func bad(_ why: String) -> RemoteSyncError { RemoteSyncError.corruptRemote(remote: "pushed pack", key: packKey(name), reason: why) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw PosixError("stat", path) }
+        let size = Int64(st.st_size)
+        guard size >= Int64(trailerFixed) + 12 else { throw bad("it is too small to be a pack") }
+        guard let count = trailerCount(try read(size - Int64(trailerFixed), trailerFixed)) else { throw bad("it has no pack trailer") }
+        let tsize = Int64(trailerSize(count))
+        guard tsize <= size - 12 else { throw bad("its trailer announces more entries than it holds") }
+        guard let entries = decodePackTrailer(try read(size - tsize, Int(tsize)), pack: name) else { throw bad("its trailer fails its checksum") }
+        // The whole file hashes to its name.
+        var hasher = SHA256Hasher()
+        var offset: Int64 = 0
+        while offset < size {
+            let chunk = try read(offset, Int(min(Int64(4 << 20), size - offset)))
+            if chunk.isEmpty { throw bad("it changed while being read") }
+            chunk.withUnsafeBytes { hasher.update($0) }
+            offset += Int64(chunk.count)
+        }
+        guard hasher.finalize().hex == name else { throw bad("its content does not hash to its name") }
+        var byFrame: [Int64: (length: Int64, members: [FrameMember])] = [:]
+        for e in entries {
+            if let f = byFrame[e.frameOffset], f.length != e.frameLength { throw bad("two entries disagree on a frame's length") }
+            byFrame[e.frameOffset, default: (e.frameLength, [])].members.append(e.member)
+        }
+        for (start, f) in byFrame.sorted(by: { $0.key < $1.key }) {
+            guard start >= 12, start + f.length <= size - tsize else { throw bad("a frame lies outside the pack's body") }
+            let stored = try read(start, Int(f.length))
+            do { try ObjectStore.verifyFrame(stored, members: f.members, source: "pushed pack \(name)") } catch { throw bad("\(error)") }
+        }
+        return entries
+    }
 }
 
 /// One index fragment: the objects of one push (or of a gc's compaction, which supersedes older fragments), and the
@@ -133,7 +181,9 @@ public struct IndexFragment: Sendable, Equatable {
             && a.dropped.map(\.time) == b.dropped.map(\.time)
     }
 
-    static func isHex64(_ s: some StringProtocol) -> Bool { s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) } }
+    public static func isHex64(_ s: some StringProtocol) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
 
     /// `strata-index 1\n`, then lines `supersedes <id>`, `dropped <pack> <time>`, and per pack `pack <id> <count>`
     /// followed by `count` binary entries; then `end\n` and the SHA-256 of everything before.

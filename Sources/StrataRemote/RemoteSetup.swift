@@ -65,8 +65,13 @@ public struct RemoteLocation: Sendable, Equatable {
             throw RemoteSetupError.badURL(
                 URLRedaction.redact(url), reason: "credentials do not belong in a remote URL; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile")
         }
-        guard url.hasPrefix("file:///") || url.hasPrefix("s3://") else {
-            throw RemoteSetupError.badURL(url, reason: "a remote is file:///absolute/path or s3://bucket[/prefix]")
+        guard url.hasPrefix("file:///") || url.hasPrefix("s3://") || url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw RemoteSetupError.badURL(url, reason: "a remote is file:///absolute/path, s3://bucket[/prefix] or http(s)://server:port/NAMESPACE")
+        }
+        if url.hasPrefix("http") {
+            guard let u = URL(string: url), u.host != nil, u.path.split(separator: "/").count == 1, u.query == nil else {
+                throw RemoteSetupError.badURL(url, reason: "a server remote is http(s)://host:port/NAMESPACE (strata serve)")
+            }
         }
         if url.hasPrefix("s3://") && url.dropFirst(5).split(separator: "/").first == nil {
             throw RemoteSetupError.badURL(url, reason: "it names no bucket")
@@ -78,6 +83,16 @@ public struct RemoteLocation: Sendable, Equatable {
     /// `~/.aws/credentials` and `~/.aws/config`).
     public func backend(environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> any RemoteBackend {
         if url.hasPrefix("file://") { return try FolderBackend(root: String(url.dropFirst("file://".count))) }
+        if url.hasPrefix("http"), let u = URL(string: url) {
+            let token = try ServerCredentials.token(for: u, environment: env)
+            // A token sent in clear text to another machine could be read on the way; loopback is only this machine.
+            let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(u.host ?? "")
+            if u.scheme == "http" && !loopback && token != nil && env["STRATA_INSECURE_HTTP"] != "1" {
+                throw RemoteSetupError.badURL(
+                    url, reason: "a token would cross the network unencrypted; use https (or set STRATA_INSECURE_HTTP=1 on a trusted network)")
+            }
+            return HTTPBackend(base: u, token: token)
+        }
         let parts = url.dropFirst(5).split(separator: "/", maxSplits: 1).map(String.init)
         let config = AWSConfig(environment: env)
         guard let credentials = config.credentials else { throw RemoteSetupError.noCredentials(url) }

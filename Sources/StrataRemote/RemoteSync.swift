@@ -446,6 +446,18 @@ public final class RemoteSync: @unchecked Sendable {
         return ([:], newCommits)
     }
 
+    /// Downloads every commit and tree the remote's index lists that this store lacks, each verified against its id
+    /// (the server's mirror of a namespace uses it before a ref moves). Returns how many objects came.
+    public func downloadHistory() throws -> Int {
+        _ = try index.sync(backend, width: connections)
+        var history: [RemoteObject] = []
+        for o in try index.objects(kinds: [.commit, .tree]) where try !repo.objects.contains(o.id) { history.append(o) }
+        return try download(history)
+    }
+
+    /// Whether the remote's index, as last synced, lists `id`.
+    public func remoteHas(_ id: ObjectID) throws -> Bool { try index.has(id) }
+
     func collectFiles(_ tree: ObjectID, seen: inout Set<ObjectID>, into files: inout [ObjectID]) throws {
         guard seen.insert(tree).inserted, tree != Tree.empty.id else { return }
         for e in try repo.tree(tree).entries {

@@ -24,13 +24,19 @@ struct RemoteTarget: Sendable {
             let dir = NSTemporaryDirectory() + "remote-" + tag
             return RemoteTarget(url: "file://" + dir, extra: [], env: [:], folder: dir)
         }
+        if kind == "server" {
+            guard let server = TestServer.shared, let token = TestServer.sharedToken else { throw CocoaError(.featureUnsupported) }
+            let ns = "t" + tag
+            _ = try server.admin("namespace", "add", ns)
+            return RemoteTarget(url: server.url + "/" + ns, extra: [], env: ["STRATA_TOKEN": token], folder: server.root + "/ns/" + ns + "/remote")
+        }
         guard let info = moto?.info else { throw CocoaError(.featureUnsupported) }
         return RemoteTarget(
             url: "s3://\(info["bucket"]!)/\(tag)", extra: ["--endpoint", info["endpoint"]!],
             env: ["AWS_ACCESS_KEY_ID": info["access_key"]!, "AWS_SECRET_ACCESS_KEY": info["secret_key"]!, "AWS_REGION": "us-east-1"], folder: nil)
     }
 
-    var secret: String? { env["AWS_SECRET_ACCESS_KEY"] }
+    var secret: String? { env["AWS_SECRET_ACCESS_KEY"] ?? env["STRATA_TOKEN"] }
 }
 
 /// `n` bytes from a seeded generator (incompressible test data).
@@ -40,8 +46,8 @@ func randomData(_ n: Int, _ rng: inout SplitMix) -> Data {
     return d
 }
 
-/// Kinds of remote every scenario runs against: the folder always, S3 when moto is installed.
-let remoteKinds: [String] = PythonFixture.motoAvailable ? ["folder", "s3"] : ["folder"]
+/// Kinds of remote every scenario runs against: the folder and a `strata serve` always, S3 when moto is installed.
+let remoteKinds: [String] = PythonFixture.motoAvailable ? ["folder", "s3", "server"] : ["folder", "server"]
 
 extension StrataCLI {
     /// Runs with the remote's environment.
@@ -101,7 +107,8 @@ extension StrataCLI {
         let publish = events.last { $0.contains("strata.push") && $0.contains("COMPLETE") }.map(String.init) ?? ""
         let event = (try? JSONSerialization.jsonObject(with: Data(publish.utf8))) as? [String: Any]
         let outputs = (event?["outputs"] as? [[String: Any]]) ?? []
-        let expectedNamespace = kind == "s3" ? String(t.url.prefix(while: { $0 != "/" })) + "//" + t.url.dropFirst(5).split(separator: "/")[0] : "file"
+        let expectedNamespace =
+            kind == "folder" ? "file" : String(t.url.prefix(while: { $0 != "/" })) + "//" + t.url.split(separator: "/")[1]
         #expect(
             outputs.contains { $0["namespace"] as? String == expectedNamespace && ($0["name"] as? String ?? "").hasSuffix("tables/orgs.csv") }, "\(publish)")
         let runs = try a.run("runs", "--json").stdout

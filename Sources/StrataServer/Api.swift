@@ -1,0 +1,218 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrataDiff
+import StrataModel
+import StrataPlatform
+import StrataRemote
+import StrataRepository
+
+/// A commit as the JSON API shows it.
+struct APICommit: Encodable {
+    var id: String
+    var tree: String
+    var parents: [String]
+    var author: String
+    var email: String
+    var time: Int64
+    var message: String
+
+    init(_ id: ObjectID, _ c: Commit) {
+        self.id = id.hex; tree = c.tree.hex; parents = c.parents.map(\.hex)
+        author = c.author.name; email = c.author.email; time = c.time; message = c.message
+    }
+}
+
+/// A changed path as the JSON API shows it.
+struct APIChange: Encodable {
+    var status: String
+    var path: String
+    var oldPath: String?
+    var oldId: String?
+    var newId: String?
+    var oldSize: UInt64?
+    var newSize: UInt64?
+
+    init(_ c: Change) {
+        status = c.status.rawValue; path = c.path; oldPath = c.oldPath
+        oldId = c.old?.id.hex; newId = c.new?.id.hex; oldSize = c.old?.size; newSize = c.new?.size
+    }
+}
+
+/// The JSON API over a namespace's mirror: the same repository calls the command line makes.
+extension ServerResponder {
+    func api(_ request: Request, ns: Namespace, principal: Principal, parts: [String]) async throws -> Response {
+        guard request.method == .get || request.method == .head else {
+            return ServerResponder.errorResponse(ServerError.badRequest("the JSON API is read-only; push to change refs"), status: .methodNotAllowed)
+        }
+        let core = self.core
+        let q = request.uri.queryParameters
+        let limit = min(10_000, max(1, Int(q["limit"] ?? "") ?? 100))
+        switch parts.first ?? "" {
+        case "refs":
+            struct Ref: Encodable { var name: String; var target: String }
+            let refs = try await offload { () -> [Ref] in
+                try core.requireRead(principal, ns.name)
+                return try (ns.mirror.refs(prefix: "refs/heads/") + ns.mirror.refs(prefix: "refs/tags/")).filter { r in
+                    try core.store.role(for: principal, namespace: ns.name, scope: .ref(ServerResponder.shortName(r.name))) != nil
+                }.map { Ref(name: $0.name, target: $0.target.hex) }
+            }
+            return ServerResponder.json(["refs": refs])
+        case "log":
+            let rev = String(q["rev"] ?? "HEAD")
+            let commits = try await offload { () -> [APICommit] in
+                let id = try core.authorizeRevision(principal, ns, rev)
+                return try ns.mirror.log(id.hex, limit: limit).map { APICommit($0.id, $0.commit) }
+            }
+            return ServerResponder.json(["commits": commits])
+        case "commits":
+            guard parts.count == 2 else { throw ServerError.badRequest("use /api/commits/{revision}") }
+            struct Shown: Encodable { var commit: APICommit; var changes: [APIChange]; var truncated: Bool }
+            let shown = try await offload { () -> Shown in
+                let id = try core.authorizeRevision(principal, ns, parts[1])
+                let changes = try ns.mirror.changes(of: id)
+                return Shown(
+                    commit: APICommit(id, try ns.mirror.commit(id)), changes: changes.prefix(limit).map(APIChange.init), truncated: changes.count > limit)
+            }
+            return ServerResponder.json(shown)
+        case "tree":
+            guard parts.count == 2 else { throw ServerError.badRequest("use /api/tree/{revision}?path=P") }
+            let path = try ServerResponder.cleanPath(q["path"].map(String.init) ?? "")
+            let recursive = q["recursive"] == "1" || q["recursive"] == "true"
+            struct Entry: Encodable { var path: String; var kind: String; var size: UInt64; var id: String }
+            struct Listing: Encodable { var entries: [Entry]; var truncated: Bool }
+            let listing = try await offload { () -> Listing in
+                let id = try core.authorizeRevision(principal, ns, parts[1])
+                let all = try ns.mirror.list(id.hex, path: path, recursive: recursive)
+                return Listing(
+                    entries: all.prefix(limit * 10).map { Entry(path: $0.path, kind: $0.kind.rawValue, size: $0.size, id: $0.id.hex) },
+                    truncated: all.count > limit * 10)
+            }
+            return ServerResponder.json(listing)
+        case "file":
+            guard parts.count == 2 else { throw ServerError.badRequest("use /api/file/{revision}?path=P") }
+            let path = try ServerResponder.cleanPath(q["path"].map(String.init) ?? "")
+            if path.isEmpty { throw ServerError.badRequest("name a file with ?path=") }
+            let range = try request.headers[.range].map(ServerResponder.parseRange)
+            let tmp = core.store.root + "/tmp"
+            let (file, size) = try await offload { () -> (String, Int64) in
+                let id = try core.authorizeRevision(principal, ns, parts[1])
+                try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+                let out = tmp + "/cat-" + Posix.randomHex(12)
+                let fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if fd < 0 { throw PosixError("create", out) }
+                defer { close(fd) }
+                var size: Int64 = 0
+                do {
+                    try ns.mirror.cat(id.hex, path: path) { buf in
+                        try Posix.writeAll(fd, Array(buf), path: out)
+                        size += Int64(buf.count)
+                    }
+                } catch {
+                    try? Posix.unlink(out)
+                    throw error
+                }
+                return (out, size)
+            }
+            return ServerResponder.streamFile(file, size: size, range: range, metrics: core.metrics)
+        case "diff":
+            let from = String(q["from"] ?? ""), to = String(q["to"] ?? "")
+            if from.isEmpty || to.isEmpty { throw ServerError.badRequest("use /api/diff?from=REV&to=REV") }
+            struct Diff: Encodable { var from: String; var to: String; var changes: [APIChange]; var truncated: Bool }
+            let diff = try await offload { () -> Diff in
+                let a = try core.authorizeRevision(principal, ns, from), b = try core.authorizeRevision(principal, ns, to)
+                let changes = try ns.mirror.diff(a.hex, b.hex)
+                return Diff(from: a.hex, to: b.hex, changes: changes.prefix(limit * 10).map(APIChange.init), truncated: changes.count > limit * 10)
+            }
+            return ServerResponder.json(diff)
+        default:
+            throw ServerError.unknown(kind: "endpoint", name: "api/" + (parts.first ?? ""))
+        }
+    }
+
+    /// `main` for `refs/heads/main`, `tags/v1` for `refs/tags/v1` (what grant patterns match).
+    static func shortName(_ full: String) -> String {
+        if full.hasPrefix("refs/heads/") { return String(full.dropFirst("refs/heads/".count)) }
+        if full.hasPrefix("refs/tags/") { return "tags/" + full.dropFirst("refs/tags/".count) }
+        return full
+    }
+
+    /// A workspace path from a query: relative, without empty, `.` or `..` parts, NUL or a backslash.
+    static func cleanPath(_ p: String) throws -> String {
+        if p.isEmpty || p == "/" { return "" }
+        let parts = p.split(separator: "/", omittingEmptySubsequences: false)
+        if p.hasPrefix("/") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) || p.utf8.contains(0) || p.contains("\\") {
+            throw ServerError.badRequest("'\(p.prefix(200))' is not a path inside the tree")
+        }
+        return p
+    }
+
+    /// Streams a scratch file (or a range of it) as the response, deleting it afterwards.
+    static func streamFile(_ path: String, size: Int64, range: (Int64, Int)?, metrics: ServerMetrics) -> Response {
+        var start: Int64 = 0, length = size
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
+        var status: HTTPResponse.Status = .ok
+        if let (offset, count) = range {
+            guard offset < size else {
+                try? Posix.unlink(path)
+                headers[.contentRange] = "bytes */\(size)"
+                return Response(status: .rangeNotSatisfiable, headers: headers)
+            }
+            start = offset; length = min(Int64(count), size - offset)
+            headers[.contentRange] = "bytes \(start)-\(start + length - 1)/\(size)"
+            status = .partialContent
+        }
+        let (first, count) = (start, length)
+        let body = ResponseBody(contentLength: Int(count)) { writer in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            try? Posix.unlink(path)
+            guard fd >= 0 else { throw PosixError("open", path) }
+            defer { close(fd) }
+            var offset = first
+            let end = first + count
+            while offset < end {
+                var buf = [UInt8](repeating: 0, count: Int(min(Int64(1 << 20), end - offset)))
+                let n = try buf.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: offset, path: path) }
+                if n == 0 { break }
+                try await writer.write(ByteBuffer(bytes: buf[0..<n]))
+                offset += Int64(n)
+            }
+            metrics.bytesOut.increment(by: offset - first)
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+}
+
+extension ServerCore {
+    /// Resolves a revision after checking the caller may read it: a branch or tag (with `~N`/`^N` after it) needs a
+    /// role on that ref; a commit id needs a role somewhere in the namespace. Unreadable and missing look the same.
+    func authorizeRevision(_ p: Principal, _ ns: Namespace, _ rev: String) throws -> ObjectID {
+        try requireRead(p, ns.name)
+        let base = String(rev.prefix { $0 != "~" && $0 != "^" && $0 != ":" })
+        if base.isEmpty || rev.count > 300 { throw ServerError.badRequest("'\(rev.prefix(100))' is not a revision") }
+        var scope: Scope?
+        if base == "HEAD" {
+            let head = (try? ns.backend.get(RemoteLayout.headKey)).flatMap { $0.map { String(decoding: $0.bytes, as: UTF8.self) } } ?? "refs/heads/main\n"
+            let branch = ServerResponder.shortName(head.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard try store.role(for: p, namespace: ns.name, scope: .ref(branch)) != nil, let id = try ns.mirror.ref("refs/heads/" + branch) else {
+                throw ServerError.unknown(kind: "revision", name: rev)
+            }
+            return try resolve(ns, id.hex + rev.dropFirst(base.count), shown: rev)
+        } else if try ns.mirror.ref("refs/heads/" + base) != nil {
+            scope = .ref(base)
+        } else if try ns.mirror.ref("refs/tags/" + base) != nil {
+            scope = .ref("tags/" + base)
+        } else if base.count >= 7, base.allSatisfy({ $0.isHexDigit }) {
+            scope = .anyRef
+        }
+        guard let scope, try store.role(for: p, namespace: ns.name, scope: scope) != nil else { throw ServerError.unknown(kind: "revision", name: rev) }
+        return try resolve(ns, rev, shown: rev)
+    }
+
+    func resolve(_ ns: Namespace, _ rev: String, shown: String) throws -> ObjectID {
+        do { return try ns.mirror.resolve(rev) } catch let e as any StrataError where e.category == .notFound || e.category == .usage {
+            throw ServerError.unknown(kind: "revision", name: shown)
+        }
+    }
+}
