@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base serve namespace user token policy protect audit help' -- "${cur}"))
         ;;
     esac
 }
@@ -1203,6 +1203,358 @@ _strata_merge-base() {
     # Offer option value completions
     case "${prev}" in
     '-C')
+        return
+        ;;
+    esac
+}
+
+_strata_serve() {
+    repeating_flags=()
+    non_repeating_flags=(--insecure-http --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--listen --tls-cert --tls-key --max-body --idle-timeout)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--listen')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
+    '--max-body')
+        return
+        ;;
+    '--idle-timeout')
+        return
+        ;;
+    esac
+}
+
+_strata_namespace() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    add|list)
+        # Offer subcommand argument completions
+        "_strata_namespace_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'add list' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_namespace_add() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root --storage)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    '--storage')
+        return
+        ;;
+    esac
+}
+
+_strata_namespace_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_user() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    add|remove|list)
+        # Offer subcommand argument completions
+        "_strata_user_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'add remove list' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_user_add() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_user_remove() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_user_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_token() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|revoke|list)
+        # Offer subcommand argument completions
+        "_strata_token_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create revoke list' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_token_create() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root --expires)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    '--expires')
+        return
+        ;;
+    esac
+}
+
+_strata_token_revoke() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_token_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_policy() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    show|set)
+        # Offer subcommand argument completions
+        "_strata_policy_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'show set' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_policy_show() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_policy_set() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root --namespace)
+    __strata_offer_flags_options 3
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    '--namespace')
+        return
+        ;;
+    esac
+}
+
+_strata_protect() {
+    repeating_flags=()
+    non_repeating_flags=(--require-merge --remove --list --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root --namespace)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    '--namespace')
+        return
+        ;;
+    esac
+}
+
+_strata_audit() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __strata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    log|verify)
+        # Offer subcommand argument completions
+        "_strata_audit_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'log verify' -- "${cur}"))
+        ;;
+    esac
+}
+
+_strata_audit_log() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root --last)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    '--last')
+        return
+        ;;
+    esac
+}
+
+_strata_audit_verify() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
         return
         ;;
     esac

@@ -87,13 +87,20 @@ _strata() {
             'merge:Merge a branch or revision into the current branch, file by file and row by row for declared tables.'
             'resolve:Resolve a conflicted path of the merge in progress: a whole file, or one row of a table.'
             'merge-base:Print the best common ancestor of two revisions (--all: every one).'
+            'serve:Serve namespaces of a server root to Strata clients and over a JSON API, with tokens, roles and protected branches.'
+            'namespace:Manage a server'\''s namespaces (separate stores with separate policies, e.g. dev and dist).'
+            'user:Manage a server'\''s users.'
+            'token:Manage a server'\''s tokens (shown once, stored as salted hashes).'
+            'policy:Show or set who may do what: roles (reader, writer, maintainer, admin) per branch pattern.'
+            'protect:Protect branches on a server: no force-move, no delete; with --require-merge only a maintainer'\''s merges.'
+            'audit:Read and verify a server'\''s hash-chained audit log.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -1060,6 +1067,351 @@ _strata_merge-base() {
         ':a:'
         ':b:'
         '--all[Print every best common ancestor (several after criss-cross merges).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_serve() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--listen[Address and port to listen on (port 0\: any free port).]:host\:port:'
+        '--tls-cert[PEM certificate chain for HTTPS.]:file:'
+        '--tls-key[PEM private key for HTTPS.]:file:'
+        '--insecure-http[Allow plain HTTP on an address other than loopback.]'
+        '--max-body[Largest pushed pack, in MiB.]:MiB:'
+        '--idle-timeout[Seconds an idle connection is kept.]:s:'
+        ':dir:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_namespace() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'add:Add namespace NAME (its remote in the server root, or at --storage).'
+            'list:List namespaces.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        add|list)
+            "_strata_namespace_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_namespace_add() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        ':name:'
+        '--storage[Where its remote lives\: file\:///path or s3\://bucket/prefix (default\: ns/NAME/remote in the root).]:url:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_namespace_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_user() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'add:Add user NAME (then '\''strata token create NAME'\'').'
+            'remove:Remove user NAME, revoking their tokens and grants.'
+            'list:List users.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        add|remove|list)
+            "_strata_user_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_user_add() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        ':name:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_user_remove() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        ':name:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_user_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_token() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'create:Create a token for USER and print it once.'
+            'revoke:Revoke token ID (it stops working at once).'
+            'list:List tokens (never their secrets).'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        create|revoke|list)
+            "_strata_token_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_token_create() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        ':user:'
+        '--expires[Lifetime\: 30d, 12h, 90m (default\: no expiry).]:duration:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_token_revoke() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        ':id:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_token_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_policy() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'show:List grants and protections.'
+            'set:Grant PRINCIPAL a ROLE on refs matching PATTERN ('\''none'\'' removes the grant).'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        show|set)
+            "_strata_policy_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_policy_show() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_policy_set() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--namespace[The namespace (a glob; default\: every namespace).]:namespace:'
+        ':principal:'
+        ':role:'
+        ':pattern:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_protect() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--namespace[The namespace.]:namespace:'
+        ':pattern:'
+        '--require-merge[Only merge commits pushed by a maintainer move it.]'
+        '--remove[Remove the protection.]'
+        '--list[List protections.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_audit() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'log:Print the audit log, oldest first.'
+            'verify:Check every entry'\''s hash and link; exit 12 naming the first broken entry.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        log|verify)
+            "_strata_audit_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_strata_audit_log() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--last[Only the last N entries.]:last:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_audit_verify() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--json[Print JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
