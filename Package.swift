@@ -128,6 +128,7 @@ let package = Package(
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
+        .testTarget(name: "StrataServerTests", dependencies: ["StrataServer", "StrataTestSupport"]),
         .testTarget(name: "StrataMergeTests", dependencies: ["StrataMerge", "StrataTables", "StrataRepository", "StrataTestSupport"]),
         .testTarget(name: "StrataTablesTests", dependencies: ["StrataTables", "StrataObjects", "StrataTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StrataSQLiteTests", dependencies: ["StrataSQLite", "StrataPlatform"]),
