@@ -33,6 +33,8 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Allow plain HTTP on an address other than loopback.") var insecureHTTP = false
     @Option(help: ArgumentHelp("Largest pushed pack, in MiB.", valueName: "MiB")) var maxBody: Int64 = 1024
     @Option(help: ArgumentHelp("Seconds an idle connection is kept.", valueName: "s")) var idleTimeout: Int64 = 30
+    @Option(help: ArgumentHelp("Seconds a client has to send a request's headers (bodies must arrive at 1 KiB per 10 s).", valueName: "s"))
+    var headerTimeout: Int64 = 10
     @Argument(help: "The server root (default: STRATA_SERVER_ROOT, else the working folder).") var dir: String?
 
     func run() throws {
@@ -44,7 +46,7 @@ struct ServeCommand: ParsableCommand {
         options.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         options.port = port
         options.tlsCertificate = tlsCert; options.tlsKey = tlsKey; options.insecureHTTP = insecureHTTP
-        options.maxBody = maxBody << 20; options.idleTimeout = idleTimeout
+        options.maxBody = maxBody << 20; options.idleTimeout = idleTimeout; options.headerTimeout = headerTimeout
         let frozen = options
         let box = Locked<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)

@@ -32,6 +32,8 @@ public struct ServerOptions: Sendable {
     /// Seconds a connection may stay idle (no bytes either way) before it is closed: a slow client cannot hold a
     /// connection forever.
     public var idleTimeout: Int64 = 30
+    /// Seconds a client has to send a request's headers (slowloris); a body must keep arriving at 1 KiB per 10 s.
+    public var headerTimeout: Int64 = 10
     /// The environment (S3 credentials for namespaces on S3).
     public var environment: [String: String]
     /// Creates options for a server root.
@@ -145,7 +147,10 @@ public enum StrataServer {
         logger.logLevel = Logger.Level(rawValue: options.environment["STRATA_LOG_LEVEL"] ?? "") ?? .info
         let core = try ServerCore(options: options, logger: logger)
         let responder = ServerResponder(core: core)
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(options.idleTimeout)))
+        let headDeadline = TimeAmount.seconds(options.headerTimeout)
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [SlowClientGuard(headDeadline: headDeadline)], idleTimeout: .seconds(options.idleTimeout)))
         let server: HTTPServerBuilder
         if tls {
             guard let cert = options.tlsCertificate, let key = options.tlsKey else {

@@ -383,3 +383,69 @@ struct TeamFixture {
         #expect(r.status == 0, "\(r.stderr)")
     }
 }
+
+@Suite("strata serve under faults", .serialized) struct ServerFaultTests {
+    /// Slow clients (headers or a body trickled a byte at a time) lose their connections; a normal client is served
+    /// all the while.
+    @Test(arguments: ["headers", "body"]) func slowClientsTimeOutWithoutStarvingOthers(mode: String) throws {
+        let server = try TestServer(extra: ["--header-timeout", "2"])
+        try server.admin("namespace", "add", "dev")
+        let token = try server.token(for: "writer")
+        try server.admin("policy", "set", "writer", "writer", "**")
+        let port = String(server.url.split(separator: ":").last!)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("slowloris.py").path
+        let (status, out) = try python([script, "127.0.0.1", port, "40", mode, mode == "body" ? "14" : "6", token])
+        #expect(status == 0, "\(out)")
+        let r = (try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]) ?? [:]
+        #expect(r["closed"] as? Int == 40, "\(out)")
+        #expect(r["failures"] as? Int == 0 && (r["served"] as? Int ?? 0) > 10, "\(out)")
+    }
+
+    /// `kill -9` of the server while clients push, five times: each client's push either lands whole or fails
+    /// cleanly, a retry after the restart succeeds, and the remote, the mirror and the audit log stay consistent.
+    @Test func killedServerDuringPushes() throws {
+        let root = NSTemporaryDirectory() + "server-kill-" + String(UUID().uuidString.prefix(8))
+        let first = try TestServer(root: root)
+        let url = first.url
+        let port = String(url.split(separator: ":").last!)
+        try first.admin("namespace", "add", "dev")
+        let token = try first.token(for: "root")
+        try first.admin("policy", "set", "root", "admin", "**")
+        first.stop()
+        func startDirect() throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: StrataCLI.binary)
+            p.arguments = ["serve", "--listen", "127.0.0.1:" + port, root]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            for _ in 0..<100 where http("GET", url + "/healthz").status != 200 { Thread.sleep(forTimeInterval: 0.05) }
+            return p
+        }
+        var server = try startDirect()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let a = try StrataCLI()
+        try a.run("init")
+        try a.run(["remote", "add", "origin", url + "/dev"], env: ["STRATA_TOKEN": token])
+        var rng = SplitMix(seed: 99)
+        for round in 0..<5 {
+            for i in 0..<4 { try a.write("data/r\(round)-\(i).bin", randomData(1 << 20, &rng)) }
+            try a.run("commit", "-m", "round \(round)")
+            let push = try a.start(["push", "origin", "main"], environment: ProcessInfo.processInfo.environment.merging(["STRATA_TOKEN": token]) { $1 })
+            Thread.sleep(forTimeInterval: Double(round) * 0.05 + 0.05)
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            server = try startDirect()
+            push.waitUntilExit()
+            #expect([0, 1, 4].contains(push.terminationStatus), "round \(round): push exited \(push.terminationStatus)")
+            let retry = try a.run(["push", "origin", "main"], env: ["STRATA_TOKEN": token])
+            #expect(retry.status == 0, "round \(round): \(retry.stderr)")
+        }
+        let (b, cloned) = try a.clone(RemoteTarget(url: url + "/dev", extra: [], env: ["STRATA_TOKEN": token], folder: nil))
+        #expect(cloned.status == 0, "\(cloned.stderr)")
+        #expect(try b.hashes() == a.hashes())
+        #expect(try b.run("fsck").status == 0)
+        #expect(try StrataCLI(directory: root + "/ns/dev/mirror").run("fsck").status == 0)
+        #expect(try StrataCLI(directory: root).run(["audit", "verify"], env: ["STRATA_SERVER_ROOT": root]).status == 0)
+    }
+}
