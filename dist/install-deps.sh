@@ -11,6 +11,10 @@ command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 # The Pipeline.swift sandbox (read-only file system, no network); the tests exercise it.
 command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
+# The server tests: curl (requests URLSession would normalise), openssl (a self-signed certificate), wrk (the load test).
+command -v curl >/dev/null 2>&1 || need="$need curl"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
+command -v wrk >/dev/null 2>&1 || need="$need wrk"
 # GNU time: peak RSS of a command (the scale test and the benchmarks).
 [ -x /usr/bin/time ] || need="$need time"
 if [ -n "$need" ]; then

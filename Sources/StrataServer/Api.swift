@@ -42,12 +42,14 @@ struct APIChange: Encodable {
 /// The JSON API over a namespace's mirror: the same repository calls the command line makes.
 extension ServerResponder {
     func api(_ request: Request, ns: Namespace, principal: Principal, parts: [String]) async throws -> Response {
-        guard request.method == .get || request.method == .head else {
-            return ServerResponder.errorResponse(ServerError.badRequest("the JSON API is read-only; push to change refs"), status: .methodNotAllowed)
-        }
         let core = self.core
         let q = request.uri.queryParameters
-        let limit = min(10_000, max(1, Int(q["limit"] ?? "") ?? 100))
+        var requested = 100
+        if let text = q["limit"] {
+            guard let n = Int(text), (1...10_000).contains(n) else { throw ServerError.badRequest("limit is a whole number from 1 to 10000") }
+            requested = n
+        }
+        let limit = requested
         switch parts.first ?? "" {
         case "refs":
             struct Ref: Encodable { var name: String; var target: String }
@@ -78,6 +80,7 @@ extension ServerResponder {
         case "tree":
             guard parts.count == 2 else { throw ServerError.badRequest("use /api/tree/{revision}?path=P") }
             let path = try ServerResponder.cleanPath(q["path"].map(String.init) ?? "")
+            guard [nil, "0", "1", "true", "false"].contains(q["recursive"]) else { throw ServerError.badRequest("recursive is 0, 1, true or false") }
             let recursive = q["recursive"] == "1" || q["recursive"] == "true"
             struct Entry: Encodable { var path: String; var kind: String; var size: UInt64; var id: String }
             struct Listing: Encodable { var entries: [Entry]; var truncated: Bool }

@@ -51,6 +51,24 @@ struct ServerResponder: HTTPResponder {
     func route(_ request: Request, context: ServerContext, kind: inout String) async throws -> Response {
         let parts = try ServerResponder.segments(request.uri.path)
         let method = request.method
+        // A method the document does not list for the path is 405, before anything else is looked at.
+        let allowed: [HTTPRequest.Method]
+        switch parts.first ?? "" {
+        case "healthz", "readyz", "metrics", "openapi.json": allowed = parts.count == 1 ? [.get] : []
+        default:
+            if parts.count >= 2 && parts[1] == "store" {
+                allowed = parts.count == 2 ? [.get] : [.get, .head, .put, .delete]
+            } else if parts.count >= 2 && parts[1] == "api" {
+                allowed = [.get]
+            } else {
+                allowed = []
+            }
+        }
+        if !allowed.isEmpty && !allowed.contains(method) {
+            var r = ServerResponder.errorResponse(ServerError.badRequest("method \(method.rawValue) is not served here"), status: .methodNotAllowed)
+            r.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            return r
+        }
         switch (method, parts.first ?? "") {
         case (.get, "healthz"):
             kind = "health"

@@ -300,6 +300,29 @@ struct TeamFixture {
                 == String(decoding: inRepo, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// schemathesis fuzzes the live server from /openapi.json with a valid token, a bounded number of cases per
+    /// operation: no 5xx, every status, content type, header and body as documented, invalid input refused, and
+    /// undeclared methods answered 405.
+    @Test(.enabled(if: PythonFixture.available("schemathesis"), "schemathesis is not installed (requirements-test.txt)"))
+    func openAPIConformance() throws {
+        let f = try TeamFixture()
+        let config = f.store.directory + "-schemathesis.toml"
+        try "[parameters]\n\"path.namespace\" = \"dev\"\n\"path.revision\" = \"main\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let checks = [
+            "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
+            "response_headers_conformance", "negative_data_rejection", "unsupported_method",
+        ]
+        let (status, out) = try python([
+            "-c", "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())",
+            "--config-file", config, "run", f.server.url + "/openapi.json", "--url", f.server.url, "-H", "Authorization: Bearer " + f.rootToken,
+            "--max-examples", "40", "--seed", "20261201", "--checks", checks.joined(separator: ","), "--phases", "examples,coverage,fuzzing",
+        ])
+        #expect(status == 0, "\(out.suffix(4000))")
+        #expect(out.contains("passed") && !out.contains(String(f.rootToken.suffix(64))))
+        let log = try String(contentsOfFile: f.server.logPath, encoding: .utf8)
+        #expect(!log.contains("status=5"), "a request ended in a 5xx")
+    }
+
     /// What a hostile client pushes is checked before anything is published: a pack whose bytes do not hash to its
     /// name, a pack with a damaged object, an index fragment naming a pack that was never pushed, a ref to a commit
     /// that is on no pack, an oversized body.
