@@ -424,6 +424,21 @@ struct TeamFixture {
         #expect(r["failures"] as? Int == 0 && (r["served"] as? Int ?? 0) > 10, "\(out)")
     }
 
+    /// Load (Benchmarks/server_load.py): 32 concurrent readers (wrk) against cat and log while 4 clients push to
+    /// their own branches and 2 to the same branch, for 60 s: nothing is lost, every contested push has one winner,
+    /// and a fresh clone, the mirror and the audit log are clean afterwards. Figures are the benchmark's business.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk"), "wrk is not installed (dist/install-deps.sh)"))
+    func loadWithConcurrentPushers() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Benchmarks/server_load.py").path
+        let (status, out) = try python([script, "--strata", StrataCLI.binary, "--duration", "60", "--json"])
+        let r = (try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]) ?? [:]
+        #expect(status == 0 && (r["problems"] as? [String])?.isEmpty == true, "\(out)")
+        #expect((r["reads"] as? Int ?? 0) > 0)
+        #expect((r["own_branch_pushes"] as? [Int] ?? []).allSatisfy { $0 > 0 }, "\(out)")
+        #expect((r["shared_pushes_won"] as? [Int] ?? []).reduce(0, +) > 0, "\(out)")
+    }
+
     /// `kill -9` of the server while clients push, five times: each client's push either lands whole or fails
     /// cleanly, a retry after the restart succeeds, and the remote, the mirror and the audit log stay consistent.
     @Test func killedServerDuringPushes() throws {
