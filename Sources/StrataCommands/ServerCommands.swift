@@ -267,7 +267,27 @@ struct ProtectCommand: ParsableCommand {
 /// `strata audit log | verify`.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Read and verify a server's hash-chained audit log.", subcommands: [Log.self, Verify.self])
+        commandName: "audit", abstract: "Read and verify a server's hash-chained audit log; put a ref back where an entry found it.",
+        subcommands: [Log.self, Verify.self, Revert.self])
+
+    struct Revert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revert", abstract: "Put the ref of audit entry SEQ back where it was before (a wrong push or force-move).",
+            discussion: "Refused when the ref moved after the entry, or when gc collected the old commit's data. The revert is audited.")
+        @OptionGroup var server: ServerRootOption
+        @Argument(help: "The entry's number (strata audit log).") var seq: Int64
+        @Flag(help: "Print JSON.") var json = false
+        func run() throws {
+            let o = try ServerAdmin.revert(server.open(), seq: seq, actor: server.actor, environment: ProcessInfo.processInfo.environment)
+            if json {
+                struct Doc: Encodable { var ref: String; var namespace: String; var from: String?; var to: String? }
+                try Out.json(Doc(ref: o.ref, namespace: o.namespace, from: o.from?.hex, to: o.to?.hex))
+                return
+            }
+            Out.line("\(o.namespace) \(o.ref): \(o.from?.short ?? "(none)") -> \(o.to?.short ?? "(deleted)")")
+            Out.flush()
+        }
+    }
 
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "log", abstract: "Print the audit log, oldest first.")

@@ -235,6 +235,41 @@ struct TeamFixture {
         #expect(try f.server.admin("audit", "verify").status == 0)
     }
 
+    /// Recovering from a wrong push (docs/runbooks/server-recovery.md): the audit log names the move with its old id;
+    /// `audit revert` puts the ref back (compare-and-swap, audited), and refuses once the ref has moved again.
+    @Test func auditRevertUndoesAWrongPush() throws {
+        let f = try TeamFixture()
+        let (a, _) = try f.clone(f.rootToken)
+        try a.run("branch", "dev/x", "origin/dev/x")
+        try a.run("switch", "dev/x")
+        try a.write("tables/orgs.csv", "id,name\n1,Acme\n2,Globex\n3,Initech\n")
+        try a.run("commit", "-m", "good")
+        #expect(try a.run(["push", "origin", "dev/x"], env: ["STRATA_TOKEN": f.rootToken]).status == 0)
+        let good = try a.run("log", "--json", "-n", "1").stdout
+        try a.run("reset", "--hard", "HEAD~1")
+        try a.write("tables/orgs.csv", "id,name\n")  // the wrong push: a table emptied, force-pushed over "good"
+        try a.run("commit", "-m", "oops")
+        let forced = try a.run(["push", "origin", "dev/x", "--force-with-lease"], env: ["STRATA_TOKEN": f.rootToken])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let log = try f.server.admin("audit", "log", "--json").stdout
+        let entries = (try JSONSerialization.jsonObject(with: Data(log.utf8)) as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+        guard let wrong = entries.last(where: { $0["action"] as? String == "ref.force" }), let seq = wrong["seq"] as? Int else {
+            Issue.record("no ref.force entry: \(log)")
+            return
+        }
+        #expect(good.contains(wrong["old"] as? String ?? "-"))
+        let reverted = try f.server.admin("audit", "revert", String(seq))
+        #expect(reverted.status == 0, "\(reverted.stderr)")
+        let (b, _) = try f.clone(f.rootToken)
+        try b.run("branch", "dev/x", "origin/dev/x")
+        try b.run("switch", "dev/x")
+        #expect(try b.read("tables/orgs.csv") == Data("id,name\n1,Acme\n2,Globex\n3,Initech\n".utf8))
+        let again = try f.server.admin("audit", "revert", String(seq))
+        #expect(again.status != 0 && again.stderr.contains("has moved since"), "\(again.stderr)")
+        #expect(try f.server.admin("audit", "log").stdout.contains("ref.restore"))
+        #expect(try f.server.admin("audit", "verify").status == 0)
+    }
+
     /// The audit log is hash-chained: changing, removing or reordering an entry is found by `audit verify` (exit 12).
     @Test func auditLogDetectsTampering() throws {
         let f = try TeamFixture()
