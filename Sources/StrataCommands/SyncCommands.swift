@@ -198,3 +198,26 @@ struct CloneCommand: ParsableCommand {
         }
     }
 }
+
+/// `strata promote`.
+struct PromoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote", abstract: "Publish a commit to another remote's branch (dev → dist), recorded in lineage as a promotion.",
+        discussion: """
+            REVISION is any commit: a branch, a tag, or a remote-tracking ref such as origin/main (fetch it first). It \
+            goes to --to's branch --as (default: main) as a fast-forward or a new branch; the lineage run strata.promote \
+            names where the data came from and where it went. On a 'strata serve' namespace the server decides who may \
+            (typically the maintainers of dist): refusals exit 27.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The commit to promote, e.g. origin/main.") var revision: String
+    @Option(help: "The remote to promote to, e.g. dist.") var to: String
+    @Option(name: .customLong("as"), help: "The branch on that remote (default: main).") var branch = "main"
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let repo = try global.repository()
+        let report = try SyncWorkflow.promote(repo, revision: revision, to: to, branch: branch)
+        try SyncText.show(report, heading: "To", remote: to, json: json, quiet: global.quiet)
+    }
+}

@@ -181,13 +181,17 @@ extension LineageService {
     /// adds or changes since the remote's old value (folders of more than 50 changed files as one dataset) are its
     /// inputs in this store and its outputs at the remote address (OpenLineage object-storage naming, PROV
     /// `atLocation`). Returns nil when nothing was published.
-    public func recordPublish(location: String, updates: [(old: ObjectID?, new: ObjectID)]) throws -> RunRecord? {
+    /// A promotion (`job` `strata.promote`) names where the data came from as `source`: its inputs are located there.
+    public func recordPublish(
+        location: String, updates: [(old: ObjectID?, new: ObjectID)], job: String = "strata.push", source: String? = nil
+    ) throws -> RunRecord? {
         var inputs: [DatasetRef] = []
         var seen = Set<String>()
         for u in updates {
             let oldTree = try u.old.flatMap { (try? repo.hasObject($0)) == true ? try repo.commit($0).tree : nil }
             let changes = try TreeDiff.diff(oldTree, try repo.commit(u.new).tree) { try self.repo.tree($0) }
-            for d in try datasets(changes.filter { $0.new != nil }, commit: u.new) where seen.insert(d.path + "@" + (d.sha256 ?? "")).inserted {
+            for var d in try datasets(changes.filter { $0.new != nil }, commit: u.new) where seen.insert(d.path + "@" + (d.sha256 ?? "")).inserted {
+                if let source { d.location = source }
                 inputs.append(d)
             }
         }
@@ -197,7 +201,7 @@ extension LineageService {
             o.location = location
             return o
         }
-        var run = try start(kind: .publish, job: "strata.push", inputs: inputs)
+        var run = try start(kind: .publish, job: job, inputs: inputs)
         run.commit = updates.last?.new.hex
         return try finish(run, status: .complete, outputs: outputs, commit: updates.last?.new.hex)
     }

@@ -26,7 +26,10 @@ public struct RemoteCapabilities: Sendable, Equatable, Codable {
 public enum RemoteProbe {
     /// Creates a key twice and replaces it with a stale and a fresh entity tag; a backend that lets the second create
     /// or the stale replace through ignores that condition.
+    /// A strata server promises both conditions (it performs them under its own lock), so it is not probed: a reader
+    /// without write rights can add it too.
     public static func probe(_ b: any RemoteBackend) throws -> RemoteCapabilities {
+        if b is HTTPBackend { return RemoteCapabilities(createOnly: true, compareAndSwap: true) }
         let key = ".strata-probe/" + Posix.randomHex(8)
         defer { try? b.delete(key) }
         guard case .written(let etag) = try b.create(key, Array("probe 1".utf8)) else {

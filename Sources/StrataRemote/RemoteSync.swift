@@ -191,13 +191,17 @@ public final class RemoteSync: @unchecked Sendable {
     /// Publishes `refs` (full names): uploads what the remote lacks, then moves each remote ref by compare-and-swap.
     /// A ref that is not a fast-forward is refused unless `forceWithLease` and the remote still holds what this store
     /// last fetched. `checkCommits` sees the commits about to be published first (e.g. to require lineage).
-    public func push(_ refs: [String], forceWithLease: Bool = false, checkCommits: (([ObjectID]) throws -> Void)? = nil) throws -> SyncReport {
+    /// `sources` gives a ref's commit when it is not the local ref of the same name (`promote` publishes a fetched
+    /// commit under a branch of the destination).
+    public func push(
+        _ refs: [String], forceWithLease: Bool = false, sources: [String: ObjectID] = [:], checkCommits: (([ObjectID]) throws -> Void)? = nil
+    ) throws -> SyncReport {
         var report = SyncReport()
         report.fragmentsRead = try index.sync(backend, width: connections).downloaded
         // 1. Decide every ref's move before sending anything.
         var plan: [(ref: String, local: ObjectID, remote: (target: ObjectID, etag: String)?, outcome: RefUpdate.Outcome)] = []
         for ref in refs {
-            guard let local = try repo.ref(ref) else { throw RemoteSyncError.unknownRef(ref) }
+            guard let local = try sources[ref] ?? repo.ref(ref) else { throw RemoteSyncError.unknownRef(ref) }
             let remote = try remoteRef(ref)
             var outcome: RefUpdate.Outcome = .created
             if let remote {

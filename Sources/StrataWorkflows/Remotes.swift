@@ -205,6 +205,39 @@ public enum SyncWorkflow {
         return report
     }
 
+    /// Promotes a commit to another remote (dev → dist): pushes `revision` as `branch` on `remote` (a fast-forward,
+    /// or a create), and records a `strata.promote` lineage run whose inputs are located where the commit came from
+    /// (the remote of a remote-tracking revision such as `origin/main`, else this store) and whose outputs are at the
+    /// destination. On a `strata serve` namespace the server's policy decides who may (typically maintainers of dist).
+    public static func promote(
+        _ repo: Repository, revision: String, to remote: String, branch: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        backend: (any RemoteBackend)? = nil
+    ) throws -> SyncReport {
+        let commit = try repo.resolve(revision)
+        _ = try BranchName(branch)
+        let sync = try open(repo, remote: remote, environment: environment, backend: backend)
+        if try repo.config("remote.\(sync.name).capabilities") == nil {
+            let caps = try RemoteProbe.probe(sync.storage)
+            let single = try repo.config("remote.\(sync.name).single-writer") == "true"
+            if !caps.safeForManyWriters && !single {
+                throw RemoteSetupError.unsafeStorage(sync.storage.displayName, caps)
+            }
+            try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
+        }
+        let full = "refs/heads/" + branch
+        let report = try repo.withWriteLock { try sync.push([full], sources: [full: commit]) }
+        var source: String?
+        if revision.hasPrefix("refs/remotes/") || revision.contains("/") {
+            let name = revision.hasPrefix("refs/remotes/") ? revision.dropFirst("refs/remotes/".count) : Substring(revision)
+            if let r = name.split(separator: "/").first, let url = try repo.config("remote.\(r).url") { source = url }
+        }
+        let moved = report.updates.filter { $0.outcome != .upToDate }.compactMap { u in u.new.map { (old: u.old, new: $0) } }
+        if !moved.isEmpty, let url = try repo.config("remote.\(sync.name).url") {
+            _ = try LineageOptions().service(repo).recordPublish(location: url, updates: moved, job: "strata.promote", source: source)
+        }
+        return report
+    }
+
     /// Fetches; `allData` makes a partial store whole; `prune` drops tracking refs of branches gone on the remote.
     public static func fetch(
         _ repo: Repository, remote: String?, allData: Bool = false, prune: Bool = false,

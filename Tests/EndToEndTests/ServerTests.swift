@@ -270,6 +270,34 @@ struct TeamFixture {
         #expect(try f.server.admin("audit", "verify").status == 0)
     }
 
+    /// Separate environments: dev and dist are namespaces with their own policies; `strata promote` publishes a dev
+    /// commit to dist (a push there, which only dist's maintainers may make) and records it in lineage.
+    @Test func promoteFromDevToDist() throws {
+        let f = try TeamFixture()
+        try f.server.admin("namespace", "add", "dist")
+        let alice = try f.server.token(for: "alice")
+        try f.server.admin("policy", "set", "alice", "writer", "**", "--namespace", "dev")
+        try f.server.admin("policy", "set", "alice", "reader", "**", "--namespace", "dist")
+        let mia = try f.server.token(for: "mia")
+        try f.server.admin("policy", "set", "mia", "reader", "**", "--namespace", "dev")
+        try f.server.admin("policy", "set", "mia", "maintainer", "**", "--namespace", "dist")
+        for (who, token, expected) in [("alice", alice, Int32(27)), ("mia", mia, Int32(0))] {
+            let (c, _) = try f.clone(token)
+            #expect(try c.run(["remote", "add", "dist", f.server.url + "/dist"], env: ["STRATA_TOKEN": token]).status == 0)
+            let r = try c.run(["promote", "origin/main", "--to", "dist"], env: ["STRATA_TOKEN": token])
+            #expect(r.status == expected, "\(who): \(r.stderr)")
+            if expected == 0 {
+                let events = try c.run("lineage", "export").stdout
+                let promote = events.split(separator: "\n").last { $0.contains("strata.promote") && $0.contains("COMPLETE") }.map(String.init) ?? ""
+                #expect(promote.contains(f.server.url + "/dist") || promote.contains("dist/tables/orgs.csv"), "\(promote)")
+                #expect(promote.contains("dev/tables/orgs.csv"), "the input is located in dev: \(promote)")
+            }
+        }
+        let dist = http("GET", f.server.url + "/dist/api/log?rev=main", token: alice).json["commits"] as? [[String: Any]] ?? []
+        #expect(dist.first?["message"] as? String == "v1")
+        #expect(try f.server.admin("audit", "log").stdout.contains("mia\tref.create\tdist"))
+    }
+
     /// The audit log is hash-chained: changing, removing or reordering an entry is found by `audit verify` (exit 12).
     @Test func auditLogDetectsTampering() throws {
         let f = try TeamFixture()
