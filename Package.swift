@@ -95,8 +95,8 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataWorkflows", "StrataRemote", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel", "StrataPlatform",
-                "StrataSQLite", "COpenSSL",
+                "StrataWorkflows", "StrataRemote", "StrataLineage", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel",
+                "StrataPlatform", "StrataSQLite", "COpenSSL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

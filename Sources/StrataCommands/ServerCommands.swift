@@ -220,7 +220,7 @@ struct PolicyCommand: ParsableCommand {
                 return
             }
             for g in grants { Out.line("\(g.namespace)\t\(g.principal)\t\(g.pattern)\t\(g.role.rawValue)") }
-            for p in protections { Out.line("\(p.namespace)\tprotected\t\(p.pattern)\t\(p.requireMerge ? "require-merge" : "no force-move, no delete")") }
+            for p in protections { Out.line("\(p.namespace)\tprotected\t\(p.pattern)\t\(p.summary)") }
             Out.flush()
         }
     }
@@ -243,11 +243,14 @@ struct PolicyCommand: ParsableCommand {
 /// `strata protect`.
 struct ProtectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "protect", abstract: "Protect branches on a server: no force-move, no delete; with --require-merge only a maintainer's merges.")
+        commandName: "protect",
+        abstract: "Protect branches on a server: no force-move, no delete; optionally only a maintainer's merges, only complete lineage.")
     @OptionGroup var server: ServerRootOption
     @Option(help: "The namespace.") var namespace: String
     @Argument(help: "Branch pattern, e.g. main or release/*.") var pattern: String?
     @Flag(help: "Only merge commits pushed by a maintainer move it.") var requireMerge = false
+    @Flag(help: "Refuse pushes whose new commits lack complete lineage (their lineage bundles, checked as 'lineage verify').")
+    var requireLineage = false
     @Flag(help: "Remove the protection.") var remove = false
     @Flag(help: "List protections.") var list = false
 
@@ -255,12 +258,14 @@ struct ProtectCommand: ParsableCommand {
         let store = try server.open()
         if list || pattern == nil {
             for p in try store.protections() where p.namespace == namespace {
-                Out.line("\(p.pattern)\t\(p.requireMerge ? "require-merge" : "protected")")
+                Out.line("\(p.pattern)\t\(p.summary)")
             }
             Out.flush()
             return
         }
-        try store.protect(namespace: namespace, pattern: pattern!, requireMerge: requireMerge, remove: remove, actor: server.actor, source: "cli")
+        try store.protect(
+            namespace: namespace, pattern: pattern!, requireMerge: requireMerge, requireLineage: requireLineage, remove: remove, actor: server.actor,
+            source: "cli")
     }
 }
 

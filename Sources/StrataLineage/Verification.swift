@@ -145,3 +145,79 @@ extension LineageService {
         try repo.objects.streamFile(id) { fh.write(Data($0)) }
     }
 }
+
+/// What a push publishes with a commit so that a server can hold it to `--require-lineage` and show it: the commit's
+/// lineage bundle (store/FORMAT.md, "Remotes": `lineage/<commit>.json`).
+public struct LineageBundle: Codable, Sendable, Equatable {
+    /// Always `strata-lineage`.
+    public var format = "strata-lineage"
+    /// Layout version.
+    public var version = 1
+    /// The commit (hex).
+    public var commit: String
+    /// `verify`'s findings for the commit (redacted); empty when its lineage is complete.
+    public var problems: [String]
+    /// The run that generated each dataset version of the commit, by content id (a file's SHA-256, or a folder
+    /// dataset's tree id) → run id. Ids only, no paths: a bundle carries no names.
+    public var generations: [String: String]
+    /// The runs named (the commit run and every generating run), redacted as `runs --json` shows them.
+    public var runs: [RunRecord]
+    /// Their OpenLineage events, redacted as `lineage export` writes them, oldest first.
+    public var events: [String]
+    /// The commit run's PROV-O document (JSON-LD), redacted.
+    public var prov: String
+    /// The commit run's id.
+    public var commitRun: String
+
+    /// Decodes and checks a bundle (nil when malformed or not a bundle of version 1).
+    public static func decode(_ bytes: [UInt8]) -> LineageBundle? {
+        guard let b = try? JSONDecoder().decode(LineageBundle.self, from: Data(bytes)), b.format == "strata-lineage", b.version == 1,
+            ObjectID(hex: b.commit) != nil
+        else { return nil }
+        return b
+    }
+
+    /// The canonical bytes (sorted keys).
+    public func encoded() throws -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try enc.encode(self))
+    }
+}
+
+extension LineageService {
+    /// The lineage bundle of `commit`, or nil when no commit run was recorded for it (committed with lineage off).
+    public func bundle(for commit: ObjectID) throws -> LineageBundle? {
+        guard let commitRunID = try commitRun(of: commit) else { return nil }
+        var generations: [String: String] = [:]
+        var runIDs: Set<String> = [commitRunID]
+        func walk(_ tree: ObjectID, _ prefix: String) throws {
+            for e in try repo.tree(tree).entries {
+                let path = prefix + e.name
+                if e.kind == .directory {
+                    if let p = try producer(of: path + "/@" + e.id.hex) {
+                        generations[e.id.hex] = p
+                        runIDs.insert(p)
+                        continue
+                    }
+                    try walk(e.id, path + "/")
+                } else if let p = try producer(of: path + "@" + e.id.hex) {
+                    generations[e.id.hex] = p
+                    runIDs.insert(p)
+                }
+            }
+        }
+        try walk(try repo.commit(commit).tree, "")
+        let runs = try runIDs.sorted().map { try run($0) }
+        var events: [String] = []
+        for id in runIDs.sorted() {
+            try repo.db.query("SELECT json FROM lineage_events WHERE run_id = ? ORDER BY seq", [.text(id)]) { r in
+                events.append(String(decoding: self.redactor.scrubJSON(Data(r.text(0).utf8)), as: UTF8.self))
+            }
+        }
+        let prov = String(decoding: try prov(try storedRun(commitRunID)), as: UTF8.self)
+        return LineageBundle(
+            commit: commit.hex, problems: try verify(commit.hex), generations: generations, runs: runs, events: events, prov: prov,
+            commitRun: commitRunID)
+    }
+}

@@ -38,6 +38,8 @@ public enum RemoteLayout {
     public static func packKey(_ id: String) -> String { "packs/\(id).pack" }
     /// Key of an index fragment.
     public static func indexKey(_ id: String) -> String { "index/\(id).idx" }
+    /// Key of a commit's lineage bundle.
+    public static func lineageKey(_ commit: String) -> String { "lineage/\(commit).json" }
     /// Key of a branch or tag (`refs/heads/main`).
     public static func refKey(_ full: String) -> String { full }
     /// The default branch's key.

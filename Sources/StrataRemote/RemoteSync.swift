@@ -193,8 +193,11 @@ public final class RemoteSync: @unchecked Sendable {
     /// last fetched. `checkCommits` sees the commits about to be published first (e.g. to require lineage).
     /// `sources` gives a ref's commit when it is not the local ref of the same name (`promote` publishes a fetched
     /// commit under a branch of the destination).
+    /// `lineage` gives the lineage bundle of a new commit (nil: none recorded); each is uploaded create-only as
+    /// `lineage/<commit>.json` before any ref moves, so a server can hold the push to `--require-lineage`.
     public func push(
-        _ refs: [String], forceWithLease: Bool = false, sources: [String: ObjectID] = [:], checkCommits: (([ObjectID]) throws -> Void)? = nil
+        _ refs: [String], forceWithLease: Bool = false, sources: [String: ObjectID] = [:], checkCommits: (([ObjectID]) throws -> Void)? = nil,
+        lineage: ((ObjectID) throws -> [UInt8]?)? = nil
     ) throws -> SyncReport {
         var report = SyncReport()
         report.fragmentsRead = try index.sync(backend, width: connections).downloaded
@@ -268,7 +271,14 @@ public final class RemoteSync: @unchecked Sendable {
             _ = try index.sync(backend, width: connections)
         }
         for id in relied where try !index.has(id) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
-        // 5. Refs by compare-and-swap.
+        // 5. Lineage bundles of the new commits (an existing one is the same commit's: it stays).
+        if let lineage {
+            for c in commits {
+                guard let bytes = try lineage(c) else { continue }
+                _ = try backend.create(RemoteLayout.lineageKey(c.hex), bytes)
+            }
+        }
+        // 6. Refs by compare-and-swap.
         for p in plan {
             if p.outcome != .upToDate {
                 let value = RemoteRefValue(target: p.local).encoded()

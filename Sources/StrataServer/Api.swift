@@ -118,6 +118,16 @@ extension ServerResponder {
                 return (out, size)
             }
             return ServerResponder.streamFile(file, size: size, range: range, metrics: core.metrics)
+        case "lineage":
+            guard parts.count == 2 else { throw ServerError.badRequest("use /api/lineage/{revision}") }
+            let bundle = try await offload { () -> [UInt8] in
+                let id = try core.authorizeRevision(principal, ns, parts[1])
+                guard let obj = try ns.backend.get(RemoteLayout.lineageKey(id.hex)) else {
+                    throw ServerError.unknown(kind: "lineage bundle for commit", name: id.short)
+                }
+                return obj.bytes
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bundle)))
         case "diff":
             let from = String(q["from"] ?? ""), to = String(q["to"] ?? "")
             if from.isEmpty || to.isEmpty { throw ServerError.badRequest("use /api/diff?from=REV&to=REV") }

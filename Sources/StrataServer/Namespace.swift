@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataLineage
 import StrataObjects
 import StrataPlatform
 import StrataRemote
@@ -24,6 +25,8 @@ enum KeyClass: Equatable {
     case probe
     /// `prunes/<sha256>.json`, a remote prune record.
     case prune(String)
+    /// `lineage/<commit>.json`, a commit's lineage bundle.
+    case lineage(String)
 
     init(_ key: String) throws {
         try RemoteError.check(key)
@@ -44,6 +47,8 @@ enum KeyClass: Equatable {
             self = .lease
         } else if key.hasPrefix("prunes/"), key.hasSuffix(".json"), IndexFragment.isHex64(key.dropFirst(7).dropLast(5)) {
             self = .prune(String(key.dropFirst(7).dropLast(5)))
+        } else if key.hasPrefix("lineage/"), key.hasSuffix(".json"), IndexFragment.isHex64(key.dropFirst(8).dropLast(5)) {
+            self = .lineage(String(key.dropFirst(8).dropLast(5)))
         } else if key.hasPrefix(".strata-probe/"), key.split(separator: "/").count == 2 {
             self = .probe
         } else {
@@ -144,6 +149,40 @@ final class Namespace: @unchecked Sendable {
             try walk(try mirror.commit(c).tree, "")
             verifiedCommits.insert(c)
         }
+    }
+
+    /// The commits `new` brings that `old` does not have (all of them when `old` is nil), newest first.
+    func newCommits(from new: ObjectID, since old: ObjectID?) throws -> [ObjectID] {
+        var out: [ObjectID] = []
+        var stack = [new]
+        var seen = Set<ObjectID>()
+        while let c = stack.popLast(), out.count < 100_000 {
+            guard seen.insert(c).inserted else { continue }
+            if let old, try c == old || mirror.isAncestor(c, of: old) { continue }
+            out.append(c)
+            stack.append(contentsOf: try mirror.commit(c).parents)
+        }
+        return out
+    }
+
+    /// Checks `commit`'s lineage bundle on the remote the way `strata lineage verify` checks a commit: a bundle that
+    /// reports no problem, a COMPLETE commit run with a PROV document, and a COMPLETE generating run for every file
+    /// (or the folder dataset holding it) in the commit's tree. Returns what is wrong ("" when nothing).
+    func lineageProblem(_ commit: ObjectID) throws -> String {
+        guard let obj = try backend.get(RemoteLayout.lineageKey(commit.hex)) else { return "commit \(commit.short) has no lineage bundle" }
+        guard let b = LineageBundle.decode(obj.bytes), b.commit == commit.hex else { return "commit \(commit.short)'s lineage bundle is malformed" }
+        if let first = b.problems.first { return "commit \(commit.short): \(first)" }
+        let complete = Set(b.runs.filter { $0.status == .complete }.map(\.runId))
+        guard complete.contains(b.commitRun), !b.prov.isEmpty else { return "commit \(commit.short) has no COMPLETE commit run with PROV" }
+        var missing = 0
+        func walk(_ tree: ObjectID) throws {
+            for e in try mirror.tree(tree).entries {
+                if let run = b.generations[e.id.hex], complete.contains(run) { continue }
+                if e.kind == .directory { try walk(e.id) } else { missing += 1 }
+            }
+        }
+        try walk(try mirror.commit(commit).tree)
+        return missing == 0 ? "" : "commit \(commit.short): \(missing) file version(s) without a completed producing run"
     }
 
     /// The first-parent commits from `new` back to (not including) `old`.

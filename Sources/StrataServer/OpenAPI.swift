@@ -203,6 +203,16 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/{namespace}/api/lineage/{revision}": {
+              "get": {
+                "operationId": "lineage", "summary": "The commit's lineage bundle as pushed: its runs, OpenLineage events and PROV document (redacted), and whether its lineage is complete",
+                "parameters": [{ "$ref": "#/components/parameters/namespace" }, { "$ref": "#/components/parameters/revision" }],
+                "responses": {
+                  "200": { "description": "The bundle (store/FORMAT.md, Remotes)", "content": { "application/json": { "schema": { "type": "object", "required": ["format", "version", "commit", "problems", "generations", "runs", "events", "prov", "commitRun"], "properties": { "format": { "const": "strata-lineage" }, "version": { "const": 1 }, "commit": { "type": "string" }, "problems": { "type": "array", "items": { "type": "string" } }, "generations": { "type": "object", "additionalProperties": { "type": "string" } }, "runs": { "type": "array", "items": { "type": "object" } }, "events": { "type": "array", "items": { "type": "string" } }, "prov": { "type": "string" }, "commitRun": { "type": "string" } } } } } },
+                  "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" }, "404": { "$ref": "#/components/responses/Error" }
+                }
+              }
+            },
             "/{namespace}/api/diff": {
               "get": {
                 "operationId": "diff", "summary": "Files changed between two revisions",

@@ -45,6 +45,14 @@ public enum Scope: Sendable, Equatable {
     case namespace
 }
 
+extension Protection {
+    /// `protected`, or the rules: `require-merge`, `require-lineage`, or both joined by `+`.
+    public var summary: String {
+        let rules = (requireMerge ? ["require-merge"] : []) + (requireLineage ? ["require-lineage"] : [])
+        return rules.isEmpty ? "protected" : rules.joined(separator: "+")
+    }
+}
+
 /// Branch protection: a protected branch is never force-moved or deleted; with `requireMerge` it only takes merge
 /// commits pushed by a maintainer.
 public struct Protection: Sendable, Equatable, Codable {
@@ -54,9 +62,11 @@ public struct Protection: Sendable, Equatable, Codable {
     public var pattern: String
     /// Only merges, by a maintainer.
     public var requireMerge: Bool
+    /// Every new commit has complete lineage (its bundle, checked as `lineage verify` checks).
+    public var requireLineage: Bool
     /// Creates a value.
-    public init(namespace: String, pattern: String, requireMerge: Bool) {
-        self.namespace = namespace; self.pattern = pattern; self.requireMerge = requireMerge
+    public init(namespace: String, pattern: String, requireMerge: Bool, requireLineage: Bool = false) {
+        self.namespace = namespace; self.pattern = pattern; self.requireMerge = requireMerge; self.requireLineage = requireLineage
     }
 }
 
@@ -128,6 +138,8 @@ public enum ServerError: StrataError {
     case protected(ref: String, reason: String)
     /// A protected branch with `--require-merge` took something other than a maintainer's merge.
     case mergeRequired(ref: String, reason: String)
+    /// A protected branch with `--require-lineage` took a commit without complete lineage.
+    case lineageRequired(ref: String, reason: String)
     /// A pushed object or pack failed verification.
     case verification(key: String, reason: String)
     /// The request is malformed (bad key, body, header).
@@ -149,6 +161,7 @@ public enum ServerError: StrataError {
         case .forbidden: "server.forbidden"
         case .protected: "server.protected"
         case .mergeRequired: "server.merge-required"
+        case .lineageRequired: "server.lineage-required"
         case .verification: "server.verification-failed"
         case .badRequest: "server.bad-request"
         case .tooLarge: "server.too-large"
@@ -161,7 +174,7 @@ public enum ServerError: StrataError {
     public var category: ErrorCategory {
         switch self {
         case .unauthenticated: .unauthenticated
-        case .forbidden, .protected, .mergeRequired: .forbidden
+        case .forbidden, .protected, .mergeRequired, .lineageRequired: .forbidden
         case .verification, .auditBroken: .integrity
         case .badRequest, .tooLarge, .badName: .usage
         case .unknown: .notFound
@@ -174,6 +187,7 @@ public enum ServerError: StrataError {
         case .forbidden(let a, let r, let t): "\(a) '\(t)' needs the \(r.rawValue) role"
         case .protected(let r, let why): "'\(r)' is protected: \(why)"
         case .mergeRequired(let r, let why): "'\(r)' only takes merges by a maintainer: \(why)"
+        case .lineageRequired(let r, let why): "'\(r)' only takes commits with complete lineage: \(why)"
         case .verification(let k, let why): "'\(k)' failed verification: \(why)"
         case .badRequest(let why): why
         case .tooLarge(let l): "the request body is larger than \(l) bytes"
@@ -189,6 +203,7 @@ public enum ServerError: StrataError {
         case .forbidden: "ask an administrator for the role ('strata policy set USER ROLE PATTERN')"
         case .protected: "push to another branch and ask a maintainer to merge it; 'strata protect --list' shows the rules"
         case .mergeRequired: "push to a branch and have a maintainer merge it into the protected branch"
+        case .lineageRequired: "commit with lineage on ('strata commit', 'strata repro'), check with 'strata lineage verify', then push"
         case .verification: "the client's store may be damaged: run 'strata fsck' there, then push again"
         case .badRequest: nil
         case .tooLarge: "push with smaller packs (remote.NAME.pack-size) or raise the server's --max-body"
@@ -225,7 +240,9 @@ public final class ServerStore: @unchecked Sendable {
                 CREATE TABLE audit (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
                     namespace TEXT NOT NULL, target TEXT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL, source TEXT NOT NULL,
                     prev TEXT NOT NULL, hash TEXT NOT NULL);
-                """)
+                """),
+            Migration(
+                2, "protections may require complete lineage", "ALTER TABLE protections ADD COLUMN require_lineage INTEGER NOT NULL DEFAULT 0;"),
         ])
 
     /// Opens the server root, creating it (and `server.sqlite`, mode 0600) when `create`.
@@ -443,7 +460,9 @@ public final class ServerStore: @unchecked Sendable {
     }
 
     /// Protects (or with `remove` unprotects) branches matching `pattern` in `namespace`.
-    public func protect(namespace: String, pattern: String, requireMerge: Bool, remove: Bool, actor: String, source: String) throws {
+    public func protect(
+        namespace: String, pattern: String, requireMerge: Bool, requireLineage: Bool = false, remove: Bool, actor: String, source: String
+    ) throws {
         try RefGlob.check(pattern)
         try db.transaction {
             guard try db.scalarInt("SELECT count(*) FROM namespaces WHERE name = ?", [.text(namespace)]) ?? 0 > 0 else {
@@ -455,20 +474,21 @@ public final class ServerStore: @unchecked Sendable {
                 }
             } else {
                 try db.run(
-                    "INSERT OR REPLACE INTO protections (namespace, pattern, require_merge) VALUES (?, ?, ?)",
-                    [.text(namespace), .text(pattern), .int(requireMerge ? 1 : 0)])
+                    "INSERT OR REPLACE INTO protections (namespace, pattern, require_merge, require_lineage) VALUES (?, ?, ?, ?)",
+                    [.text(namespace), .text(pattern), .int(requireMerge ? 1 : 0), .int(requireLineage ? 1 : 0)])
             }
             try appendAudit(
                 actor: actor, action: remove ? "unprotect" : "protect", namespace: namespace, target: pattern, old: "",
-                new: remove ? "" : (requireMerge ? "require-merge" : "protected"), source: source)
+                new: remove ? "" : Protection(namespace: namespace, pattern: pattern, requireMerge: requireMerge, requireLineage: requireLineage).summary,
+                source: source)
         }
     }
 
     /// Every protection.
     public func protections() throws -> [Protection] {
         var out: [Protection] = []
-        try db.query("SELECT namespace, pattern, require_merge FROM protections ORDER BY namespace, pattern") { r in
-            out.append(Protection(namespace: r.text(0), pattern: r.text(1), requireMerge: r.int(2) != 0))
+        try db.query("SELECT namespace, pattern, require_merge, require_lineage FROM protections ORDER BY namespace, pattern") { r in
+            out.append(Protection(namespace: r.text(0), pattern: r.text(1), requireMerge: r.int(2) != 0, requireLineage: r.int(3) != 0))
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataLineage
 import StrataModel
 import StrataPlatform
 import StrataRemote
@@ -134,6 +135,12 @@ extension ServerCore {
             let outcome = try ns.backend.create(key, bytes)
             if case .written = outcome { try store.audit(actor: p.name, action: "prune", namespace: ns.name, target: key, old: "", new: "", source: source) }
             return answer(outcome)
+        case .lineage(let commit):
+            _ = try require(.writer, p, ns.name, .anyRef, action: "pushing", target: key)
+            guard ifMatch == nil, case .bytes(let bytes) = body, let b = LineageBundle.decode(bytes), b.commit == commit else {
+                throw ServerError.verification(key: key, reason: "it is not the lineage bundle of commit \(commit)")
+            }
+            return try answer(ns.backend.create(key, bytes))
         case .marker:
             throw ServerError.forbidden(action: "writing", needed: .admin, target: "STRATA (the server keeps it)")
         }
@@ -192,6 +199,12 @@ extension ServerCore {
             if !fastForward {
                 throw ServerError.protected(ref: full, reason: "it cannot be force-moved (\(old?.short ?? "") is not an ancestor of \(target.short))")
             }
+            if rule.requireLineage {
+                for c in try ns.newCommits(from: target, since: old) {
+                    let problem = try ns.lineageProblem(c)
+                    if !problem.isEmpty { throw ServerError.lineageRequired(ref: full, reason: problem) }
+                }
+            }
             if rule.requireMerge {
                 if role < .maintainer { throw ServerError.mergeRequired(ref: full, reason: "\(p.name) is a \(role.rawValue), not a maintainer") }
                 for c in try ns.firstParentChain(from: target, to: old) where try ns.mirror.commit(c).parents.count < 2 {
@@ -230,7 +243,7 @@ extension ServerCore {
                 actor: p.name, action: "ref.delete", namespace: ns.name, target: full, old: RemoteRefValue.decode(current.bytes)?.hex ?? "", new: "",
                 source: source)
             return .deleted
-        case .pack, .index:
+        case .pack, .index, .lineage:
             _ = try require(.maintainer, p, ns.name, .namespace, action: "deleting", target: key)
             try ns.backend.delete(key)
             try store.audit(actor: p.name, action: "gc.delete", namespace: ns.name, target: key, old: "", new: "", source: source)

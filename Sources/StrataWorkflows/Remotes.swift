@@ -185,13 +185,15 @@ public enum SyncWorkflow {
             }
             try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
         }
+        let service = try LineageOptions().service(repo)
         let report = try repo.withWriteLock {
-            try sync.push(refs, forceWithLease: forceWithLease) { commits in
-                guard requireLineage else { return }
-                let service = try LineageOptions().service(repo)
-                let missing = try commits.filter { !(try service.verify($0.hex)).isEmpty }
-                if !missing.isEmpty { throw RemoteSyncError.lineageMissing(missing) }
-            }
+            try sync.push(
+                refs, forceWithLease: forceWithLease,
+                checkCommits: { commits in
+                    guard requireLineage else { return }
+                    let missing = try commits.filter { !(try service.verify($0.hex)).isEmpty }
+                    if !missing.isEmpty { throw RemoteSyncError.lineageMissing(missing) }
+                }, lineage: { try service.bundle(for: $0)?.encoded() })
         }
         for r in refs where r.hasPrefix("refs/heads/") {
             let b = String(r.dropFirst("refs/heads/".count))
@@ -225,7 +227,8 @@ public enum SyncWorkflow {
             try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
         }
         let full = "refs/heads/" + branch
-        let report = try repo.withWriteLock { try sync.push([full], sources: [full: commit]) }
+        let service = try LineageOptions().service(repo)
+        let report = try repo.withWriteLock { try sync.push([full], sources: [full: commit], lineage: { try service.bundle(for: $0)?.encoded() }) }
         var source: String?
         if revision.hasPrefix("refs/remotes/") || revision.contains("/") {
             let name = revision.hasPrefix("refs/remotes/") ? revision.dropFirst("refs/remotes/".count) : Substring(revision)

@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataRepository
 import StrataTestSupport
 import Testing
 
@@ -268,6 +269,29 @@ struct TeamFixture {
         #expect(again.status != 0 && again.stderr.contains("has moved since"), "\(again.stderr)")
         #expect(try f.server.admin("audit", "log").stdout.contains("ref.restore"))
         #expect(try f.server.admin("audit", "verify").status == 0)
+    }
+
+    /// `protect --require-lineage`: a push whose new commits lack complete lineage is refused by the server (the
+    /// rule of `push --require-lineage`, held server-side from the lineage bundles pushed with the commits); the
+    /// bundle is served by the JSON API, with the runs, events and PROV, and no names.
+    @Test func requireLineageServerSide() throws {
+        let f = try TeamFixture()
+        #expect(try f.server.admin("protect", "main", "--namespace", "dev", "--require-lineage").status == 0)
+        try f.store.write("tables/orgs.csv", "id,name\n1,Acme\n2,Globex\n3,Initech\n")
+        #expect(try f.store.run("commit", "-m", "with lineage").status == 0)
+        let ok = try f.store.run(["push"], env: ["STRATA_TOKEN": f.rootToken])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let bundle = http("GET", f.url + "/api/lineage/main", token: f.rootToken)
+        #expect(bundle.status == 200 && (bundle.json["problems"] as? [Any])?.isEmpty == true, "\(bundle.text.prefix(500))")
+        #expect((bundle.json["events"] as? [String])?.contains { $0.contains("COMPLETE") } == true && !bundle.text.contains("orgs.csv@"))
+        // A commit made without lineage (a tool writing the store directly) is refused, naming the commit.
+        try f.store.write("late.txt", "made by a tool that records no lineage\n")
+        let repo = try Repository.open(at: f.store.directory)
+        let bare = try repo.commit(CommitOptions(message: "no lineage"))
+        let refused = try f.store.run(["push"], env: ["STRATA_TOKEN": f.rootToken])
+        #expect(refused.status == 27 && refused.stderr.contains("complete lineage") && refused.stderr.contains(bare.id.short), "\(refused.stderr)")
+        #expect(http("GET", f.url + "/api/log?rev=main", token: f.rootToken).text.contains("with lineage"))
+        #expect(!http("GET", f.url + "/api/log?rev=main", token: f.rootToken).text.contains("no lineage"))
     }
 
     /// Separate environments: dev and dist are namespaces with their own policies; `strata promote` publishes a dev
