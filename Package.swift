@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataWorkflows", "StrataRemote", "StrataLineage", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel",
+                "StrataWorkflows", "StrataRemote", "StrataLineage", "StrataTables", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel",
                 "StrataPlatform", "StrataSQLite", "COpenSSL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

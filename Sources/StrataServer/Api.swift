@@ -6,6 +6,7 @@ import StrataModel
 import StrataPlatform
 import StrataRemote
 import StrataRepository
+import StrataTables
 
 /// A commit as the JSON API shows it.
 struct APICommit: Encodable {
@@ -128,6 +129,32 @@ extension ServerResponder {
                 return obj.bytes
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bundle)))
+        case "rows":
+            let from = String(q["from"] ?? ""), to = String(q["to"] ?? "")
+            let path = try ServerResponder.cleanPath(q["path"].map(String.init) ?? "")
+            if from.isEmpty || to.isEmpty || path.isEmpty { throw ServerError.badRequest("use /api/rows?from=REV&to=REV&path=TABLE") }
+            var skip = 0
+            if let text = q["offset"] {
+                guard let n = Int(text), n >= 0 else { throw ServerError.badRequest("offset is a whole number from 0") }
+                skip = n
+            }
+            let offset = skip
+            let key = (q["key"].map(String.init) ?? "").split(separator: ",").map(String.init)
+            struct Rows: Encodable { var summary: TableDiffSummary; var changes: [RowChange]; var offset: Int; var truncated: Bool }
+            let rows = try await offload { () -> Rows in
+                let a = try core.authorizeRevision(principal, ns, from), b = try core.authorizeRevision(principal, ns, to)
+                var options = TableDiffOptions()
+                options.key = key
+                options.memoryBudget = 64 << 20
+                var page: [RowChange] = []
+                var seen = 0
+                let summary = try TableService(repo: ns.mirror).diff(a.hex, b.hex, path: ns.mirror.root + "/" + path, options: options) { change in
+                    if seen >= offset && page.count < limit { page.append(change) }
+                    seen += 1
+                }
+                return Rows(summary: summary, changes: page, offset: offset, truncated: seen > offset + page.count)
+            }
+            return ServerResponder.json(rows)
         case "diff":
             let from = String(q["from"] ?? ""), to = String(q["to"] ?? "")
             if from.isEmpty || to.isEmpty { throw ServerError.badRequest("use /api/diff?from=REV&to=REV") }

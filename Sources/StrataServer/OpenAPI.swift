@@ -213,6 +213,24 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/{namespace}/api/rows": {
+              "get": {
+                "operationId": "rows", "summary": "Row-level diff of a table between two revisions (CSV, TSV, JSONL, Parquet): the summary of the whole table and one page of changed rows",
+                "parameters": [
+                  { "$ref": "#/components/parameters/namespace" },
+                  { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1 } },
+                  { "name": "to", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1 } },
+                  { "name": "path", "in": "query", "required": true, "schema": { "type": "string", "minLength": 1 } },
+                  { "name": "key", "in": "query", "required": false, "description": "Key columns, comma-separated (default: keyless, rows compared as a multiset).", "schema": { "type": "string" } },
+                  { "name": "offset", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 0 } },
+                  { "$ref": "#/components/parameters/limit" }
+                ],
+                "responses": {
+                  "200": { "description": "The diff (docs/reference/json.md, table diff)", "content": { "application/json": { "schema": { "type": "object", "required": ["summary", "changes", "offset", "truncated"], "properties": { "summary": { "type": "object" }, "changes": { "type": "array", "items": { "type": "object", "required": ["op"], "properties": { "op": { "type": "string", "enum": ["added", "removed", "modified"] } } } }, "offset": { "type": "integer" }, "truncated": { "type": "boolean" } } } } } },
+                  "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" }, "404": { "$ref": "#/components/responses/Error" }
+                }
+              }
+            },
             "/{namespace}/api/diff": {
               "get": {
                 "operationId": "diff", "summary": "Files changed between two revisions",

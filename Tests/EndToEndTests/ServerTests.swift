@@ -365,6 +365,10 @@ struct TeamFixture {
         #expect(slice.status == 206 && slice.text == "1,Acme" && slice.headers["content-range"] == "bytes 8-13/34", "\(slice.headers)")
         let diff = http("GET", base + "/diff?from=main~1&to=main", token: t).text
         #expect(diff.contains("\"modified\"") && diff.contains("tables/orgs.csv"))
+        let rows = http("GET", base + "/rows?from=main~1&to=main&path=tables/orgs.csv&key=id", token: t).json
+        let added = (rows["changes"] as? [[String: Any]])?.first
+        #expect(added?["op"] as? String == "added" && "\(added?["key"] ?? "")".contains("3"), "\(rows)")
+        #expect(rows["truncated"] as? Bool == false)
         for bad in ["../server.sqlite", "/etc/passwd", "tables/../../x", "a//b"] {
             let r = http("GET", base + "/file/main?path=" + bad.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, token: t)
             #expect(r.status == 400, "\(bad): \(r.status) \(r.text)")
