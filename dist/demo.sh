@@ -60,7 +60,7 @@ python3 -c "import moto, boto3, flask" 2>/dev/null && command -v moto_server >/d
   || python3 -m pip install -q -r "$HERE/requirements-test.txt"
 coproc MOTO { exec python3 "$HERE/Tests/StrataRemoteTests/moto_fixture.py"; }
 MOTO_PID=$MOTO_PID
-stop_moto() { exec {MOTO[1]}>&- 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; }
+stop_moto() { { exec {MOTO[1]}>&-; } 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; }
 trap stop_moto EXIT
 read -r INFO <&"${MOTO[0]}"
 field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$INFO" "$1"; }
@@ -110,5 +110,32 @@ step log --graph -n 4
 step fsck
 stop_moto
 trap - EXIT
+
+echo; echo "== a team server: strata serve on 127.0.0.1 (started here), tokens, a protected main, the audit log"
+export STRATA_SERVER_ROOT="$WORK/server"
+"$STRATA" namespace add dev
+"$STRATA" user add curator
+"$STRATA" policy set curator writer '**' --namespace dev
+"$STRATA" protect main --namespace dev
+STRATA_TOKEN=$("$STRATA" token create curator --expires 1d 2>/dev/null); export STRATA_TOKEN
+coproc SERVE { exec "$STRATA" serve --listen 127.0.0.1:0 2>>"$WORK/server.log"; }
+SERVE_PID=$!
+stop_serve() { kill -TERM "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; }
+trap stop_serve EXIT
+read -r -u "${SERVE[0]}" ready; SERVER_URL=${ready##* }
+echo "$ready"
+step remote add team "$SERVER_URL/dev"
+step push team main
+TEAM_CLONE="$WORK/team-clone"
+echo; echo "\$ strata clone $SERVER_URL/dev $TEAM_CLONE"
+"$STRATA" clone "$SERVER_URL/dev" "$TEAM_CLONE"
+echo; echo "\$ (in the clone) strata reset --hard HEAD~1 && strata push --force-with-lease   # refused: main is protected"
+(cd "$TEAM_CLONE" && "$STRATA" reset -q --hard HEAD~1 && { "$STRATA" push --force-with-lease || echo "(exit $?: refused, as it should be)"; })
+echo; echo "\$ strata audit log --last 3 && strata audit verify"
+"$STRATA" audit log --last 3
+"$STRATA" audit verify
+stop_serve
+trap - EXIT
+unset STRATA_TOKEN STRATA_SERVER_ROOT
 echo
 echo "Demo workspace: $WS (store: $WS/.strata, $(du -sh "$WS/.strata" | cut -f1))"
