@@ -147,7 +147,9 @@ problems = list(results.get("errors", []))
 if not m:
     problems.append("wrk failed: " + wrk.stderr)
 if bad_status:
-    problems.append(f"readers got {bad_status} non-2xx answers")
+    with open(os.path.join(work, "server.log")) as f:
+        failed = [l.strip() for l in f if "kind=api" in l and re.search(r"status=(?!2)\d", l)]
+    problems.append(f"readers got {bad_status} non-2xx answers: " + " | ".join(failed[:5]))
 
 # Nothing lost: each own branch's tip on the server is its client's last successful push.
 refs = {r["name"]: r["target"] for r in json.loads(subprocess.run(

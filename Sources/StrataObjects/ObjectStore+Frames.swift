@@ -80,16 +80,17 @@ extension ObjectStore {
 
     /// A frame's bytes exactly as stored (header included), to be copied into another pack without recompression.
     public func storedFrame(_ f: FrameRef) throws -> [UInt8] {
-        let (fd, name) = try descriptor(f.pack)
-        guard f.offset >= Int64(ObjectStore.packMagic.count), f.length >= Int64(ObjectStore.frameHeader), f.length <= ObjectStore.maxFrameBytes else {
-            throw ObjectError.corruptPack(name, reason: "frame \(f.offset)+\(f.length) lies outside the pack")
+        try withDescriptor(f.pack) { fd, name, _ in
+            guard f.offset >= Int64(ObjectStore.packMagic.count), f.length >= Int64(ObjectStore.frameHeader), f.length <= ObjectStore.maxFrameBytes else {
+                throw ObjectError.corruptPack(name, reason: "frame \(f.offset)+\(f.length) lies outside the pack")
+            }
+            var stored = [UInt8](repeating: 0, count: Int(f.length))
+            let got = try stored.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: f.offset, path: name) }
+            guard got == stored.count, Array(stored[0..<3]) == ObjectStore.frameMagic else {
+                throw ObjectError.corruptPack(name, reason: "frame at offset \(f.offset) is damaged or truncated")
+            }
+            return stored
         }
-        var stored = [UInt8](repeating: 0, count: Int(f.length))
-        let got = try stored.withUnsafeMutableBytes { try Posix.pread(fd, into: $0, offset: f.offset, path: name) }
-        guard got == stored.count, Array(stored[0..<3]) == ObjectStore.frameMagic else {
-            throw ObjectError.corruptPack(name, reason: "frame at offset \(f.offset) is damaged or truncated")
-        }
-        return stored
     }
 
     /// Checks a frame that came from elsewhere (a remote): it decodes, every member lies inside it, and every

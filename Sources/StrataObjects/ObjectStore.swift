@@ -33,6 +33,9 @@ public final class ObjectStore: @unchecked Sendable {
     public let compressionLevel: Int32
     private let lock = NSLock()
     private var descriptors: [Int64: Int32] = [:]
+    /// Readers using each descriptor now; `retired` holds descriptors dropped while pinned (closed by the last reader).
+    private var pins: [Int32: Int] = [:]
+    private var retired: Set<Int32> = []
     private var packNames: [Int64: String] = [:]
     private var packSizes: [Int64: Int64] = [:]
     private var frameCache: [FrameKey: [UInt8]] = [:]
@@ -67,7 +70,10 @@ public final class ObjectStore: @unchecked Sendable {
         try Posix.makeDirectories(packsPath)
     }
 
-    deinit { for (_, fd) in descriptors { close(fd) } }
+    deinit {
+        for (_, fd) in descriptors { close(fd) }
+        for fd in retired { close(fd) }
+    }
 
     /// The folder that holds pack files.
     public var packsPath: String { root + "/packs" }
@@ -124,17 +130,39 @@ public final class ObjectStore: @unchecked Sendable {
         return name
     }
 
-    func descriptor(_ pack: Int64) throws -> (Int32, String) {
+    /// Runs `body` with the pack's open descriptor, its name and size. The descriptor is pinned while `body` runs:
+    /// `dropCaches` (after a download or a sweep, possibly on another thread) retires it instead of closing it, and
+    /// the last reader closes it, so a read never lands on a closed or reused descriptor.
+    func withDescriptor<R>(_ pack: Int64, _ body: (Int32, String, Int64) throws -> R) throws -> R {
         let name = try packName(pack)
-        lock.lock(); defer { lock.unlock() }
-        if let fd = descriptors[pack] { return (fd, name) }
-        let path = packsPath + "/" + name
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw errno == ENOENT ? ObjectError.packMissing(name) : ObjectError.io(PosixError("open", path)) }
-        do { try ObjectStore.checkPackMagic(fd, name: name) } catch { close(fd); throw error }
-        descriptors[pack] = fd
-        packSizes[pack] = (try? Posix.fstat(fd, path: path)).map { Int64($0.size) } ?? 0
-        return (fd, name)
+        let (fd, size): (Int32, Int64) = try {
+            lock.lock(); defer { lock.unlock() }
+            if let fd = descriptors[pack] {
+                pins[fd, default: 0] += 1
+                return (fd, packSizes[pack] ?? 0)
+            }
+            let path = packsPath + "/" + name
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw errno == ENOENT ? ObjectError.packMissing(name) : ObjectError.io(PosixError("open", path)) }
+            do { try ObjectStore.checkPackMagic(fd, name: name) } catch { close(fd); throw error }
+            let size = (try? Posix.fstat(fd, path: path)).map { Int64($0.size) } ?? 0
+            descriptors[pack] = fd
+            packSizes[pack] = size
+            pins[fd, default: 0] += 1
+            return (fd, size)
+        }()
+        defer {
+            lock.lock()
+            let left = (pins[fd] ?? 1) - 1
+            if left == 0 {
+                pins[fd] = nil
+                if retired.remove(fd) != nil { close(fd) }
+            } else {
+                pins[fd] = left
+            }
+            lock.unlock()
+        }
+        return try body(fd, name, size)
     }
 
     /// Throws unless the file open at `fd` starts with the pack magic.
@@ -164,23 +192,21 @@ public final class ObjectStore: @unchecked Sendable {
         lock.lock()
         if let f = frameCache[key] { lock.unlock(); return f }
         lock.unlock()
-        let (fd, name) = try descriptor(loc.pack)
-        // Index values are untrusted: check them before they size an allocation or a slice.
-        lock.lock(); let packSize = packSizes[loc.pack] ?? 0; lock.unlock()
-        guard loc.frameOffset >= Int64(ObjectStore.packMagic.count), loc.frameLength >= Int64(ObjectStore.frameHeader),
-            loc.frameLength <= ObjectStore.maxFrameBytes, loc.frameOffset <= packSize - loc.frameLength,
-            loc.offset >= 0, loc.length >= 0, loc.length <= ObjectStore.maxFrameBytes, loc.offset <= ObjectStore.maxFrameBytes
-        else {
-            throw ObjectError.corrupt(
-                id, pack: name,
-                reason:
-                    "its index entry (frame \(loc.frameOffset)+\(loc.frameLength), slice \(loc.offset)+\(loc.length)) lies outside the pack of \(packSize) bytes"
-            )
-        }
-        var stored = [UInt8](repeating: 0, count: Int(loc.frameLength))
-        let got: Int
-        do { got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) } } catch {
-            throw error
+        let (stored, got, name) = try withDescriptor(loc.pack) { fd, name, packSize -> ([UInt8], Int, String) in
+            // Index values are untrusted: check them before they size an allocation or a slice.
+            guard loc.frameOffset >= Int64(ObjectStore.packMagic.count), loc.frameLength >= Int64(ObjectStore.frameHeader),
+                loc.frameLength <= ObjectStore.maxFrameBytes, loc.frameOffset <= packSize - loc.frameLength,
+                loc.offset >= 0, loc.length >= 0, loc.length <= ObjectStore.maxFrameBytes, loc.offset <= ObjectStore.maxFrameBytes
+            else {
+                throw ObjectError.corrupt(
+                    id, pack: name,
+                    reason:
+                        "its index entry (frame \(loc.frameOffset)+\(loc.frameLength), slice \(loc.offset)+\(loc.length)) lies outside the pack of \(packSize) bytes"
+                )
+            }
+            var stored = [UInt8](repeating: 0, count: Int(loc.frameLength))
+            let got = try stored.withUnsafeMutableBytes { (b) throws -> Int in try Posix.pread(fd, into: b, offset: loc.frameOffset, path: name) }
+            return (stored, got, name)
         }
         guard got == stored.count else {
             throw ObjectError.corrupt(id, pack: name, reason: "frame header at offset \(loc.frameOffset) is damaged or truncated")
@@ -306,7 +332,9 @@ public final class ObjectStore: @unchecked Sendable {
     /// Forgets cached descriptors and frames (after packs were rewritten or removed).
     public func dropCaches() {
         lock.lock(); defer { lock.unlock() }
-        for (_, fd) in descriptors { close(fd) }
+        for (_, fd) in descriptors {
+            if pins[fd] != nil { retired.insert(fd) } else { close(fd) }
+        }
         descriptors = [:]; packNames = [:]; packSizes = [:]; frameCache = [:]; frameOrder = []
     }
 

@@ -18,10 +18,13 @@ struct ServerResponder: HTTPResponder {
         let started = ContinuousClock.now
         var kind = "other"
         var response: Response
+        var failure: String?
         do {
             response = try await route(request, context: context, kind: &kind)
         } catch {
             response = ServerResponder.errorResponse(error)
+            // The code (or the error's type) of a failure, never its message: messages name refs and paths.
+            failure = (error as? any StrataError)?.code ?? String(describing: type(of: error))
         }
         let status = response.status.code
         core.metrics.latency.record(ContinuousClock.now - started)
@@ -33,7 +36,7 @@ struct ServerResponder: HTTPResponder {
                 "method": .string(request.method.rawValue), "kind": .string(kind), "status": .stringConvertible(status),
                 "ms": .stringConvertible((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000),
                 "peer": .string(context.peer),
-            ])
+            ].merging(failure.map { ["error": .string($0)] } ?? [:]) { a, _ in a })
         return response
     }
 
