@@ -251,6 +251,9 @@ struct ProtectCommand: ParsableCommand {
     @Flag(help: "Only merge commits pushed by a maintainer move it.") var requireMerge = false
     @Flag(help: "Refuse pushes whose new commits lack complete lineage (their lineage bundles, checked as 'lineage verify').")
     var requireLineage = false
+    @Flag(help: "Refuse a new tip without a check the server signed ('strata check': lineage verified, --verify-stage reproduced).")
+    var requireVerify = false
+    @Option(help: ArgumentHelp("A stage whose reproduction --require-verify asks for (repeatable).", valueName: "stage")) var verifyStage: [String] = []
     @Flag(help: "Remove the protection.") var remove = false
     @Flag(help: "List protections.") var list = false
 
@@ -264,8 +267,8 @@ struct ProtectCommand: ParsableCommand {
             return
         }
         try store.protect(
-            namespace: namespace, pattern: pattern!, requireMerge: requireMerge, requireLineage: requireLineage, remove: remove, actor: server.actor,
-            source: "cli")
+            namespace: namespace, pattern: pattern!, requireMerge: requireMerge, requireLineage: requireLineage,
+            requireVerify: requireVerify || !verifyStage.isEmpty ? verifyStage : nil, remove: remove, actor: server.actor, source: "cli")
     }
 }
 

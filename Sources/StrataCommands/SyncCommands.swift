@@ -221,3 +221,29 @@ struct PromoteCommand: ParsableCommand {
         try SyncText.show(report, heading: "To", remote: to, json: json, quiet: global.quiet)
     }
 }
+
+/// `strata check`.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Verify a commit's lineage, reproduce named stages, and record the passed check on a remote.",
+        discussion: """
+            What CI runs before a release: 'lineage verify' must find nothing, and each --stage's run that produced the \
+            commit's data must reproduce byte-identically; then a check record goes to the remote, where a strata server \
+            signs it. A branch protected with --require-verify takes a new tip only with such a check. Exit 22 when the \
+            lineage is incomplete, 23 when a stage does not reproduce; nothing is recorded then.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The commit to check (default: HEAD).") var revision = "HEAD"
+    @Option(help: "The remote to record the check on (default: the branch's upstream, else origin).") var remote: String?
+    @Option(help: ArgumentHelp("A stage to reproduce (repeatable).", valueName: "stage")) var stage: [String] = []
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let record = try CheckWorkflow.check(try global.repository(), revision: revision, stages: stage, remote: remote)
+        if json { try Out.json(record); return }
+        if !global.quiet {
+            Out.line("checked \(record.commit.prefix(12)): \(record.checks.joined(separator: ", ")) — recorded")
+            Out.flush()
+        }
+    }
+}

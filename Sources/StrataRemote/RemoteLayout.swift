@@ -269,3 +269,57 @@ public struct RemoteRefValue: Sendable, Equatable, Codable {
         return ObjectID(hex: v.target)
     }
 }
+
+/// A verification check of a commit (`strata check`): lineage verified and the named stages reproduced
+/// byte-identically, as the client that ran them reports; a strata server records who sent it and when, and signs it
+/// (HMAC-SHA256 with the server's key), which is what `protect --require-verify` accepts. Key:
+/// `checks/<commit>-<16 hex>.json`.
+public struct CheckRecord: Codable, Sendable, Equatable {
+    /// Always `strata-check`.
+    public var format = "strata-check"
+    /// Layout version.
+    public var version = 1
+    /// The commit (hex).
+    public var commit: String
+    /// What passed: `lineage-verify`, `reproduce:<stage>`.
+    public var checks: [String]
+    /// The run reproduced per stage.
+    public var runs: [String: String]
+    /// Who sent it (set by the server).
+    public var by: String?
+    /// When the server received it (seconds; set by the server).
+    public var time: Int64?
+    /// The server's signature over the record without this field (hex HMAC-SHA256).
+    public var signature: String?
+
+    /// A record for `commit`.
+    public init(commit: ObjectID, checks: [String], runs: [String: String]) {
+        self.commit = commit.hex; self.checks = checks; self.runs = runs
+    }
+
+    /// Canonical bytes (sorted keys).
+    public func encoded() throws -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try enc.encode(self))
+    }
+
+    /// Decodes and checks a record (nil when malformed).
+    public static func decode(_ bytes: [UInt8]) -> CheckRecord? {
+        guard bytes.count < 1 << 20, let r = try? JSONDecoder().decode(CheckRecord.self, from: Data(bytes)), r.format == "strata-check", r.version == 1,
+            ObjectID(hex: r.commit) != nil, !r.checks.isEmpty,
+            r.checks.allSatisfy({ $0 == "lineage-verify" || ($0.hasPrefix("reproduce:") && $0.count > 10 && $0.count < 200) })
+        else { return nil }
+        return r
+    }
+
+    /// The signature of this record (without its signature field) under `key`.
+    public func signature(key: [UInt8]) throws -> String {
+        var unsigned = self
+        unsigned.signature = nil
+        return SigV4.hmac(key, try unsigned.encoded()).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Key of a check record of `commit`.
+    public static func key(commit: String) -> String { "checks/\(commit)-\(Posix.randomHex(8)).json" }
+}

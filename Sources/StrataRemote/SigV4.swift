@@ -100,7 +100,7 @@ public struct SigV4: Sendable {
     }
 
     /// HMAC-SHA256.
-    static func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+    public static func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var len: UInt32 = 32
         _ = key.withUnsafeBytes { k in

@@ -27,6 +27,8 @@ enum KeyClass: Equatable {
     case prune(String)
     /// `lineage/<commit>.json`, a commit's lineage bundle.
     case lineage(String)
+    /// `checks/<commit>-<16 hex>.json`, a verification check the server signs.
+    case check(String)
 
     init(_ key: String) throws {
         try RemoteError.check(key)
@@ -49,6 +51,10 @@ enum KeyClass: Equatable {
             self = .prune(String(key.dropFirst(7).dropLast(5)))
         } else if key.hasPrefix("lineage/"), key.hasSuffix(".json"), IndexFragment.isHex64(key.dropFirst(8).dropLast(5)) {
             self = .lineage(String(key.dropFirst(8).dropLast(5)))
+        } else if key.hasPrefix("checks/"), key.hasSuffix(".json"), key.utf8.count == 7 + 64 + 1 + 16 + 5,
+            IndexFragment.isHex64(key.dropFirst(7).prefix(64)), key.dropFirst(7 + 64).first == "-"
+        {
+            self = .check(String(key.dropFirst(7).prefix(64)))
         } else if key.hasPrefix(".strata-probe/"), key.split(separator: "/").count == 2 {
             self = .probe
         } else {
@@ -183,6 +189,18 @@ final class Namespace: @unchecked Sendable {
         }
         try walk(try mirror.commit(commit).tree)
         return missing == 0 ? "" : "commit \(commit.short): \(missing) file version(s) without a completed producing run"
+    }
+
+    /// The checks signed with `key` that `commit` has passed.
+    func passedChecks(_ commit: ObjectID, key: [UInt8]) throws -> Set<String> {
+        var out = Set<String>()
+        for k in try backend.list(prefix: "checks/\(commit.hex)-") {
+            guard let obj = try backend.get(k), let r = CheckRecord.decode(obj.bytes), r.commit == commit.hex, let sig = r.signature,
+                ServerStore.constantTimeEqual(Array(sig.utf8), Array(try r.signature(key: key).utf8))
+            else { continue }
+            out.formUnion(r.checks)
+        }
+        return out
     }
 
     /// The first-parent commits from `new` back to (not including) `old`.

@@ -48,7 +48,8 @@ public enum Scope: Sendable, Equatable {
 extension Protection {
     /// `protected`, or the rules: `require-merge`, `require-lineage`, or both joined by `+`.
     public var summary: String {
-        let rules = (requireMerge ? ["require-merge"] : []) + (requireLineage ? ["require-lineage"] : [])
+        let verify = requireVerify.map { $0.isEmpty ? ["require-verify"] : ["require-verify=" + $0.joined(separator: ",")] } ?? []
+        let rules = (requireMerge ? ["require-merge"] : []) + (requireLineage ? ["require-lineage"] : []) + verify
         return rules.isEmpty ? "protected" : rules.joined(separator: "+")
     }
 }
@@ -64,9 +65,12 @@ public struct Protection: Sendable, Equatable, Codable {
     public var requireMerge: Bool
     /// Every new commit has complete lineage (its bundle, checked as `lineage verify` checks).
     public var requireLineage: Bool
+    /// The new tip has a check the server signed: lineage verified and these stages reproduced (nil: not required).
+    public var requireVerify: [String]?
     /// Creates a value.
-    public init(namespace: String, pattern: String, requireMerge: Bool, requireLineage: Bool = false) {
+    public init(namespace: String, pattern: String, requireMerge: Bool, requireLineage: Bool = false, requireVerify: [String]? = nil) {
         self.namespace = namespace; self.pattern = pattern; self.requireMerge = requireMerge; self.requireLineage = requireLineage
+        self.requireVerify = requireVerify
     }
 }
 
@@ -140,6 +144,8 @@ public enum ServerError: StrataError {
     case mergeRequired(ref: String, reason: String)
     /// A protected branch with `--require-lineage` took a commit without complete lineage.
     case lineageRequired(ref: String, reason: String)
+    /// A protected branch with `--require-verify` took a tip without the signed check.
+    case verifyRequired(ref: String, reason: String)
     /// A pushed object or pack failed verification.
     case verification(key: String, reason: String)
     /// The request is malformed (bad key, body, header).
@@ -162,6 +168,7 @@ public enum ServerError: StrataError {
         case .protected: "server.protected"
         case .mergeRequired: "server.merge-required"
         case .lineageRequired: "server.lineage-required"
+        case .verifyRequired: "server.verify-required"
         case .verification: "server.verification-failed"
         case .badRequest: "server.bad-request"
         case .tooLarge: "server.too-large"
@@ -174,7 +181,7 @@ public enum ServerError: StrataError {
     public var category: ErrorCategory {
         switch self {
         case .unauthenticated: .unauthenticated
-        case .forbidden, .protected, .mergeRequired, .lineageRequired: .forbidden
+        case .forbidden, .protected, .mergeRequired, .lineageRequired, .verifyRequired: .forbidden
         case .verification, .auditBroken: .integrity
         case .badRequest, .tooLarge, .badName: .usage
         case .unknown: .notFound
@@ -188,6 +195,7 @@ public enum ServerError: StrataError {
         case .protected(let r, let why): "'\(r)' is protected: \(why)"
         case .mergeRequired(let r, let why): "'\(r)' only takes merges by a maintainer: \(why)"
         case .lineageRequired(let r, let why): "'\(r)' only takes commits with complete lineage: \(why)"
+        case .verifyRequired(let r, let why): "'\(r)' only takes verified commits: \(why)"
         case .verification(let k, let why): "'\(k)' failed verification: \(why)"
         case .badRequest(let why): why
         case .tooLarge(let l): "the request body is larger than \(l) bytes"
@@ -204,6 +212,7 @@ public enum ServerError: StrataError {
         case .protected: "push to another branch and ask a maintainer to merge it; 'strata protect --list' shows the rules"
         case .mergeRequired: "push to a branch and have a maintainer merge it into the protected branch"
         case .lineageRequired: "commit with lineage on ('strata commit', 'strata repro'), check with 'strata lineage verify', then push"
+        case .verifyRequired: "run 'strata check REV --remote NAME --stage S' for the commit (it verifies and reproduces, then records the check), then push"
         case .verification: "the client's store may be damaged: run 'strata fsck' there, then push again"
         case .badRequest: nil
         case .tooLarge: "push with smaller packs (remote.NAME.pack-size) or raise the server's --max-body"
@@ -222,6 +231,8 @@ public final class ServerStore: @unchecked Sendable {
     /// The server root (absolute).
     public let root: String
     let db: Database
+    /// The key check records are signed with.
+    public let signingKey: [UInt8]
 
     static let schema = ModuleSchema(
         owner: "server",
@@ -243,6 +254,7 @@ public final class ServerStore: @unchecked Sendable {
                 """),
             Migration(
                 2, "protections may require complete lineage", "ALTER TABLE protections ADD COLUMN require_lineage INTEGER NOT NULL DEFAULT 0;"),
+            Migration(3, "protections may require a signed verification check", "ALTER TABLE protections ADD COLUMN require_verify TEXT;"),
         ])
 
     /// Opens the server root, creating it (and `server.sqlite`, mode 0600) when `create`.
@@ -258,9 +270,25 @@ public final class ServerStore: @unchecked Sendable {
         db = try Database(path: path)
         chmod(path, 0o600)
         try Migrator.migrate(db, schemas: [ServerStore.schema], storeVersion: 1, now: Posix.nowNs() / 1_000_000_000)
+        signingKey = try ServerStore.loadSigningKey(root: self.root)
     }
 
     static func now() -> Int64 { Posix.nowNs() / 1_000_000_000 }
+
+    /// The key a server root signs check records with (`server.key`, 32 random bytes, mode 0600), made once: two
+    /// processes racing to make it both end up with the one that was linked into place first.
+    static func loadSigningKey(root: String) throws -> [UInt8] {
+        let path = root + "/server.key"
+        if let k = try? Posix.readFile(path), k.count == 32 { return k }
+        let tmp = path + ".tmp-" + Posix.randomHex(6)
+        try Posix.writeAtomically(tmp, Array(Posix.randomHex(32).utf8).chunked2())
+        chmod(tmp, 0o600)
+        _ = link(tmp, path)  // fails when another process made it first: theirs counts
+        try? Posix.unlink(tmp)
+        let k = try Posix.readFile(path)
+        guard k.count == 32 else { throw ServerError.notAServer(root + " (server.key is damaged)") }
+        return k
+    }
 
     static func checkName(_ kind: String, _ name: String) throws {
         let ok =
@@ -461,7 +489,8 @@ public final class ServerStore: @unchecked Sendable {
 
     /// Protects (or with `remove` unprotects) branches matching `pattern` in `namespace`.
     public func protect(
-        namespace: String, pattern: String, requireMerge: Bool, requireLineage: Bool = false, remove: Bool, actor: String, source: String
+        namespace: String, pattern: String, requireMerge: Bool, requireLineage: Bool = false, requireVerify: [String]? = nil, remove: Bool,
+        actor: String, source: String
     ) throws {
         try RefGlob.check(pattern)
         try db.transaction {
@@ -474,12 +503,20 @@ public final class ServerStore: @unchecked Sendable {
                 }
             } else {
                 try db.run(
-                    "INSERT OR REPLACE INTO protections (namespace, pattern, require_merge, require_lineage) VALUES (?, ?, ?, ?)",
-                    [.text(namespace), .text(pattern), .int(requireMerge ? 1 : 0), .int(requireLineage ? 1 : 0)])
+                    "INSERT OR REPLACE INTO protections (namespace, pattern, require_merge, require_lineage, require_verify) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        .text(namespace), .text(pattern), .int(requireMerge ? 1 : 0), .int(requireLineage ? 1 : 0),
+                        requireVerify.map { .text($0.joined(separator: ",")) } ?? .null,
+                    ])
             }
             try appendAudit(
                 actor: actor, action: remove ? "unprotect" : "protect", namespace: namespace, target: pattern, old: "",
-                new: remove ? "" : Protection(namespace: namespace, pattern: pattern, requireMerge: requireMerge, requireLineage: requireLineage).summary,
+                new: remove
+                    ? ""
+                    : Protection(
+                        namespace: namespace, pattern: pattern, requireMerge: requireMerge, requireLineage: requireLineage, requireVerify: requireVerify
+                    )
+                    .summary,
                 source: source)
         }
     }
@@ -487,8 +524,9 @@ public final class ServerStore: @unchecked Sendable {
     /// Every protection.
     public func protections() throws -> [Protection] {
         var out: [Protection] = []
-        try db.query("SELECT namespace, pattern, require_merge, require_lineage FROM protections ORDER BY namespace, pattern") { r in
-            out.append(Protection(namespace: r.text(0), pattern: r.text(1), requireMerge: r.int(2) != 0, requireLineage: r.int(3) != 0))
+        try db.query("SELECT namespace, pattern, require_merge, require_lineage, require_verify FROM protections ORDER BY namespace, pattern") { r in
+            let verify = r.isNull(4) ? nil : r.text(4).split(separator: ",").map(String.init)
+            out.append(Protection(namespace: r.text(0), pattern: r.text(1), requireMerge: r.int(2) != 0, requireLineage: r.int(3) != 0, requireVerify: verify))
         }
         return out
     }
@@ -575,5 +613,14 @@ public enum RefGlob {
             return false
         }
         return go(ArraySlice(pattern.utf8), ArraySlice(name.utf8))
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Hex digits (ASCII) to bytes, two digits a byte.
+    func chunked2() -> [UInt8] {
+        stride(from: 0, to: count - 1, by: 2).map { i in
+            UInt8(String(decoding: self[i..<i + 2], as: UTF8.self), radix: 16) ?? 0
+        }
     }
 }

@@ -141,6 +141,20 @@ extension ServerCore {
                 throw ServerError.verification(key: key, reason: "it is not the lineage bundle of commit \(commit)")
             }
             return try answer(ns.backend.create(key, bytes))
+        case .check(let commit):
+            _ = try require(.writer, p, ns.name, .anyRef, action: "recording a check in", target: ns.name)
+            guard ifMatch == nil, case .bytes(let bytes) = body, var record = CheckRecord.decode(bytes), record.commit == commit,
+                record.by == nil, record.signature == nil
+            else { throw ServerError.badRequest("'\(key)' is not an unsigned check record of commit \(commit)") }
+            record.by = p.name
+            record.time = ServerStore.now()
+            record.signature = try record.signature(key: store.signingKey)
+            let outcome = try ns.backend.create(key, try record.encoded())
+            if case .written = outcome {
+                try store.audit(
+                    actor: p.name, action: "check", namespace: ns.name, target: key, old: "", new: record.checks.joined(separator: ","), source: source)
+            }
+            return answer(outcome)
         case .marker:
             throw ServerError.forbidden(action: "writing", needed: .admin, target: "STRATA (the server keeps it)")
         }
@@ -205,6 +219,14 @@ extension ServerCore {
                     if !problem.isEmpty { throw ServerError.lineageRequired(ref: full, reason: problem) }
                 }
             }
+            if let stages = rule.requireVerify {
+                let needed = ["lineage-verify"] + stages.map { "reproduce:" + $0 }
+                let passed = try ns.passedChecks(target, key: store.signingKey)
+                let missing = needed.filter { !passed.contains($0) }
+                if !missing.isEmpty {
+                    throw ServerError.verifyRequired(ref: full, reason: "commit \(target.short) has no signed check for \(missing.joined(separator: ", "))")
+                }
+            }
             if rule.requireMerge {
                 if role < .maintainer { throw ServerError.mergeRequired(ref: full, reason: "\(p.name) is a \(role.rawValue), not a maintainer") }
                 for c in try ns.firstParentChain(from: target, to: old) where try ns.mirror.commit(c).parents.count < 2 {
@@ -243,7 +265,7 @@ extension ServerCore {
                 actor: p.name, action: "ref.delete", namespace: ns.name, target: full, old: RemoteRefValue.decode(current.bytes)?.hex ?? "", new: "",
                 source: source)
             return .deleted
-        case .pack, .index, .lineage:
+        case .pack, .index, .lineage, .check:
             _ = try require(.maintainer, p, ns.name, .namespace, action: "deleting", target: key)
             try ns.backend.delete(key)
             try store.audit(actor: p.name, action: "gc.delete", namespace: ns.name, target: key, old: "", new: "", source: source)

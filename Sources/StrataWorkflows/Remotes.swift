@@ -493,3 +493,76 @@ public enum TableWorkflow {
         }
     }
 }
+
+/// Why `strata check` did not record a check.
+public enum CheckError: StrataError {
+    /// `lineage verify` found problems.
+    case lineageIncomplete(commit: String, problems: [String])
+    /// No completed run of the stage produced data of the commit.
+    case stageNotFound(stage: String, commit: String)
+    /// The stage's run did not reproduce byte-identically.
+    case notReproducible(stage: String, run: String, details: String)
+
+    public var code: String {
+        switch self {
+        case .lineageIncomplete: "check.lineage-incomplete"
+        case .stageNotFound: "check.stage-not-found"
+        case .notReproducible: "check.not-reproducible"
+        }
+    }
+    public var category: ErrorCategory {
+        switch self {
+        case .lineageIncomplete: .lineage
+        case .stageNotFound: .notFound
+        case .notReproducible: .notReproducible
+        }
+    }
+    public var message: String {
+        switch self {
+        case .lineageIncomplete(let c, let p): "the lineage of commit \(c) is incomplete:\n" + ErrorText.list(p)
+        case .stageNotFound(let s, let c): "no completed run of stage '\(s)' produced data of commit \(c)"
+        case .notReproducible(let s, let r, let d): "stage '\(s)' (run \(r)) did not reproduce: \(d)"
+        }
+    }
+    public var nextStep: String? {
+        switch self {
+        case .lineageIncomplete: "record the missing lineage ('strata repro', 'strata commit' with lineage on), then check again"
+        case .stageNotFound: "name a stage of Pipeline.swift that this commit's data came from ('strata runs')"
+        case .notReproducible: "'strata reproduce RUN' shows which outputs differ; make the stage deterministic, then check again"
+        }
+    }
+}
+
+/// `strata check`: verification a protected branch can require (`protect --require-verify`).
+public enum CheckWorkflow {
+    /// Verifies `revision`'s lineage, reproduces the run of each stage in `stages` that produced the commit's data,
+    /// and when everything passed sends a check record to `remote` (a strata server signs and keeps it). Throws,
+    /// sending nothing, when anything did not pass.
+    public static func check(
+        _ repo: Repository, revision: String, stages: [String], remote: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> CheckRecord {
+        let commit = try repo.resolve(revision)
+        let service = try LineageOptions().service(repo)
+        let problems = try service.verify(commit.hex)
+        if !problems.isEmpty { throw CheckError.lineageIncomplete(commit: commit.short, problems: problems) }
+        var runs: [String: String] = [:]
+        let bundle = try service.bundle(for: commit)
+        for stage in stages {
+            let candidates = (bundle?.runs ?? []).filter { $0.kind == .stage && $0.status == .complete && $0.job.hasSuffix("." + stage) }
+            guard let run = candidates.max(by: { $0.started < $1.started }) else { throw CheckError.stageNotFound(stage: stage, commit: commit.short) }
+            let report = try service.reproduce(run.runId, into: nil)
+            if !report.identical {
+                let details = report.differing.map(\.path).prefix(5).joined(separator: ", ") + report.failures.prefix(3).joined(separator: "; ")
+                throw CheckError.notReproducible(stage: stage, run: run.runId, details: details)
+            }
+            try? FileManager.default.removeItem(atPath: report.directory)
+            runs[stage] = run.runId
+        }
+        let record = CheckRecord(commit: commit, checks: ["lineage-verify"] + stages.map { "reproduce:" + $0 }, runs: runs)
+        let sync = try SyncWorkflow.open(repo, remote: remote, environment: environment)
+        guard case .written = try sync.storage.create(CheckRecord.key(commit: commit.hex), try record.encoded()) else {
+            throw RemoteSyncError.raced(ref: "check of \(commit.short)", remote: sync.name)
+        }
+        return record
+    }
+}

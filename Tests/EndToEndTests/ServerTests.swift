@@ -294,6 +294,54 @@ struct TeamFixture {
         #expect(!http("GET", f.url + "/api/log?rev=main", token: f.rootToken).text.contains("no lineage"))
     }
 
+    /// `protect --require-verify --verify-stage sorted`: a new tip needs a check the server signed: lineage verified
+    /// and the stage reproduced byte-identically (`strata check`); a stage that does not reproduce records nothing,
+    /// and a check record forged on the storage (not signed by the server) does not count.
+    @Test func requireVerifyTakesOnlySignedChecks() throws {
+        let f = try TeamFixture()
+        #expect(try f.server.admin("protect", "main", "--namespace", "dev", "--require-verify", "--verify-stage", "sorted").status == 0)
+        let s = f.store
+        try s.write("in.csv", "id,v\n2,b\n1,a\n")
+        try s.write(
+            "Pipeline.swift",
+            """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "r", stages: [
+                .stage(name: "sorted", command: "sort in.csv > out/sorted.csv", inputs: ["in.csv"], outputs: [.file("out/sorted.csv")]),
+                .stage(name: "noisy", command: "od -An -N8 -tx8 /dev/urandom > out/noise.txt", inputs: ["in.csv"], outputs: [.file("out/noise.txt")]),
+            ])
+            """)
+        #expect(try s.run("repro").status == 0)
+        #expect(try s.run("commit", "-m", "pipeline outputs").status == 0)
+        let env = ["STRATA_TOKEN": f.rootToken]
+        let unverified = try s.run(["push"], env: env)
+        #expect(unverified.status == 27 && unverified.stderr.contains("only takes verified commits"), "\(unverified.stderr)")
+        // A forged record written straight to the storage, signed with the wrong key, does not count.
+        let head = try s.run("log", "--json", "-n", "1").stdout
+        let commit =
+            (try JSONSerialization.jsonObject(with: Data(head.utf8)) as? [String: Any]).flatMap { ($0["commits"] as? [[String: Any]])?.first?["id"] as? String }
+            ?? ""
+        let forged =
+            "{\"by\":\"ci\",\"checks\":[\"lineage-verify\",\"reproduce:sorted\"],\"commit\":\"\(commit)\",\"format\":\"strata-check\",\"runs\":{},\"signature\":\"\(String(repeating: "0", count: 64))\",\"time\":1,\"version\":1}"
+        try FileManager.default.createDirectory(atPath: f.server.root + "/ns/dev/remote/checks", withIntermediateDirectories: true)
+        try forged.write(toFile: f.server.root + "/ns/dev/remote/checks/\(commit)-0123456789abcdef.json", atomically: true, encoding: .utf8)
+        #expect(try s.run(["push"], env: env).status == 27)
+        // A stage that does not reproduce: nothing recorded (exit 23).
+        let noisy = try s.run(["check", "--stage", "noisy"], env: env)
+        #expect(noisy.status == 23, "\(noisy.stderr)")
+        #expect(try s.run(["push"], env: env).status == 27)
+        let checked = try s.run(["check", "--stage", "sorted", "--json"], env: env)
+        #expect(checked.status == 0, "\(checked.stderr)")
+        let pushed = try s.run(["push"], env: env)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let audit = try f.server.admin("audit", "log", "--json").stdout
+        let entries = (try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+        #expect(
+            entries.contains {
+                $0["action"] as? String == "check" && $0["new"] as? String == "lineage-verify,reproduce:sorted" && $0["actor"] as? String == "root"
+            })
+    }
+
     /// Separate environments: dev and dist are namespaces with their own policies; `strata promote` publishes a dev
     /// commit to dist (a push there, which only dist's maintainers may make) and records it in lineage.
     @Test func promoteFromDevToDist() throws {
