@@ -176,15 +176,7 @@ public enum SyncWorkflow {
             try Hooks.run(
                 "pre-push", repo: repo, arguments: [sync.name, try repo.config("remote.\(sync.name).url") ?? ""], input: lines.joined(separator: "\n") + "\n")
         }
-        // A remote known from a clone was never probed: probe before the first write, as `remote add` does.
-        if try repo.config("remote.\(sync.name).capabilities") == nil {
-            let caps = try RemoteProbe.probe(sync.storage)
-            let single = try repo.config("remote.\(sync.name).single-writer") == "true"
-            if !caps.safeForManyWriters && !single {
-                throw RemoteSetupError.unsafeStorage(sync.storage.displayName, caps)
-            }
-            try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
-        }
+        try probeBeforeFirstWrite(repo, sync)
         let service = try LineageOptions().service(repo)
         let report = try repo.withWriteLock {
             try sync.push(
@@ -207,6 +199,16 @@ public enum SyncWorkflow {
         return report
     }
 
+    /// A remote known from a clone was never probed: probe before the first write, as `remote add` does, and refuse
+    /// storage that ignores conditional writes unless the remote is marked single-writer.
+    static func probeBeforeFirstWrite(_ repo: Repository, _ sync: RemoteSync) throws {
+        guard try repo.config("remote.\(sync.name).capabilities") == nil else { return }
+        let caps = try RemoteProbe.probe(sync.storage)
+        let single = try repo.config("remote.\(sync.name).single-writer") == "true"
+        if !caps.safeForManyWriters && !single { throw RemoteSetupError.unsafeStorage(sync.storage.displayName, caps) }
+        try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
+    }
+
     /// Promotes a commit to another remote (dev → dist): pushes `revision` as `branch` on `remote` (a fast-forward,
     /// or a create), and records a `strata.promote` lineage run whose inputs are located where the commit came from
     /// (the remote of a remote-tracking revision such as `origin/main`, else this store) and whose outputs are at the
@@ -218,14 +220,7 @@ public enum SyncWorkflow {
         let commit = try repo.resolve(revision)
         _ = try BranchName(branch)
         let sync = try open(repo, remote: remote, environment: environment, backend: backend)
-        if try repo.config("remote.\(sync.name).capabilities") == nil {
-            let caps = try RemoteProbe.probe(sync.storage)
-            let single = try repo.config("remote.\(sync.name).single-writer") == "true"
-            if !caps.safeForManyWriters && !single {
-                throw RemoteSetupError.unsafeStorage(sync.storage.displayName, caps)
-            }
-            try repo.setConfig("remote.\(sync.name).capabilities", caps.summary)
-        }
+        try probeBeforeFirstWrite(repo, sync)
         let full = "refs/heads/" + branch
         let service = try LineageOptions().service(repo)
         let report = try repo.withWriteLock { try sync.push([full], sources: [full: commit], lineage: { try service.bundle(for: $0)?.encoded() }) }
