@@ -1,9 +1,12 @@
 import ArgumentParser
 import StrataRepository
+import StrataWorkflows
 
 /// `strata switch`.
 struct SwitchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "switch", abstract: "Switch to branch NAME (with -c, create it at HEAD first).")
+    static let configuration = CommandConfiguration(
+        commandName: "switch", abstract: "Switch to branch NAME (with -c, create it at HEAD first).",
+        discussion: "A NAME that only one remote has (origin/NAME) becomes a local branch there that tracks it, as in git.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customShort("c"), help: "Create the branch at HEAD and switch to it.") var create = false
@@ -12,8 +15,9 @@ struct SwitchCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
-        let r = try repo.switchBranch(name, create: create, force: force)
+        let (r, tracking) = try SwitchWorkflow.switchBranch(repo, name: name, create: create, force: force)
         if !global.quiet {
+            if let tracking { Out.line("Branch '\(name)' set up to track '\(tracking)/\(name)'.") }
             Out.line(create ? "Switched to a new branch '\(name)'" : "Switched to branch '\(name)' (\(r.written) files written, \(r.removed) removed)")
             Out.flush()
         }

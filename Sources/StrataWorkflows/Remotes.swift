@@ -561,3 +561,24 @@ public enum CheckWorkflow {
         return record
     }
 }
+
+/// `strata switch` as git users expect it.
+public enum SwitchWorkflow {
+    /// Switches to branch `name`; with `create`, makes it at HEAD first. A branch that does not exist here but exists
+    /// on exactly one remote (`origin/NAME`) is created there and tracks it, as `git switch NAME` does. Returns the
+    /// checkout and, when a tracking branch was made, its remote.
+    public static func switchBranch(_ repo: Repository, name: String, create: Bool, force: Bool) throws -> (CheckoutResult, tracking: String?) {
+        if !create, try repo.ref("refs/heads/" + name) == nil {
+            _ = try BranchName(name)
+            let matches = try RemoteWorkflow.list(repo).compactMap { r in try repo.ref("refs/remotes/\(r.name)/\(name)").map { (r.name, $0) } }
+            if matches.count == 1, let (remote, target) = matches.first {
+                try repo.withWriteLock {
+                    try repo.updateRef("refs/heads/" + name, expected: nil, new: target, message: "branch: created from \(remote)/\(name)")
+                }
+                try repo.setConfig("branch.\(name).remote", remote)
+                return (try repo.switchBranch(name, create: false, force: force), remote)
+            }
+        }
+        return (try repo.switchBranch(name, create: create, force: force), nil)
+    }
+}

@@ -262,8 +262,8 @@ struct TeamFixture {
         let reverted = try f.server.admin("audit", "revert", String(seq))
         #expect(reverted.status == 0, "\(reverted.stderr)")
         let (b, _) = try f.clone(f.rootToken)
-        try b.run("branch", "dev/x", "origin/dev/x")
-        try b.run("switch", "dev/x")
+        let switched = try b.run("switch", "dev/x")  // as in git: a branch only origin has becomes a tracking branch
+        #expect(switched.status == 0 && switched.stdout.contains("set up to track 'origin/dev/x'"), "\(switched.stderr)")
         #expect(try b.read("tables/orgs.csv") == Data("id,name\n1,Acme\n2,Globex\n3,Initech\n".utf8))
         let again = try f.server.admin("audit", "revert", String(seq))
         #expect(again.status != 0 && again.stderr.contains("has moved since"), "\(again.stderr)")
