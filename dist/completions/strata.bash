@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base serve namespace user token policy protect audit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base serve namespace user token policy protect audit promote check help' -- "${cur}"))
         ;;
     esac
 }
@@ -1212,7 +1212,7 @@ _strata_serve() {
     repeating_flags=()
     non_repeating_flags=(--insecure-http --version -h --help)
     repeating_options=()
-    non_repeating_options=(--listen --tls-cert --tls-key --max-body --idle-timeout)
+    non_repeating_options=(--listen --tls-cert --tls-key --max-body --idle-timeout --header-timeout)
     __strata_offer_flags_options 1
 
     # Offer option value completions
@@ -1230,6 +1230,9 @@ _strata_serve() {
         return
         ;;
     '--idle-timeout')
+        return
+        ;;
+    '--header-timeout')
         return
         ;;
     esac
@@ -1488,8 +1491,8 @@ _strata_policy_set() {
 
 _strata_protect() {
     repeating_flags=()
-    non_repeating_flags=(--require-merge --remove --list --version -h --help)
-    repeating_options=()
+    non_repeating_flags=(--require-merge --require-lineage --require-verify --remove --list --version -h --help)
+    repeating_options=(--verify-stage)
     non_repeating_options=(--root --namespace)
     __strata_offer_flags_options 1
 
@@ -1499,6 +1502,9 @@ _strata_protect() {
         return
         ;;
     '--namespace')
+        return
+        ;;
+    '--verify-stage')
         return
         ;;
     esac
@@ -1516,13 +1522,13 @@ _strata_audit() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    log|verify)
+    log|verify|revert)
         # Offer subcommand argument completions
         "_strata_audit_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'log verify' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'log verify revert' -- "${cur}"))
         ;;
     esac
 }
@@ -1555,6 +1561,63 @@ _strata_audit_verify() {
     # Offer option value completions
     case "${prev}" in
     '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_audit_revert() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        return
+        ;;
+    esac
+}
+
+_strata_promote() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --to --as)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--to')
+        return
+        ;;
+    '--as')
+        return
+        ;;
+    esac
+}
+
+_strata_check() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=(--stage)
+    non_repeating_options=(-C --remote)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--remote')
+        return
+        ;;
+    '--stage')
         return
         ;;
     esac

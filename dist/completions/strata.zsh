@@ -92,15 +92,17 @@ _strata() {
             'user:Manage a server'\''s users.'
             'token:Manage a server'\''s tokens (shown once, stored as salted hashes).'
             'policy:Show or set who may do what: roles (reader, writer, maintainer, admin) per branch pattern.'
-            'protect:Protect branches on a server: no force-move, no delete; with --require-merge only a maintainer'\''s merges.'
-            'audit:Read and verify a server'\''s hash-chained audit log.'
+            'protect:Protect branches on a server: no force-move, no delete; optionally only a maintainer'\''s merges, only complete lineage.'
+            'audit:Read and verify a server'\''s hash-chained audit log; put a ref back where an entry found it.'
+            'promote:Publish a commit to another remote'\''s branch (dev → dist), recorded in lineage as a promotion.'
+            'check:Verify a commit'\''s lineage, reproduce named stages, and record the passed check on a remote.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -1084,6 +1086,7 @@ _strata_serve() {
         '--insecure-http[Allow plain HTTP on an address other than loopback.]'
         '--max-body[Largest pushed pack, in MiB.]:MiB:'
         '--idle-timeout[Seconds an idle connection is kept.]:s:'
+        '--header-timeout[Seconds a client has to send a request'\''s headers (bodies must arrive at 1 KiB per 10 s).]:s:'
         ':dir:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -1354,6 +1357,9 @@ _strata_protect() {
         '--namespace[The namespace.]:namespace:'
         ':pattern:'
         '--require-merge[Only merge commits pushed by a maintainer move it.]'
+        '--require-lineage[Refuse pushes whose new commits lack complete lineage (their lineage bundles, checked as '\''lineage verify'\'').]'
+        '--require-verify[Refuse a new tip without a check the server signed ('\''strata check'\''\: lineage verified, --verify-stage reproduced).]'
+        '*--verify-stage[A stage whose reproduction --require-verify asks for (repeatable).]:stage:'
         '--remove[Remove the protection.]'
         '--list[List protections.]'
         '--version[Show the version.]'
@@ -1378,12 +1384,13 @@ _strata_audit() {
         local -ar subcommands=(
             'log:Print the audit log, oldest first.'
             'verify:Check every entry'\''s hash and link; exit 12 naming the first broken entry.'
+            'revert:Put the ref of audit entry SEQ back where it was before (a wrong push or force-move).'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        log|verify)
+        log|verify|revert)
             "_strata_audit_${words[1]}" && ret=0
             ;;
         esac
@@ -1411,6 +1418,54 @@ _strata_audit_verify() {
     local -i ret=1
     local -ar arg_specs=(
         '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_audit_revert() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--root[The server root (default\: STRATA_SERVER_ROOT, else the working folder).]:DIR:'
+        ':seq:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_promote() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':revision:'
+        '--to[The remote to promote to, e.g. dist.]:to:'
+        '--as[The branch on that remote (default\: main).]:as:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_check() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':revision:'
+        '--remote[The remote to record the check on (default\: the branch'\''s upstream, else origin).]:remote:'
+        '*--stage[A stage to reproduce (repeatable).]:stage:'
         '--json[Print JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
