@@ -7,6 +7,7 @@ import StrataPlatform
 import StrataRemote
 import StrataRepository
 import StrataTables
+import StrataWorkflows
 
 /// A commit as the JSON API shows it.
 struct APICommit: Encodable {
@@ -129,6 +130,17 @@ extension ServerResponder {
                 return obj.bytes
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bundle)))
+        case "catalog":
+            guard parts.count == 2 else { throw ServerError.badRequest("use /api/catalog/{revision}") }
+            let include = try (q["include"].map(String.init) ?? "").split(separator: ",").map { try ServerResponder.cleanPath(String($0)) }
+            let doc = try await offload { () -> Data in
+                let id = try core.authorizeRevision(principal, ns, parts[1])
+                // One evaluation of a namespace's Pipeline.swift at a time; the result is cached by content.
+                ns.catalogLock.lock()
+                defer { ns.catalogLock.unlock() }
+                return try CatalogWorkflow.build(ns.mirror, revision: id.hex, include: include, title: nil).0
+            }
+            return Response(status: .ok, headers: [.contentType: "application/ld+json"], body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](doc))))
         case "rows":
             let from = String(q["from"] ?? ""), to = String(q["to"] ?? "")
             let path = try ServerResponder.cleanPath(q["path"].map(String.init) ?? "")

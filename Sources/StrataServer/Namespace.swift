@@ -74,6 +74,8 @@ final class Namespace: @unchecked Sendable {
     let sync: RemoteSync
     /// Serialises ref moves and mirror updates: the check and the compare-and-swap happen as one step.
     let lock = NSLock()
+    /// Serialises catalogue builds (each may evaluate the commit's Pipeline.swift).
+    let catalogLock = NSLock()
     /// Trees whose every file is known to be on the remote (bounded; cleared when it grows too large).
     var verifiedTrees = Set<ObjectID>()
     /// Commits whose trees were checked.

@@ -213,6 +213,16 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/{namespace}/api/catalog/{revision}": {
+              "get": {
+                "operationId": "catalog", "summary": "The DCAT 3 / DCAT-AP 3 catalogue (JSON-LD) of the datasets the commit publishes, as its own Pipeline.swift declares them (evaluated in the sandbox, cached), plus include paths",
+                "parameters": [{ "$ref": "#/components/parameters/namespace" }, { "$ref": "#/components/parameters/revision" }, { "name": "include", "in": "query", "required": false, "description": "More paths to catalogue, comma-separated.", "schema": { "type": "string" } }],
+                "responses": {
+                  "200": { "description": "The catalogue", "content": { "application/ld+json": { "schema": { "type": "object" } } } },
+                  "400": { "$ref": "#/components/responses/Error" }, "401": { "$ref": "#/components/responses/Error" }, "404": { "$ref": "#/components/responses/Error" }
+                }
+              }
+            },
             "/{namespace}/api/rows": {
               "get": {
                 "operationId": "rows", "summary": "Row-level diff of a table between two revisions (CSV, TSV, JSONL, Parquet): the summary of the whole table and one page of changed rows",

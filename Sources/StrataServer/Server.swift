@@ -68,6 +68,8 @@ struct ServerMetrics: Sendable {
     let latency: DurationHistogram
     let bytesOut: Counter
     let bytesIn: Counter
+    let fetchReads: Counter
+    let fetchBytes: Counter
 
     init() {
         packsReceived = registry.makeCounter(name: "strata_packs_received_total", help: "Packs pushed and verified")
@@ -79,6 +81,8 @@ struct ServerMetrics: Sendable {
         latency = registry.makeDurationHistogram(name: "strata_http_request_duration_seconds", buckets: buckets, help: "Request latency")
         bytesOut = registry.makeCounter(name: "strata_http_response_bytes_total", help: "Response body bytes")
         bytesIn = registry.makeCounter(name: "strata_http_request_bytes_total", help: "Request body bytes received")
+        fetchReads = registry.makeCounter(name: "strata_fetch_reads_total", help: "Reads of packs, index fragments and refs by fetching clients")
+        fetchBytes = registry.makeCounter(name: "strata_fetch_bytes_total", help: "Bytes of packs, index fragments and refs sent to fetching clients")
     }
 
     func request(kind: String, method: String, status: Int) {

@@ -62,10 +62,14 @@ extension ServerCore {
         if let (offset, length) = range {
             do {
                 let bytes = try ns.backend.getRange(key, offset: offset, length: length)
+                metrics.fetchReads.increment()
+                metrics.fetchBytes.increment(by: Int64(bytes.count))
                 return .object(bytes: bytes, etag: "", partial: (offset, bytes.count))
             } catch RemoteError.notFound { return .notFound }
         }
         guard let o = try ns.backend.get(key) else { return .notFound }
+        metrics.fetchReads.increment()
+        metrics.fetchBytes.increment(by: Int64(o.bytes.count))
         return .object(bytes: o.bytes, etag: o.etag, partial: nil)
     }
 

@@ -259,6 +259,30 @@ public enum CatalogWorkflow {
         return (Outcome(directory: service.redactor.redactPath(dir), pages: pages.count), warnings)
     }
 
+    /// The catalogue of `revision` as that commit declares it: its own Pipeline.swift (evaluated in the usual sandbox
+    /// from a scratch copy, cached by content in the store) names the published outputs and the catalogue metadata,
+    /// with `include` added. For a store without a workspace (a server's mirror). Returns the JSON-LD and the pages.
+    public static func build(_ repo: Repository, revision: String, include: [String], title: String?) throws -> (Data, [String: String]) {
+        let commit = try repo.resolve(revision)
+        var paths = include
+        var manifest: CatalogSpec?
+        if try repo.entry(at: "Pipeline.swift", in: commit) != nil {
+            let scratch = repo.storePath + "/tmp/catalog-" + Posix.randomHex(6)
+            try Posix.makeDirectories(scratch)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            var bytes: [UInt8] = []
+            try repo.cat(commit.hex, path: "Pipeline.swift") { bytes.append(contentsOf: $0) }
+            try Posix.writeAtomically(scratch + "/Pipeline.swift", bytes)
+            let loaded = try ManifestLoader(root: scratch, storePath: repo.storePath).load()
+            for s in loaded.spec.stages { for o in s.outputs where o.published && !paths.contains(o.path) { paths.append(o.path) } }
+            manifest = loaded.spec.catalog
+        }
+        if paths.isEmpty { throw CatalogError.nothingPublished }
+        let service = try LineageOptions().service(repo)
+        return try CatalogWriter(service: service, metadata: try CatalogMetadata.resolve(repo, manifest: manifest)).build(
+            revision: commit.hex, paths: paths, title: title ?? "Datasets of \(service.config.namespace)")
+    }
+
     /// What DCAT-AP 3 marks mandatory or recommended and the declarations lack (empty: complete).
     public static func check(_ repo: Repository, include: [String]) throws -> [String] {
         let (paths, metadata, _) = try inputs(repo, include: include)

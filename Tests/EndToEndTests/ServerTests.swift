@@ -342,6 +342,35 @@ struct TeamFixture {
             })
     }
 
+    /// The catalogue of a commit as that commit declares it: the server evaluates the commit's own Pipeline.swift
+    /// (sandboxed, cached) for the published outputs and the catalogue metadata, and serves DCAT JSON-LD.
+    @Test func catalogueOfACommit() throws {
+        let f = try TeamFixture()
+        let s = f.store
+        try s.write("in.csv", "id,v\n2,b\n1,a\n")
+        try s.write(
+            "Pipeline.swift",
+            """
+            import PipelineDescription
+            let pipeline = Pipeline(
+                name: "r",
+                stages: [
+                    .stage(name: "sorted", command: "sort in.csv > out/sorted.csv", inputs: ["in.csv"], outputs: [.table("out/sorted.csv", key: "id", published: true)]),
+                ],
+                catalog: .catalog(title: "Sorted organisations", publisher: "Karoo Data (Pty) Ltd", licence: "CC-BY-4.0")
+            )
+            """)
+        #expect(try s.run("repro").status == 0)
+        #expect(try s.run("commit", "-m", "published output").status == 0)
+        #expect(try s.run(["push"], env: ["STRATA_TOKEN": f.rootToken]).status == 0)
+        let cat = http("GET", f.url + "/api/catalog/main", token: f.rootToken)
+        #expect(cat.status == 200 && cat.text.contains("dcat:Catalog") && cat.text.contains("Sorted organisations"), "\(cat.text.prefix(600))")
+        #expect(cat.text.contains("out/sorted.csv") && cat.text.contains("licence/CC_BY_4_0"))
+        // A commit that publishes nothing says so.
+        let none = http("GET", f.url + "/api/catalog/main~1", token: f.rootToken)
+        #expect(none.status == 400 && none.code == "catalog.nothing-published", "\(none.text)")
+    }
+
     /// Separate environments: dev and dist are namespaces with their own policies; `strata promote` publishes a dev
     /// commit to dist (a push there, which only dist's maintainers may make) and records it in lineage.
     @Test func promoteFromDevToDist() throws {
@@ -430,6 +459,9 @@ struct TeamFixture {
         #expect(http("GET", f.server.url + "/readyz").status == 200)
         let metrics = http("GET", f.server.url + "/metrics").text
         #expect(metrics.contains("strata_ref_updates_total") && metrics.contains("strata_http_request_duration_seconds"))
+        #expect(
+            metrics.contains("strata_fetch_bytes_total") && metrics.contains("strata_packs_received_total")
+                && metrics.contains("strata_namespace_lock_wait_seconds"))
         let doc = http("GET", f.server.url + "/openapi.json").body
         let inRepo = try Data(
             contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
