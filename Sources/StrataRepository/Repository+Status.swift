@@ -135,6 +135,24 @@ extension Repository {
         changes: [Change], cacheUpdates: [(String, StatCacheEntry)]
     ) {
         let walker = WorkspaceWalk(repo: self, scanner: Scanner(root: root), session: session)
+        // The walk only reads: one snapshot of the stat cache and the object index for all of it (SQLite takes its
+        // read lock once, not per lookup).
+        var found = try db.readSnapshot { try walk(walker, head, spread: spread) }
+        if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
+        var updates: [(String, StatCacheEntry)] = []
+        for (p, v, e) in try hash(found.todo, session: session, progress: progress) {
+            if let e { updates.append((p, e)) }
+            let was = found.headOfTodo[p]
+            if v != was {
+                found.new[p] = v
+                if let was { found.old[p] = was }
+            }
+        }
+        return (TreeDiff.diff(flat: found.old, found.new), updates)
+    }
+
+    /// The walk of `changesSinceHead`: near the root one folder at a time, then the subtrees on all cores.
+    func walk(_ walker: WorkspaceWalk, _ head: ObjectID?, spread: Int) throws -> WorkspaceWalk.Found {
         var found = WorkspaceWalk.Found()
         // Near the root: folders one at a time (their own files by point lookups in the cache), until at least 16
         // subtrees are waiting or none is left.
@@ -161,29 +179,20 @@ extension Repository {
         let subtrees = waiting
         let results = Locked<[WorkspaceWalk.Found]>([])
         let failure = Locked<Error?>(nil)
-        DispatchQueue.concurrentPerform(iterations: subtrees.count) { i in
+        let each: @Sendable (Int) -> Void = { i in
             do {
                 var local = WorkspaceWalk.Found()
-                let cursor = try statCache.cursor(below: subtrees[i].path)
+                let cursor = try self.statCache.cursor(below: subtrees[i].path)
                 try walker.subtree(subtrees[i].path, subtrees[i].tree, cache: { try cursor.entry(for: $0) }, into: &local)
                 results.with { $0.append(local) }
             } catch {
                 failure.with { if $0 == nil { $0 = error } }
             }
         }
+        DispatchQueue.concurrentPerform(iterations: subtrees.count, execute: each)
         if let e = failure.get { throw e }
         for r in results.get { found.merge(r) }
-        if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
-        var updates: [(String, StatCacheEntry)] = []
-        for (p, v, e) in try hash(found.todo, session: session, progress: progress) {
-            if let e { updates.append((p, e)) }
-            let was = found.headOfTodo[p]
-            if v != was {
-                found.new[p] = v
-                if let was { found.old[p] = was }
-            }
-        }
-        return (TreeDiff.diff(flat: found.old, found.new), updates)
+        return found
     }
 }
 

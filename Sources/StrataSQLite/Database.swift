@@ -211,6 +211,30 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` inside one read transaction (`BEGIN DEFERRED`) without holding the connection's lock meanwhile, so
+    /// that statements from several threads (a parallel walk) all read one snapshot and SQLite takes its WAL read lock
+    /// once instead of once per statement. `body` must only read: a nested `transaction` would join this one.
+    public func readSnapshot<R>(_ body: () throws -> R) throws -> R {
+        lock.lock()
+        if transactionDepth > 0 {
+            lock.unlock()
+            return try body()
+        }
+        do { try execute("BEGIN DEFERRED") } catch {
+            lock.unlock()
+            throw error
+        }
+        transactionDepth = 1
+        lock.unlock()
+        defer {
+            lock.lock()
+            transactionDepth = 0
+            try? execute("COMMIT")
+            lock.unlock()
+        }
+        return try body()
+    }
+
     /// Runs `body` in one transaction with `synchronous=NORMAL`: durable at the next fsync of the WAL (any later FULL
     /// commit, or a checkpoint) and never corrupting, but without an fsync of its own. For records that may be lost
     /// on power failure, never on a crash (lineage events, run-cache rows).

@@ -41,6 +41,30 @@ func scratchDB() throws -> Database {
         #expect(try db.scalarInt("SELECT count(*) FROM t") == 1)
     }
 
+    /// A read snapshot: statements from several threads read one state, a write by another connection meanwhile is
+    /// not seen until it ends, and the connection is usable afterwards.
+    @Test func readSnapshotIsOneStateForEveryThread() throws {
+        let db = try scratchDB()
+        try db.execute("CREATE TABLE t (i INTEGER PRIMARY KEY)")
+        for i in 0..<100 { try db.run("INSERT INTO t VALUES (?)", [.int(Int64(i))]) }
+        let other = try Database(path: db.path)
+        let counts = try db.readSnapshot { () -> [Int64] in
+            let first = try db.scalarInt("SELECT count(*) FROM t") ?? -1
+            try other.run("INSERT INTO t VALUES (1000)")
+            final class Box: @unchecked Sendable { var v: [Int64] = []; let l = NSLock() }
+            let box = Box()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                let n = (try? db.scalarInt("SELECT count(*) FROM t")) ?? -1
+                box.l.lock(); box.v.append(n ?? -1); box.l.unlock()
+            }
+            return [first] + box.v
+        }
+        #expect(counts == [100, 100, 100, 100, 100])
+        #expect(try db.scalarInt("SELECT count(*) FROM t") == 101)
+        try db.transaction { try db.run("INSERT INTO t VALUES (2000)") }
+        #expect(try db.scalarInt("SELECT count(*) FROM t") == 102)
+    }
+
     @Test func relaxedTransactionRestoresFullSync() throws {
         let db = try scratchDB()
         try db.execute("CREATE TABLE t (i INTEGER)")
