@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // System libraries: SHA-256 (OpenSSL libcrypto), zstd, SQLite.
@@ -106,12 +107,19 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]),
+        // MCP for agents (`strata mcp`): the store's tools with JSON Schemas, over the MCP Swift SDK's stdio transport.
+        .target(
+            name: "StrataMCP",
+            dependencies: [
+                "StrataWorkflows", "StrataLineage", "StrataTables", "StrataRepository", "StrataDiff", "StrataModel", "StrataPlatform",
+                .product(name: "MCP", package: "swift-sdk"),
+            ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", "StrataServer",
+                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", "StrataServer", "StrataMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),

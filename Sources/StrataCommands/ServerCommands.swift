@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataPlatform
 import StrataRepository
+import StrataMCP
 import StrataServer
 
 /// Where the server's records are: `--root`, else `STRATA_SERVER_ROOT`, else the working folder.
@@ -332,5 +333,29 @@ struct AuditCommand: ParsableCommand {
             Out.line("audit log intact: \(n) entries, head \(head.isEmpty ? "(empty)" : head)")
             Out.flush()
         }
+    }
+}
+
+/// `strata mcp`.
+struct MCPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp", abstract: "Serve this store's tools to an agent over MCP on stdin and stdout (the Model Context Protocol).",
+        discussion: """
+            Tools: log, show, ls, status, diff (files, or a page of a table's rows), cat_rows (a bounded page of a table), \
+            runs; branch_create and tag_create change the store and need confirm: true. Each has a JSON Schema for its \
+            input and returns structured content. Runs until stdin ends.
+            """)
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let repo = try global.repository()
+        let box = Locked<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await StrataMCPServer.runStdio(repo: repo, version: Strata.configuration.version) } catch { box.with { $0 = error } }
+            done.signal()
+        }
+        done.wait()
+        if let e = box.with({ $0 }) { throw e }
     }
 }

@@ -21,7 +21,7 @@ public struct Strata: ParsableCommand {
             LineageCommand.self, RunsCommand.self, ReproduceCommand.self, CatalogCommand.self, HooksCommand.self, RemoteCommand.self,
             PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self, BlameCommand.self, MergeCommand.self,
             ResolveCommand.self, MergeBaseCommand.self, ServeCommand.self, NamespaceCommand.self, UserCommand.self, TokenCommand.self,
-            PolicyCommand.self, ProtectCommand.self, AuditCommand.self, PromoteCommand.self, CheckCommand.self,
+            PolicyCommand.self, ProtectCommand.self, AuditCommand.self, PromoteCommand.self, CheckCommand.self, MCPCommand.self,
         ]
     )
 

@@ -1,0 +1,260 @@
+import Foundation
+import MCP
+import StrataDiff
+import StrataLineage
+import StrataModel
+import StrataPlatform
+import StrataRepository
+import StrataTables
+import StrataWorkflows
+
+/// A tool's argument that is missing or of the wrong kind: an MCP tool error (the call's result has `isError`),
+/// naming the argument and what it takes.
+struct ToolArgumentError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The tools `strata mcp` offers agents: the same library calls the command line makes, with JSON Schemas for their
+/// inputs and structured results. Reads are bounded (pages, row limits); writes need `confirm: true`.
+public struct StrataTools: Sendable {
+    /// The store the tools act on.
+    public let repo: Repository
+
+    /// Tools for `repo`.
+    public init(repo: Repository) { self.repo = repo }
+
+    static func schema(_ properties: [String: Value], required: [String] = []) -> Value {
+        .object(["type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) }), "additionalProperties": false])
+    }
+    static let string: Value = .object(["type": "string"])
+    static func string(_ description: String) -> Value { .object(["type": "string", "description": .string(description)]) }
+    static func integer(_ description: String, max: Int) -> Value {
+        .object(["type": "integer", "minimum": 0, "maximum": .int(max), "description": .string(description)])
+    }
+    static let confirm: Value = .object(["type": "boolean", "description": "Must be true: this tool changes the store."])
+
+    /// Every tool with its input schema.
+    public static let tools: [Tool] = [
+        Tool(
+            name: "log", description: "Commits reachable from a revision, newest first.",
+            inputSchema: schema(["rev": string("A branch, tag or commit (default HEAD)."), "limit": integer("At most this many (default 50).", max: 1000)]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "show", description: "A commit and the files it changed against its first parent.",
+            inputSchema: schema(
+                ["rev": string("A branch, tag or commit."), "limit": integer("At most this many changes (default 200).", max: 10_000)], required: ["rev"]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "ls", description: "The entries of a folder at a revision.",
+            inputSchema: schema([
+                "rev": string("Default HEAD."), "path": string("A folder or file (default: the root)."),
+                "recursive": .object(["type": "boolean"]), "limit": integer("At most this many (default 500).", max: 10_000),
+            ]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "status", description: "Files added, modified, deleted or renamed in the workspace since HEAD.", inputSchema: schema([:]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "diff", description: "Files changed between two revisions; with path and key, a page of the table's changed rows.",
+            inputSchema: schema(
+                [
+                    "from": string("The old revision."), "to": string("The new revision."), "path": string("A table, for a row diff."),
+                    "key": string("Key columns of the table, comma-separated."), "offset": integer("Skip this many changes.", max: 10_000_000),
+                    "limit": integer("At most this many (default 100).", max: 1000),
+                ], required: ["from", "to"]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "cat_rows", description: "Rows of a table (CSV, TSV, JSONL, Parquet) at a revision: a bounded page, never a whole file.",
+            inputSchema: schema(
+                [
+                    "rev": string("Default HEAD."), "path": string("The table."), "offset": integer("Skip this many rows.", max: 100_000_000),
+                    "limit": integer("At most this many rows (default 50).", max: 1000),
+                ], required: ["path"]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "runs", description: "Recorded lineage runs (commits, pipeline stages, publications), newest first, redacted.",
+            inputSchema: schema(["limit": integer("At most this many (default 50).", max: 1000)]), annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "branch_create", description: "Create a branch at a revision (needs confirm).",
+            inputSchema: schema(
+                ["name": string("The new branch."), "at": string("Where it starts (default HEAD)."), "confirm": confirm], required: ["name", "confirm"]),
+            annotations: .init(readOnlyHint: false, destructiveHint: false)),
+        Tool(
+            name: "tag_create", description: "Create a tag at a revision (needs confirm).",
+            inputSchema: schema(
+                [
+                    "name": string("The new tag."), "at": string("What it names (default HEAD)."), "message": string("Makes an annotated tag."),
+                    "confirm": confirm,
+                ],
+                required: ["name", "confirm"]),
+            annotations: .init(readOnlyHint: false, destructiveHint: false)),
+    ]
+
+    /// Calls tool `name`. Bad arguments and store errors become tool errors (`isError`) with the message and next
+    /// step, as the command line prints them; an unknown tool is a protocol error.
+    public func call(_ name: String, _ arguments: [String: Value]) throws -> CallTool.Result {
+        guard StrataTools.tools.contains(where: { $0.name == name }) else { throw MCPError.invalidParams("no tool named '\(name)'") }
+        do {
+            let result = try run(name, arguments)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let text = String(decoding: try enc.encode(result), as: UTF8.self)
+            return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: result, isError: false)
+        } catch let e as ToolArgumentError {
+            return CallTool.Result(content: [.text(text: e.description, annotations: nil, _meta: nil)], isError: true)
+        } catch let e as any StrataError {
+            return CallTool.Result(content: [.text(text: "\(e.code): \(e.description)", annotations: nil, _meta: nil)], isError: true)
+        }
+    }
+
+    func string(_ a: [String: Value], _ key: String, required: Bool = false) throws -> String? {
+        guard let v = a[key] else {
+            if required { throw ToolArgumentError(description: "'\(key)' is required") }
+            return nil
+        }
+        guard let s = v.stringValue, !s.isEmpty, s.count <= 1000 else { throw ToolArgumentError(description: "'\(key)' takes a non-empty string") }
+        return s
+    }
+
+    func int(_ a: [String: Value], _ key: String, default d: Int, max: Int) throws -> Int {
+        guard let v = a[key] else { return d }
+        guard let n = v.intValue, n >= 0, n <= max else { throw ToolArgumentError(description: "'\(key)' takes a whole number from 0 to \(max)") }
+        return n
+    }
+
+    func bool(_ a: [String: Value], _ key: String) throws -> Bool {
+        guard let v = a[key] else { return false }
+        guard let b = v.boolValue else { throw ToolArgumentError(description: "'\(key)' takes true or false") }
+        return b
+    }
+
+    static func commit(_ id: ObjectID, _ c: Commit) -> Value {
+        .object([
+            "id": .string(id.hex), "tree": .string(c.tree.hex), "parents": .array(c.parents.map { .string($0.hex) }), "author": .string(c.author.name),
+            "email": .string(c.author.email), "time": .int(Int(c.time)), "message": .string(c.message),
+        ])
+    }
+
+    static func change(_ c: Change) -> Value {
+        var o: [String: Value] = ["status": .string(c.status.rawValue), "path": .string(c.path)]
+        if let p = c.oldPath { o["oldPath"] = .string(p) }
+        if let v = c.old { o["oldId"] = .string(v.id.hex); o["oldSize"] = .int(Int(v.size)) }
+        if let v = c.new { o["newId"] = .string(v.id.hex); o["newSize"] = .int(Int(v.size)) }
+        return .object(o)
+    }
+
+    /// A path argument: relative to the workspace root, without `.`/`..` parts.
+    func path(_ raw: String) throws -> String {
+        let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
+        if raw.hasPrefix("/") || parts.contains(where: { $0 == "." || $0 == ".." }) || raw.utf8.contains(0) {
+            throw ToolArgumentError(description: "'\(raw)' is not a path inside the store (relative, no '.' or '..')")
+        }
+        return parts.filter { !$0.isEmpty }.joined(separator: "/")
+    }
+
+    /// Thrown by a row sink to stop reading once a page is full.
+    struct PageFull: Error {}
+
+    func run(_ name: String, _ a: [String: Value]) throws -> Value {
+        switch name {
+        case "log":
+            let limit = try int(a, "limit", default: 50, max: 1000)
+            return .object(["commits": .array(try repo.log(try string(a, "rev") ?? "HEAD", limit: max(1, limit)).map { StrataTools.commit($0.id, $0.commit) })])
+        case "show":
+            let id = try repo.resolve(try string(a, "rev", required: true)!)
+            let limit = try int(a, "limit", default: 200, max: 10_000)
+            let changes = try repo.changes(of: id)
+            return .object([
+                "commit": StrataTools.commit(id, try repo.commit(id)), "changes": .array(changes.prefix(limit).map(StrataTools.change)),
+                "truncated": .bool(changes.count > limit),
+            ])
+        case "ls":
+            let limit = try int(a, "limit", default: 500, max: 10_000)
+            let entries = try repo.list(try string(a, "rev") ?? "HEAD", path: try path(try string(a, "path") ?? ""), recursive: try bool(a, "recursive"))
+            return .object([
+                "entries": .array(
+                    entries.prefix(limit).map {
+                        .object(["path": .string($0.path), "kind": .string($0.kind.rawValue), "size": .int(Int($0.size)), "id": .string($0.id.hex)])
+                    }),
+                "truncated": .bool(entries.count > limit),
+            ])
+        case "status":
+            let s = try repo.status()
+            return .object([
+                "branch": s.branch.map { .string($0.rawValue) } ?? .null, "head": s.head.map { .string($0.hex) } ?? .null,
+                "changes": .array(s.changes.prefix(1000).map(StrataTools.change)), "clean": .bool(s.isClean),
+            ])
+        case "diff":
+            let from = try string(a, "from", required: true)!, to = try string(a, "to", required: true)!
+            let offset = try int(a, "offset", default: 0, max: 10_000_000), limit = max(1, try int(a, "limit", default: 100, max: 1000))
+            if let table = try string(a, "path") {
+                var options = TableDiffOptions()
+                options.key = (try string(a, "key") ?? "").split(separator: ",").map(String.init)
+                options.memoryBudget = 64 << 20
+                var page: [Value] = []
+                var seen = 0
+                let summary = try TableService(repo: repo).diff(from, to, path: repo.root + "/" + (try path(table)), options: options) { change in
+                    if seen >= offset && page.count < limit { page.append(try Value(change)) }
+                    seen += 1
+                }
+                return .object(["summary": try Value(summary), "rows": .array(page), "offset": .int(offset), "truncated": .bool(seen > offset + page.count)])
+            }
+            let changes = try repo.diff(from, to)
+            let slice = changes.dropFirst(offset).prefix(limit)
+            return .object(["changes": .array(slice.map(StrataTools.change)), "offset": .int(offset), "truncated": .bool(changes.count > offset + slice.count)])
+        case "cat_rows":
+            let rev = try string(a, "rev") ?? "HEAD", file = try path(try string(a, "path", required: true)!)
+            let offset = try int(a, "offset", default: 0, max: 100_000_000), limit = max(1, try int(a, "limit", default: 50, max: 1000))
+            guard let format = TableFormat.guess(file), !format.isFolder else {
+                throw ToolArgumentError(description: "'\(file)' is not a table strata reads (CSV, TSV, JSONL, Parquet)")
+            }
+            var parser = RowParser(format: format)
+            var rows: [Value] = []
+            var seen = 0
+            let take: (Row) throws -> Void = { row in
+                if seen >= offset { rows.append(.object(row.mapValues { .string($0) })) }
+                seen += 1
+                if rows.count >= limit { throw PageFull() }
+            }
+            do {
+                try repo.cat(rev, path: file) { try parser.feed($0, take) }
+                try parser.finish(take)
+            } catch is PageFull {}
+            return .object([
+                "columns": .array(parser.columns.map { .string($0) }), "rows": .array(rows), "offset": .int(offset), "complete": .bool(rows.count < limit),
+            ])
+        case "runs":
+            let limit = try int(a, "limit", default: 50, max: 1000)
+            let runs = try LineageService(repo: repo).runs().prefix(max(1, limit))
+            return .object(["runs": .array(try runs.map { try Value($0) })])
+        case "branch_create", "tag_create":
+            guard try bool(a, "confirm") else { throw ToolArgumentError(description: "'\(name)' changes the store: call it again with confirm: true") }
+            let n = try string(a, "name", required: true)!, at = try string(a, "at")
+            let id =
+                name == "branch_create" ? try repo.createBranch(n, at: at) : try repo.createTag(n, at: at, message: try string(a, "message"))
+            return .object([name == "branch_create" ? "branch" : "tag": .string(n), "target": .string(id.hex)])
+        default:
+            throw MCPError.invalidParams("no tool named '\(name)'")
+        }
+    }
+}
+
+/// `strata mcp`: the tools over MCP's stdio transport (JSON-RPC, one message a line), until stdin ends.
+public enum StrataMCPServer {
+    /// Serves `repo` on stdin and stdout.
+    public static func runStdio(repo: Repository, version: String) async throws {
+        let tools = StrataTools(repo: repo)
+        let server = Server(name: "strata", version: version, capabilities: .init(tools: .init(listChanged: false)))
+        await server.withMethodHandler(ListTools.self) { _ in .init(tools: StrataTools.tools) }
+        await server.withMethodHandler(CallTool.self) { params in
+            try await offloadTool { try tools.call(params.name, params.arguments ?? [:]) }
+        }
+        try await server.start(transport: StdioTransport())
+        await server.waitUntilCompleted()
+    }
+
+    /// Runs a tool call on a dispatch queue: the store's calls block, the cooperative pool must not.
+    static func offloadTool(_ body: @escaping @Sendable () throws -> CallTool.Result) async throws -> CallTool.Result {
+        try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import StrataTestSupport
+import Testing
+
+/// An MCP client over `strata mcp`'s stdin and stdout: JSON-RPC requests one a line, answers matched by id.
+final class MCPClient {
+    let process = Process()
+    let input = Pipe(), output = Pipe()
+    var buffer = Data()
+    var nextID = 1
+
+    init(in directory: String) throws {
+        process.executableURL = URL(fileURLWithPath: StrataCLI.binary)
+        process.arguments = ["mcp"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    func send(_ message: [String: Any]) throws {
+        var m = message
+        m["jsonrpc"] = "2.0"
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: m) + Data([10]))
+    }
+
+    /// Sends a request and waits for the answer with its id.
+    func request(_ method: String, _ params: [String: Any] = [:]) throws -> [String: Any] {
+        let id = nextID
+        nextID += 1
+        try send(["id": id, "method": method, "params": params])
+        while true {
+            if let nl = buffer.firstIndex(of: 10) {
+                let line = buffer[buffer.startIndex..<nl]
+                buffer = Data(buffer[(nl + 1)...])
+                if let obj = try JSONSerialization.jsonObject(with: line) as? [String: Any], obj["id"] as? Int == id { return obj }
+                continue
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+            buffer.append(chunk)
+        }
+    }
+
+    /// Calls a tool: its result (`content`, `structuredContent`, `isError`), or the JSON-RPC error.
+    func call(_ tool: String, _ arguments: [String: Any]) throws -> [String: Any] {
+        let r = try request("tools/call", ["name": tool, "arguments": arguments])
+        return (r["result"] as? [String: Any]) ?? ["error": r["error"] ?? "none"]
+    }
+}
+
+@Suite("MCP: strata mcp over stdio") struct MCPTests {
+    /// initialize, tools/list (every input schema a valid JSON Schema), every tool with valid and invalid arguments,
+    /// and the confirm rule of the writing tools.
+    @Test func toolsOverStdio() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("tables/orgs.csv", "id,name\n1,Acme\n2,Globex\n")
+        try s.run("commit", "-m", "v1")
+        try s.write("tables/orgs.csv", "id,name\n1,Acme\n2,Globex Ltd\n3,Initech\n")
+        try s.run("commit", "-m", "v2")
+        try s.write("notes.md", "uncommitted\n")
+        let c = try MCPClient(in: s.directory)
+        let initialized = try c.request(
+            "initialize", ["protocolVersion": "2025-06-18", "capabilities": [String: Any](), "clientInfo": ["name": "test", "version": "1"]])
+        #expect(((initialized["result"] as? [String: Any])?["serverInfo"] as? [String: Any])?["name"] as? String == "strata")
+        try c.send(["method": "notifications/initialized"])
+        let tools = ((try c.request("tools/list")["result"] as? [String: Any])?["tools"] as? [[String: Any]]) ?? []
+        let names = Set(tools.compactMap { $0["name"] as? String })
+        #expect(names == ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "branch_create", "tag_create"])
+        let schemas = String(decoding: try JSONSerialization.data(withJSONObject: tools.map { $0["inputSchema"] ?? [:] }), as: UTF8.self)
+        let (st, out) = try python([
+            "-c", "import json, sys, jsonschema; [jsonschema.Draft202012Validator.check_schema(s) for s in json.loads(sys.argv[1])]; print('ok')", schemas,
+        ])
+        #expect(st == 0 && out.contains("ok"), "\(out)")
+        func structured(_ r: [String: Any]) -> [String: Any] { r["structuredContent"] as? [String: Any] ?? [:] }
+        let log = try c.call("log", ["limit": 5])
+        #expect((structured(log)["commits"] as? [[String: Any]])?.map { $0["message"] as? String ?? "" } == ["v2", "v1"])
+        #expect((structured(try c.call("show", ["rev": "HEAD"]))["changes"] as? [[String: Any]])?.first?["path"] as? String == "tables/orgs.csv")
+        #expect((structured(try c.call("ls", ["path": "tables"]))["entries"] as? [[String: Any]])?.count == 1)
+        #expect((structured(try c.call("status", [:]))["changes"] as? [[String: Any]])?.first?["path"] as? String == "notes.md")
+        let files = try c.call("diff", ["from": "HEAD~1", "to": "HEAD"])
+        #expect((structured(files)["changes"] as? [[String: Any]])?.count == 1)
+        let rows = try c.call("diff", ["from": "HEAD~1", "to": "HEAD", "path": "tables/orgs.csv", "key": "id"])
+        let ops = (structured(rows)["rows"] as? [[String: Any]])?.compactMap { $0["op"] as? String }.sorted()
+        #expect(ops == ["added", "modified"], "\(rows)")
+        let page = try c.call("cat_rows", ["path": "tables/orgs.csv", "offset": 1, "limit": 1])
+        #expect((structured(page)["rows"] as? [[String: Any]])?.first?["name"] as? String == "Globex Ltd")
+        #expect(structured(try c.call("runs", ["limit": 3]))["runs"] != nil)
+        // Invalid arguments: tool errors naming the argument; an unknown tool: a protocol error.
+        for (tool, args, says) in [
+            ("show", [String: Any](), "'rev' is required"), ("log", ["limit": -1], "'limit'"), ("ls", ["path": "../etc"], "not a path inside"),
+            ("cat_rows", ["path": "notes.md"], "not a table"), ("log", ["rev": "no-such-branch"], "no-such-branch"),
+        ] {
+            let r = try c.call(tool, args)
+            let text = ((r["content"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+            #expect(r["isError"] as? Bool == true && text.contains(says), "\(tool) \(args): \(r)")
+        }
+        #expect(try c.call("nope", [:])["error"] != nil)
+        // Writes need confirm.
+        let refused = try c.call("branch_create", ["name": "agent/x"])
+        #expect(refused["isError"] as? Bool == true)
+        #expect(try s.run("branch").stdout.contains("agent/x") == false)
+        let made = try c.call("branch_create", ["name": "agent/x", "confirm": true])
+        #expect(made["isError"] as? Bool == false, "\(made)")
+        #expect(try s.run("branch").stdout.contains("agent/x"))
+        #expect(try c.call("tag_create", ["name": "v2", "message": "second", "confirm": true])["isError"] as? Bool == false)
+    }
+}
