@@ -36,6 +36,8 @@ enum EventBuilder {
     static let schemaURL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
     /// Our custom facets' schemas (committed under docs/lineage/schemas/, documented in docs/reference/lineage.md).
     static let runFacetSchema = "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataRunFacet.json#/$defs/StrataRunFacet"
+    static let argumentsFacetSchema =
+        "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataArgumentsRunFacet.json#/$defs/StrataArgumentsRunFacet"
     static let restoredFacetSchema =
         "https://github.com/strata-versioning/strata/blob/0.1.0/docs/lineage/schemas/StrataRestoredRunFacet.json#/$defs/StrataRestoredRunFacet"
     static let datasetFacetSchema =

@@ -58,6 +58,8 @@ public enum RunKind: String, Codable, Sendable, CaseIterable {
     case stage
     /// A push that published commits on a remote: its outputs carry the remote address.
     case publish
+    /// A tool called by an agent over MCP (job `strata.mcp.<tool>`), with its arguments as parameters.
+    case tool
 }
 
 /// The state of a recorded run; the raw values are OpenLineage's event types (and what the store keeps).
@@ -274,6 +276,11 @@ public final class LineageService: @unchecked Sendable {
                     "kind": r.kind.rawValue, "agent": r.agent ?? NSNull(),
                 ]),
         ]
+        // An agent's tool call carries its arguments (values redacted like every literal).
+        if r.kind == .tool, let p = r.params {
+            runFacets["strata_arguments"] = EventBuilder.facet(
+                EventBuilder.argumentsFacetSchema, ["tool": String(r.job.split(separator: ".").last ?? ""), "arguments": p.mapValues(redactor.redact)])
+        }
         if let from = r.restoredFrom {
             runFacets["strata_restored"] = EventBuilder.facet(EventBuilder.restoredFacetSchema, ["originalRunId": from])
         }

@@ -94,6 +94,26 @@ public struct StrataTools: Sendable {
     /// step, as the command line prints them; an unknown tool is a protocol error.
     public func call(_ name: String, _ arguments: [String: Value]) throws -> CallTool.Result {
         guard StrataTools.tools.contains(where: { $0.name == name }) else { throw MCPError.invalidParams("no tool named '\(name)'") }
+        // Every call is a lineage run (job strata.mcp.<tool>), its arguments as parameters (redacted on the way out
+        // like every run's); with lineage off, none is recorded.
+        let service = try? LineageOptions().service(repo)
+        let params = arguments.mapValues { v -> String in
+            if let s = v.stringValue { return s }
+            if let b = v.boolValue { return String(b) }
+            if let n = v.intValue { return String(n) }
+            return "…"
+        }
+        let run = service.flatMap { try? $0.start(kind: .tool, job: "strata.mcp." + name, params: params, agent: "mcp") }
+        let result = try callRecorded(name, arguments)
+        if let service, let run {
+            _ = try? service.finish(
+                run, status: result.isError == true ? .fail : .complete, outputs: [],
+                error: result.isError == true ? result.content.first.flatMap { if case .text(let t, _, _) = $0 { t } else { nil } } : nil)
+        }
+        return result
+    }
+
+    func callRecorded(_ name: String, _ arguments: [String: Value]) throws -> CallTool.Result {
         do {
             let result = try run(name, arguments)
             let enc = JSONEncoder()

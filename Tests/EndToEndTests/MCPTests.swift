@@ -111,5 +111,12 @@ final class MCPClient {
         #expect(made["isError"] as? Bool == false, "\(made)")
         #expect(try s.run("branch").stdout.contains("agent/x"))
         #expect(try c.call("tag_create", ["name": "v2", "message": "second", "confirm": true])["isError"] as? Bool == false)
+        // Every call is an OpenLineage run (job strata.mcp.<tool>); a refused or failed one ends FAIL.
+        let events = try s.run("lineage", "export").stdout.split(separator: "\n")
+        for tool in ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "branch_create", "tag_create"] {
+            #expect(events.contains { $0.contains("\"strata.mcp.\(tool)\"") && $0.contains("\"COMPLETE\"") }, "no COMPLETE event for \(tool)")
+        }
+        #expect(events.contains { $0.contains("\"strata.mcp.show\"") && $0.contains("\"FAIL\"") })
+        #expect(events.contains { $0.contains("\"strata_arguments\"") && $0.contains("\"tool\":\"cat_rows\"") && $0.contains("tables/orgs.csv") })
     }
 }
