@@ -96,13 +96,14 @@ _strata() {
             'audit:Read and verify a server'\''s hash-chained audit log; put a ref back where an entry found it.'
             'promote:Publish a commit to another remote'\''s branch (dev → dist), recorded in lineage as a promotion.'
             'check:Verify a commit'\''s lineage, reproduce named stages, and record the passed check on a remote.'
+            'mcp:Serve this store'\''s tools to an agent over MCP on stdin and stdout (the Model Context Protocol).'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -1467,6 +1468,19 @@ _strata_check() {
         '--remote[The remote to record the check on (default\: the branch'\''s upstream, else origin).]:remote:'
         '*--stage[A stage to reproduce (repeatable).]:stage:'
         '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_mcp() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
