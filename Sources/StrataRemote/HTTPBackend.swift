@@ -74,7 +74,8 @@ public struct HTTPBackend: RemoteBackend {
                 }
                 if r.status == 403 {
                     throw RemoteError.forbidden(
-                        remote: displayName, key: name, code: HTTPBackend.errorCode(r.body), reason: HTTPBackend.errorMessage(r.body))
+                        remote: displayName, key: name, code: HTTPBackend.errorCode(r.body), reason: HTTPBackend.errorMessage(r.body),
+                        next: HTTPBackend.errorNext(r.body))
                 }
                 if r.status == 413 { throw RemoteError.unexpected(remote: displayName, key: name, status: 413, code: HTTPBackend.errorCode(r.body)) }
                 return response
@@ -90,6 +91,9 @@ public struct HTTPBackend: RemoteBackend {
 
     /// The `error.code` of a server error document ("" when there is none).
     static func errorCode(_ body: [UInt8]) -> String { (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error.code ?? "" }
+
+    /// The server's next step, if it gave one.
+    static func errorNext(_ body: [UInt8]) -> String? { (try? JSONDecoder().decode(ErrorBody.self, from: Data(body)))?.error.next }
 
     /// The server's message ("" when there is none).
     static func errorMessage(_ body: [UInt8]) -> String {

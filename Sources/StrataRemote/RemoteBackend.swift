@@ -87,8 +87,9 @@ public enum RemoteError: StrataError {
     case unexpected(remote: String, key: String, status: Int, code: String)
     /// A Strata server refused the token (missing, unknown, expired or revoked): HTTP 401 with its reason.
     case unauthenticated(remote: String, key: String, reason: String)
-    /// A Strata server refused the action (role missing, protected branch): HTTP 403 with its code and reason.
-    case forbidden(remote: String, key: String, code: String, reason: String)
+    /// A Strata server refused the action (role missing, protected branch): HTTP 403 with its code, reason and the
+    /// next step it gave.
+    case forbidden(remote: String, key: String, code: String, reason: String, next: String?)
 
     public var code: String {
         switch self {
@@ -99,7 +100,7 @@ public enum RemoteError: StrataError {
         case .unreachable: "remote.unreachable"
         case .unexpected: "remote.unexpected-answer"
         case .unauthenticated: "remote.unauthenticated"
-        case .forbidden(_, _, let c, _): c.isEmpty ? "remote.forbidden" : c
+        case .forbidden(_, _, let c, _, _): c.isEmpty ? "remote.forbidden" : c
         }
     }
     public var category: ErrorCategory {
@@ -120,7 +121,7 @@ public enum RemoteError: StrataError {
         case .unreachable(let r, let k, let why): "the remote \(r) did not answer for '\(k)' after retries (\(why))"
         case .unexpected(let r, let k, let s, let c): "the remote \(r) answered HTTP \(s)\(c.isEmpty ? "" : " " + c) for '\(k)'"
         case .unauthenticated(let r, let k, let why): "the server \(r) did not accept the credentials for '\(k)'\(why.isEmpty ? "" : ": " + why)"
-        case .forbidden(let r, let k, _, let why): "the server \(r) refused '\(k)'\(why.isEmpty ? "" : ": " + why)"
+        case .forbidden(let r, let k, _, let why, _): "the server \(r) refused '\(k)'\(why.isEmpty ? "" : ": " + why)"
         }
     }
     public var nextStep: String? {
@@ -134,7 +135,7 @@ public enum RemoteError: StrataError {
         case .unreachable: "check the endpoint URL and the network, then retry"
         case .unexpected: "check that the endpoint is S3-compatible and supports conditional writes"
         case .unauthenticated: "set STRATA_TOKEN or the credentials file (~/.config/strata/credentials, mode 600) to a valid token"
-        case .forbidden: "ask an administrator of the server for the role (strata policy show lists the grants)"
+        case .forbidden(_, _, _, _, let next): next ?? "ask an administrator of the server for the role (strata policy show lists the grants)"
         }
     }
     public var cause: (any Error)? {
