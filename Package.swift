@@ -111,8 +111,8 @@ let package = Package(
         .target(
             name: "StrataMCP",
             dependencies: [
-                "StrataWorkflows", "StrataLineage", "StrataTables", "StrataRepository", "StrataDiff", "StrataModel", "StrataPlatform",
-                .product(name: "MCP", package: "swift-sdk"),
+                "StrataWorkflows", "StrataLineage", "StrataTables", "StrataPipeline", "StrataMaintenance", "StrataRepository", "StrataDiff",
+                "StrataModel", "StrataPlatform", .product(name: "MCP", package: "swift-sdk"),
             ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(

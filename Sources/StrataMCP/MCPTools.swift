@@ -2,7 +2,9 @@ import Foundation
 import MCP
 import StrataDiff
 import StrataLineage
+import StrataMaintenance
 import StrataModel
+import StrataPipeline
 import StrataPlatform
 import StrataRepository
 import StrataTables
@@ -74,6 +76,17 @@ public struct StrataTools: Sendable {
         Tool(
             name: "runs", description: "Recorded lineage runs (commits, pipeline stages, publications), newest first, redacted.",
             inputSchema: schema(["limit": integer("At most this many (default 50).", max: 1000)]), annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "stages", description: "The stages Pipeline.swift declares: their inputs, outputs and dependencies.", inputSchema: schema([:]),
+            annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "repro_dry_run", description: "Which stages `repro` would run or restore from the run cache, and why; nothing runs.",
+            inputSchema: schema([:]), annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "prune_dry_run",
+            description: "What `prune` would keep and forget, each commit with its reasons; nothing changes. Without rules, the saved and declared policies.",
+            inputSchema: schema(["rules": string("Retention rules as on the command line, e.g. '--keep-last 5 --keep-daily 7'.")]),
+            annotations: .init(readOnlyHint: true)),
         Tool(
             name: "branch_create", description: "Create a branch at a revision (needs confirm).",
             inputSchema: schema(
@@ -247,6 +260,39 @@ public struct StrataTools: Sendable {
             let limit = try int(a, "limit", default: 50, max: 1000)
             let runs = try LineageService(repo: repo).runs().prefix(max(1, limit))
             return .object(["runs": .array(try runs.map { try Value($0) })])
+        case "stages":
+            let spec = try PipelineWorkflow.load(repo).spec
+            return .object([
+                "pipeline": .string(spec.name),
+                "stages": .array(
+                    spec.stages.map { st in
+                        .object([
+                            "name": .string(st.name), "inputs": .array(st.inputs.map { .string($0.path) }),
+                            "outputs": .array(st.outputs.map { .object(["path": .string($0.path), "kind": .string($0.kind)]) }),
+                            "after": .array(st.after.map { .string($0) }),
+                        ])
+                    }),
+            ])
+        case "repro_dry_run":
+            let runner = try PipelineRunner(repo: repo, spec: try PipelineWorkflow.load(repo).spec)
+            var o = ReproOptions()
+            o.dryRun = true
+            return .object([
+                "stages": .array(
+                    try runner.run(o).outcomes.map { .object(["name": .string($0.name), "action": .string($0.action.rawValue), "reason": .string($0.reason)]) })
+            ])
+        case "prune_dry_run":
+            let rules = try string(a, "rules").map { try RetentionPolicy(rules: $0.split(separator: " ").map(String.init)) }
+            let (result, _) = try PruneWorkflow.prune(
+                repo, rules: rules, now: Date(), timeZone: .current, reflogExpire: try RetentionDuration(parsing: "90d"), dryRun: true)
+            return .object([
+                "commits": .array(
+                    result.plan.decisions.map {
+                        .object([
+                            "commit": .string($0.id.hex), "action": .string($0.keep ? "keep" : "forget"), "reasons": .array($0.reasons.map { .string($0) }),
+                        ])
+                    })
+            ])
         case "branch_create", "tag_create":
             guard try bool(a, "confirm") else { throw ToolArgumentError(description: "'\(name)' changes the store: call it again with confirm: true") }
             let n = try string(a, "name", required: true)!, at = try string(a, "at")

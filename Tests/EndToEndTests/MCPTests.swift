@@ -66,6 +66,14 @@ final class MCPClient {
         try s.write("tables/orgs.csv", "id,name\n1,Acme\n2,Globex Ltd\n3,Initech\n")
         try s.run("commit", "-m", "v2")
         try s.write("notes.md", "uncommitted\n")
+        try s.write(
+            "Pipeline.swift",
+            """
+            import PipelineDescription
+            let pipeline = Pipeline(name: "p", stages: [
+                .stage(name: "sorted", command: "sort tables/orgs.csv > out/sorted.csv", inputs: ["tables/orgs.csv"], outputs: [.file("out/sorted.csv")]),
+            ])
+            """)
         let c = try MCPClient(in: s.directory)
         let initialized = try c.request(
             "initialize", ["protocolVersion": "2025-06-18", "capabilities": [String: Any](), "clientInfo": ["name": "test", "version": "1"]])
@@ -73,7 +81,8 @@ final class MCPClient {
         try c.send(["method": "notifications/initialized"])
         let tools = ((try c.request("tools/list")["result"] as? [String: Any])?["tools"] as? [[String: Any]]) ?? []
         let names = Set(tools.compactMap { $0["name"] as? String })
-        #expect(names == ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "branch_create", "tag_create"])
+        #expect(
+            names == ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "branch_create", "tag_create"])
         let schemas = String(decoding: try JSONSerialization.data(withJSONObject: tools.map { $0["inputSchema"] ?? [:] }), as: UTF8.self)
         let (st, out) = try python([
             "-c", "import json, sys, jsonschema; [jsonschema.Draft202012Validator.check_schema(s) for s in json.loads(sys.argv[1])]; print('ok')", schemas,
@@ -84,7 +93,14 @@ final class MCPClient {
         #expect((structured(log)["commits"] as? [[String: Any]])?.map { $0["message"] as? String ?? "" } == ["v2", "v1"])
         #expect((structured(try c.call("show", ["rev": "HEAD"]))["changes"] as? [[String: Any]])?.first?["path"] as? String == "tables/orgs.csv")
         #expect((structured(try c.call("ls", ["path": "tables"]))["entries"] as? [[String: Any]])?.count == 1)
-        #expect((structured(try c.call("status", [:]))["changes"] as? [[String: Any]])?.first?["path"] as? String == "notes.md")
+        #expect((structured(try c.call("status", [:]))["changes"] as? [[String: Any]])?.contains { $0["path"] as? String == "notes.md" } == true)
+        let stages = structured(try c.call("stages", [:]))["stages"] as? [[String: Any]]
+        #expect(stages?.first?["name"] as? String == "sorted", "\(String(describing: stages))")
+        let dry = structured(try c.call("repro_dry_run", [:]))["stages"] as? [[String: Any]]
+        #expect(dry?.first?["action"] as? String == "would-run", "\(String(describing: dry))")
+        #expect(!FileManager.default.fileExists(atPath: s.path("out/sorted.csv")))
+        let prune = structured(try c.call("prune_dry_run", ["rules": "--keep-last 1"]))["commits"] as? [[String: Any]]
+        #expect(prune?.map { $0["action"] as? String ?? "" } == ["keep", "forget"], "\(String(describing: prune))")
         let files = try c.call("diff", ["from": "HEAD~1", "to": "HEAD"])
         #expect((structured(files)["changes"] as? [[String: Any]])?.count == 1)
         let rows = try c.call("diff", ["from": "HEAD~1", "to": "HEAD", "path": "tables/orgs.csv", "key": "id"])
@@ -97,6 +113,7 @@ final class MCPClient {
         for (tool, args, says) in [
             ("show", [String: Any](), "'rev' is required"), ("log", ["limit": -1], "'limit'"), ("ls", ["path": "../etc"], "not a path inside"),
             ("cat_rows", ["path": "notes.md"], "not a table"), ("log", ["rev": "no-such-branch"], "no-such-branch"),
+            ("prune_dry_run", ["rules": "--keep-sometimes 3"], "keep-sometimes"),
         ] {
             let r = try c.call(tool, args)
             let text = ((r["content"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
@@ -113,7 +130,7 @@ final class MCPClient {
         #expect(try c.call("tag_create", ["name": "v2", "message": "second", "confirm": true])["isError"] as? Bool == false)
         // Every call is an OpenLineage run (job strata.mcp.<tool>); a refused or failed one ends FAIL.
         let events = try s.run("lineage", "export").stdout.split(separator: "\n")
-        for tool in ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "branch_create", "tag_create"] {
+        for tool in ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "branch_create", "tag_create"] {
             #expect(events.contains { $0.contains("\"strata.mcp.\(tool)\"") && $0.contains("\"COMPLETE\"") }, "no COMPLETE event for \(tool)")
         }
         #expect(events.contains { $0.contains("\"strata.mcp.show\"") && $0.contains("\"FAIL\"") })
