@@ -342,8 +342,9 @@ struct MCPCommand: ParsableCommand {
         commandName: "mcp", abstract: "Serve this store's tools to an agent over MCP on stdin and stdout (the Model Context Protocol).",
         discussion: """
             Tools: log, show, ls, status, diff (files, or a page of a table's rows), cat_rows (a bounded page of a table), \
-            runs; branch_create and tag_create change the store and need confirm: true. Each has a JSON Schema for its \
-            input and returns structured content. Runs until stdin ends.
+            runs, stages, repro_dry_run, prune_dry_run, lineage_prov; commit, branch_create and tag_create change the \
+            store and need confirm: true. Each has a JSON Schema for its input and returns structured content; each call is recorded as an \
+            OpenLineage run (job strata.mcp.TOOL, arguments redacted). Runs until stdin ends.
             """)
     @OptionGroup var global: GlobalOptions
 

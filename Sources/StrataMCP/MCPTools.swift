@@ -88,6 +88,13 @@ public struct StrataTools: Sendable {
             inputSchema: schema(["rules": string("Retention rules as on the command line, e.g. '--keep-last 5 --keep-daily 7'.")]),
             annotations: .init(readOnlyHint: true)),
         Tool(
+            name: "lineage_prov", description: "The W3C PROV-O document (JSON-LD) of a recorded run, or of a commit's run; redacted.",
+            inputSchema: schema(["run": string("A run id (or unique prefix), or a commit.")], required: ["run"]), annotations: .init(readOnlyHint: true)),
+        Tool(
+            name: "commit", description: "Commit the workspace with a message, recording the commit's lineage (needs confirm).",
+            inputSchema: schema(["message": string("The commit message."), "confirm": confirm], required: ["message", "confirm"]),
+            annotations: .init(readOnlyHint: false, destructiveHint: false)),
+        Tool(
             name: "branch_create", description: "Create a branch at a revision (needs confirm).",
             inputSchema: schema(
                 ["name": string("The new branch."), "at": string("Where it starts (default HEAD)."), "confirm": confirm], required: ["name", "confirm"]),
@@ -293,6 +300,14 @@ public struct StrataTools: Sendable {
                         ])
                     })
             ])
+        case "lineage_prov":
+            let service = try LineageService(repo: repo)
+            let doc = try service.prov(try service.run(try string(a, "run", required: true)!))
+            return .object(["prov": try JSONDecoder().decode(Value.self, from: doc)])
+        case "commit":
+            guard try bool(a, "confirm") else { throw ToolArgumentError(description: "'commit' changes the store: call it again with confirm: true") }
+            let outcome = try CommitWorkflow.commit(repo, CommitOptions(message: try string(a, "message", required: true)!))
+            return .object(["commit": .string(outcome.commit.id.hex), "changes": .int(outcome.commit.changes.count)])
         case "branch_create", "tag_create":
             guard try bool(a, "confirm") else { throw ToolArgumentError(description: "'\(name)' changes the store: call it again with confirm: true") }
             let n = try string(a, "name", required: true)!, at = try string(a, "at")

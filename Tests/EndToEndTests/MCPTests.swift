@@ -82,7 +82,10 @@ final class MCPClient {
         let tools = ((try c.request("tools/list")["result"] as? [String: Any])?["tools"] as? [[String: Any]]) ?? []
         let names = Set(tools.compactMap { $0["name"] as? String })
         #expect(
-            names == ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "branch_create", "tag_create"])
+            names == [
+                "log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "lineage_prov", "commit",
+                "branch_create", "tag_create",
+            ])
         let schemas = String(decoding: try JSONSerialization.data(withJSONObject: tools.map { $0["inputSchema"] ?? [:] }), as: UTF8.self)
         let (st, out) = try python([
             "-c", "import json, sys, jsonschema; [jsonschema.Draft202012Validator.check_schema(s) for s in json.loads(sys.argv[1])]; print('ok')", schemas,
@@ -100,7 +103,7 @@ final class MCPClient {
         #expect(dry?.first?["action"] as? String == "would-run", "\(String(describing: dry))")
         #expect(!FileManager.default.fileExists(atPath: s.path("out/sorted.csv")))
         let prune = structured(try c.call("prune_dry_run", ["rules": "--keep-last 1"]))["commits"] as? [[String: Any]]
-        #expect(prune?.map { $0["action"] as? String ?? "" } == ["keep", "forget"], "\(String(describing: prune))")
+        #expect(prune?.map { $0["action"] as? String ?? "" }.sorted() == ["forget", "keep"], "\(String(describing: prune))")
         let files = try c.call("diff", ["from": "HEAD~1", "to": "HEAD"])
         #expect((structured(files)["changes"] as? [[String: Any]])?.count == 1)
         let rows = try c.call("diff", ["from": "HEAD~1", "to": "HEAD", "path": "tables/orgs.csv", "key": "id"])
@@ -128,9 +131,18 @@ final class MCPClient {
         #expect(made["isError"] as? Bool == false, "\(made)")
         #expect(try s.run("branch").stdout.contains("agent/x"))
         #expect(try c.call("tag_create", ["name": "v2", "message": "second", "confirm": true])["isError"] as? Bool == false)
+        let prov = structured(try c.call("lineage_prov", ["run": "HEAD"]))["prov"] as? [String: Any]
+        #expect(prov?["@graph"] != nil, "\(String(describing: prov))")
+        #expect(try c.call("commit", ["message": "by an agent"])["isError"] as? Bool == true)
+        let committed = try c.call("commit", ["message": "by an agent", "confirm": true])
+        #expect(committed["isError"] as? Bool == false, "\(committed)")
+        #expect(try s.run("log", "-n", "1").stdout.contains("by an agent"))
         // Every call is an OpenLineage run (job strata.mcp.<tool>); a refused or failed one ends FAIL.
         let events = try s.run("lineage", "export").stdout.split(separator: "\n")
-        for tool in ["log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "branch_create", "tag_create"] {
+        for tool in [
+            "log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "lineage_prov", "commit", "branch_create",
+            "tag_create",
+        ] {
             #expect(events.contains { $0.contains("\"strata.mcp.\(tool)\"") && $0.contains("\"COMPLETE\"") }, "no COMPLETE event for \(tool)")
         }
         #expect(events.contains { $0.contains("\"strata.mcp.show\"") && $0.contains("\"FAIL\"") })
