@@ -5,6 +5,18 @@ import StrataRepository
 import StrataMCP
 import StrataServer
 
+/// Runs an async service (a server, an MCP session) from a synchronous command until it ends, rethrowing its error.
+func runUntilDone(_ body: @escaping @Sendable () async throws -> Void) throws {
+    let failure = Locked<(any Error)?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { try await body() } catch { failure.with { $0 = error } }
+        done.signal()
+    }
+    done.wait()
+    if let e = failure.get { throw e }
+}
+
 /// Where the server's records are: `--root`, else `STRATA_SERVER_ROOT`, else the working folder.
 struct ServerRootOption: ParsableArguments {
     @Option(help: ArgumentHelp("The server root (default: STRATA_SERVER_ROOT, else the working folder).", valueName: "DIR")) var root: String?
@@ -49,19 +61,12 @@ struct ServeCommand: ParsableCommand {
         options.tlsCertificate = tlsCert; options.tlsKey = tlsKey; options.insecureHTTP = insecureHTTP
         options.maxBody = maxBody << 20; options.idleTimeout = idleTimeout; options.headerTimeout = headerTimeout
         let frozen = options
-        let box = Locked<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                try await StrataServer.run(frozen) { url in
-                    Out.line("strata serve: listening on \(url)")
-                    Out.flush()
-                }
-            } catch { box.with { $0 = error } }
-            done.signal()
+        try runUntilDone {
+            try await StrataServer.run(frozen) { url in
+                Out.line("strata serve: listening on \(url)")
+                Out.flush()
+            }
         }
-        done.wait()
-        if let e = box.with({ $0 }) { throw e }
     }
 }
 
@@ -350,13 +355,6 @@ struct MCPCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
-        let box = Locked<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { try await StrataMCPServer.runStdio(repo: repo, version: Strata.configuration.version) } catch { box.with { $0 = error } }
-            done.signal()
-        }
-        done.wait()
-        if let e = box.with({ $0 }) { throw e }
+        try runUntilDone { try await StrataMCPServer.runStdio(repo: repo, version: Strata.configuration.version) }
     }
 }

@@ -328,14 +328,9 @@ public enum StrataMCPServer {
         let server = Server(name: "strata", version: version, capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: StrataTools.tools) }
         await server.withMethodHandler(CallTool.self) { params in
-            try await offloadTool { try tools.call(params.name, params.arguments ?? [:]) }
+            try await offload { try tools.call(params.name, params.arguments ?? [:]) }
         }
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
-    }
-
-    /// Runs a tool call on a dispatch queue: the store's calls block, the cooperative pool must not.
-    static func offloadTool(_ body: @escaping @Sendable () throws -> CallTool.Result) async throws -> CallTool.Result {
-        try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
     }
 }

@@ -55,7 +55,7 @@ public struct HTTPBackend: RemoteBackend {
         var lastError = ""
         let name = key ?? "(listing)"
         for attempt in 0..<attempts {
-            if attempt > 0 { usleep(UInt32(min(2.0, 0.1 * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1.0) * 1e6)) }
+            if attempt > 0 { RemoteRetry.pause(attempt) }
             var req = URLRequest(url: try url(key, query: query), cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
             req.httpMethod = method
             for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }

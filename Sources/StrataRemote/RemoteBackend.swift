@@ -1,3 +1,4 @@
+import Foundation
 import StrataPlatform
 
 /// What a conditional write did.
@@ -151,5 +152,13 @@ public enum RemoteError: StrataError {
         {
             throw RemoteError.invalidKey(key)
         }
+    }
+}
+
+/// The pause before a retry of a remote request: exponential from 0.1 s, at most 2 s, with jitter (the S3 and the
+/// strata server backends retry 5xx answers and dropped connections the same way).
+enum RemoteRetry {
+    static func pause(_ attempt: Int) {
+        usleep(UInt32(min(2.0, 0.1 * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1.0) * 1e6))
     }
 }

@@ -53,7 +53,7 @@ public struct S3Backend: RemoteBackend {
     ) throws -> Response {
         var lastError = ""
         for attempt in 0..<attempts {
-            if attempt > 0 { usleep(UInt32(min(2.0, 0.1 * pow(2, Double(attempt - 1))) * Double.random(in: 0.5...1.0) * 1e6)) }
+            if attempt > 0 { RemoteRetry.pause(attempt) }
             let amzDate = S3Backend.amzDate(Date())
             let payloadHash = bodyFile?.sha256 ?? ObjectID.hash(body).hex
             let host = endpoint.port.map { "\(endpoint.host ?? ""):\($0)" } ?? (endpoint.host ?? "")

@@ -29,6 +29,14 @@ final class ParallelState: @unchecked Sendable {
     func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
 }
 
+/// Runs blocking work (storage, SQLite) on a dispatch queue and awaits it, so that it never blocks an event loop or
+/// Swift's cooperative pool (two threads on two cores): how the server and the MCP endpoint call the store.
+public func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global(qos: .userInitiated).async { c.resume(with: Result { try body() }) }
+    }
+}
+
 /// A value guarded by a lock, shared with worker threads.
 public final class Locked<Value>: @unchecked Sendable {
     // `lock` guards `value`.

@@ -57,8 +57,9 @@ extension ServerResponder {
             struct Ref: Encodable { var name: String; var target: String }
             let refs = try await offload { () -> [Ref] in
                 try core.requireRead(principal, ns.name)
+                let grants = try core.store.grants()
                 return try (ns.mirror.refs(prefix: "refs/heads/") + ns.mirror.refs(prefix: "refs/tags/")).filter { r in
-                    try core.store.role(for: principal, namespace: ns.name, scope: .ref(ServerResponder.shortName(r.name))) != nil
+                    ServerStore.role(for: principal, namespace: ns.name, scope: .ref(ServerResponder.shortName(r.name)), in: grants) != nil
                 }.map { Ref(name: $0.name, target: $0.target.hex) }
             }
             return ServerResponder.json(["refs": refs])

@@ -129,13 +129,6 @@ public final class ServerCore: Sendable {
     }
 }
 
-/// Runs blocking work on a dispatch queue, so that storage never blocks an event loop or the cooperative pool.
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        DispatchQueue.global(qos: .userInitiated).async { c.resume(with: Result { try body() }) }
-    }
-}
-
 /// `strata serve`: Hummingbird 2 over HTTP/1.1, with TLS (swift-nio-ssl) when given a certificate.
 public enum StrataServer {
     /// Runs until SIGTERM or SIGINT, then stops taking connections, lets requests in flight finish, and returns.

@@ -281,7 +281,8 @@ public final class ServerStore: @unchecked Sendable {
         let path = root + "/server.key"
         if let k = try? Posix.readFile(path), k.count == 32 { return k }
         let tmp = path + ".tmp-" + Posix.randomHex(6)
-        try Posix.writeAtomically(tmp, Array(Posix.randomHex(32).utf8).chunked2())
+        var generator = SystemRandomNumberGenerator()  // getrandom(2)
+        try Posix.writeAtomically(tmp, (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         chmod(tmp, 0o600)
         _ = link(tmp, path)  // fails when another process made it first: theirs counts
         try? Posix.unlink(tmp)
@@ -465,8 +466,13 @@ public final class ServerStore: @unchecked Sendable {
     /// The strongest role `p` has in `namespace` for `scope`, or nil. Anonymous grants count for everyone; `*` grants
     /// for every signed-in user.
     public func role(for p: Principal, namespace: String, scope: Scope) throws -> Role? {
+        ServerStore.role(for: p, namespace: namespace, scope: scope, in: try grants())
+    }
+
+    /// The same decision over grants already read (a listing checks every ref against one read of the grants).
+    public static func role(for p: Principal, namespace: String, scope: Scope, in grants: [Grant]) -> Role? {
         var best: Role?
-        for g in try grants() where RefGlob.matches(g.namespace, namespace) {
+        for g in grants where RefGlob.matches(g.namespace, namespace) {
             guard g.principal == "anonymous" || (p.user != nil && (g.principal == "*" || g.principal == p.user)) else { continue }
             switch scope {
             case .ref(let name): if !RefGlob.matches(g.pattern, name) { continue }
@@ -613,14 +619,5 @@ public enum RefGlob {
             return false
         }
         return go(ArraySlice(pattern.utf8), ArraySlice(name.utf8))
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Hex digits (ASCII) to bytes, two digits a byte.
-    func chunked2() -> [UInt8] {
-        stride(from: 0, to: count - 1, by: 2).map { i in
-            UInt8(String(decoding: self[i..<i + 2], as: UTF8.self), radix: 16) ?? 0
-        }
     }
 }

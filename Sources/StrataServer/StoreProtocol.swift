@@ -79,9 +79,12 @@ extension ServerCore {
             throw ServerError.badRequest("'\(prefix)' is not a key prefix")
         }
         var page: [ListedObject] = []
+        let grants = try store.grants()
         for o in try ns.backend.listDetailed(prefix: prefix) {
             if let after, !Array(after.utf8).lexicographicallyPrecedes(Array(o.key.utf8)) { continue }
-            if case .ref(_, let short, _)? = try? KeyClass(o.key), try store.role(for: p, namespace: ns.name, scope: .ref(short)) == nil { continue }
+            if case .ref(_, let short, _)? = try? KeyClass(o.key), ServerStore.role(for: p, namespace: ns.name, scope: .ref(short), in: grants) == nil {
+                continue
+            }
             page.append(o)
             if page.count == 1000 { return .listing(page, next: o.key) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// A `strata serve` on 127.0.0.1 (any free port) over a fresh server root, started through a shell that stops it
@@ -34,12 +35,7 @@ final class TestServer: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = out
         try process.run()
-        var line = Data()
-        while !line.contains(10) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
+        let line = PythonFixture.firstLine(out)
         let text = String(decoding: line, as: UTF8.self)
         guard let r = text.range(of: "listening on ") else { throw CocoaError(.fileReadCorruptFile) }
         url = String(text[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)

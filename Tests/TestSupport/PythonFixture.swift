@@ -16,17 +16,23 @@ public final class PythonFixture: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = out
         try process.run()
-        var line = Data()
-        while !line.contains(10) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
+        let line = PythonFixture.firstLine(out)
         guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: String] else { throw CocoaError(.fileReadCorruptFile) }
         info = obj
     }
 
     deinit { stop() }
+
+    /// What a child printed up to its first newline (or until its output ended): how fixtures announce they are ready.
+    public static func firstLine(_ pipe: Pipe) -> Data {
+        var line = Data()
+        while !line.contains(10) {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        return line
+    }
 
     /// Closes the fixture's stdin and waits for it to exit (it stops what it started); safe to call twice.
     public func stop() {
