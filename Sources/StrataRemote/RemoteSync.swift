@@ -292,8 +292,14 @@ public final class RemoteSync: @unchecked Sendable {
             }
             report.updates.append(RefUpdate(ref: p.ref, old: p.remote?.target, new: p.local, outcome: p.outcome))
         }
-        if let first = plan.first(where: { $0.ref.hasPrefix("refs/heads/") }), try backend.head(RemoteLayout.headKey) == nil {
-            _ = try backend.create(RemoteLayout.headKey, Array("\(first.ref)\n".utf8))
+        // The remote's default branch, set once by the first push of a branch: the pusher's checked-out branch when it
+        // is pushed, else main, else the first (a clone checks it out; a server's pages and API show it as HEAD).
+        let current = (try? repo.currentBranch()).flatMap { $0.map { "refs/heads/" + $0.rawValue } }
+        let heads = plan.filter { $0.ref.hasPrefix("refs/heads/") }
+        if let chosen = heads.first(where: { $0.ref == current }) ?? heads.first(where: { $0.ref == "refs/heads/main" }) ?? heads.first,
+            try backend.head(RemoteLayout.headKey) == nil
+        {
+            _ = try backend.create(RemoteLayout.headKey, Array("\(chosen.ref)\n".utf8))
         }
         report.transfer = transfer
         return report
