@@ -97,7 +97,8 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataWorkflows", "StrataRemote", "StrataLineage", "StrataTables", "StrataRepository", "StrataDiff", "StrataObjects", "StrataModel",
-                "StrataPlatform", "StrataSQLite", "COpenSSL",
+                "StrataPlatform", "StrataSQLite", "COpenSSL", "StrataWeb", "StrataMCP", "StrataPipeline", "StrataMaintenance",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -112,14 +113,22 @@ let package = Package(
             name: "StrataMCP",
             dependencies: [
                 "StrataWorkflows", "StrataLineage", "StrataTables", "StrataPipeline", "StrataMaintenance", "StrataRepository", "StrataDiff",
-                "StrataModel", "StrataPlatform", .product(name: "MCP", package: "swift-sdk"),
+                "StrataModel", "StrataPlatform", "StrataWeb", .product(name: "MCP", package: "swift-sdk"),
+            ]),
+        // The web UI's pages and the static site: server-rendered HTML with SVG graphs over a local store or a server
+        // namespace (no HTTP here; `strata serve` and `strata ui` serve them).
+        .target(
+            name: "StrataWeb",
+            dependencies: [
+                "StrataWorkflows", "StrataLineage", "StrataTables", "StrataPipeline", "StrataMaintenance", "StrataRepository", "StrataDiff",
+                "StrataModel", "StrataPlatform",
             ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(
             name: "StrataCommands",
             dependencies: [
                 "StrataRepository", "StrataModel", "StrataPlatform", "StrataDiff", "StrataMaintenance", "StrataPipeline", "StrataLineage",
-                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", "StrataServer", "StrataMCP",
+                "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", "StrataServer", "StrataMCP", "StrataWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
@@ -138,6 +147,7 @@ let package = Package(
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
+        .testTarget(name: "StrataWebTests", dependencies: ["StrataWeb", "StrataTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "StrataServerTests", dependencies: ["StrataServer", "StrataTestSupport"]),
         .testTarget(name: "StrataMergeTests", dependencies: ["StrataMerge", "StrataTables", "StrataRepository", "StrataTestSupport"]),
         .testTarget(name: "StrataTablesTests", dependencies: ["StrataTables", "StrataObjects", "StrataTestSupport"], exclude: ["Fixtures"]),

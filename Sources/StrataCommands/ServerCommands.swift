@@ -60,6 +60,7 @@ struct ServeCommand: ParsableCommand {
         options.port = port
         options.tlsCertificate = tlsCert; options.tlsKey = tlsKey; options.insecureHTTP = insecureHTTP
         options.maxBody = maxBody << 20; options.idleTimeout = idleTimeout; options.headerTimeout = headerTimeout
+        options.version = StrataVersion.string
         let frozen = options
         try runUntilDone {
             try await StrataServer.run(frozen) { url in
@@ -347,9 +348,11 @@ struct MCPCommand: ParsableCommand {
         commandName: "mcp", abstract: "Serve this store's tools to an agent over MCP on stdin and stdout (the Model Context Protocol).",
         discussion: """
             Tools: log, show, ls, status, diff (files, or a page of a table's rows), cat_rows (a bounded page of a table), \
-            runs, stages, repro_dry_run, prune_dry_run, lineage_prov; commit, branch_create and tag_create change the \
-            store and need confirm: true. Each has a JSON Schema for its input and returns structured content; each call is recorded as an \
-            OpenLineage run (job strata.mcp.TOOL, arguments redacted). Runs until stdin ends.
+            runs, lineage_graph, lineage_prov, stages, repro_dry_run, prune_dry_run; commit, repro, branch_create and \
+            tag_create change the store and need confirm: true. Resources: the DCAT catalogue (strata://catalog) and each \
+            published dataset's page (strata://dataset/PATH). Each tool has a JSON Schema for its input and returns \
+            structured content; each call is recorded as an OpenLineage run (job strata.mcp.TOOL, arguments redacted). \
+            Runs until stdin ends. A strata server offers the same over HTTP at /NAMESPACE/mcp (docs/mcp.md).
             """)
     @OptionGroup var global: GlobalOptions
 

@@ -6,6 +6,10 @@ import StrataModel
 import StrataPlatform
 import StrataRemote
 import StrataRepository
+import StrataWeb
+import StrataMCP
+import MCP
+import StrataLineage
 
 /// Routes every request (docs/reference/server-api.md, `/openapi.json`):
 /// `/healthz`, `/readyz`, `/metrics`, `/openapi.json`; `/{namespace}/store[/{key}]`, the remote protocol;
@@ -58,8 +62,13 @@ struct ServerResponder: HTTPResponder {
         let allowed: [HTTPRequest.Method]
         switch parts.first ?? "" {
         case "healthz", "readyz", "metrics", "openapi.json": allowed = parts.count == 1 ? [.get] : []
+        case "ui", "": allowed = [.get, .post]
         default:
-            if parts.count >= 2 && parts[1] == "store" {
+            if parts.count >= 2 && parts[1] == "ui" {
+                allowed = [.get, .post]
+            } else if parts.count >= 2 && parts[1] == "mcp" {
+                allowed = [.post]
+            } else if parts.count >= 2 && parts[1] == "store" {
                 allowed = parts.count == 2 ? [.get] : [.get, .head, .put, .delete]
             } else if parts.count >= 2 && parts[1] == "api" {
                 allowed = [.get]
@@ -89,8 +98,29 @@ struct ServerResponder: HTTPResponder {
             kind = "openapi"
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        case (.get, ""):
+            kind = "ui"
+            return Response(status: .seeOther, headers: [.location: "/ui"])
+        case (_, "ui"):
+            kind = "ui"
+            return try await ui(request, context: context, ns: nil, parts: Array(parts.dropFirst()))
         default:
             break
+        }
+        if parts.count >= 2 && parts[1] == "ui" {
+            kind = "ui"
+            guard let ns = try await offload({ [core] in try core.namespace(parts[0]) }) else {
+                return try await WebRouter.response(
+                    .html(
+                        WebPages.shell(
+                            name: "server", viewer: anonymousViewer, links: WebLinks(base: "/ui"), title: "Not found",
+                            body: "<p>No such namespace, or you may not see it.</p>", rev: nil), .notFound), download: noDownload)
+            }
+            return try await ui(request, context: context, ns: ns, parts: Array(parts.dropFirst(2)))
+        }
+        if parts.count >= 2 && parts[1] == "mcp" {
+            kind = "mcp"
+            return try await mcp(request, context: context, namespace: parts[0], extra: parts.count > 2)
         }
         guard parts.count >= 2, !parts[0].isEmpty else { throw ServerError.unknown(kind: "endpoint", name: request.uri.path.prefix(100).description) }
         let principal = try await offload { [core] in try core.principal(request.headers[.authorization]) }
@@ -259,5 +289,34 @@ struct ServerResponder: HTTPResponder {
         var r = json(doc, status: status)
         if status == .unauthorized { r.headers[.wwwAuthenticate] = "Bearer realm=\"strata\"" }
         return r
+    }
+}
+
+extension ServerResponder {
+    /// `/{namespace}/mcp`: MCP over streamable HTTP (stateless JSON responses), the tools of a store without a
+    /// workspace, each read and write checked against the caller's bearer token as the JSON API and a push are.
+    func mcp(_ request: Request, context: ServerContext, namespace: String, extra: Bool) async throws -> Response {
+        let core = self.core
+        if extra { throw ServerError.unknown(kind: "endpoint", name: namespace + "/mcp/…") }
+        let principal = try await offload { try core.principal(request.headers[.authorization]) }
+        guard let ns = try await offload({ try core.namespace(namespace) }) else {
+            if principal.user == nil { throw ServerError.unauthenticated("this server needs a token") }
+            throw ServerError.unknown(kind: "namespace", name: namespace)
+        }
+        try await offload { try core.requireRead(principal, ns.name) }
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let redactor = try? await offload { try LineageService(repo: ns.mirror).redactor }
+        let source = ServerWebSource(core: core, ns: ns, principal: principal, source: context.peer, redactor: redactor)
+        let answer = await StrataMCPServer.answer(
+            MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: Data(buffer: body), path: request.uri.path), source: source,
+            version: core.options.version)
+        var fields: HTTPFields = [:]
+        for (k, v) in answer.headers { if let name = HTTPFields.Element.Name(k) { fields[name] = v } }
+        return Response(
+            status: HTTPResponse.Status(code: answer.statusCode), headers: fields,
+            body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](answer.bodyData ?? Data()))))
     }
 }

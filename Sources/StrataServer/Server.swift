@@ -34,6 +34,8 @@ public struct ServerOptions: Sendable {
     public var idleTimeout: Int64 = 30
     /// Seconds a client has to send a request's headers (slowloris); a body must keep arriving at 1 KiB per 10 s.
     public var headerTimeout: Int64 = 10
+    /// The version reported to MCP clients.
+    public var version = "0"
     /// The environment (S3 credentials for namespaces on S3).
     public var environment: [String: String]
     /// Creates options for a server root.

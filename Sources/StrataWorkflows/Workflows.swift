@@ -71,6 +71,20 @@ public enum PipelineWorkflow {
         try ManifestLoader(root: repo.root, storePath: repo.storePath).load()
     }
 
+    /// Evaluates the Pipeline.swift of a commit (in the usual sandbox, from a scratch copy, cached by content in the
+    /// store): for a store without a workspace (a server's mirror) or a commit other than HEAD. Nil when the commit has
+    /// none.
+    public static func load(_ repo: Repository, at commit: ObjectID) throws -> LoadedPipeline? {
+        guard try repo.entry(at: "Pipeline.swift", in: commit) != nil else { return nil }
+        let scratch = repo.storePath + "/tmp/manifest-" + Posix.randomHex(6)
+        try Posix.makeDirectories(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var bytes: [UInt8] = []
+        try repo.cat(commit.hex, path: "Pipeline.swift") { bytes.append(contentsOf: $0) }
+        try Posix.writeAtomically(scratch + "/Pipeline.swift", bytes)
+        return try ManifestLoader(root: scratch, storePath: repo.storePath).load()
+    }
+
     /// Whether the workspace has a Pipeline.swift.
     public static func hasManifest(_ repo: Repository) -> Bool { ManifestLoader(root: repo.root, storePath: repo.storePath).exists }
 }
@@ -266,14 +280,7 @@ public enum CatalogWorkflow {
         let commit = try repo.resolve(revision)
         var paths = include
         var manifest: CatalogSpec?
-        if try repo.entry(at: "Pipeline.swift", in: commit) != nil {
-            let scratch = repo.storePath + "/tmp/catalog-" + Posix.randomHex(6)
-            try Posix.makeDirectories(scratch)
-            defer { try? FileManager.default.removeItem(atPath: scratch) }
-            var bytes: [UInt8] = []
-            try repo.cat(commit.hex, path: "Pipeline.swift") { bytes.append(contentsOf: $0) }
-            try Posix.writeAtomically(scratch + "/Pipeline.swift", bytes)
-            let loaded = try ManifestLoader(root: scratch, storePath: repo.storePath).load()
+        if let loaded = try PipelineWorkflow.load(repo, at: commit) {
             for s in loaded.spec.stages { for o in s.outputs where o.published && !paths.contains(o.path) { paths.append(o.path) } }
             manifest = loaded.spec.catalog
         }

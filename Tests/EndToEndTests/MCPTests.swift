@@ -84,7 +84,7 @@ final class MCPClient {
         #expect(
             names == [
                 "log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "lineage_prov", "commit",
-                "branch_create", "tag_create",
+                "branch_create", "tag_create", "lineage_graph", "repro",
             ])
         let schemas = String(decoding: try JSONSerialization.data(withJSONObject: tools.map { $0["inputSchema"] ?? [:] }), as: UTF8.self)
         let (st, out) = try python([
@@ -137,11 +137,19 @@ final class MCPClient {
         let committed = try c.call("commit", ["message": "by an agent", "confirm": true])
         #expect(committed["isError"] as? Bool == false, "\(committed)")
         #expect(try s.run("log", "-n", "1").stdout.contains("by an agent"))
+        let graph = structured(try c.call("lineage_graph", ["rev": "HEAD"]))
+        #expect((graph["nodes"] as? [[String: Any]])?.contains { $0["kind"] as? String == "run" } == true, "\(graph)")
+        #expect(try c.call("repro", [:])["isError"] as? Bool == true)
+        let repro = try c.call("repro", ["confirm": true])
+        #expect(repro["isError"] as? Bool == false && (structured(repro)["stages"] as? [[String: Any]])?.first?["name"] as? String == "sorted", "\(repro)")
+        #expect(FileManager.default.fileExists(atPath: s.path("out/sorted.csv")))
+        let resources = ((try c.request("resources/list")["result"] as? [String: Any])?["resources"] as? [[String: Any]]) ?? []
+        #expect(resources.isEmpty, "nothing is published here: \(resources)")
         // Every call is an OpenLineage run (job strata.mcp.<tool>); a refused or failed one ends FAIL.
         let events = try s.run("lineage", "export").stdout.split(separator: "\n")
         for tool in [
             "log", "show", "ls", "status", "diff", "cat_rows", "runs", "stages", "repro_dry_run", "prune_dry_run", "lineage_prov", "commit", "branch_create",
-            "tag_create",
+            "tag_create", "lineage_graph", "repro",
         ] {
             #expect(events.contains { $0.contains("\"strata.mcp.\(tool)\"") && $0.contains("\"COMPLETE\"") }, "no COMPLETE event for \(tool)")
         }

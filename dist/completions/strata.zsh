@@ -97,13 +97,15 @@ _strata() {
             'promote:Publish a commit to another remote'\''s branch (dev → dist), recorded in lineage as a promotion.'
             'check:Verify a commit'\''s lineage, reproduce named stages, and record the passed check on a remote.'
             'mcp:Serve this store'\''s tools to an agent over MCP on stdin and stdout (the Model Context Protocol).'
+            'ui:Browse this store in a web browser: commits, files, table diffs, lineage graphs, the pipeline and the catalogue.'
+            'site:Write the catalogue, dataset, lineage and run pages of a commit as a static HTML site (SVG graphs, relative links).'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|ui|site|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -1481,6 +1483,36 @@ _strata_mcp() {
     local -ar arg_specs=(
         '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
         '-C[Run as if strata was started in DIR.]:DIR:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_ui() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--port[Port on 127.0.0.1 (0\: any free port).]:port:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_site() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        '--out[Folder to write (created when missing).]:dir:'
+        ':ref:'
+        '--json[Print JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

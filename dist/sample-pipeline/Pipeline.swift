@@ -17,7 +17,7 @@ let pipeline = Pipeline(
             name: "curate-\(table)",
             command: "python3 steps/curate.py \(table)",
             inputs: ["staging/\(table).csv", "steps/curate.py"],
-            outputs: [.table("curated/\(table).csv", key: "id"), .evidence("evidence/\(table)/")],
+            outputs: [.table("curated/\(table).csv", key: "id", published: table == "organisations"), .evidence("evidence/\(table)/")],
             params: ["threshold": 0.8, "country": "ZA"],
             environment: ["LOCALE"]
         )
