@@ -89,6 +89,9 @@ enum WebRouter {
             let name = try required(form, "name"), at = try required(form, "at")
             let id = try pages.source.createRef(tag: action == "tag", name: name, at: at, message: nil)
             return .redirect(links.base + "/commit/" + id.hex, cookie: nil)
+        case "merge":
+            let message = try pages.source.merge(try required(form, "source"), into: try required(form, "target"))
+            return .html(pages.page("Merge", "<p role=\"status\">" + HTMLBuilder.esc(message) + "</p>"), .ok)
         case "protect":
             try pages.source.protect(
                 pattern: try required(form, "pattern"), requireMerge: form["require_merge"] == "1", requireLineage: form["require_lineage"] == "1")
@@ -265,6 +268,24 @@ struct ServerWebSource: WebSource {
             source: source)
         if case .conditionFailed = answer { throw WebError.badInput("'\(name)' exists already") }
         return target
+    }
+
+    func merge(_ source: String, into target: String) throws -> String {
+        let from = try resolve(source)
+        guard let old = try ns.mirror.ref("refs/heads/" + target) else { throw ServerError.unknown(kind: "branch", name: target) }
+        _ = try resolve(target)
+        if try ns.mirror.isAncestor(from, of: old) { return "\(target) already contains \(source)." }
+        guard try ns.mirror.isAncestor(old, of: from) else {
+            throw WebError.badInput(
+                "\(source) and \(target) have diverged: a server only fast-forwards; merge on a clone ('strata merge \(source)') and push the merge commit")
+        }
+        let role = try core.require(.writer, principal, ns.name, .ref(target), action: "merging into branch", target: "refs/heads/" + target)
+        let current = try ns.backend.get("refs/heads/" + target)
+        let answer = try core.moveRef(
+            principal, ns, full: "refs/heads/" + target, short: target, isTag: false, role: role, target: from,
+            bytes: RemoteRefValue(target: from).encoded(), ifMatch: current?.etag, source: self.source)
+        if case .conditionFailed = answer { throw WebError.badInput("\(target) moved meanwhile; look again and retry") }
+        return "Fast-forwarded \(target) to \(source) (\(from.short))."
     }
 
     func protect(pattern: String, requireMerge: Bool, requireLineage: Bool) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import StrataLineage
 import StrataMaintenance
+import StrataMerge
 import StrataModel
 import StrataPipeline
 import StrataPlatform
@@ -93,6 +94,21 @@ public struct LocalWebSource: WebSource {
 
     public func createRef(tag: Bool, name: String, at revision: String, message: String?) throws -> ObjectID {
         tag ? try repo.createTag(name, at: revision, message: message) : try repo.createBranch(name, at: revision)
+    }
+
+    public func merge(_ source: String, into target: String) throws -> String {
+        guard let current = try repo.currentBranch(), current.rawValue == target else {
+            throw WebError.badInput("a local merge goes into the checked-out branch: run 'strata switch \(target)' first")
+        }
+        let (outcome, _, _) = try MergeWorkflow.merge(repo, MergeRequest(revision: source))
+        switch outcome {
+        case .merged(let r, _): return "Merged \(source) into \(target): commit \(r.id.short)."
+        case .fastForward(let r): return "Fast-forwarded \(target) to \(source) (\(r.commit.short))."
+        case .upToDate: return "\(target) already contains \(source)."
+        case .stopped(let state, _):
+            return "The merge stopped with \(state.unresolved.count) conflicts: resolve them with 'strata resolve', or 'strata merge --abort'."
+        case .planned: return "Nothing was merged."
+        }
     }
 
     public func protect(pattern: String, requireMerge: Bool, requireLineage: Bool) throws {

@@ -208,7 +208,10 @@ public struct WebPages: Sendable {
         pager(
             &h, previous: offset > 0 ? links.log(rev, offset: max(0, offset - 50)) : nil, next: commits.count > 50 ? links.log(rev, offset: offset + 50) : nil)
         h.raw("</section>")
-        if source.viewer.canWrite { refForms(&h, at: tip.hex) }
+        if source.viewer.canWrite {
+            refForms(&h, at: tip.hex)
+            mergeForm(&h, branches: refs.filter { $0.name.hasPrefix("refs/heads/") }.map { shortRef($0.name) })
+        }
         return page("Commits", h.out, rev: rev)
     }
 
@@ -941,6 +944,31 @@ public struct WebPages: Sendable {
             h.raw("<label for=\"\(kind)-name\">\(label)</label> <input id=\"\(kind)-name\" name=\"name\" required pattern=\"[A-Za-z0-9._/-]+\"> ")
             h.raw("<button type=\"submit\">Create at \(String(commit.prefix(12)))</button></form><br>")
         }
+        h.raw("</section>")
+    }
+
+    func mergeForm(_ h: inout HTMLBuilder, branches: [String]) {
+        guard branches.count > 1 else { return }
+        h.raw("<section aria-labelledby=\"merge\"><h2 id=\"merge\">Merge a branch</h2>")
+        h.open("form", [("method", "post"), ("action", links.action("merge")), ("class", "inline")])
+        formTokenField(&h)
+        for (name, label) in [("source", "Merge"), ("target", "into")] {
+            h.raw("<label for=\"merge-\(name)\">\(label)</label> ")
+            h.open("select", [("id", "merge-" + name), ("name", name)])
+            for (i, b) in branches.enumerated() {
+                let chosen = name == "target" ? b == "main" || (i == 0 && !branches.contains("main")) : i == (branches.first == "main" ? 1 : 0)
+                h.open("option", [("value", b)] + (chosen ? [("selected", "selected")] : []))
+                h.text(b)
+                h.close("option")
+            }
+            h.raw("</select> ")
+        }
+        h.raw("<button type=\"submit\">Merge</button></form>")
+        h.el(
+            "p",
+            source.viewer.signIn
+                ? "A server fast-forwards only; diverged branches are merged on a clone (strata merge) and pushed."
+                : "Merges into the checked-out branch, as strata merge does; conflicts are left for strata resolve.", [("class", "muted")])
         h.raw("</section>")
     }
 

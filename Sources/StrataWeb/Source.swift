@@ -76,6 +76,10 @@ public protocol WebSource: Sendable {
     func catalog(at commit: ObjectID) throws -> (Data, [String: String])
     /// Creates a branch or tag (with the viewer's rights; audited on a server).
     func createRef(tag: Bool, name: String, at revision: String, message: String?) throws -> ObjectID
+    /// Merges branch `source` into branch `target` and says what happened. Locally, into the checked-out branch with
+    /// `strata merge` (a merge commit, or conflicts left for `strata resolve`); on a server, a fast-forward only (a
+    /// merge commit is made on a clone and pushed).
+    func merge(_ source: String, into target: String) throws -> String
     /// Protects a branch pattern (servers only).
     func protect(pattern: String, requireMerge: Bool, requireLineage: Bool) throws
     /// Redacts personal data out of free text (as the lineage exports do).

@@ -36,6 +36,7 @@ public enum StaticSite {
             throw WebError.badInput("a static site changes nothing")
         }
         func protect(pattern: String, requireMerge: Bool, requireLineage: Bool) throws { throw WebError.badInput("a static site changes nothing") }
+        func merge(_ source: String, into target: String) throws -> String { throw WebError.badInput("a static site changes nothing") }
         func redact(_ text: String) -> String { inner.redact(text) }
     }
 

@@ -141,6 +141,22 @@ func commitID(_ s: StrataCLI, _ rev: String) throws -> String {
             body: Data("form_token=\(token)&name=from-ui&at=\(head)".utf8))
         #expect(made.status == 200 || made.status == 303, "\(made.status) \(made.text.prefix(300))")
         #expect(try s.run("branch").stdout.contains("from-ui"))
+        // Merge from the UI: a branch with its own commit, merged into the checked-out main.
+        try s.run("switch", "from-ui")
+        try s.write("notes/ui.md", "from the UI\n")
+        try s.run("commit", "-m", "on the branch")
+        try s.run("switch", "main")
+        try s.write("notes/main.md", "on main\n")
+        try s.run("commit", "-m", "on main")
+        let merged = http(
+            "POST", u + "action/merge", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: Data("form_token=\(token)&source=from-ui&target=main".utf8))
+        #expect(merged.status == 200 && merged.text.contains("Merged from-ui into main"), "\(merged.text.suffix(600))")
+        #expect(FileManager.default.fileExists(atPath: s.path("notes/ui.md")))
+        let wrongTarget = http(
+            "POST", u + "action/merge", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: Data("form_token=\(token)&source=main&target=from-ui".utf8))
+        #expect(wrongTarget.status == 400 && wrongTarget.text.contains("strata switch from-ui"))
     }
 
     /// `strata serve`'s pages: anonymous sees only what anonymous may read; a token signs in (an HttpOnly,
@@ -205,6 +221,20 @@ func commitID(_ s: StrataCLI, _ rev: String) throws -> String {
         #expect(created.status == 200 || created.status == 303, "\(created.status) \(created.text.prefix(300))")
         let audit = try server.admin("audit", "log", "--json").stdout
         #expect(audit.contains("refs/heads/review/alice") && audit.contains("\"alice\""), "\(audit.suffix(500))")
+        // Merge from the UI on a server: a fast-forward of main to a branch ahead of it, through the same checks.
+        try s.run("switch", "-c", "feature/ff")
+        try s.write("notes/ff.md", "ahead\n")
+        try s.run("commit", "-m", "ahead of main")
+        #expect(try s.run(["push", "team", "feature/ff"], env: ["STRATA_TOKEN": alice]).status == 0)
+        let ff = http(
+            "POST", base + "action/merge", headers: form.merging(["Cookie": "strata_session=\(alice)"]) { a, _ in a },
+            body: Data("form_token=\(aliceToken)&source=feature/ff&target=main".utf8))
+        #expect(ff.status == 200 && ff.text.contains("Fast-forwarded main"), "\(ff.text.suffix(500))")
+        #expect(try server.admin("audit", "log", "--json").stdout.contains("ref.update"))
+        let diverged = http(
+            "POST", base + "action/merge", headers: form.merging(["Cookie": "strata_session=\(alice)"]) { a, _ in a },
+            body: Data("form_token=\(aliceToken)&source=secret/plan&target=main".utf8))
+        #expect(diverged.status == 400 && diverged.text.contains("diverged"), "\(diverged.status) \(diverged.text.suffix(400))")
         // A cross-site post (another Origin) is refused before anything else.
         #expect(
             http(
