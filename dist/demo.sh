@@ -2,7 +2,8 @@
 # The main job end to end on the embedded default (SQLite metadata, local object folder):
 # build, init a store, commit generated tables and evidence logs, change them, commit, status,
 # diff, log, check out the first version and come back, repro a sample pipeline, prune, gc, fsck; then, as a team,
-# push to a local S3 server that this script starts (moto in auth mode, 127.0.0.1), clone from it, pull, and stop it.
+# push to a local S3 server that this script starts (moto in auth mode, 127.0.0.1), clone from it, pull, and stop it;
+# then a team server (strata serve on 127.0.0.1) with its web pages and MCP endpoint, and a static catalogue site.
 #
 #   ./dist/demo.sh [WORKDIR]      (default: a new temporary folder; DEMO_ROWS sets the table size)
 set -euo pipefail
@@ -134,8 +135,21 @@ echo; echo "\$ (in the clone) strata reset --hard HEAD~1 && strata push --force-
 echo; echo "\$ strata audit log --last 3 && strata audit verify"
 "$STRATA" audit log --last 3
 "$STRATA" audit verify
+
+echo; echo "== looking at it: the server's web pages (strata ui serves the same locally), MCP for agents, a static site"
+auth() { printf 'header = "Authorization: Bearer %s"\n' "$STRATA_TOKEN"; }   # the token stays off the command line
+echo "\$ curl $SERVER_URL/dev/ui/commit/main"
+auth | curl -s -K - "$SERVER_URL/dev/ui/commit/main" | grep -o '<h1>[^<]*</h1>\|<p class="stat">[^<]*</p>' | sed 's/<[^>]*>//g'
+echo "\$ curl -X POST $SERVER_URL/dev/mcp   # tools/list, then tools/call lineage_graph"
+MCP_HEADERS=(-H "Content-Type: application/json" -H "Accept: application/json, text/event-stream" -H "MCP-Protocol-Version: 2025-06-18")
+auth | curl -s -K - "${MCP_HEADERS[@]}" -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' "$SERVER_URL/dev/mcp" \
+  | python3 -c 'import json, sys; print("tools:", ", ".join(t["name"] for t in json.load(sys.stdin)["result"]["tools"]))'
+auth | curl -s -K - "${MCP_HEADERS[@]}" -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"lineage_graph","arguments":{"rev":"main","dataset":"curated/organisations.csv"}}}' "$SERVER_URL/dev/mcp" \
+  | python3 -c 'import json, sys; g = json.load(sys.stdin)["result"]["structuredContent"]; print("lineage of curated/organisations.csv:", len(g["nodes"]), "nodes,", len(g["edges"]), "edges;", ", ".join(sorted({n["job"] + " " + n["status"] for n in g["nodes"] if n["kind"] == "run"})))'
 stop_serve
 trap - EXIT
 unset STRATA_TOKEN STRATA_SERVER_ROOT
+step site --out "$WORK/site"
+echo "(open $WORK/site/index.html in a browser: the catalogue, each dataset's page, the lineage graph, every run)"
 echo
 echo "Demo workspace: $WS (store: $WS/.strata, $(du -sh "$WS/.strata" | cut -f1))"

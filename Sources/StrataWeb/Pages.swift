@@ -984,7 +984,7 @@ public struct WebPages: Sendable {
         let parts = [Change.Status.added, .modified, .deleted, .renamed].compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }
         h.el(
             "p",
-            "\(changes.count) files changed" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
+            "\(changes.count) \(changes.count == 1 ? "file" : "files") changed" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
                 + " · \(grew >= 0 ? "+" : "−")\(humanSize(UInt64(abs(grew))))", [("class", "stat")])
     }
 

@@ -235,6 +235,26 @@ func commitID(_ s: StrataCLI, _ rev: String) throws -> String {
             "POST", base + "action/merge", headers: form.merging(["Cookie": "strata_session=\(alice)"]) { a, _ in a },
             body: Data("form_token=\(aliceToken)&source=secret/plan&target=main".utf8))
         #expect(diverged.status == 400 && diverged.text.contains("diverged"), "\(diverged.status) \(diverged.text.suffix(400))")
+        // Protecting a branch from the UI needs admin: alice (maintainer) is refused, an admin is not, and it is audited.
+        #expect(
+            !alicePage.text.contains("Protect a branch")
+                && !http("GET", base + "me", headers: ["Cookie": "strata_session=\(alice)"]).text.contains("Protect a branch"))
+        #expect(
+            http(
+                "POST", base + "action/protect", headers: form.merging(["Cookie": "strata_session=\(alice)"]) { a, _ in a },
+                body: Data("form_token=\(aliceToken)&pattern=release/*".utf8)
+            ).status == 403)
+        let carol = try server.token(for: "carol")
+        try server.admin("policy", "set", "carol", "admin", "**")
+        let carolMe = http("GET", base + "me", headers: ["Cookie": "strata_session=\(carol)"]).text
+        #expect(carolMe.contains("Protect a branch"))
+        let carolToken = try #require(carolMe.range(of: "name=\"form_token\" value=\"").map { String(carolMe[$0.upperBound...].prefix(32)) })
+        let protected = http(
+            "POST", base + "action/protect", headers: form.merging(["Cookie": "strata_session=\(carol)"]) { a, _ in a },
+            body: Data("form_token=\(carolToken)&pattern=release/*&require_merge=1".utf8))
+        #expect(protected.status == 200 && protected.text.contains("Protected release/*"), "\(protected.text.suffix(400))")
+        #expect(try server.admin("protect", "--namespace", "dev").stdout.contains("release/*"))
+        #expect(try server.admin("audit", "log", "--json").stdout.contains("\"carol\""))
         // A cross-site post (another Origin) is refused before anything else.
         #expect(
             http(
