@@ -120,8 +120,8 @@ let package = Package(
         .target(
             name: "StrataWeb",
             dependencies: [
-                "StrataWorkflows", "StrataLineage", "StrataTables", "StrataPipeline", "StrataMaintenance", "StrataRepository", "StrataDiff",
-                "StrataModel", "StrataPlatform",
+                "StrataWorkflows", "StrataLineage", "StrataTables", "StrataPipeline", "StrataMaintenance", "StrataMerge", "StrataRepository",
+                "StrataDiff", "StrataModel", "StrataPlatform",
             ]),
         // The command line: parsing, rendering, progress, errors to exit statuses. No logic.
         .target(

@@ -2,7 +2,8 @@
 # Scale: a workspace of FILES small JSON files in 1,000 folders (evidence logs at the scale a year of crawling makes;
 # deterministic), versioned by strata and by git (SHA-256 objects) in the same run. Each step is timed with its peak
 # RSS under /usr/bin/time: first commit, no-change status (twice), status and commit with 1 changed file, commit of
-# 1,000 changed files in 10 folders, diff of the last two commits, checkout of the previous commit. Figures go to
+# 1,000 changed files in 10 folders, diff of the last two commits, checkout of the previous commit, and status with
+# the file-system monitor (strata watch): seeding, no change (twice), 1 changed file. Figures go to
 # Benchmarks/README.md ("Scale").
 #
 #   Benchmarks/scale.sh [--files N] [--strata BINARY] [--no-git]   (default 1000000; STRATA_BENCH_ROOT: scratch folder)
@@ -62,6 +63,16 @@ for tool in strata git; do
     t "commit of 1,000 files in 10 folders" "$S" commit -q -m v3
     t "diff HEAD~1 HEAD" "$S" diff HEAD~1 HEAD
     t "checkout of the previous commit" "$S" checkout -q HEAD~1
+    # The file-system monitor (core.fsmonitor): the first status seeds it with a full scan, later ones compare only
+    # what it reports changed.
+    "$S" config core.fsmonitor true
+    t "start the monitor (strata watch)" "$S" watch -q
+    t "status with the monitor (seeds it)" "$S" status
+    t "no-change status, monitor" "$S" status
+    t "no-change status, monitor (again)" "$S" status
+    touch_one "$W"
+    t "status, 1 changed file, monitor" "$S" status
+    "$S" watch stop -q
     du -sh "$W/.strata" | awk '{print "  store size " $1}'
   else
     git init -q --object-format=sha256

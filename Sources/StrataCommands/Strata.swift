@@ -22,7 +22,7 @@ public struct Strata: ParsableCommand {
             PushCommand.self, FetchCommand.self, PullCommand.self, CloneCommand.self, TableCommand.self, BlameCommand.self, MergeCommand.self,
             ResolveCommand.self, MergeBaseCommand.self, ServeCommand.self, NamespaceCommand.self, UserCommand.self, TokenCommand.self,
             PolicyCommand.self, ProtectCommand.self, AuditCommand.self, PromoteCommand.self, CheckCommand.self, MCPCommand.self,
-            UICommand.self, SiteCommand.self,
+            UICommand.self, SiteCommand.self, WatchCommand.self,
         ]
     )
 

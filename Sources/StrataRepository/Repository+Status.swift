@@ -121,6 +121,53 @@ extension Repository {
         return WorkspaceStatus(branch: try currentBranch(), head: head, changes: changes, merge: try mergeState())
     }
 
+    /// The changes from HEAD to the workspace among `candidates` only: the paths a file-system monitor reported
+    /// changed, and those that differed at the last status. Every other path is taken to be as the last status saw
+    /// it; the caller vouches for that (`StatusWorkflow` asks the monitor, and scans everything when it cannot). A
+    /// candidate folder is compared whole (what is below it on disk with what is below it in HEAD). Files the stat
+    /// cache vouches for are not read; the others are hashed and the cache refreshed, as a full status does.
+    public func status(candidates: [String], progress: ProgressHandler? = nil) throws -> WorkspaceStatus {
+        let head = try refs.headCommit()
+        // Normalised, and nothing below another candidate folder twice.
+        var picked: [String] = []
+        for c in Set(candidates.map { $0.split(separator: "/").joined(separator: "/") }).filter({ !$0.isEmpty }).sorted() {
+            if let last = picked.last, c.hasPrefix(last + "/") { continue }
+            picked.append(c)
+        }
+        if picked.isEmpty { return WorkspaceStatus(branch: try currentBranch(), head: head, changes: [], merge: try mergeState()) }
+        var listing: [String: FileVersion] = [:]
+        var todo: [ScannedEntry] = []
+        let scanned = try Scanner(root: root).scan(only: picked)
+        try db.transaction(deferred: true) {
+            for e in scanned {
+                if let c = try statCache.entry(for: e.path), try vouches(c, for: e, session: nil, head: nil) {
+                    listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
+                } else {
+                    todo.append(e)
+                }
+            }
+        }
+        var updates: [(String, StatCacheEntry)] = []
+        for (p, v, e) in try hash(todo, session: nil, progress: progress) {
+            listing[p] = v
+            if let e { updates.append((p, e)) }
+        }
+        var before: [String: FileVersion] = [:]
+        if let head {
+            let tree = try commit(head).tree
+            for p in picked {
+                guard let e = try entry(at: p, inTree: tree) else { continue }
+                if e.kind == .directory {
+                    for x in try flatten(tree: e.id) { before[p + "/" + x.key] = x.value }
+                } else {
+                    before[p] = FileVersion(kind: e.kind, id: e.id, size: e.size)
+                }
+            }
+        }
+        try? statCache.update(updates)
+        return WorkspaceStatus(branch: try currentBranch(), head: head, changes: TreeDiff.diff(flat: before, listing), merge: try mergeState())
+    }
+
     /// The changes from HEAD to the workspace, in memory that grows with the change, not the workspace. Folders and
     /// their files are visited in byte order of paths, each folder's listing merge-joined with HEAD's tree of that
     /// folder (read when reached) and with the stat cache (a cursor in the same order). The folders near the root

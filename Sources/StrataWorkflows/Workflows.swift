@@ -192,7 +192,7 @@ public enum StatusWorkflow {
 
     /// The report; a broken manifest is a warning here, never an error.
     public static func status(_ repo: Repository, progress: ProgressHandler? = nil) throws -> Report {
-        let st = try repo.status(progress: progress)
+        let st = try MonitorWorkflow.status(repo, progress: progress)
         let upstream = try SyncWorkflow.upstreamStatus(repo)
         guard PipelineWorkflow.hasManifest(repo) else { return Report(workspace: st, outOfDateStages: nil, pipelineWarning: nil, upstream: upstream) }
         do {

@@ -173,13 +173,13 @@ _strata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|ui|site|help)
+    init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|ui|site|watch|help)
         # Offer subcommand argument completions
         "_strata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base serve namespace user token policy protect audit promote check mcp ui site help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init status commit log show ls cat diff branch switch tag checkout reset reflog fsck config prune gc retention repro stages dag lineage runs reproduce catalog hooks remote push fetch pull clone table blame merge resolve merge-base serve namespace user token policy protect audit promote check mcp ui site watch help' -- "${cur}"))
         ;;
     esac
 }
@@ -1669,6 +1669,32 @@ _strata_site() {
         return
         ;;
     '--out')
+        return
+        ;;
+    esac
+}
+
+_strata_watch() {
+    repeating_flags=()
+    non_repeating_flags=(-q --quiet --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-C --idle)
+    __strata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-C')
+        return
+        ;;
+    '--idle')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __strata_add_completions -W 'start'$'\n''stop'$'\n''status'
         return
         ;;
     esac

@@ -99,13 +99,14 @@ _strata() {
             'mcp:Serve this store'\''s tools to an agent over MCP on stdin and stdout (the Model Context Protocol).'
             'ui:Browse this store in a web browser: commits, files, table diffs, lineage graphs, the pipeline and the catalogue.'
             'site:Write the catalogue, dataset, lineage and run pages of a commit as a static HTML site (SVG graphs, relative links).'
+            'watch:Start, stop or show the file-system monitor that lets status look only at what changed.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|ui|site|help)
+        init|status|commit|log|show|ls|cat|diff|branch|switch|tag|checkout|reset|reflog|fsck|config|prune|gc|retention|repro|stages|dag|lineage|runs|reproduce|catalog|hooks|remote|push|fetch|pull|clone|table|blame|merge|resolve|merge-base|serve|namespace|user|token|policy|protect|audit|promote|check|mcp|ui|site|watch|help)
             "_strata_${words[1]}" && ret=0
             ;;
         esac
@@ -1513,6 +1514,23 @@ _strata_site() {
         '--out[Folder to write (created when missing).]:dir:'
         ':ref:'
         '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_strata_watch() {
+    local -i ret=1
+    local -ar _action=('start' 'stop' 'status')
+    local -ar arg_specs=(
+        '(-q --quiet)'{-q,--quiet}'[Print nothing but errors (and the requested data).]'
+        '-C[Run as if strata was started in DIR.]:DIR:'
+        ':action:{__strata_complete "${_action[@]}"}'
+        '--json[Print JSON.]'
+        '--idle[Seconds without a question before the monitor exits.]:s:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -1,0 +1,84 @@
+import Foundation
+import StrataModel
+import StrataPlatform
+import StrataRepository
+
+/// Status with the file-system monitor (`core.fsmonitor = true`, `strata watch`): the monitor says which paths
+/// changed since the token of the last status; those, and the paths that differed then, are all that is compared.
+/// Whenever the monitor cannot vouch for that (none runs or answers, it restarted, its queue overflowed, HEAD moved,
+/// `.strataignore` changed), the full scan runs, and its answer seeds the next one: a wrong answer is never the
+/// fallback. The state (token, HEAD, the paths that differed) is `.strata/fsmonitor.state`.
+public enum MonitorWorkflow {
+    struct State: Codable {
+        var token: String
+        var head: String?
+        var dirty: [String]
+    }
+
+    static func statePath(_ repo: Repository) -> String { repo.storePath + "/fsmonitor.state" }
+
+    /// Whether status uses the monitor: `core.fsmonitor = true`, unless `STRATA_FSMONITOR=0` for this command.
+    public static func enabled(_ repo: Repository, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        if environment["STRATA_FSMONITOR"] == "0" { return false }
+        return ((try? repo.config("core.fsmonitor")) ?? nil)?.lowercased() == "true"
+    }
+
+    /// Starts the store's monitor unless one answers, and waits (up to 5 s) until it does. Nil when it cannot run
+    /// here (the store's path is too long for a socket).
+    @discardableResult
+    public static func start(_ repo: Repository) throws -> MonitorInfo? {
+        guard repo.monitorUsable else { return nil }
+        if let info = repo.monitorInfo() { return info }
+        let exe = Posix.realpath("/proc/self/exe") ?? CommandLine.arguments[0]
+        // Its own session, no terminal, no inherited output: it outlives this command.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        p.arguments = [exe, "watch", "--daemon", "-C", repo.root]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<250 {
+            if let info = repo.monitorInfo() { return info }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    /// The workspace's status, through the monitor when it is enabled and can vouch, else by the full scan.
+    public static func status(_ repo: Repository, progress: ProgressHandler? = nil) throws -> WorkspaceStatus {
+        guard enabled(repo), repo.monitorUsable else { return try repo.status(progress: progress) }
+        let saved = (try? Posix.readFile(statePath(repo))).flatMap { try? JSONDecoder().decode(State.self, from: Data($0)) }
+        var answer = repo.monitorQuery(since: saved?.token)
+        if answer == nil {
+            _ = try? start(repo)
+            answer = repo.monitorQuery(since: nil)
+        }
+        guard let answer else { return try repo.status(progress: progress) }
+        let head = try? repo.resolve("HEAD")
+        let st: WorkspaceStatus
+        let how: String
+        if let saved, !answer.full, saved.head == head?.hex, !answer.paths.contains(where: { $0 == ".strataignore" }) {
+            st = try repo.status(candidates: saved.dirty + answer.paths, progress: progress)
+            how = "monitor \(saved.dirty.count + answer.paths.count) candidates"
+        } else {
+            st = try repo.status(progress: progress)
+            how = saved == nil ? "full (no earlier status)" : answer.full ? "full (the monitor cannot vouch)" : "full (HEAD or .strataignore changed)"
+        }
+        // Diagnostics: how each status was answered, one line each (the tests count them).
+        if let trace = ProcessInfo.processInfo.environment["STRATA_FSMONITOR_TRACE"], let h = FileHandle(forWritingAtPath: trace) {
+            h.seekToEndOfFile()
+            h.write(Data((how + "\n").utf8))
+            try? h.close()
+        }
+        if st.head == head {
+            let dirty = st.changes.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) }
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            try? Posix.writeAtomically(statePath(repo), Array(try enc.encode(State(token: answer.token, head: head?.hex, dirty: dirty))))
+        } else {
+            try? Posix.unlink(statePath(repo))
+        }
+        return st
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import StrataModel
+import StrataTestSupport
+import Testing
+
+/// The file-system monitor (`strata watch`, `core.fsmonitor = true`) never changes an answer: status through it, status
+/// without it and a from-scratch hash of the workspace agree, whatever happens to the files or to the monitor.
+@Suite("File-system monitor", .serialized) struct MonitorTests {
+    /// The changes `status --json` reports, as (status, path, old path) triples.
+    func changes(_ s: StrataCLI, monitor: Bool) throws -> [String] {
+        let r = try s.run(["status", "--json"], env: monitor ? ["STRATA_FSMONITOR_TRACE": s.directory + ".trace"] : ["STRATA_FSMONITOR": "0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        return ((doc?["changes"] as? [[String: Any]]) ?? []).map {
+            "\($0["status"] ?? "") \($0["path"] ?? "") \($0["old_path"] ?? $0["oldPath"] ?? "")"
+        }.sorted()
+    }
+
+    /// The paths whose bytes differ from HEAD, computed from scratch: every workspace file hashed, HEAD listed.
+    func differing(_ s: StrataCLI) throws -> Set<String> {
+        var disk: [String: String] = [:]
+        let root = URL(fileURLWithPath: s.directory)
+        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
+        for case let url as URL in e {
+            let rel = String(url.path.dropFirst(root.path.count + 1))
+            if rel.hasPrefix(".strata") { e.skipDescendants(); continue }
+            if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+                disk[rel] = ObjectID.hash([UInt8](try Data(contentsOf: url))).hex
+            }
+        }
+        var head: [String: String] = [:]
+        let ls = try s.run("ls", "HEAD", "--json", "-r")
+        if ls.status == 0, let doc = try JSONSerialization.jsonObject(with: Data(ls.stdout.utf8)) as? [String: Any] {
+            for entry in (doc["entries"] as? [[String: Any]]) ?? [] where entry["type"] as? String != "tree" && entry["kind"] as? String != "directory" {
+                if let p = entry["path"] as? String, let h = (entry["sha256"] ?? entry["id"]) as? String { head[p] = h }
+            }
+        }
+        return Set(disk.keys.filter { head[$0] != disk[$0] }).union(head.keys.filter { disk[$0] == nil })
+    }
+
+    func paths(_ changes: [String]) -> Set<String> {
+        Set(changes.flatMap { line -> [String] in line.split(separator: " ").dropFirst().map(String.init) })
+    }
+
+    /// Property: random creations, modifications (including same-size edits with the old mtime put back, the
+    /// racy-git case), deletions, renames, folder moves, folder creations and deletions, with commits and a killed
+    /// monitor in between: after every step the three answers agree.
+    @Test(arguments: [UInt64(11), 0x5EED, 2026])
+    func statusWithAndWithoutTheMonitorAndAHashAgree(seed: UInt64) throws {
+        var g = SplitMix(seed: seed)
+        let s = try StrataCLI()
+        FileManager.default.createFile(atPath: s.directory + ".trace", contents: nil)
+        try s.run("init")
+        var files: [String] = []
+        for d in ["a", "b", "c/d"] {
+            for i in 0..<4 {
+                let p = "\(d)/f\(i).txt"
+                try s.write(p, "\(p) \(i)\n")
+                files.append(p)
+            }
+        }
+        try s.run("commit", "-m", "base")
+        try s.run("config", "core.fsmonitor", "true")
+        #expect(try s.run("watch").status == 0)
+        var counter = 0
+        for step in 0..<30 {
+            counter += 1
+            let fm = FileManager.default
+            let existing = files.filter { fm.fileExists(atPath: s.path($0)) }
+            switch Int.random(in: 0..<10, using: &g) {
+            case 0, 1:
+                let dir = ["a", "b", "c/d", "e", "a/x"][Int.random(in: 0..<5, using: &g)]
+                let p = "\(dir)/new\(counter).txt"
+                try s.write(p, "created \(counter)\n")
+                files.append(p)
+            case 2, 3:
+                if let p = existing.randomElement(using: &g) {
+                    let h = try FileHandle(forWritingTo: URL(fileURLWithPath: s.path(p)))
+                    h.seekToEndOfFile()
+                    h.write(Data("more \(counter)\n".utf8))
+                    try h.close()
+                }
+            case 4:
+                // Same size, old mtime put back.
+                if let p = existing.randomElement(using: &g) {
+                    let full = s.path(p)
+                    var st = stat()
+                    stat(full, &st)
+                    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: full)))
+                    if !bytes.isEmpty { bytes[0] = bytes[0] == 0x5A ? 0x59 : 0x5A }
+                    try Data(bytes).write(to: URL(fileURLWithPath: full))
+                    var times = [st.st_atim, st.st_mtim]
+                    utimensat(AT_FDCWD, full, &times, 0)
+                }
+            case 5:
+                if let p = existing.randomElement(using: &g) { try fm.removeItem(atPath: s.path(p)) }
+            case 6:
+                if let p = existing.randomElement(using: &g) {
+                    let q = ["a", "b", "e"][Int.random(in: 0..<3, using: &g)] + "/moved\(counter).txt"
+                    try fm.createDirectory(atPath: (s.path(q) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    try fm.moveItem(atPath: s.path(p), toPath: s.path(q))
+                    files.append(q)
+                }
+            case 7:
+                // A folder moves (inside the workspace, or under another folder).
+                let dirs = ["a", "b", "c", "c/d", "e", "a/x"].filter {
+                    var isDir: ObjCBool = false; return fm.fileExists(atPath: s.path($0), isDirectory: &isDir) && isDir.boolValue
+                }
+                if let d = dirs.randomElement(using: &g) {
+                    let to = "m\(counter)"
+                    try fm.moveItem(atPath: s.path(d), toPath: s.path(to))
+                    files = files.map { $0.hasPrefix(d + "/") ? to + $0.dropFirst(d.count) : $0 }
+                }
+            case 8:
+                let d = "new\(counter)/deep"
+                for i in 0..<3 {
+                    try s.write("\(d)/g\(i).txt", "in a new folder \(i)\n")
+                    files.append("\(d)/g\(i).txt")
+                }
+            default:
+                if Int.random(in: 0..<2, using: &g) == 0 {
+                    try s.run("commit", "-m", "step \(step)")
+                } else if let info = try? JSONSerialization.jsonObject(with: Data(s.run("watch", "status", "--json").stdout.utf8)) as? [String: Any],
+                    let pid = info["pid"] as? Int
+                {
+                    kill(pid_t(pid), SIGKILL)
+                    usleep(50_000)
+                }
+            }
+            let monitored = try changes(s, monitor: true)
+            let scanned = try changes(s, monitor: false)
+            #expect(monitored == scanned, "step \(step): with the monitor \(monitored), without \(scanned)")
+            let hashed = try differing(s)
+            #expect(paths(scanned) == hashed, "step \(step): status \(scanned) and the hashes disagree")
+        }
+        try s.run("watch", "stop")
+        // Most statuses were answered through the monitor (the others: after a commit, or a killed monitor).
+        let trace = try String(contentsOfFile: s.directory + ".trace", encoding: .utf8).split(separator: "\n")
+        #expect(trace.filter { $0.hasPrefix("monitor") }.count >= 12, "\(trace)")
+    }
+
+    /// More changed paths than the monitor keeps: it answers "full" for older tokens, status scans everything and
+    /// stays right; `watch status` counts the overflow.
+    @Test func overflowFallsBackToAFullScan() throws {
+        let s = try StrataCLI()
+        FileManager.default.createFile(atPath: s.directory + ".trace", contents: nil)
+        try s.run("init")
+        try s.write("a/one.txt", "1\n")
+        try s.run("commit", "-m", "one")
+        try s.run("config", "core.fsmonitor", "true")
+        #expect(try s.run(["watch"], env: ["STRATA_FSMONITOR_MAX_PATHS": "5"]).status == 0)
+        #expect(try changes(s, monitor: true).isEmpty)
+        for i in 0..<20 { try s.write("a/n\(i).txt", "\(i)\n") }
+        let monitored = try changes(s, monitor: true)
+        let scanned = try changes(s, monitor: false)
+        #expect(monitored.count == 20 && monitored == scanned)
+        let info = try JSONSerialization.jsonObject(with: Data(s.run("watch", "status", "--json").stdout.utf8)) as? [String: Any]
+        #expect((info?["overflows"] as? Int ?? 0) >= 1, "\(String(describing: info))")
+        // After the full scan the monitor vouches again: one more change is seen through it.
+        try s.write("a/one.txt", "changed\n")
+        #expect(try changes(s, monitor: true).contains("modified a/one.txt "))
+        let trace = try String(contentsOfFile: s.directory + ".trace", encoding: .utf8).split(separator: "\n")
+        #expect(trace.contains("full (the monitor cannot vouch)") && trace.last?.hasPrefix("monitor") == true, "\(trace)")
+        #expect(try s.run("watch", "stop").stdout.contains("stopped"))
+        #expect(try s.run("watch", "status").stdout.contains("no monitor"))
+    }
+}
