@@ -37,6 +37,9 @@ public struct CommitOptions: Sendable {
     /// Conclude the merge in progress: the commit gets its second parent (MERGE_HEAD) and the merge state goes in
     /// the same transaction. Without it, a commit during a merge is refused.
     public var concludeMerge = false
+    /// The only paths that may differ from HEAD, as a file-system monitor vouches (`MonitorWorkflow`): the commit
+    /// compares those alone and keeps every other path as HEAD has it. Nil: the whole workspace is compared.
+    public var candidates: [String]?
 
     /// Creates options with a message.
     public init(message: String) { self.message = message }
@@ -64,7 +67,9 @@ extension Repository {
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
                 let changes: [Change], updates: [(String, StatCacheEntry)]
-                if let paths {
+                if let candidates = options.candidates, paths == nil, merging == nil, let parent {
+                    (changes, updates) = try candidateChanges(candidates, head: parent, session: session, progress: progress)
+                } else if let paths {
                     // Only the selected paths: their files now, against HEAD's files under them.
                     let (scanned, refresh) = try snapshot(paths: paths, session: session, progress: progress)
                     let base = try parentTree.map { try flatten(tree: $0) } ?? [:]

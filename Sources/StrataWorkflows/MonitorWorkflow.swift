@@ -45,6 +45,35 @@ public enum MonitorWorkflow {
         return nil
     }
 
+    /// The paths that may differ from HEAD, when the monitor can vouch that no other does, with the token it
+    /// answered at; nil when it cannot (then the caller compares everything).
+    public static func candidates(_ repo: Repository) -> (token: String, paths: [String])? {
+        guard enabled(repo), repo.monitorUsable,
+            let saved = (try? Posix.readFile(statePath(repo))).flatMap({ try? JSONDecoder().decode(State.self, from: Data($0)) }),
+            let answer = repo.monitorQuery(since: saved.token), !answer.full, saved.head == (try? repo.resolve("HEAD"))?.hex,
+            !answer.paths.contains(".strataignore")
+        else { return nil }
+        trace("commit monitor \(saved.dirty.count + answer.paths.count) candidates")
+        return (answer.token, saved.dirty + answer.paths)
+    }
+
+    /// Diagnostics: how each status or commit was answered, one line each, appended to `STRATA_FSMONITOR_TRACE`
+    /// when it names a file (the tests count them).
+    static func trace(_ line: String) {
+        guard let path = ProcessInfo.processInfo.environment["STRATA_FSMONITOR_TRACE"], let h = FileHandle(forWritingAtPath: path) else { return }
+        h.seekToEndOfFile()
+        h.write(Data((line + "\n").utf8))
+        try? h.close()
+    }
+
+    /// After a commit of every candidate: nothing differed from the new HEAD as of `token`.
+    public static func committed(_ repo: Repository, token: String, head: ObjectID) {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        guard let bytes = try? enc.encode(State(token: token, head: head.hex, dirty: [])) else { return }
+        try? Posix.writeAtomically(statePath(repo), Array(bytes))
+    }
+
     /// The workspace's status, through the monitor when it is enabled and can vouch, else by the full scan.
     public static func status(_ repo: Repository, progress: ProgressHandler? = nil) throws -> WorkspaceStatus {
         guard enabled(repo), repo.monitorUsable else { return try repo.status(progress: progress) }
@@ -65,12 +94,7 @@ public enum MonitorWorkflow {
             st = try repo.status(progress: progress)
             how = saved == nil ? "full (no earlier status)" : answer.full ? "full (the monitor cannot vouch)" : "full (HEAD or .strataignore changed)"
         }
-        // Diagnostics: how each status was answered, one line each (the tests count them).
-        if let trace = ProcessInfo.processInfo.environment["STRATA_FSMONITOR_TRACE"], let h = FileHandle(forWritingAtPath: trace) {
-            h.seekToEndOfFile()
-            h.write(Data((how + "\n").utf8))
-            try? h.close()
-        }
+        trace(how)
         if st.head == head {
             let dirty = st.changes.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) }
             let enc = JSONEncoder()

@@ -56,7 +56,12 @@ public enum CommitWorkflow {
     ) throws -> Outcome {
         let service = try lineage.service(repo)  // a bad lineage configuration stops the commit before it is made
         if verify { try Hooks.run("pre-commit", repo: repo) }  // the installed gate, as git runs its pre-commit hook
+        // With the file-system monitor, only the paths it reports (and those that differed before) are compared.
+        var options = options
+        let monitored = options.paths == nil && !options.concludeMerge ? MonitorWorkflow.candidates(repo) : nil
+        if let monitored { options.candidates = monitored.paths }
         let r = try repo.commit(options, progress: progress)
+        if let monitored { MonitorWorkflow.committed(repo, token: monitored.token, head: r.id) }
         _ = try service.recordCommit(r, message: options.message)
         let warning = service.deliveryErrors.last
         try service.checkDelivery()
