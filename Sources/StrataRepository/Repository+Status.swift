@@ -36,24 +36,32 @@ extension Repository {
     func snapshot(paths: [String]?, session: WriteSession?, progress: ProgressHandler?) throws
         -> (listing: [String: FileVersion], cacheUpdates: [(String, StatCacheEntry)])
     {
-        var listing: [String: FileVersion] = [:]
-        var todo: [ScannedEntry] = []
         // The scan and the whole stat cache are let go once the listing is built (they are the largest structures
         // of a status: released here, they no longer add to the peak with what follows).
-        do {
-            let scanned = try Scanner(root: root).scan(only: paths)
-            let cache = try statCache.load()
-            listing.reserveCapacity(scanned.count)
-            // One read transaction for the whole loop: a commit checks every cached file's object in the index, and
-            // outside a transaction each of those lookups took and released SQLite's file locks (two fcntl calls each;
-            // measured: 17 % of a one-file commit at 100,000 files).
-            try db.transaction(deferred: true) {
-                for e in scanned {
-                    if let c = cache[e.path], try vouches(c, for: e, session: session, head: nil) {
-                        listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
-                    } else {
-                        todo.append(e)
-                    }
+        let scanned = try Scanner(root: root).scan(only: paths)
+        let cache = try statCache.load()
+        return try versions(of: scanned, cached: { cache[$0] }, head: { _ in nil }, session: session, progress: progress)
+    }
+
+    /// The version of each scanned file: from the stat cache where it vouches (`cached` gives a path's row, `head`
+    /// HEAD's version), else hashed (with a session: stored) on all cores. Returns the listing and the stat-cache
+    /// entries to write.
+    func versions(
+        of scanned: [ScannedEntry], cached: (String) throws -> StatCacheEntry?, head: (String) -> FileVersion?, session: WriteSession?,
+        progress: ProgressHandler?
+    ) throws -> (listing: [String: FileVersion], cacheUpdates: [(String, StatCacheEntry)]) {
+        var listing: [String: FileVersion] = [:]
+        listing.reserveCapacity(scanned.count)
+        var todo: [ScannedEntry] = []
+        // One read transaction for the whole loop: a commit checks every cached file's object in the index, and
+        // outside a transaction each of those lookups took and released SQLite's file locks (two fcntl calls each;
+        // measured: 17 % of a one-file commit at 100,000 files).
+        try db.transaction(deferred: true) {
+            for e in scanned {
+                if let c = try cached(e.path), try vouches(c, for: e, session: session, head: head(e.path)) {
+                    listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
+                } else {
+                    todo.append(e)
                 }
             }
         }
@@ -170,23 +178,9 @@ extension Repository {
                 }
             }
         }
-        var listing: [String: FileVersion] = [:]
-        var todo: [ScannedEntry] = []
-        let scanned = try Scanner(root: root).scan(only: picked)
-        try db.transaction(deferred: true) {
-            for e in scanned {
-                if let c = try statCache.entry(for: e.path), try vouches(c, for: e, session: session, head: before[e.path]) {
-                    listing[e.path] = FileVersion(kind: e.kind, id: c.id, size: c.size)
-                } else {
-                    todo.append(e)
-                }
-            }
-        }
-        var updates: [(String, StatCacheEntry)] = []
-        for (p, v, e) in try hash(todo, session: session, progress: progress) {
-            listing[p] = v
-            if let e { updates.append((p, e)) }
-        }
+        let (listing, updates) = try versions(
+            of: try Scanner(root: root).scan(only: picked), cached: { try statCache.entry(for: $0) }, head: { before[$0] }, session: session,
+            progress: progress)
         return (TreeDiff.diff(flat: before, listing), updates)
     }
 

@@ -102,23 +102,7 @@ extension ServerResponder {
             let range = try request.headers[.range].map(ServerResponder.parseRange)
             let tmp = core.store.root + "/tmp"
             let (file, size) = try await offload { () -> (String, Int64) in
-                let id = try core.authorizeRevision(principal, ns, parts[1])
-                try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-                let out = tmp + "/cat-" + Posix.randomHex(12)
-                let fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                if fd < 0 { throw PosixError("create", out) }
-                defer { close(fd) }
-                var size: Int64 = 0
-                do {
-                    try ns.mirror.cat(id.hex, path: path) { buf in
-                        try Posix.writeAll(fd, Array(buf), path: out)
-                        size += Int64(buf.count)
-                    }
-                } catch {
-                    try? Posix.unlink(out)
-                    throw error
-                }
-                return (out, size)
+                try ServerResponder.spool(ns.mirror, try core.authorizeRevision(principal, ns, parts[1]), path: path, to: tmp)
             }
             return ServerResponder.streamFile(file, size: size, range: range, metrics: core.metrics)
         case "lineage":
@@ -198,6 +182,27 @@ extension ServerResponder {
             throw ServerError.badRequest("'\(p.prefix(200))' is not a path inside the tree")
         }
         return p
+    }
+
+    /// Writes a file of a commit (verified as `strata cat` verifies) to a new private scratch file in `dir`: its path
+    /// and size. The scratch file is removed if the copy fails.
+    static func spool(_ repo: Repository, _ id: ObjectID, path: String, to dir: String) throws -> (String, Int64) {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let out = dir + "/cat-" + Posix.randomHex(12)
+        let fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 { throw PosixError("create", out) }
+        defer { close(fd) }
+        var size: Int64 = 0
+        do {
+            try repo.cat(id.hex, path: path) { buf in
+                try Posix.writeAll(fd, Array(buf), path: out)
+                size += Int64(buf.count)
+            }
+        } catch {
+            try? Posix.unlink(out)
+            throw error
+        }
+        return (out, size)
     }
 
     /// Streams a scratch file (or a range of it) as the response, deleting it afterwards.

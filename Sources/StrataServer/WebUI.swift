@@ -153,24 +153,7 @@ enum WebRouter {
 
     /// A file of a revision streamed through a private scratch file (verified on the way, as `strata cat`).
     static func download(_ repo: Repository, _ id: ObjectID, path: String, tmp: String, metrics: ServerMetrics) async throws -> Response {
-        let (file, size) = try await offload { () -> (String, Int64) in
-            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-            let out = tmp + "/cat-" + Posix.randomHex(12)
-            let fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if fd < 0 { throw PosixError("create", out) }
-            defer { close(fd) }
-            var size: Int64 = 0
-            do {
-                try repo.cat(id.hex, path: path) { buf in
-                    try Posix.writeAll(fd, Array(buf), path: out)
-                    size += Int64(buf.count)
-                }
-            } catch {
-                try? Posix.unlink(out)
-                throw error
-            }
-            return (out, size)
-        }
+        let (file, size) = try await offload { try ServerResponder.spool(repo, id, path: path, to: tmp) }
         return ServerResponder.streamFile(file, size: size, range: nil, metrics: metrics)
     }
 }

@@ -200,7 +200,7 @@ public struct WebPages: Sendable {
             h.raw("<br><strong>")
             h.text(firstLine(c.commit.message))
             h.raw("</strong> <span class=\"muted\">")
-            h.text(c.commit.author.name)
+            h.text(author(c.commit))
             if c.commit.parents.count > 1 { h.text(" · merge") }
             h.raw("</span></li>")
         }
@@ -227,7 +227,7 @@ public struct WebPages: Sendable {
         h.raw("</code></dd><dt>Message</dt><dd><pre class=\"preview\">")
         h.text(c.message)
         h.raw("</pre></dd><dt>Author</dt><dd>")
-        h.text(c.author.name)
+        h.text(author(c))
         h.raw("</dd><dt>Date</dt><dd><time datetime=\"\(iso(c.time))\">")
         h.text(utcTime(c.time))
         h.raw("</time></dd><dt>Parents</dt><dd>")
@@ -1036,6 +1036,13 @@ public struct WebPages: Sendable {
             h.link(String(part), links.tree(rev, acc))
         }
         h.raw("</p></nav>")
+    }
+
+    /// The author's name for a signed-in viewer or a local store; anonymous visitors of a server do not see names
+    /// (personal data), only that a person committed.
+    func author(_ c: Commit) -> String {
+        let v = source.viewer
+        return !v.signIn || v.name != nil ? c.author.name : "(author shown to signed-in users)"
     }
 
     func shortRef(_ full: String) -> String {

@@ -181,6 +181,7 @@ func commitID(_ s: StrataCLI, _ rev: String) throws -> String {
         let base = server.url + "/dev/ui/"
         let anon = http("GET", base)
         #expect(anon.status == 200 && anon.text.contains("Not signed in") && anon.text.contains("main"))
+        #expect(!anon.text.contains("E2E Tester"), "anonymous visitors do not see authors' names")
         #expect(!anon.text.contains("secret/plan"), "anonymous must not see the secret branch")
         #expect(http("GET", base + "log?rev=secret/plan").status == 404)
         #expect(http("GET", base + "tree/secret%2Fplan?path=secret.txt").status == 404)
