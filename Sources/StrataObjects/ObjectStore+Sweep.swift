@@ -49,6 +49,17 @@ extension ObjectStore {
             [.int(ObjectKind.chunked.rawValue), .int(cutoff)]
         ) { r in young.append(try ObjectID(validating: r.blob(0), what: "objects index")) }
         for id in young { try markLive(id, table: liveTable) }
+        // Dead chunk lists lose their index rows first, in one transaction, before any pack is swept: their chunks may
+        // sit in an earlier pack, and sweeping that one first would leave, if the sweep stopped there, an indexed chunk
+        // list without its chunks (seen under fault injection when a commit's chunks and chunk list landed in two
+        // packs).
+        if !dryRun {
+            try db.transaction {
+                report.objectsRemoved += try db.run(
+                    "DELETE FROM objects WHERE kind = ? AND id NOT IN (SELECT id FROM \(liveTable)) AND pack IN (SELECT id FROM packs WHERE created < ?)",
+                    [.int(ObjectKind.chunked.rawValue), .int(cutoff)])
+            }
+        }
         for (pack, name, created) in packs {
             if created >= cutoff { report.packsInGrace += 1; continue }
             var total = 0, live = 0
