@@ -276,6 +276,7 @@ public enum FSMonitor {
                 close(inotify)
             }
             var lastQuestion = Posix.nowNs()
+            let stallMs = Int(ProcessInfo.processInfo.environment["STRATA_FSMONITOR_TEST_STALL_MS"] ?? "") ?? 0
             while !stopRequested && !rootGone {
                 var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
                 _ = poll(&fds, 2, 1000)
@@ -311,6 +312,9 @@ public enum FSMonitor {
                     let out = Array((reply + "\n").utf8)
                     _ = out.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
                     close(c)
+                    // Tests only: stop reading events for a while after an answer, so that the kernel's queue
+                    // overflows (`STRATA_FSMONITOR_TEST_STALL_MS`); the overflow must then force a full scan.
+                    if stallMs > 0 && text.hasPrefix("since ") { usleep(UInt32(min(stallMs, 10_000)) * 1000) }
                 }
             }
         }

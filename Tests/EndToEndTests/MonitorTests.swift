@@ -167,4 +167,33 @@ import Testing
         #expect(try s.run("watch", "stop").stdout.contains("stopped"))
         #expect(try s.run("watch", "status").stdout.contains("no monitor"))
     }
+
+    /// The kernel's event queue overflows (the monitor is made to stop reading for 4 s while 20,000 files are
+    /// written: 60,000 events against a queue of 16,384): the monitor sees the overflow, answers "full", and status
+    /// stays right.
+    @Test func kernelQueueOverflowFallsBackToAFullScan() throws {
+        let limit =
+            Int(
+                (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16_384
+        let files = max(20_000, limit * 2 / 3 + 1_000)
+        let s = try StrataCLI()
+        FileManager.default.createFile(atPath: s.directory + ".trace", contents: nil)
+        try s.run("init")
+        try s.write("a/one.txt", "1\n")
+        try s.write("b/keep.txt", "the folder is watched before the flood\n")
+        try s.run("commit", "-m", "one")
+        try s.run("config", "core.fsmonitor", "true")
+        #expect(try s.run(["watch"], env: ["STRATA_FSMONITOR_TEST_STALL_MS": "4000"]).status == 0)
+        #expect(try changes(s, monitor: true).isEmpty)  // seeds the state; the monitor now stops reading for 4 s
+        for i in 0..<files { FileManager.default.createFile(atPath: s.path("b/f\(i).txt"), contents: Data("\(i)\n".utf8)) }
+        let monitored = try changes(s, monitor: true)
+        let scanned = try changes(s, monitor: false)
+        #expect(monitored.count == files && monitored == scanned)
+        let info = try JSONSerialization.jsonObject(with: Data(s.run("watch", "status", "--json").stdout.utf8)) as? [String: Any]
+        #expect((info?["overflows"] as? Int ?? 0) >= 1, "\(String(describing: info))")
+        let trace = try String(contentsOfFile: s.directory + ".trace", encoding: .utf8).split(separator: "\n")
+        #expect(trace.contains("full (the monitor cannot vouch)"), "\(trace)")
+        try s.run("watch", "stop")
+    }
 }
