@@ -1,5 +1,6 @@
 import ArgumentParser
 import StrataPipeline
+import StrataWorkflows
 
 /// `strata stages`.
 struct StagesCommand: ParsableCommand {
@@ -18,19 +19,10 @@ struct StagesCommand: ParsableCommand {
     func run() throws {
         let repo = try global.repository()
         let loaded = try PipelineLoading.load(repo, quiet: global.quiet || json)
-        let runner = try PipelineRunner(repo: repo, spec: loaded.spec)
-        var o = ReproOptions(); o.dryRun = true
-        let plan = try runner.run(o)
-        let byName = Dictionary(uniqueKeysWithValues: plan.outcomes.map { ($0.name, $0) })
-        let rows = runner.graph.order.map { n -> JSONStage in
-            let s = runner.graph.stages[n]!, out = byName[n]
-            let state =
-                out.map {
-                    $0.action == .skipped ? ($0.reason == "frozen" ? "frozen" : ($0.reason.hasPrefix("protected") ? "protected" : "up-to-date")) : "out-of-date"
-                } ?? "unknown"
-            return JSONStage(
-                name: n, command: s.command, state: state, reason: out?.reason ?? "", inputs: s.inputs.map(\.path),
-                outputs: s.outputs.map(\.path), upstream: runner.graph.upstream[n]!.sorted(), frozen: s.frozen, always_run: s.alwaysRun)
+        let rows = try PipelineWorkflow.stageStates(repo, spec: loaded.spec).map {
+            JSONStage(
+                name: $0.name, command: $0.command, state: $0.state, reason: $0.reason, inputs: $0.inputs, outputs: $0.outputs, upstream: $0.upstream,
+                frozen: $0.frozen, always_run: $0.alwaysRun)
         }
         if json { try Out.json(JSONStages(pipeline: loaded.spec.name, stages: rows)); return }
         for r in rows {

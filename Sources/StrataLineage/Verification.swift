@@ -186,8 +186,9 @@ public struct LineageBundle: Codable, Sendable, Equatable {
 }
 
 extension LineageService {
-    /// The lineage bundle of `commit`, or nil when no commit run was recorded for it (committed with lineage off).
-    public func bundle(for commit: ObjectID) throws -> LineageBundle? {
+    /// The runs behind `commit`: its commit run and the run that produced each file or folder version it holds
+    /// (redacted), with those generations by content id; nil when no commit run was recorded for it.
+    public func runs(behind commit: ObjectID) throws -> (commitRun: String, generations: [String: String], runs: [RunRecord])? {
         guard let commitRunID = try commitRun(of: commit) else { return nil }
         var generations: [String: String] = [:]
         var runIDs: Set<String> = [commitRunID]
@@ -208,9 +209,14 @@ extension LineageService {
             }
         }
         try walk(try repo.commit(commit).tree, "")
-        let runs = try runIDs.sorted().map { try run($0) }
+        return (commitRunID, generations, try runIDs.sorted().map { try run($0) })
+    }
+
+    /// The lineage bundle of `commit`, or nil when no commit run was recorded for it (committed with lineage off).
+    public func bundle(for commit: ObjectID) throws -> LineageBundle? {
+        guard let (commitRunID, generations, runs) = try runs(behind: commit) else { return nil }
         var events: [String] = []
-        for id in runIDs.sorted() {
+        for id in runs.map(\.runId) {
             try repo.db.query("SELECT json FROM lineage_events WHERE run_id = ? ORDER BY seq", [.text(id)]) { r in
                 events.append(String(decoding: self.redactor.scrubJSON(Data(r.text(0).utf8)), as: UTF8.self))
             }

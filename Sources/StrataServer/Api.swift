@@ -56,11 +56,7 @@ extension ServerResponder {
         case "refs":
             struct Ref: Encodable { var name: String; var target: String }
             let refs = try await offload { () -> [Ref] in
-                try core.requireRead(principal, ns.name)
-                let grants = try core.store.grants()
-                return try (ns.mirror.refs(prefix: "refs/heads/") + ns.mirror.refs(prefix: "refs/tags/")).filter { r in
-                    ServerStore.role(for: principal, namespace: ns.name, scope: .ref(ServerResponder.shortName(r.name)), in: grants) != nil
-                }.map { Ref(name: $0.name, target: $0.target.hex) }
+                try core.readableRefs(principal, ns).map { Ref(name: $0.name, target: $0.target.hex) }
             }
             return ServerResponder.json(["refs": refs])
         case "log":
@@ -109,10 +105,8 @@ extension ServerResponder {
             guard parts.count == 2 else { throw ServerError.badRequest("use /api/lineage/{revision}") }
             let bundle = try await offload { () -> [UInt8] in
                 let id = try core.authorizeRevision(principal, ns, parts[1])
-                guard let obj = try ns.backend.get(RemoteLayout.lineageKey(id.hex)) else {
-                    throw ServerError.unknown(kind: "lineage bundle for commit", name: id.short)
-                }
-                return obj.bytes
+                guard let bytes = try ns.lineageBundle(id) else { throw ServerError.unknown(kind: "lineage bundle for commit", name: id.short) }
+                return bytes
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bundle)))
         case "catalog":
@@ -243,6 +237,15 @@ extension ServerResponder {
 }
 
 extension ServerCore {
+    /// The branches and tags of a namespace the principal may read (full names), after the namespace check.
+    func readableRefs(_ p: Principal, _ ns: Namespace) throws -> [(name: String, target: ObjectID)] {
+        try requireRead(p, ns.name)
+        let grants = try store.grants()
+        return try (ns.mirror.refs(prefix: "refs/heads/") + ns.mirror.refs(prefix: "refs/tags/")).filter { r in
+            ServerStore.role(for: p, namespace: ns.name, scope: .ref(ServerResponder.shortName(r.name)), in: grants) != nil
+        }
+    }
+
     /// Resolves a revision after checking the caller may read it: a branch or tag (with `~N`/`^N` after it) needs a
     /// role on that ref; a commit id needs a role somewhere in the namespace. Unreadable and missing look the same.
     func authorizeRevision(_ p: Principal, _ ns: Namespace, _ rev: String) throws -> ObjectID {

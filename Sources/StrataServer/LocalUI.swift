@@ -43,7 +43,6 @@ struct LocalUIResponder: HTTPResponder {
         let source = LocalWebSource(repo: repo)
         let pages = WebPages(source: source, links: WebLinks(base: ""), formToken: formToken)
         let q = WebRouter.decodeForm(request.uri.query ?? "")
-        let noDownload: @Sendable (String, String) async throws -> Response = { _, _ in Response(status: .notFound) }
         if request.method == .post {
             guard parts.count == 2, parts[0] == "action" else { throw ServerError.badRequest("forms post to /action/NAME") }
             let body = try await request.collectBody(upTo: 64 << 10)
@@ -53,9 +52,9 @@ struct LocalUIResponder: HTTPResponder {
             }
             do {
                 let answer = try await offload { try WebRouter.post(pages, action: parts[1], form: form) }
-                return try await WebRouter.response(answer, download: noDownload)
+                return try await WebRouter.response(answer)
             } catch {
-                return try await WebRouter.response(.html(pages.errorPage(error), WebRouter.status(of: error)), download: noDownload)
+                return try await WebRouter.response(.html(pages.errorPage(error), WebRouter.status(of: error)))
             }
         }
         guard request.method == .get else { throw ServerError.badRequest("method \(request.method.rawValue) is not served here") }
@@ -66,7 +65,7 @@ struct LocalUIResponder: HTTPResponder {
                 return try await WebRouter.download(repo, id, path: path, tmp: repo.storePath + "/tmp", metrics: metrics)
             }
         } catch {
-            return try await WebRouter.response(.html(pages.errorPage(error), WebRouter.status(of: error)), download: noDownload)
+            return try await WebRouter.response(.html(pages.errorPage(error), WebRouter.status(of: error)))
         }
     }
 }

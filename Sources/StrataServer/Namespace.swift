@@ -120,6 +120,9 @@ final class Namespace: @unchecked Sendable {
 
     /// Checks that `target` is a commit whose history and files were all pushed (each pack was verified on arrival):
     /// every commit and tree is in the mirror, every file is listed in the remote's index.
+    /// The lineage bundle a push stored for `commit` (`lineage/<commit>.json`), as stored; nil when none was pushed.
+    func lineageBundle(_ commit: ObjectID) throws -> [UInt8]? { try backend.get(RemoteLayout.lineageKey(commit.hex))?.bytes }
+
     func checkComplete(_ target: ObjectID, ref: String) throws {
         _ = try sync.downloadHistory()
         guard try mirror.objects.contains(target), try mirror.objects.kind(of: target) == .commit else {
@@ -177,8 +180,8 @@ final class Namespace: @unchecked Sendable {
     /// reports no problem, a COMPLETE commit run with a PROV document, and a COMPLETE generating run for every file
     /// (or the folder dataset holding it) in the commit's tree. Returns what is wrong ("" when nothing).
     func lineageProblem(_ commit: ObjectID) throws -> String {
-        guard let obj = try backend.get(RemoteLayout.lineageKey(commit.hex)) else { return "commit \(commit.short) has no lineage bundle" }
-        guard let b = LineageBundle.decode(obj.bytes), b.commit == commit.hex else { return "commit \(commit.short)'s lineage bundle is malformed" }
+        guard let bytes = try lineageBundle(commit) else { return "commit \(commit.short) has no lineage bundle" }
+        guard let b = LineageBundle.decode(bytes), b.commit == commit.hex else { return "commit \(commit.short)'s lineage bundle is malformed" }
         if let first = b.problems.first { return "commit \(commit.short): \(first)" }
         let complete = Set(b.runs.filter { $0.status == .complete }.map(\.runId))
         guard complete.contains(b.commitRun), !b.prov.isEmpty else { return "commit \(commit.short) has no COMPLETE commit run with PROV" }

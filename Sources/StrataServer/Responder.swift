@@ -114,7 +114,7 @@ struct ServerResponder: HTTPResponder {
                     .html(
                         WebPages.shell(
                             name: "server", viewer: anonymousViewer, links: WebLinks(base: "/ui"), title: "Not found",
-                            body: "<p>No such namespace, or you may not see it.</p>", rev: nil), .notFound), download: noDownload)
+                            body: "<p>No such namespace, or you may not see it.</p>", rev: nil), .notFound))
             }
             return try await ui(request, context: context, ns: ns, parts: Array(parts.dropFirst(2)))
         }

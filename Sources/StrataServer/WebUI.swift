@@ -122,7 +122,7 @@ enum WebRouter {
     }
 
     /// The answer as a response: pages are never cached and may not be framed; scripts only from this origin.
-    static func response(_ a: WebAnswer, download: (String, String) async throws -> Response) async throws -> Response {
+    static func response(_ a: WebAnswer, download: ((String, String) async throws -> Response)? = nil) async throws -> Response {
         var headers: HTTPFields = [
             .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
             .xContentTypeOptions: "nosniff", .cacheControl: "no-store",
@@ -140,6 +140,7 @@ enum WebRouter {
             headers[.cacheControl] = "max-age=300"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         case .download(let rev, let path):
+            guard let download else { return Response(status: .notFound) }
             var r = try await download(rev, path)
             r.headers[.contentDisposition] = "attachment; filename=\"\((path as NSString).lastPathComponent.filter { $0 != "\"" && $0 != "\\" })\""
             r.headers[.xContentTypeOptions] = "nosniff"
@@ -192,18 +193,9 @@ struct ServerWebSource: WebSource {
 
     func resolve(_ revision: String) throws -> ObjectID { try core.authorizeRevision(principal, ns, revision) }
 
-    func refs() throws -> [(name: String, target: ObjectID)] {
-        try core.requireRead(principal, ns.name)
-        let grants = try core.store.grants()
-        return try (ns.mirror.refs(prefix: "refs/heads/") + ns.mirror.refs(prefix: "refs/tags/")).filter { r in
-            ServerStore.role(for: principal, namespace: ns.name, scope: .ref(ServerResponder.shortName(r.name)), in: grants) != nil
-        }
-    }
+    func refs() throws -> [(name: String, target: ObjectID)] { try core.readableRefs(principal, ns) }
 
-    func bundle(_ commit: ObjectID) throws -> LineageBundle? {
-        guard let obj = try ns.backend.get(RemoteLayout.lineageKey(commit.hex)) else { return nil }
-        return LineageBundle.decode(obj.bytes)
-    }
+    func bundle(_ commit: ObjectID) throws -> LineageBundle? { try ns.lineageBundle(commit).flatMap(LineageBundle.decode) }
 
     func runs(of commit: ObjectID) throws -> [RunRecord] { try bundle(commit)?.runs.sorted { $0.started > $1.started } ?? [] }
 
@@ -300,11 +292,13 @@ extension ServerResponder {
         var request = request
         let cookieToken = WebRouter.cookie(request.headers[.cookie], ServerResponder.sessionCookie)
         let bearer = request.headers[.authorization] ?? cookieToken.map { "Bearer " + $0 }
+        // The session's form token: from the token the request signs in with (cookie, else header).
+        let sessionFormToken = formToken(for: cookieToken ?? request.headers[.authorization].map { String($0.dropFirst(7)) })
         let principal: Principal
         do { principal = try await offload { try core.principal(bearer) } } catch {
             // A stale cookie: sign out and look as anonymous.
             return try await WebRouter.response(
-                .redirect(request.uri.path, cookie: ServerResponder.clearCookie(tls: core.options.tlsCertificate != nil)), download: noDownload)
+                .redirect(request.uri.path, cookie: ServerResponder.clearCookie(tls: core.options.tlsCertificate != nil)))
         }
         let q = WebRouter.decodeForm(request.uri.query ?? "")
         let base = ns.map { "/" + $0.name + "/ui" } ?? "/ui"
@@ -326,26 +320,26 @@ extension ServerResponder {
                     let page = WebPages.shell(
                         name: ns?.name ?? "server", viewer: anonymousViewer, links: links, title: "Sign in",
                         body: WebPages.signInForm(links: links, message: "That token was not accepted."), rev: nil)
-                    return try await WebRouter.response(.html(page, .unauthorized), download: noDownload)
+                    return try await WebRouter.response(.html(page, .unauthorized))
                 }
                 let cookie = "\(ServerResponder.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Strict" + (tls ? "; Secure" : "")
-                return try await WebRouter.response(.redirect(base + (ns == nil ? "" : "/me"), cookie: cookie), download: noDownload)
+                return try await WebRouter.response(.redirect(base + (ns == nil ? "" : "/me"), cookie: cookie))
             case "logout":
                 guard form["form_token"] == formToken(for: cookieToken) else {
                     throw ServerError.forbidden(action: "signing out without the form token", needed: .reader, target: "session")
                 }
-                return try await WebRouter.response(.redirect(base, cookie: ServerResponder.clearCookie(tls: tls)), download: noDownload)
+                return try await WebRouter.response(.redirect(base, cookie: ServerResponder.clearCookie(tls: tls)))
             default:
                 guard let ns else { throw ServerError.unknown(kind: "action", name: parts[1]) }
                 guard principal.user != nil,
-                    form["form_token"] == formToken(for: cookieToken ?? request.headers[.authorization].map { String($0.dropFirst(7)) })
+                    form["form_token"] == sessionFormToken
                 else {
                     throw ServerError.forbidden(action: "a form without a valid form token", needed: .writer, target: parts[1])
                 }
                 let source = ServerWebSource(core: core, ns: ns, principal: principal, source: context.peer, redactor: nil)
                 let pages = WebPages(source: source, links: WebLinks(base: base), formToken: form["form_token"] ?? "")
                 let answer = try await offload { try WebRouter.post(pages, action: parts[1], form: form) }
-                return try await WebRouter.response(answer, download: noDownload)
+                return try await WebRouter.response(answer)
             }
         }
         guard let ns else {
@@ -353,7 +347,7 @@ extension ServerResponder {
             let names = try await offload { () -> [String] in
                 try core.store.namespaces().map(\.name).filter { (try? core.requireRead(principal, $0)) != nil }
             }
-            if parts.first == "static" { return try await WebRouter.response(try WebRouter.asset(parts), download: noDownload) }
+            if parts.first == "static" { return try await WebRouter.response(try WebRouter.asset(parts)) }
             var h = HTMLBuilder()
             if names.isEmpty { h.raw("<p>No namespace is visible to you. Sign in with a token from <code>strata token create</code>.</p>") }
             h.raw("<ul>")
@@ -369,13 +363,13 @@ extension ServerResponder {
                 name: "server", viewer: viewer, links: links, title: "Namespaces",
                 body: h.out + (principal.user == nil ? WebPages.signInForm(links: links) : ""),
                 rev: nil)
-            return try await WebRouter.response(.html(page, .ok), download: noDownload)
+            return try await WebRouter.response(.html(page, .ok))
         }
         let redactor = try? await offload { try LineageService(repo: ns.mirror).redactor }
         let source = ServerWebSource(core: core, ns: ns, principal: principal, source: context.peer, redactor: redactor)
         let pages = WebPages(
             source: source, links: WebLinks(base: base),
-            formToken: formToken(for: cookieToken ?? request.headers[.authorization].map { String($0.dropFirst(7)) }))
+            formToken: sessionFormToken)
         do {
             let answer = try await offload { try WebRouter.get(pages, parts: parts, query: q) }
             return try await WebRouter.response(answer) { rev, path in
@@ -384,16 +378,13 @@ extension ServerResponder {
             }
         } catch {
             if case ServerError.unauthenticated = error {
-                return try await WebRouter.response(.html(pages.me(message: "Sign in to see this namespace."), .unauthorized), download: noDownload)
+                return try await WebRouter.response(.html(pages.me(message: "Sign in to see this namespace."), .unauthorized))
             }
-            return try await WebRouter.response(.html(pages.errorPage(error), WebRouter.status(of: error)), download: noDownload)
+            return try await WebRouter.response(.html(pages.errorPage(error), WebRouter.status(of: error)))
         }
     }
 
     var anonymousViewer: Viewer { Viewer(name: nil, roles: [], canWrite: false, canProtect: false, signIn: true) }
-
-    /// For answers that are never downloads.
-    @Sendable func noDownload(_: String, _: String) async throws -> Response { Response(status: .notFound) }
 
     static func clearCookie(tls: Bool) -> String {
         "\(sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + (tls ? "; Secure" : "")

@@ -48,8 +48,6 @@ public struct WebGraph: Sendable {
         guard index[a] != nil, index[b] != nil, a != b, edgeSet.insert(a + "\u{0}" + b).inserted else { return }
         edges.append((a, b))
     }
-    /// Whether a node of that id was added.
-    public func has(_ id: String) -> Bool { index[id] != nil }
 
     /// Layers by longest path from the sources (edges that would close a cycle are ignored), then the order within each
     /// layer by the barycentre of the neighbours in the layer before and after, a few sweeps each way (Sugiyama).

@@ -78,13 +78,25 @@ func humanSize(_ n: UInt64) -> String {
     return String(format: v < 10 ? "%.1f %@" : "%.0f %@", v, units[i])
 }
 
+/// The broken-down UTC time of epoch seconds.
+func utcParts(_ seconds: Int64) -> tm {
+    var t = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    return parts
+}
+
 /// A time as `2026-12-01 04:46 UTC`.
 func utcTime(_ seconds: Int64) -> String {
-    var t = time_t(seconds)
-    var tm = tm()
-    gmtime_r(&t, &tm)
+    let p = utcParts(seconds)
+    return String(format: "%04d-%02d-%02d %02d:%02d UTC", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday), Int(p.tm_hour), Int(p.tm_min))
+}
+
+/// A time as ISO 8601 (`2026-12-01T04:46:21Z`), for `<time datetime>`.
+func isoTime(_ seconds: Int64) -> String {
+    let p = utcParts(seconds)
     return String(
-        format: "%04d-%02d-%02d %02d:%02d UTC", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min))
+        format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday), Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
 }
 
 /// The style sheet every page links (served at `static/style.css`, written beside a static site's pages). Status is

@@ -46,11 +46,12 @@ public struct LocalWebSource: WebSource {
 
     public func runs(of commit: ObjectID) throws -> [RunRecord] {
         guard let service else { return [] }
-        return try service.bundle(for: commit)?.runs.sorted { $0.started > $1.started } ?? []
+        return try service.runs(behind: commit)?.runs.sorted { $0.started > $1.started } ?? []
     }
 
     public func prov(of commit: ObjectID) throws -> Data? {
-        try service?.bundle(for: commit).map { Data($0.prov.utf8) }
+        guard let service, let behind = try service.runs(behind: commit) else { return nil }
+        return try service.prov(try service.storedRun(behind.commitRun))
     }
 
     public func allRuns(limit: Int) throws -> [RunRecord]? {
@@ -62,18 +63,8 @@ public struct LocalWebSource: WebSource {
         // The workspace's own pipeline, at HEAD, with what `strata stages` says; another commit's, with its recorded runs.
         if let head = try? repo.resolve("HEAD"), head == commit, PipelineWorkflow.hasManifest(repo) {
             let loaded = try PipelineWorkflow.load(repo)
-            let runner = try PipelineRunner(repo: repo, spec: loaded.spec)
-            var o = ReproOptions()
-            o.dryRun = true
-            let plan = try runner.run(o)
-            let byName = Dictionary(uniqueKeysWithValues: plan.outcomes.map { ($0.name, $0) })
-            let views = runner.graph.order.map { n -> StageView in
-                let s = runner.graph.stages[n]!, out = byName[n]
-                let state =
-                    out.map { $0.action == .skipped ? ($0.reason == "frozen" ? "frozen" : "up-to-date") : "out-of-date" } ?? "unknown"
-                return StageView(
-                    name: n, command: s.command, upstream: runner.graph.upstream[n]!.sorted(), state: state, reason: out?.reason ?? "",
-                    inputs: s.inputs.map(\.path), outputs: s.outputs.map(\.path))
+            let views = try PipelineWorkflow.stageStates(repo, spec: loaded.spec).map {
+                StageView(name: $0.name, command: $0.command, upstream: $0.upstream, state: $0.state, reason: $0.reason, inputs: $0.inputs, outputs: $0.outputs)
             }
             return (loaded.spec.name, views)
         }

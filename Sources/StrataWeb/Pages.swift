@@ -78,16 +78,20 @@ public struct WebPages: Sendable {
     /// Rows of a table diff on a page.
     public static let rowPageSize = 100
 
+    /// Who is looking (read once: a server works it out from its grants).
+    public let viewer: Viewer
+
     /// Pages over `source`, linking under `links`.
     public init(source: any WebSource, links: WebLinks, formToken: String = "") {
         self.source = source; self.links = links; self.formToken = formToken
+        viewer = source.viewer
     }
 
     var repo: Repository { source.repo }
 
     /// The page around a body: header with navigation and the viewer, skip link, main landmark.
     public func page(_ title: String, _ body: String, rev: String? = nil) -> String {
-        WebPages.shell(name: source.name, viewer: source.viewer, links: links, title: title, body: body, rev: rev ?? source.defaultRevision)
+        WebPages.shell(name: source.name, viewer: viewer, links: links, title: title, body: body, rev: rev ?? source.defaultRevision)
     }
 
     /// The page frame for any body, with or without a store (a server's front page).
@@ -208,7 +212,7 @@ public struct WebPages: Sendable {
         pager(
             &h, previous: offset > 0 ? links.log(rev, offset: max(0, offset - 50)) : nil, next: commits.count > 50 ? links.log(rev, offset: offset + 50) : nil)
         h.raw("</section>")
-        if source.viewer.canWrite {
+        if viewer.canWrite {
             refForms(&h, at: tip.hex)
             mergeForm(&h, branches: refs.filter { $0.name.hasPrefix("refs/heads/") }.map { shortRef($0.name) })
         }
@@ -506,6 +510,12 @@ public struct WebPages: Sendable {
         return runs.filter { chosen[$0.runId] != nil }
     }
 
+    /// A stage's state as a tone: settled, failed, or anything that wants attention.
+    func stageTone(_ state: String) -> String {
+        state == "up-to-date" || state == RunStatus.complete.rawValue
+            ? "ok" : state == RunStatus.fail.rawValue || state == RunStatus.abort.rawValue ? "bad" : "warn"
+    }
+
     func tone(_ s: RunStatus) -> String { s == .complete ? "ok" : s == .running ? "warn" : "bad" }
 
     func addRun(_ g: inout WebGraph, _ r: RunRecord, commit: String) {
@@ -700,7 +710,7 @@ public struct WebPages: Sendable {
         }
         var g = WebGraph()
         for s in stages {
-            let t = s.state == "up-to-date" || s.state == "COMPLETE" ? "ok" : s.state == "FAIL" || s.state == "ABORT" ? "bad" : "warn"
+            let t = stageTone(s.state)
             g.add(.init(id: s.name, label: s.name, detail: s.state, kind: .stage, tone: t, title: "stage \(s.name): \(s.state) \(s.reason)"))
         }
         for s in stages { for u in s.upstream { g.connect(u, s.name) } }
@@ -711,7 +721,7 @@ public struct WebPages: Sendable {
             h.raw("<tr><td>")
             h.text(s.name)
             h.raw("</td><td>")
-            let t = s.state == "up-to-date" || s.state == "COMPLETE" ? "ok" : s.state == "FAIL" || s.state == "ABORT" ? "bad" : "warn"
+            let t = stageTone(s.state)
             h.el("span", s.state, [("class", "badge " + t)])
             h.raw("</td><td>")
             h.text(redact(s.reason))
@@ -741,8 +751,6 @@ public struct WebPages: Sendable {
         var path: String, title: String, description: String, version: String, modified: String, run: String?
         var keywords: [String], licence: String?, distributions: [(format: String, size: String, sha: String)]
     }
-
-    func datasets(_ doc: Data) -> (title: String, description: String, items: [Dataset]) { WebPages.parseCatalog(doc) }
 
     static func parseCatalog(_ doc: Data) -> (title: String, description: String, items: [Dataset]) {
         guard let root = try? JSONSerialization.jsonObject(with: doc) as? [String: Any], let graph = root["@graph"] as? [[String: Any]] else {
@@ -784,7 +792,7 @@ public struct WebPages: Sendable {
             h.el("p", "Nothing is published at this commit: mark outputs `published: true` in Pipeline.swift.")
             return page("Catalogue", h.out, rev: rev)
         }
-        let (title, description, items) = datasets(doc)
+        let (title, description, items) = WebPages.parseCatalog(doc)
         h.el("p", redact(description))
         h.raw("<table class=\"nav\"><thead><tr><th>Dataset</th><th>Description</th><th>Modified</th><th>sha256</th></tr></thead><tbody>")
         for d in items {
@@ -808,7 +816,7 @@ public struct WebPages: Sendable {
     /// One dataset of the catalogue: its metadata, distributions with hashes, producing run and lineage.
     public func dataset(_ rev: String, path: String) throws -> String {
         let id = try source.resolve(rev)
-        let (_, _, items) = datasets(try source.catalog(at: id).0)
+        let items = WebPages.parseCatalog(try source.catalog(at: id).0).items
         guard let d = items.first(where: { $0.path == path }) else { throw WebError.notInCatalogue(path) }
         var h = HTMLBuilder()
         h.raw("<dl class=\"meta\"><dt>Description</dt><dd>")
@@ -894,7 +902,7 @@ public struct WebPages: Sendable {
 
     /// Who is signed in and what they may do; the token sign-in form on a server.
     public func me(message: String? = nil) -> String {
-        let v = source.viewer
+        let v = viewer
         var h = HTMLBuilder()
         if let message { h.el("p", message, [("role", "status")]) }
         if let name = v.name {
@@ -966,7 +974,7 @@ public struct WebPages: Sendable {
         h.raw("<button type=\"submit\">Merge</button></form>")
         h.el(
             "p",
-            source.viewer.signIn
+            viewer.signIn
                 ? "A server fast-forwards only; diverged branches are merged on a clone (strata merge) and pushed."
                 : "Merges into the checked-out branch, as strata merge does; conflicts are left for strata resolve.", [("class", "muted")])
         h.raw("</section>")
@@ -1041,7 +1049,7 @@ public struct WebPages: Sendable {
     /// The author's name for a signed-in viewer or a local store; anonymous visitors of a server do not see names
     /// (personal data), only that a person committed.
     func author(_ c: Commit) -> String {
-        let v = source.viewer
+        let v = viewer
         return !v.signIn || v.name != nil ? c.author.name : "(author shown to signed-in users)"
     }
 
@@ -1051,10 +1059,7 @@ public struct WebPages: Sendable {
         return full
     }
     func firstLine(_ s: String) -> String { String(s.split(separator: "\n", omittingEmptySubsequences: true).first ?? "") }
-    func iso(_ t: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
-    }
+    func iso(_ t: Int64) -> String { isoTime(t) }
     func redact(_ s: String) -> String { source.redact(s) }
 }
 

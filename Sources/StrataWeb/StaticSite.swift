@@ -51,7 +51,7 @@ public enum StaticSite {
         do {
             files["index.html"] = try pages.catalog(commit.hex)
             let doc = try source.catalog(at: commit).0
-            for d in pages.datasets(doc).items {
+            for d in WebPages.parseCatalog(doc).items {
                 files[WebLinks.staticSite.dataset(commit.hex, d.path)!] = try pages.dataset(commit.hex, path: d.path)
             }
         } catch let e as any StrataError where e.code == "catalog.nothing-published" {

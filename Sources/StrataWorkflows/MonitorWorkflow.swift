@@ -17,6 +17,23 @@ public enum MonitorWorkflow {
 
     static func statePath(_ repo: Repository) -> String { repo.storePath + "/fsmonitor.state" }
 
+    static func load(_ repo: Repository) -> State? {
+        (try? Posix.readFile(statePath(repo))).flatMap { try? JSONDecoder().decode(State.self, from: Data($0)) }
+    }
+
+    static func save(_ repo: Repository, _ state: State) {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        guard let bytes = try? enc.encode(state) else { return }
+        try? Posix.writeAtomically(statePath(repo), Array(bytes))
+    }
+
+    /// Whether the monitor's answer and the saved state together vouch for every path outside their lists: the
+    /// monitor knows everything since the state's token, HEAD has not moved, and the ignore rules have not changed.
+    static func vouches(_ saved: State, _ answer: MonitorAnswer, head: ObjectID?) -> Bool {
+        !answer.full && saved.head == head?.hex && !answer.paths.contains(".strataignore")
+    }
+
     /// Whether status uses the monitor: `core.fsmonitor = true`, unless `STRATA_FSMONITOR=0` for this command.
     public static func enabled(_ repo: Repository, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         if environment["STRATA_FSMONITOR"] == "0" { return false }
@@ -48,10 +65,8 @@ public enum MonitorWorkflow {
     /// The paths that may differ from HEAD, when the monitor can vouch that no other does, with the token it
     /// answered at; nil when it cannot (then the caller compares everything).
     public static func candidates(_ repo: Repository) -> (token: String, paths: [String])? {
-        guard enabled(repo), repo.monitorUsable,
-            let saved = (try? Posix.readFile(statePath(repo))).flatMap({ try? JSONDecoder().decode(State.self, from: Data($0)) }),
-            let answer = repo.monitorQuery(since: saved.token), !answer.full, saved.head == (try? repo.resolve("HEAD"))?.hex,
-            !answer.paths.contains(".strataignore")
+        guard enabled(repo), repo.monitorUsable, let saved = load(repo), let answer = repo.monitorQuery(since: saved.token),
+            vouches(saved, answer, head: try? repo.resolve("HEAD"))
         else { return nil }
         trace("commit monitor \(saved.dirty.count + answer.paths.count) candidates")
         return (answer.token, saved.dirty + answer.paths)
@@ -68,16 +83,13 @@ public enum MonitorWorkflow {
 
     /// After a commit of every candidate: nothing differed from the new HEAD as of `token`.
     public static func committed(_ repo: Repository, token: String, head: ObjectID) {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        guard let bytes = try? enc.encode(State(token: token, head: head.hex, dirty: [])) else { return }
-        try? Posix.writeAtomically(statePath(repo), Array(bytes))
+        save(repo, State(token: token, head: head.hex, dirty: []))
     }
 
     /// The workspace's status, through the monitor when it is enabled and can vouch, else by the full scan.
     public static func status(_ repo: Repository, progress: ProgressHandler? = nil) throws -> WorkspaceStatus {
         guard enabled(repo), repo.monitorUsable else { return try repo.status(progress: progress) }
-        let saved = (try? Posix.readFile(statePath(repo))).flatMap { try? JSONDecoder().decode(State.self, from: Data($0)) }
+        let saved = load(repo)
         var answer = repo.monitorQuery(since: saved?.token)
         if answer == nil {
             _ = try? start(repo)
@@ -87,7 +99,7 @@ public enum MonitorWorkflow {
         let head = try? repo.resolve("HEAD")
         let st: WorkspaceStatus
         let how: String
-        if let saved, !answer.full, saved.head == head?.hex, !answer.paths.contains(where: { $0 == ".strataignore" }) {
+        if let saved, vouches(saved, answer, head: head) {
             st = try repo.status(candidates: saved.dirty + answer.paths, progress: progress)
             how = "monitor \(saved.dirty.count + answer.paths.count) candidates"
         } else {
@@ -96,10 +108,7 @@ public enum MonitorWorkflow {
         }
         trace(how)
         if st.head == head {
-            let dirty = st.changes.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) }
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            try? Posix.writeAtomically(statePath(repo), Array(try enc.encode(State(token: answer.token, head: head?.hex, dirty: dirty))))
+            save(repo, State(token: answer.token, head: head?.hex, dirty: st.changes.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) }))
         } else {
             try? Posix.unlink(statePath(repo))
         }

@@ -90,6 +90,36 @@ public enum PipelineWorkflow {
         return try ManifestLoader(root: scratch, storePath: repo.storePath).load()
     }
 
+    /// One stage with its state, as `strata stages` shows it.
+    public struct StageState: Sendable {
+        /// The stage's name, command, declared paths and upstream stages.
+        public var name: String, command: String, inputs: [String], outputs: [String], upstream: [String]
+        /// `up-to-date`, `out-of-date`, `frozen` or `protected` (`unknown` when the plan has no outcome for it).
+        public var state: String
+        /// Why it would run (or was skipped).
+        public var reason: String
+        /// Declared flags.
+        public var frozen: Bool, alwaysRun: Bool
+    }
+
+    /// Every stage of `spec` in graph order with its state in the workspace: a dry run of `repro`, nothing runs.
+    public static func stageStates(_ repo: Repository, spec: PipelineSpec) throws -> [StageState] {
+        let runner = try PipelineRunner(repo: repo, spec: spec)
+        var o = ReproOptions()
+        o.dryRun = true
+        let byName = Dictionary(uniqueKeysWithValues: try runner.run(o).outcomes.map { ($0.name, $0) })
+        return runner.graph.order.map { n in
+            let s = runner.graph.stages[n]!, out = byName[n]
+            let state =
+                out.map {
+                    $0.action == .skipped ? ($0.reason == "frozen" ? "frozen" : ($0.reason.hasPrefix("protected") ? "protected" : "up-to-date")) : "out-of-date"
+                } ?? "unknown"
+            return StageState(
+                name: n, command: s.command, inputs: s.inputs.map(\.path), outputs: s.outputs.map(\.path), upstream: runner.graph.upstream[n]!.sorted(),
+                state: state, reason: out?.reason ?? "", frozen: s.frozen, alwaysRun: s.alwaysRun)
+        }
+    }
+
     /// Whether the workspace has a Pipeline.swift.
     public static func hasManifest(_ repo: Repository) -> Bool { ManifestLoader(root: repo.root, storePath: repo.storePath).exists }
 }
