@@ -85,6 +85,6 @@ extension StrataServer {
                 bound.with { $0 = p }
                 ready("http://127.0.0.1:\(p)/")
             }, logger: logger)
-        try await app.runService()
+        try await serving(host: "127.0.0.1", port: port, flag: "--port 0") { try await app.runService() }
     }
 }

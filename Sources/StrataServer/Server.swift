@@ -171,6 +171,13 @@ public enum StrataServer {
                 let host = options.host.contains(":") ? "[\(options.host)]" : options.host
                 ready("\(scheme)://\(host):\(port)")
             }, logger: logger)
-        try await app.runService()
+        try await serving(host: options.host, port: options.port, flag: "--listen HOST:0") { try await app.runService() }
+    }
+
+    /// Runs a server, turning "the address is taken" into an error that names the address and what to do.
+    static func serving(host: String, port: Int, flag: String, _ body: () async throws -> Void) async throws {
+        do { try await body() } catch let e as IOError where e.errnoCode == EADDRINUSE {
+            throw ServerError.badRequest("\(host):\(port) is already in use by another program; choose another port (\(flag) takes any free one)")
+        }
     }
 }

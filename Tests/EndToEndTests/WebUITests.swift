@@ -129,6 +129,10 @@ func commitID(_ s: StrataCLI, _ rev: String) throws -> String {
         let preview = http("GET", u + "tree/HEAD?path=tables/orgs.csv")
         #expect(preview.text.contains("<td>Initech</td>") && preview.text.contains("Download"))
         #expect(http("GET", u + "tree/HEAD?path=../etc").status == 400)
+        // A second UI on the same port: a clear error naming the address, exit 64.
+        let port = String(u.split(separator: ":").last?.filter(\.isNumber) ?? "")
+        let taken = try s.run("ui", "--port", port)
+        #expect(taken.status == 64 && taken.stderr.contains("127.0.0.1:\(port) is already in use"), "\(taken.stderr)")
         #expect(http("GET", u + "commit/no-such-rev").status == 404)
         // Another host name (DNS rebinding) is refused; so is a form without the token.
         #expect(http("GET", u, headers: ["Host": "attacker.example:80"]).status == 403)
