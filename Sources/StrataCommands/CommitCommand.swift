@@ -46,14 +46,14 @@ struct CommitCommand: ParsableCommand {
         let r = outcome.commit
         LineageWarning.print(outcome.deliveryWarning, quiet: global.quiet || json)
         if json {
+            // The changes are written one at a time, as read (a first commit of a million files holds none of them).
             try Out.json(
-                JSONResult(
-                    id: r.id.hex, branch: r.branch?.rawValue, objects_written: r.objectsWritten, bytes_written: r.bytesWritten,
-                    changes: r.changes.map(JSONChange.init)))
+                JSONResult(id: r.id.hex, branch: r.branch?.rawValue, objects_written: r.objectsWritten, bytes_written: r.bytesWritten, changes: []),
+                streaming: "changes", r.changeCount > 0 ? { each in try repo.forEachChange(of: r) { try each(JSONChange($0)) } } : nil)
             return
         }
         if global.quiet { Out.line(r.id.hex); Out.flush(); return }
-        let counts = Dictionary(grouping: r.changes, by: \.status).mapValues(\.count)
+        let counts = r.counts
         let summary = [("added", Change.Status.added), ("modified", .modified), ("deleted", .deleted), ("renamed", .renamed)]
             .compactMap { name, s in counts[s].map { "\($0) \(name)" } }.joined(separator: ", ")
         Out.line("[\(r.branch?.rawValue ?? "detached") \(r.id.short)] \(message.split(separator: "\n").first ?? "")")

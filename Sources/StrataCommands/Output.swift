@@ -60,9 +60,37 @@ enum Out {
 
     /// Prints a value as stable JSON: sorted keys, no escaped slashes, one document.
     static func json<T: Encodable>(_ value: T) throws {
+        line(String(decoding: try jsonEncoder.encode(value), as: UTF8.self))
+        flush()
+    }
+
+    static var jsonEncoder: JSONEncoder {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        line(String(decoding: try enc.encode(value), as: UTF8.self))
+        return enc
+    }
+
+    /// Writes `value` as `json(_:)` does, with its top-level array `key` (empty in `value`) filled by `elements`, which
+    /// passes each element as it is read: the output is the same as encoding the whole list, without holding it.
+    static func json<T: Encodable, E: Encodable>(_ value: T, streaming key: String, _ elements: (((E) throws -> Void) throws -> Void)?) throws {
+        guard let elements else { return try json(value) }
+        let enc = jsonEncoder
+        let whole = String(decoding: try enc.encode(value), as: UTF8.self)
+        // The key's empty array, written as the encoder writes it ("[]", or "[" and "]" on separate lines).
+        guard let at = whole.range(of: "\n  \"\(key)\" : ["), let end = whole[at.upperBound...].firstIndex(of: "]") else { return try json(value) }
+        var text = String(whole[..<at.upperBound]) + "\n"
+        var first = true
+        try elements { e in
+            if !first { text += ",\n" }
+            first = false
+            let encoded = String(decoding: try enc.encode(e), as: UTF8.self)
+            text += encoded.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+            if text.utf8.count >= 1 << 16 {
+                write(text); text = ""
+            }
+        }
+        text += "\n  ]" + whole[whole.index(after: end)...]
+        line(text)
         flush()
     }
 }

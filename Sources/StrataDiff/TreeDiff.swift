@@ -28,6 +28,11 @@ public struct Change: Sendable, Equatable {
     public var old: FileVersion?
     /// After (nil for deletions).
     public var new: FileVersion?
+
+    /// Creates a change.
+    public init(status: Status, path: String, oldPath: String? = nil, old: FileVersion? = nil, new: FileVersion? = nil) {
+        self.status = status; self.path = path; self.oldPath = oldPath; self.old = old; self.new = new
+    }
 }
 
 /// File-level diff of trees and flat listings.

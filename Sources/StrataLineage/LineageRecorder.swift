@@ -49,7 +49,7 @@ extension LineageService {
     /// the pipeline run of the newest stage run it records. Those stage runs, and their pipeline runs, are marked as
     /// recorded in this commit.
     public func recordCommit(_ result: CommitResult, message: String, pipelineRun: RunRecord? = nil) throws -> RunRecord {
-        let changed = try datasets(result.changes.filter { $0.new != nil }, commit: result.id)
+        let changed = try datasets(of: result)
         var inputs: [DatasetRef] = [], outputs: [DatasetRef] = []
         var stageRuns: [RunRecord] = []
         for d in changed {
@@ -84,7 +84,7 @@ extension LineageService {
     public func recordMerge(_ result: CommitResult, message: String) throws -> RunRecord {
         let c = try repo.commit(result.id)
         guard c.parents.count > 1 else { return try recordCommit(result, message: message) }
-        let outputs = try datasets(result.changes.filter { $0.new != nil }, commit: result.id)
+        let outputs = try datasets(of: result)
         var inputs: [DatasetRef] = []
         for parent in c.parents {
             for o in outputs {
@@ -148,26 +148,48 @@ extension LineageService {
     /// Datasets for changed files of a commit: each file, a Delta or Iceberg table folder as one table dataset (its
     /// version and schema), or another folder with more than 50 changed files as one.
     func datasets(_ all: [Change], commit: ObjectID) throws -> [DatasetRef] {
+        try datasets(commit: commit) { body in for c in all { try body(c) } }
+    }
+
+    /// The dataset versions a commit recorded (`datasets(_:commit:)`), read from it without holding its changes.
+    func datasets(of result: CommitResult) throws -> [DatasetRef] {
+        try datasets(commit: result.id) { body in try repo.forEachChange(of: result) { c in if c.new != nil { try body(c) } } }
+    }
+
+    /// The dataset versions among changes that `each` passes (twice; it may stream them): Delta and Iceberg tables
+    /// as one dataset each, a folder with more than 50 changed files as one folder dataset, every other file as its
+    /// own. Memory grows with the folders and the files of small folders, not with the change.
+    func datasets(commit: ObjectID, _ each: (_ body: (Change) throws -> Void) throws -> Void) throws -> [DatasetRef] {
         var outputs: [DatasetRef] = []
-        let roots = Set(
-            all.compactMap { c in
-                c.path.range(of: "/_delta_log/").map { String(c.path[..<$0.lowerBound]) }
-                    ?? (c.path.hasSuffix(".metadata.json") ? c.path.range(of: "/metadata/", options: .backwards).map { String(c.path[..<$0.lowerBound]) } : nil)
-            })
+        var roots = Set<String>()
+        var perFolder: [String: Int] = [:]
+        try each { c in
+            if let root = c.path.range(of: "/_delta_log/").map({ String(c.path[..<$0.lowerBound]) })
+                ?? (c.path.hasSuffix(".metadata.json") ? c.path.range(of: "/metadata/", options: .backwards).map { String(c.path[..<$0.lowerBound]) } : nil)
+            {
+                roots.insert(root)
+            }
+        }
+        func underRoot(_ path: String) -> Bool { !roots.isEmpty && roots.contains { path.hasPrefix($0 + "/") } }
+        try each { c in if !underRoot(c.path) { perFolder[Posix.dirname(c.path), default: 0] += 1 } }
         for root in roots.sorted() { if let d = try tableDataset(root, commit: commit) { outputs.append(d) } }
-        let changed = all.filter { c in !roots.contains { c.path.hasPrefix($0 + "/") } }
+        let whole = Set(perFolder.filter { $0.value > 50 && !$0.key.isEmpty }.keys)
         var byFolder: [String: [Change]] = [:]
-        for c in changed { byFolder[Posix.dirname(c.path), default: []].append(c) }
+        try each { c in
+            let folder = Posix.dirname(c.path)
+            if !whole.contains(folder) && !underRoot(c.path) { byFolder[folder, default: []].append(c) }
+        }
         let commitHex = commit.hex
-        for (folder, list) in byFolder.sorted(by: { $0.key < $1.key }) {
-            if list.count > 50, !folder.isEmpty, let e = try repo.entry(at: folder, in: commit) {
-                let files = try repo.flatten(tree: e.id).count
+        for folder in perFolder.keys.sorted() {
+            if whole.contains(folder), let e = try repo.entry(at: folder, in: commit) {
+                var files = 0
+                try repo.forEachFile(inTree: e.id) { _, _ in files += 1 }
                 outputs.append(
                     DatasetRef(
                         path: folder + "/", kind: LineageService.kind(of: folder + "/x.jsonl") == "evidence" ? "evidence" : "folder",
                         sha256: e.id.hex, size: e.size, files: files, commit: commitHex))
             } else {
-                for c in list {
+                for c in byFolder[folder] ?? [] {
                     var d = DatasetRef(path: c.path, kind: LineageService.kind(of: c.path), sha256: c.new!.id.hex, size: c.new!.size, commit: commitHex)
                     if let (cols, types) = schema(c.path) { d.columns = cols; d.types = types }
                     outputs.append(d)

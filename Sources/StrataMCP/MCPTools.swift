@@ -398,7 +398,7 @@ public struct StrataTools: Sendable {
         case "commit":
             guard try bool(a, "confirm") else { throw ToolArgumentError(description: "'commit' changes the store: call it again with confirm: true") }
             let outcome = try CommitWorkflow.commit(try needWorkspace(), CommitOptions(message: try string(a, "message", required: true)!))
-            return .object(["commit": .string(outcome.commit.id.hex), "changes": .int(outcome.commit.changes.count)])
+            return .object(["commit": .string(outcome.commit.id.hex), "changes": .int(outcome.commit.changeCount)])
         case "branch_create", "tag_create":
             guard try bool(a, "confirm") else { throw ToolArgumentError(description: "'\(name)' changes the store: call it again with confirm: true") }
             let n = try string(a, "name", required: true)!, at = try string(a, "at")

@@ -130,7 +130,7 @@ extension WriteSession {
     public func appendStoredFrame(_ stored: [UInt8], members: [FrameMember]) throws {
         try withLane { lane in
             let (fo, fl) = try stored.withUnsafeBytes { try lane.writeStored($0) }
-            add(
+            try add(
                 rows: members.map { .init(id: $0.id, kind: $0.kind, pack: lane.name, frameOffset: fo, frameLength: fl, offset: $0.offset, length: $0.length) },
                 bytes: fl)
         }

@@ -23,8 +23,18 @@ public final class WriteSession: @unchecked Sendable {
     private let lock = NSLock()
     private var freeLanes: [Lane] = []
     private var allLanes: [Lane] = []
+    /// Ids this session has written or is writing, so that two workers storing the same bytes write them once. It is
+    /// forgotten every `claimLimit` ids (65,536), to keep memory bounded on a first commit of millions of files: bytes that
+    /// recur further apart are written twice, and the index keeps one copy (`INSERT OR IGNORE`); gc drops the other.
     private var claimed: Set<ObjectID> = []
+    /// Index rows of finished frames, until `recordIndex`. Beyond `rowLimit` (32,768) they go to a spill file, so a session
+    /// of any size holds at most that many rows in memory.
     private var rows: [PendingRow] = []
+    private var spill: SpillFile?
+    private var packNumbers: [String: Int64] = [:]
+    private var packNames: [String] = []
+    let claimLimit: Int
+    let rowLimit: Int
     private var finishedPacks: [String] = []
     /// Bytes of new objects written (after compression), for reports.
     public private(set) var bytesWritten: Int64 = 0
@@ -43,12 +53,16 @@ public final class WriteSession: @unchecked Sendable {
     /// Objects at least this large get a frame of their own.
     static let soloLimit = 64 << 10
 
-    init(store: ObjectStore) { self.store = store }
+    /// A session of `store`; the limits are small in tests, to exercise the spill and the forgetting.
+    init(store: ObjectStore, claimLimit: Int = 1 << 16, rowLimit: Int = 1 << 15) {
+        self.store = store; self.claimLimit = claimLimit; self.rowLimit = rowLimit
+    }
 
     /// Claims `id` for writing: false when the store or this session already has it.
     func claim(_ id: ObjectID) throws -> Bool {
         lock.lock()
         if claimed.contains(id) { lock.unlock(); return false }
+        if claimed.count >= claimLimit { claimed.removeAll(keepingCapacity: true) }
         claimed.insert(id)
         lock.unlock()
         if try store.contains(id) { return false }
@@ -64,8 +78,32 @@ public final class WriteSession: @unchecked Sendable {
         return try body(lane)
     }
 
-    func add(rows new: [PendingRow], bytes: Int64) {
-        lock.lock(); rows.append(contentsOf: new); bytesWritten += bytes; objectsWritten += new.count; lock.unlock()
+    func add(rows new: [PendingRow], bytes: Int64) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        rows.append(contentsOf: new); bytesWritten += bytes; objectsWritten += new.count
+        if rows.count >= rowLimit { try spillRows() }
+    }
+
+    /// Moves the rows held in memory to the spill file (with `lock` held): the id, then kind, pack number, frame
+    /// offset and length, offset and length as little-endian 64-bit integers.
+    private func spillRows() throws {
+        if spill == nil { spill = try SpillFile(directory: store.packsPath) }
+        var record: [UInt8] = []
+        record.reserveCapacity(80)
+        for r in rows {
+            let number: Int64
+            if let n = packNumbers[r.pack] {
+                number = n
+            } else {
+                number = Int64(packNames.count); packNames.append(r.pack); packNumbers[r.pack] = number
+            }
+            record.removeAll(keepingCapacity: true)
+            record.append(contentsOf: r.id.bytes)
+            for v in [Int64(r.kind.rawValue), number, r.frameOffset, r.frameLength, r.offset, r.length] { record.appendInt64(v) }
+            try spill!.append(record)
+        }
+        rows.removeAll(keepingCapacity: true)
     }
 
     func packFinished(_ name: String) { lock.lock(); finishedPacks.append(name); lock.unlock() }
@@ -193,19 +231,26 @@ public final class WriteSession: @unchecked Sendable {
                 try db.run("INSERT INTO packs (name, created) VALUES (?, ?)", [.text(name), .int(now)])
                 packIDs[name] = try db.scalarInt("SELECT id FROM packs WHERE name = ?", [.text(name)])
             }
-            for r in rows {
-                guard let pid = packIDs[r.pack] else { fatalError("row for an unfinished pack \(r.pack) (this is a bug)") }
+            func insert(_ id: [UInt8], _ kind: Int64, _ pack: String, _ fo: Int64, _ fl: Int64, _ off: Int64, _ len: Int64) throws {
+                guard let pid = packIDs[pack] else { fatalError("row for an unfinished pack \(pack) (this is a bug)") }
                 try db.run(
                     "INSERT OR IGNORE INTO objects (id, kind, pack, frame_offset, frame_length, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [.blob(r.id.bytes), .int(r.kind.rawValue), .int(pid), .int(r.frameOffset), .int(r.frameLength), .int(r.offset), .int(r.length)])
+                    [.blob(id), .int(kind), .int(pid), .int(fo), .int(fl), .int(off), .int(len)])
             }
+            try spill?.read { r in
+                let id = Array(try r.take(32))
+                let kind = try r.int64(), pack = packNames[Int(try r.int64())]
+                try insert(id, kind, pack, try r.int64(), try r.int64(), try r.int64(), try r.int64())
+            }
+            for r in rows { try insert(r.id.bytes, Int64(r.kind.rawValue), r.pack, r.frameOffset, r.frameLength, r.offset, r.length) }
         }
-        lock.lock(); rows = []; finishedPacks = []; claimed = []; lock.unlock()
+        lock.lock(); rows = []; spill = nil; packNumbers = [:]; packNames = []; finishedPacks = []; claimed = []; lock.unlock()
     }
 
     /// Removes unfinished temporary packs (after a failure).
     public func abort() {
         for lane in allLanes { lane.discard() }
+        lock.lock(); rows = []; spill = nil; lock.unlock()
     }
 }
 
@@ -236,7 +281,7 @@ final class Lane {
     func append(id: ObjectID, kind: ObjectKind, bytes: UnsafeRawBufferPointer) throws {
         if bytes.count >= WriteSession.soloLimit {
             let (fo, fl) = try writeFrame(bytes)
-            session.add(rows: [.init(id: id, kind: kind, pack: name, frameOffset: fo, frameLength: fl, offset: 0, length: Int64(bytes.count))], bytes: fl)
+            try session.add(rows: [.init(id: id, kind: kind, pack: name, frameOffset: fo, frameLength: fl, offset: 0, length: Int64(bytes.count))], bytes: fl)
             return
         }
         let g = (kind == .tree || kind == .commit) ? 1 : 0
@@ -248,7 +293,7 @@ final class Lane {
     func flushGroup(_ g: Int) throws {
         guard !groupObjects[g].isEmpty else { return }
         let (fo, fl) = try groups[g].withUnsafeBytes { try writeFrame($0) }
-        session.add(
+        try session.add(
             rows: groupObjects[g].map { .init(id: $0.0, kind: $0.1, pack: name, frameOffset: fo, frameLength: fl, offset: $0.2, length: $0.3) }, bytes: fl)
         groups[g].removeAll(keepingCapacity: true); groupObjects[g].removeAll(keepingCapacity: true)
     }

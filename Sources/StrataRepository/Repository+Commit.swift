@@ -12,12 +12,18 @@ public struct CommitResult: Sendable {
     public var id: ObjectID
     /// Its branch (nil when HEAD is detached).
     public var branch: BranchName?
-    /// What changed since the parent.
-    public var changes: [Change]
+    /// How many paths changed since the parent, by kind of change.
+    public var counts: [Change.Status: Int]
+    /// The changes, when the commit kept them in memory; nil for a first commit, which is streamed (every file of its
+    /// tree is an addition). `Repository.forEachChange(of:)` reads them either way.
+    var listed: [Change]?
     /// New objects written.
     public var objectsWritten: Int
     /// Bytes written to packs.
     public var bytesWritten: Int64
+
+    /// Number of changed paths.
+    public var changeCount: Int { counts.values.reduce(0, +) }
 }
 
 /// Options of `commit`.
@@ -66,6 +72,18 @@ extension Repository {
             let session = objects.beginWrite()
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
+                if parent == nil && paths == nil {
+                    // A first commit of the whole workspace: streamed, trees stored as the walk leaves each folder.
+                    let snapshot = try streamedFirstSnapshot(session: session, progress: progress)
+                    if snapshot.files == 0 && !options.allowEmpty {
+                        session.abort()
+                        try? statCache.update(from: snapshot.cacheUpdates)
+                        throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
+                    }
+                    return try record(
+                        snapshot.tree, changes: nil, counts: snapshot.files > 0 ? [.added: snapshot.files] : [:], updates: [],
+                        spilled: snapshot.cacheUpdates, parent: nil, merging: merging, branch: branch, options: options, session: session)
+                }
                 let changes: [Change], updates: [(String, StatCacheEntry)]
                 if let candidates = options.candidates, paths == nil, merging == nil, let parent {
                     (changes, updates) = try candidateChanges(candidates, head: parent, session: session, progress: progress)
@@ -93,7 +111,8 @@ extension Repository {
                     throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
                 }
                 return try record(
-                    treeID, changes: changes, updates: updates, parent: parent, merging: merging, branch: branch, options: options, session: session)
+                    treeID, changes: changes, counts: Dictionary(grouping: changes, by: \.status).mapValues(\.count), updates: updates, spilled: nil,
+                    parent: parent, merging: merging, branch: branch, options: options, session: session)
             } catch {
                 session.abort()
                 throw error
@@ -104,8 +123,8 @@ extension Repository {
     /// Writes the commit of `treeID`, then moves the branch (compare-and-swap) and writes the stat cache in one
     /// transaction.
     func record(
-        _ treeID: ObjectID, changes: [Change], updates: [(String, StatCacheEntry)], parent: ObjectID?, merging: MergeState?, branch: BranchName?,
-        options: CommitOptions, session: WriteSession
+        _ treeID: ObjectID, changes: [Change]?, counts: [Change.Status: Int], updates: [(String, StatCacheEntry)], spilled: StatCacheSpill?,
+        parent: ObjectID?, merging: MergeState?, branch: BranchName?, options: CommitOptions, session: WriteSession
     ) throws -> CommitResult {
         let author = try options.author ?? defaultAuthor()
         let time = options.time ?? Posix.nowNs() / 1_000_000_000
@@ -127,9 +146,45 @@ extension Repository {
                 try refs.setHead(.detached(id), message: (merging == nil ? "commit: " : "commit (merge): ") + summary, time: now)
             }
             try statCache.update(updates)
+            if let spilled { try statCache.update(from: spilled) }
             if merging != nil { try clearMergeState() }
         }
-        return CommitResult(id: id, branch: branch, changes: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)
+        return CommitResult(
+            id: id, branch: branch, counts: counts, listed: changes, objectsWritten: session.objectsWritten, bytesWritten: session.bytesWritten)
+    }
+
+    /// Every change a commit recorded, without holding them all when it did not keep them (a streamed first commit:
+    /// each file of its tree, as an addition, in byte order of paths, one tree read at a time).
+    public func forEachChange(of result: CommitResult, _ body: (Change) throws -> Void) throws {
+        if let listed = result.listed {
+            for c in listed { try body(c) }
+            return
+        }
+        try forEachFile(inTree: try commit(result.id).tree) { path, version in
+            try body(Change(status: .added, path: path, oldPath: nil, old: nil, new: version))
+        }
+    }
+
+    /// The changes a commit recorded, as a list (`forEachChange(of:)` streams them).
+    public func changes(recordedBy result: CommitResult) throws -> [Change] {
+        var out: [Change] = []
+        try forEachChange(of: result) { out.append($0) }
+        return out
+    }
+
+    /// Every file below a tree with its path, depth first in byte order of paths, holding only the trees on the
+    /// current path.
+    public func forEachFile(inTree id: ObjectID, prefix: String = "", _ body: (String, FileVersion) throws -> Void) throws {
+        var entries = try tree(id).entries.map { (key: $0.kind == .directory ? $0.name + "/" : $0.name, entry: $0) }
+        if entries.contains(where: { $0.entry.kind == .directory }) { entries.sort { Tree.less($0.key, $1.key) } }
+        for (_, e) in entries {
+            let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
+            if e.kind == .directory {
+                try forEachFile(inTree: e.id, prefix: p, body)
+            } else {
+                try body(p, FileVersion(kind: e.kind, id: e.id, size: e.size))
+            }
+        }
     }
 
     /// The root tree of `base` with `changes` applied, storing only the trees on the changed paths: each folder on

@@ -1,3 +1,4 @@
+import Foundation
 import StrataModel
 import StrataPlatform
 import StrataSQLite
@@ -107,16 +108,25 @@ public struct StatCache: Sendable {
     public func update(_ entries: [(String, StatCacheEntry)], removed: [String] = []) throws {
         if entries.isEmpty && removed.isEmpty { return }
         try db.relaxedTransaction {
-            for (p, e) in entries {
-                try db.run(
-                    "INSERT OR REPLACE INTO statcache (path, size, mtime, ctime, inode, mode, id, written) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        .text(p), .int(Int64(e.size)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)),
-                        .int(Int64(e.mode)), .blob(e.id.bytes), .int(e.writtenNs),
-                    ])
-            }
+            for (p, e) in entries { try put(p, e) }
             for p in removed { try db.run("DELETE FROM statcache WHERE path = ?", [.text(p)]) }
         }
+    }
+
+    /// Writes the entries a spill holds, reading them back in order (memory stays bounded), in one relaxed
+    /// transaction.
+    public func update(from spill: StatCacheSpill) throws {
+        if spill.count == 0 { return }
+        try db.relaxedTransaction { try spill.forEachEntry { try put($0, $1) } }
+    }
+
+    private func put(_ p: String, _ e: StatCacheEntry) throws {
+        try db.run(
+            "INSERT OR REPLACE INTO statcache (path, size, mtime, ctime, inode, mode, id, written) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(p), .int(Int64(e.size)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)),
+                .int(Int64(e.mode)), .blob(e.id.bytes), .int(e.writtenNs),
+            ])
     }
 }
 
@@ -145,6 +155,48 @@ public final class StatCacheCursor {
             if c.path == path { at += 1; return c.entry }
             if Tree.less(path, c.path) { return nil }
             at += 1
+        }
+    }
+}
+
+/// Stat-cache entries gathered by a walk of any size (a first commit of millions of files), kept in a spill file
+/// rather than in memory until `StatCache.update(from:)` writes them. `lock` guards the file: workers append at once.
+public final class StatCacheSpill: @unchecked Sendable {
+    private let lock = NSLock()
+    private let file: SpillFile
+
+    /// A spill in `directory` (the store's scratch area).
+    public init(directory: String) throws { file = try SpillFile(directory: directory) }
+
+    /// Entries appended.
+    public var count: Int { lock.withLock { file.records } }
+
+    /// Appends one entry: the path's length and bytes, then size, mtime, ctime, inode, mode and written time as
+    /// little-endian 64-bit integers, then the id.
+    public func append(_ path: String, _ e: StatCacheEntry) throws {
+        var r: [UInt8] = []
+        r.reserveCapacity(path.utf8.count + 88)
+        r.appendInt64(Int64(path.utf8.count))
+        r.append(contentsOf: path.utf8)
+        for v in [Int64(e.size), e.mtimeNs, e.ctimeNs, Int64(bitPattern: e.inode), Int64(e.mode), e.writtenNs] { r.appendInt64(v) }
+        r.append(contentsOf: e.id.bytes)
+        try lock.withLock { try file.append(r) }
+    }
+
+    /// Every entry, in the order appended.
+    public func forEachEntry(_ body: (String, StatCacheEntry) throws -> Void) throws {
+        try lock.withLock {
+            try file.read { r in
+                let path = String(decoding: try r.take(Int(try r.int64())), as: UTF8.self)
+                let size = try r.int64(), mtime = try r.int64(), ctime = try r.int64(), inode = try r.int64(), mode = try r.int64()
+                let written = try r.int64()
+                let id = try r.take(32).withUnsafeBytes { ObjectID(bytes: $0) }
+                try body(
+                    path,
+                    StatCacheEntry(
+                        size: UInt64(size), mtimeNs: mtime, ctimeNs: ctime, inode: UInt64(bitPattern: inode), mode: UInt32(truncatingIfNeeded: mode), id: id,
+                        writtenNs: written))
+            }
         }
     }
 }

@@ -83,6 +83,24 @@ func openStore(_ dir: String) throws -> ObjectStore {
         #expect(throws: ObjectError.self) { try store.read(ObjectID.hash([9, 9, 9]), as: .blob) }
     }
 
+    /// A session bigger than its in-memory limits: index rows go to a spill file and claimed ids are forgotten, yet
+    /// every object is indexed once and reads back, duplicates far apart included.
+    @Test func sessionSpillsRowsAndForgetsClaims() throws {
+        let dir = try temporaryFolder()
+        let store = try openStore(dir)
+        let s = WriteSession(store: store, claimLimit: 7, rowLimit: 5)
+        var ids: [ObjectID: [UInt8]] = [:]
+        for i in 0..<400 {
+            let bytes = Array("object \(i % 250) ".utf8) + pseudoRandomBytes((i % 250) * 7, seed: UInt64(i % 250))  // 150 recur
+            ids[try s.put(i % 3 == 0 ? .tree : .blob, bytes)] = bytes
+        }
+        try s.finishPacks(); try store.db.transaction { try s.recordIndex() }
+        #expect(ids.count == 250)
+        #expect(try store.db.scalarInt("SELECT count(*) FROM objects") == 250)
+        for (id, bytes) in ids { #expect(try store.readPayload(id).1 == bytes) }
+        #expect(try Posix.listDirectory(store.packsPath).allSatisfy { !$0.hasPrefix("tmp-") })  // the spill left no file behind
+    }
+
     @Test func largeFileIsChunkedDeduplicatedAndVerified() throws {
         let dir = try temporaryFolder()
         let store = try openStore(dir)
