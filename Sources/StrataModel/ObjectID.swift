@@ -148,6 +148,46 @@ public struct SHA256Hasher: ~Copyable {
     }
 }
 
+/// A SHA-256 digest whose state can be saved at any offset and compared with a state saved earlier: equal states
+/// at the same offset mean equal bytes before it (the chaining value after the whole 64-byte blocks, and the bytes of
+/// the partial block), short of a SHA-256 collision. A commit uses it to skip the unchanged start of a grown file.
+public struct ResumableSHA256: Sendable {
+    private var ctx = SHA256_CTX()
+
+    /// Starts a new digest.
+    public init() { SHA256_Init(&ctx) }
+
+    /// Feeds bytes into the digest.
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        if buffer.count > 0 { SHA256_Update(&ctx, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Bytes fed so far.
+    public var count: Int64 { (Int64(ctx.Nh) << 32 | Int64(ctx.Nl)) >> 3 }
+
+    /// The state as bytes: the eight chaining words, the length in bits, then the partial block's bytes.
+    public var state: [UInt8] {
+        var ctx = ctx
+        var out: [UInt8] = []
+        withUnsafeBytes(of: &ctx.h) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: &ctx.Nl) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: &ctx.Nh) { out.append(contentsOf: $0) }
+        let partial = Int(ctx.num)
+        withUnsafeBytes(of: &ctx.data) { out.append(contentsOf: $0.prefix(partial)) }
+        return out
+    }
+
+    /// Finishes the digest and returns the id.
+    public func finalize() -> ObjectID {
+        var ctx = ctx
+        var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &out) { b in
+            _ = SHA256_Final(b.baseAddress!.assumingMemoryBound(to: UInt8.self), &ctx)
+            return ObjectID(raw: UnsafeRawBufferPointer(b))
+        }
+    }
+}
+
 extension ObjectID: Codable {
     /// Decodes 64 hex digits.
     public init(from decoder: any Decoder) throws {

@@ -96,8 +96,8 @@ public struct RecordScanner: Sendable {
     /// Absolute offset scanned up to.
     public private(set) var position: Int64 = 0
 
-    /// A scanner for `mode`.
-    public init(mode: Mode) { self.mode = mode }
+    /// A scanner for `mode`, starting at the start of a record at offset `at` (0: the start of the file).
+    public init(mode: Mode, at: Int64 = 0) { self.mode = mode; self.position = at }
 
     /// The mode for a path's extension (csv, tsv, tab, jsonl, ndjson), or nil when it is not a table.
     public static func mode(forPath path: String) -> Mode? {

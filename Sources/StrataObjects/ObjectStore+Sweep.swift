@@ -58,6 +58,8 @@ extension ObjectStore {
                 report.objectsRemoved += try db.run(
                     "DELETE FROM objects WHERE kind = ? AND id NOT IN (SELECT id FROM \(liveTable)) AND pack IN (SELECT id FROM packs WHERE created < ?)",
                     [.int(ObjectKind.chunked.rawValue), .int(cutoff)])
+                // Their saved SHA-256 states go with them (a cache of files no longer stored).
+                try db.run("DELETE FROM chunkstates WHERE id NOT IN (SELECT id FROM objects)")
             }
         }
         for (pack, name, created) in packs {

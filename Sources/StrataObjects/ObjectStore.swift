@@ -61,7 +61,12 @@ public final class ObjectStore: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS objects (id BLOB PRIMARY KEY, kind INTEGER NOT NULL, pack INTEGER NOT NULL REFERENCES packs(id),
                     frame_offset INTEGER NOT NULL, frame_length INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
                 CREATE INDEX IF NOT EXISTS objects_by_pack ON objects(pack);
-                """)
+                """),
+            Migration(
+                2, "SHA-256 states at chunk boundaries of chunked files (a cache: a grown file's unchanged start is not chunked again)",
+                """
+                CREATE TABLE IF NOT EXISTS chunkstates (id BLOB PRIMARY KEY, states BLOB NOT NULL) WITHOUT ROWID;
+                """),
         ])
 
     /// Opens the store rooted at `root`; its tables come from `ObjectStore.schema`, applied by the store's migrator.
@@ -281,6 +286,14 @@ public final class ObjectStore: @unchecked Sendable {
         return nil
     }
 
+    /// The SHA-256 states saved at some chunk boundaries of a chunked file (`WriteSession`), if any: how many chunks
+    /// end at the boundary, its offset, and `ResumableSHA256.state` there.
+    public func chunkStates(_ id: ObjectID) throws -> [ChunkState] {
+        var blob: [UInt8] = []
+        try db.query("SELECT states FROM chunkstates WHERE id = ?", [.blob(id.bytes)]) { r in blob = r.withBlob(0) { Array($0) } }
+        return ChunkState.decode(blob)
+    }
+
     /// The decoded chunk list of a chunked file.
     public func chunkList(_ id: ObjectID) throws -> ChunkList {
         let (kind, payload) = try readPayload(id)
@@ -345,4 +358,42 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Starts a write session: new objects go to fresh packs that become visible only when recorded.
     public func beginWrite() -> WriteSession { WriteSession(store: self) }
+}
+
+/// The SHA-256 state of a chunked file's bytes at one chunk boundary: `chunks` chunks end at `offset`.
+public struct ChunkState: Sendable, Equatable {
+    /// Chunks before the boundary.
+    public var chunks: Int
+    /// The boundary's offset in the file.
+    public var offset: Int64
+    /// `ResumableSHA256.state` at the boundary.
+    public var state: [UInt8]
+
+    /// Several states as stored: per state, the chunk count (4 bytes) and offset (8 bytes) little-endian, the state's
+    /// length (1 byte) and the state.
+    static func encode(_ states: [ChunkState]) -> [UInt8] {
+        var out: [UInt8] = []
+        for s in states {
+            for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: s.chunks >> (8 * i))) }
+            for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: s.offset >> Int64(8 * i))) }
+            out.append(UInt8(s.state.count))
+            out.append(contentsOf: s.state)
+        }
+        return out
+    }
+
+    /// Decodes `encode`'s bytes; what does not decode is dropped (it is a cache).
+    static func decode(_ b: [UInt8]) -> [ChunkState] {
+        var out: [ChunkState] = []
+        var i = 0
+        while i + 13 <= b.count {
+            let chunks = (0..<4).reduce(0) { $0 | Int(b[i + $1]) << (8 * $1) }
+            let offset = (0..<8).reduce(Int64(0)) { $0 | Int64(b[i + 4 + $1]) << Int64(8 * $1) }
+            let n = Int(b[i + 12])
+            guard i + 13 + n <= b.count else { return [] }
+            out.append(ChunkState(chunks: chunks, offset: offset, state: Array(b[(i + 13)..<(i + 13 + n)])))
+            i += 13 + n
+        }
+        return out
+    }
 }

@@ -31,6 +31,8 @@ public final class WriteSession: @unchecked Sendable {
     /// of any size holds at most that many rows in memory.
     private var rows: [PendingRow] = []
     private var spill: SpillFile?
+    /// SHA-256 states of the chunked files stored, recorded with the index.
+    private var pendingStates: [(ObjectID, [UInt8])] = []
     private var packNumbers: [String: Int64] = [:]
     private var packNames: [String] = []
     let claimLimit: Int
@@ -40,6 +42,8 @@ public final class WriteSession: @unchecked Sendable {
     public private(set) var bytesWritten: Int64 = 0
     /// Number of new objects written.
     public private(set) var objectsWritten: Int = 0
+    /// Bytes of grown files taken as unchanged on their SHA-256 state alone (not cut into chunks again).
+    public private(set) var bytesResumed: Int64 = 0
 
     struct PendingRow {
         var id: ObjectID; var kind: ObjectKind; var pack: String; var frameOffset: Int64; var frameLength: Int64; var offset: Int64; var length: Int64
@@ -119,14 +123,17 @@ public final class WriteSession: @unchecked Sendable {
     }
 
     /// Stores the file at `path` (chunked when large), streaming it; retries when it changes while read.
-    public func storeFile(path: String) throws -> StoredFile {
+    /// `previous` is the id the path had before (HEAD's version), if any: when it is a chunked file whose SHA-256
+    /// states were saved, the start of the file that is still the same is checked by SHA-256 alone and its chunks
+    /// reused, not cut, hashed and looked up again (a table that grew by appended rows).
+    public func storeFile(path: String, previous: ObjectID? = nil) throws -> StoredFile {
         for _ in 0..<3 {
-            if let r = try storeFileOnce(path: path) { return r }
+            if let r = try storeFileOnce(path: path, previous: previous) { return r }
         }
         throw ObjectError.unstableFile(path)
     }
 
-    private func storeFileOnce(path: String) throws -> StoredFile? {
+    private func storeFileOnce(path: String, previous: ObjectID?) throws -> StoredFile? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw ObjectError.io(PosixError("open", path)) }
         defer { close(fd) }
@@ -142,7 +149,7 @@ public final class WriteSession: @unchecked Sendable {
             let id = try put(.blob, buf)
             result = (id, UInt64(n))
         } else {
-            result = try storeChunked(fd: fd, path: path, records: RecordScanner.mode(forPath: path))
+            result = try storeChunked(fd: fd, path: path, records: RecordScanner.mode(forPath: path), previous: previous)
         }
         let after: FileStat
         do { after = try Posix.fstat(fd, path: path) } catch { throw error }
@@ -153,28 +160,79 @@ public final class WriteSession: @unchecked Sendable {
     /// Extra bytes a chunk may run past the chunker's cut to end at a record boundary.
     static let recordSlack = 1 << 20
 
-    private func storeChunked(fd: Int32, path: String, records: RecordScanner.Mode?) throws -> (ObjectID, UInt64) {
+    /// How far apart (at least) the saved SHA-256 states of a chunked file are: the most a grown file re-reads
+    /// beyond its last unchanged state.
+    static let stateSpacing: Int64 = 4 << 20
+
+    /// The start of a file that is unchanged since `previous`, found by SHA-256 alone: the file is hashed from the
+    /// start, and compared with the saved state at each of `previous`'s boundaries in turn. The last boundary that
+    /// matches is where chunking resumes, with `previous`'s chunks before it (all in the store). Only boundaries far
+    /// enough from `previous`'s end count (the chunker saw a full window there, so a fresh cut of this file would
+    /// cut there too: the result is the same as without the shortcut). Nil when there is no such boundary; the file
+    /// is then read again from the start.
+    private func resumePoint(fd: Int32, path: String, previous: ObjectID, records: RecordScanner.Mode?) throws -> (
+        chunks: [(id: ObjectID, size: UInt32)], hasher: ResumableSHA256, offset: Int64, states: [ChunkState]
+    )? {
+        let states = try store.chunkStates(previous)
+        if states.isEmpty { return nil }
+        guard let old = try? store.chunkList(previous), records == nil || old.recordAligned else { return nil }
+        var ends: [Int64] = [0]
+        for c in old.chunks { ends.append(ends.last! + Int64(c.size)) }
+        let window = Int64(Chunker.maxSize + (records == nil ? 0 : WriteSession.recordSlack))
+        let usable = states.filter { $0.chunks > 0 && $0.chunks < ends.count && ends[$0.chunks] == $0.offset && $0.offset + window <= ends.last! }
+        if usable.isEmpty { return nil }
+        var hasher = ResumableSHA256()
+        var good: (state: ChunkState, hasher: ResumableSHA256, index: Int)?
+        let capacity = 4 << 20
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buf.deallocate() }
+        var offset: Int64 = 0
+        var next = 0
+        reading: while next < usable.count {
+            let want = Int(min(Int64(capacity), usable[next].offset - offset))
+            let n = try Posix.pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[..<want]), offset: offset, path: path)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buf[..<n]))
+            offset += Int64(n)
+            while next < usable.count && usable[next].offset == offset {
+                guard hasher.state == usable[next].state else { break reading }
+                good = (usable[next], hasher, next)
+                next += 1
+            }
+        }
+        guard let good else { return nil }
+        let reused = Array(old.chunks[..<good.state.chunks])
+        for c in reused where try store.location(c.id) == nil && !claimedNow(c.id) { return nil }
+        lock.withLock { bytesResumed += good.state.offset }
+        return (reused, good.hasher, good.state.offset, Array(usable[...good.index]))
+    }
+
+    /// Whether this session has already claimed `id` (it is being written).
+    private func claimedNow(_ id: ObjectID) -> Bool { lock.withLock { claimed.contains(id) } }
+
+    private func storeChunked(fd: Int32, path: String, records: RecordScanner.Mode?, previous: ObjectID?) throws -> (ObjectID, UInt64) {
         let chunker = Chunker()
-        var scanner = records.map { RecordScanner(mode: $0) }
+        let resume = try previous.flatMap { try resumePoint(fd: fd, path: path, previous: $0, records: records) }
+        var scanner = records.map { RecordScanner(mode: $0, at: resume?.offset ?? 0) }
         var aligned = records != nil
-        var base: Int64 = 0  // absolute offset of buf[0]
+        var base: Int64 = resume?.offset ?? 0  // absolute offset of buf[0]
         let slack = records == nil ? 0 : WriteSession.recordSlack
         let capacity = 4 << 20
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
-        // The whole-file SHA-256 runs on another thread while this one cuts and hashes chunks.
-        let fileHash = HasherBox()
+        // The whole-file SHA-256 runs on another thread, a chunk behind the one that cuts and hashes chunks; it saves
+        // its state at a chunk boundary every `stateSpacing` bytes, for the next version of the file.
+        let fileHash = FileHashBox(resume.map { ($0.hasher, $0.states) } ?? (ResumableSHA256(), []))
         let group = DispatchGroup()
         let queue = DispatchQueue(label: "strata.filehash")
-        var list: [(id: ObjectID, size: UInt32)] = []
-        var filled = 0, start = 0, eof = false, total: UInt64 = 0
+        var list: [(id: ObjectID, size: UInt32)] = resume?.chunks ?? []
+        var filled = 0, start = 0, eof = false, total = UInt64(base)
         while true {
             if !eof && filled < capacity {
                 let n: Int
-                do { n = try Posix.readFull(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]), path: path) } catch { group.wait(); throw error }
-                let region = UnsafeRawBufferPointer(rebasing: buf[filled..<filled + n])
-                nonisolated(unsafe) let r = region
-                queue.async(group: group) { fileHash.update(r) }
+                do {
+                    n = try Posix.pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: buf[filled...]), offset: base + Int64(filled), path: path)
+                } catch { group.wait(); throw error }
                 filled += n; total += UInt64(n)
                 if filled < capacity { eof = true }
             }
@@ -200,6 +258,9 @@ public final class WriteSession: @unchecked Sendable {
                     }
                     list.append((id, UInt32(n)))
                     start += n
+                    nonisolated(unsafe) let bytes = chunk
+                    let count = list.count
+                    queue.async(group: group) { fileHash.update(bytes, chunksSoFar: count) }
                 }
             } catch { group.wait(); throw error }
             // The tail is about to move: the file hash must have read it first.
@@ -210,8 +271,9 @@ public final class WriteSession: @unchecked Sendable {
             base += Int64(start)
             filled = rest; start = 0
         }
-        let id = fileHash.finalize()
+        let id = fileHash.hasher.finalize()
         _ = try put(.chunked, ChunkList(chunks: list, recordAligned: aligned).encoded(), id: id)
+        lock.withLock { pendingStates.append((id, ChunkState.encode(fileHash.states))) }
         return (id, total)
     }
 
@@ -243,8 +305,11 @@ public final class WriteSession: @unchecked Sendable {
                 try insert(id, kind, pack, try r.int64(), try r.int64(), try r.int64(), try r.int64())
             }
             for r in rows { try insert(r.id.bytes, Int64(r.kind.rawValue), r.pack, r.frameOffset, r.frameLength, r.offset, r.length) }
+            for (id, states) in pendingStates where !states.isEmpty {
+                try db.run("INSERT OR REPLACE INTO chunkstates (id, states) VALUES (?, ?)", [.blob(id.bytes), .blob(states)])
+            }
         }
-        lock.lock(); rows = []; spill = nil; packNumbers = [:]; packNames = []; finishedPacks = []; claimed = []; lock.unlock()
+        lock.lock(); rows = []; spill = nil; packNumbers = [:]; packNames = []; finishedPacks = []; claimed = []; pendingStates = []; lock.unlock()
     }
 
     /// Removes unfinished temporary packs (after a failure).
@@ -353,8 +418,16 @@ final class Lane {
 
 /// A SHA-256 state used from one background queue at a time (the caller waits on a group before reading it),
 /// which is why it may be `@unchecked Sendable`.
-final class HasherBox: @unchecked Sendable {
-    private var hasher: SHA256Hasher? = SHA256Hasher()
-    func update(_ b: UnsafeRawBufferPointer) { hasher!.update(b) }
-    func finalize() -> ObjectID { hasher.take()!.finalize() }
+final class FileHashBox: @unchecked Sendable {
+    private(set) var hasher: ResumableSHA256
+    private(set) var states: [ChunkState]
+    init(_ start: (ResumableSHA256, [ChunkState])) { (hasher, states) = start }
+
+    /// Feeds the next chunk; `chunksSoFar` chunks end where it ends.
+    func update(_ b: UnsafeRawBufferPointer, chunksSoFar: Int) {
+        hasher.update(b)
+        if hasher.count - (states.last?.offset ?? 0) >= WriteSession.stateSpacing {
+            states.append(ChunkState(chunks: chunksSoFar, offset: hasher.count, state: hasher.state))
+        }
+    }
 }

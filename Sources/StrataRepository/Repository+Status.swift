@@ -66,7 +66,8 @@ extension Repository {
             }
         }
         var updates: [(String, StatCacheEntry)] = []
-        for (p, v, e) in try hash(todo, session: session, progress: progress) {
+        let previous = Dictionary(todo.compactMap { e in head(e.path).map { (e.path, $0) } }, uniquingKeysWith: { a, _ in a })
+        for (p, v, e) in try hash(todo, previous: previous, session: session, progress: progress) {
             listing[p] = v
             if let e { updates.append((p, e)) }
         }
@@ -84,7 +85,10 @@ extension Repository {
 
     /// Hashes (with a session: stores) files the stat cache could not vouch for, on all cores, largest first:
     /// their versions, and the stat-cache entries to write.
-    func hash(_ todo: [ScannedEntry], session: WriteSession?, progress: ProgressHandler?) throws -> [(String, FileVersion, StatCacheEntry?)] {
+    /// `previous` holds HEAD's versions of the paths it knows: a grown file's unchanged start is then not chunked again.
+    func hash(_ todo: [ScannedEntry], previous: [String: FileVersion] = [:], session: WriteSession?, progress: ProgressHandler?) throws -> [(
+        String, FileVersion, StatCacheEntry?
+    )] {
         // Largest first, so the two workers finish together.
         let work = todo.sorted { $0.stat.size > $1.stat.size }
         let totalBytes = work.reduce(UInt64(0)) { $0 + $1.stat.size }
@@ -102,7 +106,7 @@ extension Repository {
                 if let session { try session.put(.blob, Array(target.utf8), id: id) }
                 version = FileVersion(kind: .symlink, id: id, size: size)
             } else if let session {
-                let s = try session.storeFile(path: full)
+                let s = try session.storeFile(path: full, previous: previous[e.path].map(\.id))
                 version = FileVersion(kind: s.stat.isExecutable ? .executable : .file, id: s.id, size: s.size)
                 entry = StatCacheEntry(stat: s.stat, id: s.id, writtenNs: now)
             } else {
@@ -203,7 +207,7 @@ extension Repository {
         var found = try db.readSnapshot { try walk(walker, head, spread: spread) }
         if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
         var updates: [(String, StatCacheEntry)] = []
-        for (p, v, e) in try hash(found.todo, session: session, progress: progress) {
+        for (p, v, e) in try hash(found.todo, previous: found.headOfTodo, session: session, progress: progress) {
             if let e { updates.append((p, e)) }
             let was = found.headOfTodo[p]
             if v != was {

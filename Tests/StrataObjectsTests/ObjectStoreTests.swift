@@ -122,6 +122,54 @@ func openStore(_ dir: String) throws -> ObjectStore {
         #expect(s2.objectsWritten == 0)
     }
 
+    /// A grown file stored with its previous version resumes chunking after the unchanged start, found by SHA-256
+    /// states alone, and gets exactly the chunk list a fresh store cuts (appends, an edit in the middle, an edit in
+    /// the first chunk, a CSV with quoted newlines); the bytes read back.
+    @Test(arguments: ["data.bin", "table.csv"]) func grownFileResumesWithTheSameChunks(name: String) throws {
+        func content(_ n: Int, seed: UInt64) -> [UInt8] {
+            if name.hasSuffix(".bin") { return pseudoRandomBytes(n, seed: seed) }
+            var out: [UInt8] = []
+            var i = 0
+            while out.count < n {
+                out += Array("\(i),org-\(i &* 7919 % 10007),\"note, with\nnewline \(i % 13)\",\(seed)\n".utf8)
+                i += 1
+            }
+            return out
+        }
+        let dir = try temporaryFolder()
+        let store = try openStore(dir)
+        let path = dir + "/" + name
+        func stored(_ bytes: [UInt8], previous: ObjectID?, in store: ObjectStore) throws -> (ObjectID, ChunkList, Int64) {
+            try Posix.writeAtomically(path, bytes)
+            let s = store.beginWrite()
+            let r = try s.storeFile(path: path, previous: previous)
+            try s.finishPacks(); try store.db.transaction { try s.recordIndex() }
+            var back: [UInt8] = []
+            try store.streamFile(r.id) { back.append(contentsOf: $0) }
+            #expect(back == bytes && r.id == ObjectID.hash(bytes))
+            return (r.id, try store.chunkList(r.id), s.bytesResumed)
+        }
+        let v1 = content(14 << 20, seed: 1)
+        let (id1, _, _) = try stored(v1, previous: nil, in: store)
+        #expect(try store.chunkStates(id1).count >= 3)
+        var v2 = v1
+        v2 += content(1 << 20, seed: 2)
+        var v3 = v2
+        for i in (6 << 20)..<((6 << 20) + 500) { v3[i] = v3[i] == 10 ? 10 : UInt8(ascii: "x") }
+        var v4 = v1
+        v4[100] = v4[100] == 10 ? 10 : UInt8(ascii: "y")
+        var previous = id1
+        for (label, v, resumes) in [("appended", v2, true), ("edited in the middle", v3, true), ("edited at the start", v4, false)] {
+            let (id, list, resumed) = try stored(v, previous: previous, in: store)
+            let fresh = try openStore(try temporaryFolder())
+            let (freshID, freshList, _) = try stored(v, previous: nil, in: fresh)
+            #expect(id == freshID, "\(label)")
+            #expect(list.encoded() == freshList.encoded(), "\(label): the chunks differ from a fresh cut")
+            #expect((resumed > 0) == resumes, "\(label): \(resumed) bytes resumed")
+            previous = id
+        }
+    }
+
     @Test func corruptionIsDetected() throws {
         let dir = try temporaryFolder()
         let store = try openStore(dir)

@@ -226,7 +226,7 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         let repo = try Repository.initialize(at: scratch())
         let (version, modules) = try repo.schemaState()
         #expect(version == Repository.schemaVersion)
-        #expect(modules == ["objects": 1, "refs": 1, "workspace": 1, "repository": 2])
+        #expect(modules == ["objects": 2, "refs": 1, "workspace": 1, "repository": 2])
     }
 
     @Test func storeNewerThanThisBuildIsRefusedUnchanged() throws {
@@ -243,7 +243,7 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         #expect(throws: RepositoryError.self) { _ = try Repository.open(at: dir) }
         // The message names the module's numbers (not the store stamp) and says what to do once.
         do { _ = try Repository.open(at: dir) } catch let e as RepositoryError {
-            #expect(e.description.contains("version 99 (objects tables), newer than this strata knows (1)"), "\(e.description)")
+            #expect(e.description.contains("version 99 (objects tables), newer than this strata knows (2)"), "\(e.description)")
             #expect(e.description.components(separatedBy: "upgrade strata").count == 2, "\(e.description)")
         }
     }
@@ -255,6 +255,6 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         try db.execute("DROP TABLE schema_migrations; PRAGMA user_version = 0;")
         let repo = try Repository.open(at: dir)
         #expect(try repo.schemaState().version == Repository.schemaVersion)
-        #expect(try repo.schemaState().modules["objects"] == 1)
+        #expect(try repo.schemaState().modules["objects"] == 2)
     }
 }
