@@ -160,9 +160,9 @@ public final class WriteSession: @unchecked Sendable {
     /// Extra bytes a chunk may run past the chunker's cut to end at a record boundary.
     static let recordSlack = 1 << 20
 
-    /// How far apart (at least) the saved SHA-256 states of a chunked file are: the most a grown file re-reads
-    /// beyond its last unchanged state.
-    static let stateSpacing: Int64 = 4 << 20
+    /// How far apart (at least) the saved SHA-256 states of a chunked file are (about one per four chunks): what a
+    /// grown file cuts again, beyond the chunker's window, before its old end.
+    static let stateSpacing: Int64 = 1 << 20
 
     /// The start of a file that is unchanged since `previous`, found by SHA-256 alone: the file is hashed from the
     /// start, and compared with the saved state at each of `previous`'s boundaries in turn. The last boundary that

@@ -64,11 +64,15 @@ extension Repository {
         var bad: [String] = []
         let top = FolderAssembly.Node(name: "", parent: nil)
         var walkError: Error?
+        var large: [(job: StoreQueue.Job, size: UInt64)] = []
         do {
             try db.readSnapshot {
                 let cursor = try statCache.cursor(below: "")
-                try streamFolder("", node: top, cache: { try cursor.entry(for: $0) }, bad: &bad, trees: trees, queue: queue, counts: counts)
+                try streamFolder(
+                    "", node: top, cache: { try cursor.entry(for: $0) }, bad: &bad, trees: trees, queue: queue, large: &large, counts: counts)
             }
+            // Large files last, largest first, so that the workers finish together.
+            for l in large.sorted(by: { $0.size > $1.size }) { queue.push(l.job) }
         } catch {
             walkError = error
             queue.fail(error)
@@ -82,12 +86,16 @@ extension Repository {
         return StreamedSnapshot(tree: rootTree, files: counts.get.files, cacheUpdates: spill)
     }
 
+    /// How many large files (chunked ones) a streamed first commit holds back to store last, largest first; beyond
+    /// that many they are stored as met.
+    static let largeFilesHeldBack = 4096
+
     /// One folder of the streamed walk: its files (from the cache, or queued to be stored) and its subfolders (walked
     /// at their place in byte order of paths, which is the cache cursor's order). The folder's node keeps one hold
     /// of its own until its listing is done, so it cannot be finished early by a fast worker.
     private func streamFolder(
         _ rel: String, node: FolderAssembly.Node, cache: (String) throws -> StatCacheEntry?, bad: inout [String], trees: FolderAssembly,
-        queue: StoreQueue, counts: Locked<(files: Int, bytes: UInt64, seen: Int)>
+        queue: StoreQueue, large: inout [(job: StoreQueue.Job, size: UInt64)], counts: Locked<(files: Int, bytes: UInt64, seen: Int)>
     ) throws {
         guard let listed = try Scanner(root: root).children(rel, &bad) else { return }
         var items = listed.map { (key: $0.isDirectory ? $0.name + "/" : $0.name, isDirectory: $0.isDirectory) }
@@ -102,7 +110,7 @@ extension Repository {
             if item.isDirectory {
                 let child = FolderAssembly.Node(name: name, parent: node)
                 trees.hold(node)
-                try streamFolder(path, node: child, cache: cache, bad: &bad, trees: trees, queue: queue, counts: counts)
+                try streamFolder(path, node: child, cache: cache, bad: &bad, trees: trees, queue: queue, large: &large, counts: counts)
                 try trees.finish(child, with: nil)
                 continue
             }
@@ -125,6 +133,8 @@ extension Repository {
                 counts.with {
                     $0.files += 1; $0.bytes += c.size
                 }
+            } else if e.kind != .symlink && e.stat.size >= UInt64(Chunker.threshold) && large.count < Repository.largeFilesHeldBack {
+                large.append((StoreQueue.Job(folder: node, name: name, path: path, kind: e.kind), e.stat.size))
             } else {
                 queue.push(StoreQueue.Job(folder: node, name: name, path: path, kind: e.kind))
             }
