@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 import Testing
 
 /// Golden snapshots of every contract a script or agent relies on: the `--json` output of the read commands,
@@ -110,6 +111,29 @@ import Testing
         try ContractTests.assertSnapshot(String(decoding: try s.read("Pipeline.lock"), as: UTF8.self), "Pipeline.lock")
         let commit = try s.run(["commit", "--json", "-m", "v3: pipeline outputs", "--date", "2026-01-07T12:00:00Z"], env: env)
         try ContractTests.assertSnapshot(ContractTests.normalise(commit.stdout, workspace: s.directory), "json-commit.json")
+    }
+
+    /// A first commit's changes are streamed from its tree into `commit --json`: the document is the one JSON's
+    /// encoder writes for the whole list (parsed, every file added once in byte order of paths, with its SHA-256).
+    @Test func firstCommitJSONListsEveryFileOnce() throws {
+        let s = try StrataCLI()
+        #expect(try s.run("init").status == 0)
+        let files = ["b/x.json": "{}", "a.b": "1", "a/z.csv": "id\n1\n", "a/y/w.txt": "w", "top.txt": "t"]
+        for (p, text) in files { try s.write(p, text) }
+        let r = try s.run("commit", "--json", "-m", "v1")
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        let changes = doc["changes"] as? [[String: Any]] ?? []
+        #expect(changes.compactMap { $0["path"] as? String } == ["a.b", "a/y/w.txt", "a/z.csv", "b/x.json", "top.txt"])
+        #expect(changes.allSatisfy { $0["status"] as? String == "added" })
+        for c in changes {
+            let path = c["path"] as? String ?? ""
+            let sha = (c["new"] as? [String: Any])?["sha256"] as? String
+            #expect(sha == ObjectID.hash(Array(files[path]!.utf8)).hex, "\(path)")
+        }
+        #expect(r.stdout.hasPrefix("{\n  \"branch\" : \"main\",\n  \"bytes_written\" : "), "\(r.stdout)")
+        #expect(r.stdout.contains("\n  \"changes\" : [\n    {\n      \"new\" : {\n"), "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("\n  \"version\" : 1\n}\n"), "\(r.stdout)")
     }
 
     @Test func openLineageEventsOfASampleRun() throws {
