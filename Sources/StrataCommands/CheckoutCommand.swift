@@ -1,5 +1,6 @@
 import ArgumentParser
 import StrataRepository
+import StrataWorkflows
 
 /// `strata checkout`.
 struct CheckoutCommand: ParsableCommand {
@@ -22,7 +23,7 @@ struct CheckoutCommand: ParsableCommand {
                 if !global.quiet { Out.line("Restored \(r.written) files from \(r.commit.short)"); Out.flush() }
                 return
             }
-            let r = try repo.checkout(ref, force: force, progress: handler)
+            let r = try MonitorWorkflow.checkout(repo, ref, force: force, progress: handler)
             printer?.finish()
             if !global.quiet {
                 let where_ = r.branch.map { "branch '\($0)'" } ?? "detached HEAD at \(r.commit.short)"

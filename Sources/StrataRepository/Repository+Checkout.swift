@@ -22,15 +22,19 @@ public struct CheckoutResult: Sendable {
 
 extension Repository {
     /// Makes the workspace match `revision` and moves HEAD there (onto the branch when it names one, else detached).
-    /// Refuses to overwrite uncommitted changes unless `force`.
-    public func checkout(_ revision: String, force: Bool = false, progress: ProgressHandler? = nil) throws -> CheckoutResult {
+    /// Refuses to overwrite uncommitted changes unless `force`. `candidates`, when a file-system monitor vouches for
+    /// them (`MonitorWorkflow`), are the only paths that may differ from HEAD: the workspace's own changes are looked
+    /// for there alone, not by a walk of the whole workspace.
+    public func checkout(_ revision: String, force: Bool = false, progress: ProgressHandler? = nil, candidates: [String]? = nil) throws
+        -> CheckoutResult
+    {
         try withWriteLock {
             try refuseDuringMerge("checkout of \(revision)")
             let target = try resolve(revision)
             // `checkout HEAD` (or `@`) stays on the current branch, as in git.
             let onHead = (revision == "HEAD" || revision == "@") ? try currentBranch() : nil
             let branch: BranchName? = onHead ?? (try? BranchName(revision)).flatMap { b in (try? refs.branch(b)) != nil ? b : nil }
-            let result = try materialize(target, paths: nil, force: force, progress: progress)
+            let result = try materialize(target, paths: nil, force: force, progress: progress, candidates: candidates)
             let now = Posix.nowNs() / 1_000_000_000
             let from = (try? currentBranch())?.map(\.rawValue) ?? ((try? refs.headCommit())??.short ?? "unborn")
             if let branch {
@@ -59,7 +63,8 @@ extension Repository {
     }
 
     /// Switches to a branch (creating it at HEAD first with `create`).
-    public func switchBranch(_ name: String, create: Bool = false, force: Bool = false) throws -> CheckoutResult {
+    /// `candidates`: as for `checkout`.
+    public func switchBranch(_ name: String, create: Bool = false, force: Bool = false, candidates: [String]? = nil) throws -> CheckoutResult {
         let b = try BranchName(name)
         if create {
             try withWriteLock {
@@ -75,7 +80,7 @@ extension Repository {
             return CheckoutResult(commit: h ?? ObjectID.empty, branch: b, written: 0, removed: 0, bytes: 0)
         }
         guard try refs.branch(b) != nil else { throw RefError.notFound(name) }
-        return try checkout(name, force: force)
+        return try checkout(name, force: force, candidates: candidates)
     }
 
     /// Moves the current branch to `revision` (rollback). With `hard`, the workspace follows (discarding changes).
@@ -110,7 +115,7 @@ extension Repository {
     /// moved into place instead of being read back from the store.
     func materialize(
         _ target: ObjectID, paths: [String]?, force: Bool, progress: ProgressHandler?, from: [String: FileVersion]? = nil,
-        prestaged: [ObjectID: String] = [:], scanned: [String: FileVersion]? = nil
+        prestaged: [ObjectID: String] = [:], scanned: [String: FileVersion]? = nil, candidates: [String]? = nil
     ) throws
         -> (written: Int, removed: Int, bytes: UInt64)
     {
@@ -130,7 +135,8 @@ extension Repository {
             let head = try refs.headCommit()
             let headTree = try head.map { try commit($0).tree }
             let between = try TreeDiff.diff(headTree, targetTree) { try self.tree($0) }
-            let (local, cacheRefresh) = try changesSinceHead(head, progress: nil)
+            let (local, cacheRefresh) =
+                try candidates.map { try candidateChanges($0, head: head, session: nil, progress: nil) } ?? changesSinceHead(head, progress: nil)
             try? statCache.update(cacheRefresh)
             var t: [String: FileVersion] = [:], h: [String: FileVersion] = [:]
             for c in between {

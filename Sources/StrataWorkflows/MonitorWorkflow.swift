@@ -64,11 +64,12 @@ public enum MonitorWorkflow {
 
     /// The paths that may differ from HEAD, when the monitor can vouch that no other does, with the token it
     /// answered at; nil when it cannot (then the caller compares everything).
-    public static func candidates(_ repo: Repository) -> (token: String, paths: [String])? {
+    /// `purpose` names the command in the trace.
+    public static func candidates(_ repo: Repository, purpose: String = "commit") -> (token: String, paths: [String])? {
         guard enabled(repo), repo.monitorUsable, let saved = load(repo), let answer = repo.monitorQuery(since: saved.token),
             vouches(saved, answer, head: try? repo.resolve("HEAD"))
         else { return nil }
-        trace("commit monitor \(saved.dirty.count + answer.paths.count) candidates")
+        trace("\(purpose) monitor \(saved.dirty.count + answer.paths.count) candidates")
         return (answer.token, saved.dirty + answer.paths)
     }
 
@@ -84,6 +85,25 @@ public enum MonitorWorkflow {
     /// After a commit of every candidate: nothing differed from the new HEAD as of `token`.
     public static func committed(_ repo: Repository, token: String, head: ObjectID) {
         save(repo, State(token: token, head: head.hex, dirty: []))
+    }
+
+    /// A checkout (`branch`: a switch to that branch) that finds the workspace's own changes through the monitor
+    /// when it can vouch for them, else by the full walk. Afterwards the paths that may differ from the new HEAD are
+    /// those that may have differed from the old one: the paths the checkout writes or removes are reported by the
+    /// monitor itself, being changed after the token it answered with.
+    public static func checkout(_ repo: Repository, _ revision: String, branch: Bool = false, force: Bool, progress: ProgressHandler? = nil) throws
+        -> CheckoutResult
+    {
+        let monitored = candidates(repo, purpose: "checkout")
+        let r =
+            branch
+            ? try repo.switchBranch(revision, force: force, candidates: monitored?.paths)
+            : try repo.checkout(revision, force: force, progress: progress, candidates: monitored?.paths)
+        if let monitored, let head = try? repo.resolve("HEAD") {
+            // With force, the candidates' own changes were undone; they stay candidates (compared once more).
+            save(repo, State(token: monitored.token, head: head.hex, dirty: monitored.paths))
+        }
+        return r
     }
 
     /// The workspace's status, through the monitor when it is enabled and can vouch, else by the full scan.

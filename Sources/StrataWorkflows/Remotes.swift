@@ -576,9 +576,10 @@ public enum SwitchWorkflow {
                     try repo.updateRef("refs/heads/" + name, expected: nil, new: target, message: "branch: created from \(remote)/\(name)")
                 }
                 try repo.setConfig("branch.\(name).remote", remote)
-                return (try repo.switchBranch(name, create: false, force: force), remote)
+                return (try MonitorWorkflow.checkout(repo, name, branch: true, force: force), remote)
             }
         }
-        return (try repo.switchBranch(name, create: create, force: force), nil)
+        if create { return (try repo.switchBranch(name, create: true, force: force), nil) }
+        return (try MonitorWorkflow.checkout(repo, name, branch: true, force: force), nil)
     }
 }

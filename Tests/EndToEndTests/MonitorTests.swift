@@ -67,7 +67,7 @@ import Testing
             counter += 1
             let fm = FileManager.default
             let existing = files.filter { fm.fileExists(atPath: s.path($0)) }
-            switch Int.random(in: 0..<11, using: &g) {
+            switch Int.random(in: 0..<12, using: &g) {
             case 0, 1:
                 let dir = ["a", "b", "c/d", "e", "a/x"][Int.random(in: 0..<5, using: &g)]
                 let p = "\(dir)/new\(counter).txt"
@@ -121,6 +121,10 @@ import Testing
                 // A commit through the monitor records everything: a full scan finds nothing left.
                 let r = try s.run(["commit", "-m", "step \(step)"], env: ["STRATA_FSMONITOR_TRACE": s.directory + ".trace"])
                 if r.status == 0 { #expect(try changes(s, monitor: false).isEmpty, "step \(step): the commit left changes behind") }
+            case 10:
+                // A checkout of the commit before HEAD through the monitor: it keeps the workspace's own changes, or
+                // refuses when one would be overwritten; either way the answers below still agree.
+                _ = try s.run(["checkout", "HEAD~1"], env: ["STRATA_FSMONITOR_TRACE": s.directory + ".trace"])
             default:
                 if let info = try? JSONSerialization.jsonObject(with: Data(s.run("watch", "status", "--json").stdout.utf8)) as? [String: Any],
                     let pid = info["pid"] as? Int
@@ -140,6 +144,48 @@ import Testing
         let trace = try String(contentsOfFile: s.directory + ".trace", encoding: .utf8).split(separator: "\n")
         #expect(trace.filter { $0.hasPrefix("monitor") }.count >= 12, "\(trace)")
         #expect(trace.contains { $0.hasPrefix("commit monitor") }, "no commit went through the monitor: \(trace)")
+    }
+
+    /// A checkout through the monitor looks for the workspace's own changes among the paths the monitor reports:
+    /// it keeps a local edit where both commits agree, refuses one that the checkout would overwrite, and leaves
+    /// status (with and without the monitor) and the bytes on disk agreeing.
+    @Test func checkoutThroughTheMonitor() throws {
+        let s = try StrataCLI()
+        let trace = s.directory + ".trace"
+        FileManager.default.createFile(atPath: trace, contents: nil)
+        try s.run("init")
+        for d in ["a", "b"] { for i in 0..<5 { try s.write("\(d)/f\(i).txt", "\(d) \(i)\n") } }
+        try s.run("commit", "-m", "v1")
+        try s.write("b/f1.txt", "b one, v2\n")
+        try s.write("c/new.txt", "v2 only\n")
+        try s.run("commit", "-m", "v2")
+        try s.run("config", "core.fsmonitor", "true")
+        #expect(try s.run("watch").status == 0)
+        #expect(try changes(s, monitor: true).isEmpty)  // seeds the monitor's state
+        try s.write("a/f2.txt", "a local edit\n")
+        try s.write("untracked.txt", "mine\n")
+        let env = ["STRATA_FSMONITOR_TRACE": trace]
+        let back = try s.run(["checkout", "HEAD~1"], env: env)
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(try s.read("b/f1.txt") == Data("b 1\n".utf8))
+        #expect(!FileManager.default.fileExists(atPath: s.path("c/new.txt")))
+        #expect(try s.read("a/f2.txt") == Data("a local edit\n".utf8))
+        #expect(try changes(s, monitor: true) == changes(s, monitor: false))
+        #expect(try paths(changes(s, monitor: false)) == differing(s))
+        // A local edit of a file the next checkout changes is refused, and nothing moves.
+        try s.write("b/f1.txt", "edited where v2 differs\n")
+        let refused = try s.run(["switch", "main"], env: env)
+        #expect(refused.status != 0, "\(refused.stdout)")
+        #expect(try s.read("b/f1.txt") == Data("edited where v2 differs\n".utf8))
+        try s.write("b/f1.txt", "b 1\n")
+        #expect(try s.run(["switch", "main"], env: env).status == 0)
+        #expect(try s.read("b/f1.txt") == Data("b one, v2\n".utf8))
+        #expect(try s.read("a/f2.txt") == Data("a local edit\n".utf8))
+        #expect(try changes(s, monitor: true) == changes(s, monitor: false))
+        #expect(try paths(changes(s, monitor: false)) == differing(s))
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("checkout monitor") }.count == 3, "\(lines)")
+        try s.run("watch", "stop")
     }
 
     /// More changed paths than the monitor keeps: it answers "full" for older tokens, status scans everything and
