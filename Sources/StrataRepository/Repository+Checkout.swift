@@ -135,8 +135,12 @@ extension Repository {
             let head = try refs.headCommit()
             let headTree = try head.map { try commit($0).tree }
             let between = try TreeDiff.diff(headTree, targetTree) { try self.tree($0) }
+            // Through the monitor, the paths the checkout will overwrite or remove are compared too, whatever it
+            // reported: an edit there is never lost to a missed event.
             let (local, cacheRefresh) =
-                try candidates.map { try candidateChanges($0, head: head, session: nil, progress: nil) } ?? changesSinceHead(head, progress: nil)
+                try candidates.map {
+                    try candidateChanges($0 + between.flatMap { [$0.path] + ($0.oldPath.map { [$0] } ?? []) }, head: head, session: nil, progress: nil)
+                } ?? changesSinceHead(head, progress: nil)
             try? statCache.update(cacheRefresh)
             var t: [String: FileVersion] = [:], h: [String: FileVersion] = [:]
             for c in between {

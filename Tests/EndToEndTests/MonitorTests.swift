@@ -185,6 +185,21 @@ import Testing
         #expect(try paths(changes(s, monitor: false)) == differing(s))
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("checkout monitor") }.count == 3, "\(lines)")
+        // A missed event: after a status through the monitor has seen an edit of a file the checkout would
+        // overwrite, the state is made to forget it (as if the monitor had never reported it). The checkout still
+        // compares the paths it overwrites, and refuses.
+        try s.write("b/f1.txt", "an edit the monitor is made to miss\n")
+        #expect(try changes(s, monitor: true).contains("modified b/f1.txt "))
+        let statePath = s.directory + "/.strata/fsmonitor.state"
+        var state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statePath))) as? [String: Any] ?? [:]
+        #expect((state["dirty"] as? [String])?.contains("b/f1.txt") == true, "\(state)")
+        state["dirty"] = ((state["dirty"] as? [String]) ?? []).filter { $0 != "b/f1.txt" }
+        try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: statePath))
+        let missed = try s.run(["checkout", "HEAD~1"], env: env)
+        #expect(missed.status != 0, "a checkout overwrote an edit the monitor missed: \(missed.stdout)")
+        #expect(try s.read("b/f1.txt") == Data("an edit the monitor is made to miss\n".utf8))
+        let last = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").last ?? ""
+        #expect(last.hasPrefix("checkout monitor"), "the checkout did not go through the monitor: \(last)")
         try s.run("watch", "stop")
     }
 
