@@ -3,23 +3,30 @@
 # deterministic), versioned by strata and by git (SHA-256 objects) in the same run. Each step is timed with its peak
 # RSS under /usr/bin/time: first commit, no-change status (twice), status and commit with 1 changed file, commit of
 # 1,000 changed files in 10 folders, diff of the last two commits, checkout of the previous commit, and status with
-# the file-system monitor (strata watch): seeding, no change (twice), 1 changed file. Figures go to
-# Benchmarks/README.md ("Scale").
+# the file-system monitor (strata watch): seeding, no change (twice), 1 changed file, a commit and a checkout through
+# it. DVC (in a venv, as Benchmarks/run.sh installs it) runs the same steps on the workspace as one tracked folder
+# (`dvc add data`), each stopped after 10 minutes. Figures go to Benchmarks/README.md ("Scale").
 #
-#   Benchmarks/scale.sh [--files N] [--strata BINARY] [--no-git]   (default 1000000; STRATA_BENCH_ROOT: scratch folder)
+#   Benchmarks/scale.sh [--files N] [--strata BINARY] [--no-git] [--no-dvc]
+#   (default 1000000; STRATA_BENCH_ROOT: scratch folder)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-FILES=1000000; S="$HERE/.build/release/strata"; GIT=1
+FILES=1000000; S="$HERE/.build/release/strata"; GIT=1; DVC=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --files) FILES=$2; shift 2 ;;
     --strata) S=$2; shift 2 ;;
     --no-git) GIT=0; shift ;;
-    *) echo "usage: $0 [--files N] [--strata BINARY] [--no-git]" >&2; exit 64 ;;
+    --no-dvc) DVC=0; shift ;;
+    *) echo "usage: $0 [--files N] [--strata BINARY] [--no-git] [--no-dvc]" >&2; exit 64 ;;
   esac
 done
 [ "$S" = "$HERE/.build/release/strata" ] && (cd "$HERE" && swift build -c release --product strata 2>&1 | tail -1)
-ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}/scale
+BENCH=${STRATA_BENCH_ROOT:-/tmp/strata-bench}
+ROOT=$BENCH/scale
+if [ "$DVC" = 1 ] && [ ! -x "$BENCH/venv/bin/dvc" ]; then
+  mkdir -p "$BENCH" && python3 -m venv "$BENCH/venv" && "$BENCH/venv/bin/pip" install -q dvc || DVC=0
+fi
 export STRATA_AUTHOR="Bench <bench@example.org>" OPENLINEAGE_DISABLED=true GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.org \
   GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.org
 
@@ -41,14 +48,26 @@ t() {  # t LABEL COMMAND...: times one step
   read -r secs kb < <(grep -v "Command exited" "$ROOT/.time" | tail -1)
   printf "  %-34s %8s s  %7s MB\n" "$label" "$secs" "$((kb / 1024))"
 }
+LIMIT=600
+tl() {  # tl LABEL COMMAND...: times one step, stopped after LIMIT seconds; fails when it was stopped
+  local label=$1; shift
+  local rc=0
+  /usr/bin/time -o "$ROOT/.time" -f "%e %M" timeout "$LIMIT" "$@" >/dev/null 2>&1 || rc=$?
+  read -r secs kb < <(grep -v "Command exited\|Command terminated" "$ROOT/.time" | tail -1)
+  if [ "$rc" = 124 ]; then printf "  %-34s   > %s s  (stopped: did not finish)\n" "$label" "$LIMIT"; return 1; fi
+  printf "  %-34s %8s s  %7s MB\n" "$label" "$secs" "$((kb / 1024))"
+}
 touch_one() { echo '{"changed": true}' >> "$1/f0500/ev-$(printf %07d $((500 * FILES / 1000)))".json; }
 touch_many() { for d in 0100 0200 0300 0400 0500 0600 0700 0800 0900 0999; do for f in "$1"/f$d/*.json; do echo '{"v": 2}' >> "$f"; done; done; }
 
 rm -rf "$ROOT" && mkdir -p "$ROOT"
 echo "== $FILES files in 1,000 folders ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
-for tool in strata git; do
+for tool in strata git dvc; do
   [ "$tool" = git ] && [ "$GIT" = 0 ] && continue
-  W="$ROOT/$tool"; mkdir -p "$W"; generate "$W"; cd "$W"; sync
+  [ "$tool" = dvc ] && [ "$DVC" = 0 ] && continue
+  W="$ROOT/$tool"; mkdir -p "$W"
+  if [ "$tool" = dvc ]; then mkdir -p "$W/data"; generate "$W/data"; else generate "$W"; fi
+  cd "$W"; sync
   echo "$tool:"
   if [ "$tool" = strata ]; then
     "$S" init -q
@@ -72,9 +91,11 @@ for tool in strata git; do
     t "no-change status, monitor (again)" "$S" status
     touch_one "$W"
     t "status, 1 changed file, monitor" "$S" status
+    t "commit of 1 changed file, monitor" "$S" commit -q -m v4
+    t "checkout of the previous commit, monitor" "$S" checkout -q HEAD~1
     "$S" watch stop -q
     du -sh "$W/.strata" | awk '{print "  store size " $1}'
-  else
+  elif [ "$tool" = git ]; then
     git init -q --object-format=sha256
     t "first commit (add -A + commit)" sh -c 'git add -A && git commit -qm v1'
     sleep 2
@@ -88,6 +109,18 @@ for tool in strata git; do
     t "diff HEAD~1 HEAD" git diff --stat HEAD~1 HEAD
     t "checkout of the previous commit" git checkout -q HEAD~1
     du -sh "$W/.git" | awk '{print "  store size " $1}'
+  else
+    D="$BENCH/venv/bin/dvc"
+    "$D" init -q --no-scm
+    # Each step runs only if the one before finished.
+    tl "first commit (dvc add data)" "$D" add -q data && cp data.dvc "$ROOT/v1.dvc" && sleep 2 &&
+      tl "no-change status" "$D" status &&
+      tl "no-change status (again)" "$D" status &&
+      { touch_one "$W/data"; sleep 2; tl "status, 1 changed file" "$D" status; } &&
+      tl "commit of 1 changed file (dvc add)" "$D" add -q data &&
+      { touch_many "$W/data"; sleep 2; tl "commit of 1,000 files (dvc add)" "$D" add -q data; } &&
+      { cp "$ROOT/v1.dvc" data.dvc; tl "checkout of the first commit" "$D" checkout -q --force data.dvc; } || true
+    du -sh "$W/.dvc" | awk '{print "  store size " $1}'
   fi
   cd "$HERE"
 done

@@ -49,7 +49,7 @@ extension LineageService {
     /// the pipeline run of the newest stage run it records. Those stage runs, and their pipeline runs, are marked as
     /// recorded in this commit.
     public func recordCommit(_ result: CommitResult, message: String, pipelineRun: RunRecord? = nil) throws -> RunRecord {
-        let changed = try datasets(of: result)
+        let changed = config.disabled ? [] : try datasets(of: result)  // OPENLINEAGE_DISABLED: nothing is recorded
         var inputs: [DatasetRef] = [], outputs: [DatasetRef] = []
         var stageRuns: [RunRecord] = []
         for d in changed {
@@ -156,9 +156,13 @@ extension LineageService {
         try datasets(commit: result.id) { body in try repo.forEachChange(of: result) { c in if c.new != nil { try body(c) } } }
     }
 
+    /// The most changed files a run records as datasets of their own; beyond, each folder is one dataset.
+    public static let maxFileDatasets = 1000
+
     /// The dataset versions among changes that `each` passes (twice; it may stream them): Delta and Iceberg tables
     /// as one dataset each, a folder with more than 50 changed files as one folder dataset, every other file as its
-    /// own. Memory grows with the folders and the files of small folders, not with the change.
+    /// own (every folder as one when that leaves more than `maxFileDatasets` files). Memory grows with the folders and
+    /// the files of small folders, not with the change.
     func datasets(commit: ObjectID, _ each: (_ body: (Change) throws -> Void) throws -> Void) throws -> [DatasetRef] {
         var outputs: [DatasetRef] = []
         var roots = Set<String>()
@@ -173,7 +177,12 @@ extension LineageService {
         func underRoot(_ path: String) -> Bool { !roots.isEmpty && roots.contains { path.hasPrefix($0 + "/") } }
         try each { c in if !underRoot(c.path) { perFolder[Posix.dirname(c.path), default: 0] += 1 } }
         for root in roots.sorted() { if let d = try tableDataset(root, commit: commit) { outputs.append(d) } }
-        let whole = Set(perFolder.filter { $0.value > 50 && !$0.key.isEmpty }.keys)
+        // Folders with more than 50 changed files are one dataset each; when the files left would still be more than
+        // `LineageService.maxFileDatasets`, every folder is (a run's record stays bounded by the folders, not the files).
+        var whole = Set(perFolder.filter { $0.value > 50 && !$0.key.isEmpty }.keys)
+        if perFolder.filter({ !whole.contains($0.key) }).values.reduce(0, +) > LineageService.maxFileDatasets {
+            whole = Set(perFolder.keys.filter { !$0.isEmpty })
+        }
         var byFolder: [String: [Change]] = [:]
         try each { c in
             let folder = Posix.dirname(c.path)

@@ -210,7 +210,8 @@ public final class LineageService: @unchecked Sendable {
         if let commit { r.commit = commit }
         if let lock = try? Posix.readFile(repo.root + "/Pipeline.lock") { r.lockfileHash = ObjectID.hash(lock).hex }
         let generated = status == .complete && !config.disabled ? try claimGenerations(r) : []
-        try emit(r, type: status.rawValue, parent: parent, prov: try ProvBuilder(service: self).document(for: r, generated: generated))
+        // OPENLINEAGE_DISABLED: no PROV document is built either (emit records nothing).
+        try emit(r, type: status.rawValue, parent: parent, prov: config.disabled ? nil : try ProvBuilder(service: self).document(for: r, generated: generated))
         return r
     }
 
