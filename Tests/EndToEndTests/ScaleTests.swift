@@ -20,6 +20,7 @@ struct ScaleTests {
     /// folder's tree, the root tree and the commit.
     @Test func statusStaysSmallAndAOneFileCommitWritesItsPathOnly() throws {
         let s = try StrataCLI()
+        defer { try? FileManager.default.removeItem(atPath: s.directory) }  // 200,000 files: not left in the temp folder
         #expect(try s.run("init").status == 0)
         for d in 0..<400 {
             let folder = s.directory + String(format: "/f%03d", d)
