@@ -167,15 +167,18 @@ extension LineageService {
         var outputs: [DatasetRef] = []
         var roots = Set<String>()
         var perFolder: [String: Int] = [:]
+        // One pass finds the table roots and counts changes per folder; a folder inside a table is then dropped (its
+        // files belong to the table's dataset).
         try each { c in
             if let root = c.path.range(of: "/_delta_log/").map({ String(c.path[..<$0.lowerBound]) })
                 ?? (c.path.hasSuffix(".metadata.json") ? c.path.range(of: "/metadata/", options: .backwards).map { String(c.path[..<$0.lowerBound]) } : nil)
             {
                 roots.insert(root)
             }
+            perFolder[Posix.dirname(c.path), default: 0] += 1
         }
         func underRoot(_ path: String) -> Bool { !roots.isEmpty && roots.contains { path.hasPrefix($0 + "/") } }
-        try each { c in if !underRoot(c.path) { perFolder[Posix.dirname(c.path), default: 0] += 1 } }
+        if !roots.isEmpty { perFolder = perFolder.filter { folder, _ in !roots.contains { folder == $0 || folder.hasPrefix($0 + "/") } } }
         for root in roots.sorted() { if let d = try tableDataset(root, commit: commit) { outputs.append(d) } }
         // Folders with more than 50 changed files are one dataset each; when the files left would still be more than
         // `LineageService.maxFileDatasets`, every folder is (a run's record stays bounded by the folders, not the files).

@@ -120,38 +120,12 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     public static let empty = ObjectID.hash([UInt8]())
 }
 
-/// Incremental SHA-256 over OpenSSL's EVP interface (uses SHA-NI where the CPU has it).
-public struct SHA256Hasher: ~Copyable {
-    private let ctx: OpaquePointer
-
-    /// Starts a new digest.
-    public init() {
-        ctx = EVP_MD_CTX_new()
-        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-    }
-
-    deinit { EVP_MD_CTX_free(ctx) }
-
-    /// Feeds bytes into the digest.
-    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        if buffer.count > 0 { EVP_DigestUpdate(ctx, buffer.baseAddress, buffer.count) }
-    }
-
-    /// Finishes the digest and returns the id.
-    public consuming func finalize() -> ObjectID {
-        var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var len: UInt32 = 32
-        return withUnsafeMutableBytes(of: &out) { b in
-            _ = EVP_DigestFinal_ex(ctx, b.baseAddress!.assumingMemoryBound(to: UInt8.self), &len)
-            return ObjectID(raw: UnsafeRawBufferPointer(b))
-        }
-    }
-}
-
-/// A SHA-256 digest whose state can be saved at any offset and compared with a state saved earlier: equal states
-/// at the same offset mean equal bytes before it (the chaining value after the whole 64-byte blocks, and the bytes of
-/// the partial block), short of a SHA-256 collision. A commit uses it to skip the unchanged start of a grown file.
-public struct ResumableSHA256: Sendable {
+/// Incremental SHA-256 over OpenSSL's `SHA256_CTX` (the same block function as EVP, SHA-NI where the CPU has it,
+/// without a context allocated per digest). Its state can be saved at any offset and compared with a state saved
+/// earlier: equal states at the same offset mean equal bytes before it (the chaining value after the whole 64-byte
+/// blocks, and the bytes of the partial block), short of a SHA-256 collision. A commit uses that to skip the
+/// unchanged start of a grown file.
+public struct SHA256Hasher: Sendable {
     private var ctx = SHA256_CTX()
 
     /// Starts a new digest.

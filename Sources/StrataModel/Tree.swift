@@ -81,6 +81,20 @@ public struct Tree: Hashable, Sendable {
         }
     }
 
+    /// The entries in byte order of the paths below the tree, which is the stat cache's order: a folder sorts as its
+    /// name plus "/". Entries come sorted by name, so only folders can move.
+    public var entriesInPathOrder: [(key: String, entry: TreeEntry)] {
+        var out = entries.map { (key: $0.kind == .directory ? $0.name + "/" : $0.name, entry: $0) }
+        if out.contains(where: { $0.entry.kind == .directory }) { out.sort { Tree.less($0.key, $1.key) } }
+        return out
+    }
+
+    /// Names of a folder's children (`isDirectory` for folders) in byte order of their paths, as
+    /// `entriesInPathOrder` orders a tree's.
+    public static func inPathOrder(_ names: [(name: String, isDirectory: Bool)]) -> [(key: String, isDirectory: Bool)] {
+        names.map { (key: $0.isDirectory ? $0.name + "/" : $0.name, isDirectory: $0.isDirectory) }.sorted { Tree.less($0.key, $1.key) }
+    }
+
     /// Creates a tree without validating names. Only for tests that craft hostile stores.
     public init(uncheckedEntries: [TreeEntry]) { entries = uncheckedEntries }
 

@@ -287,7 +287,7 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// The SHA-256 states saved at some chunk boundaries of a chunked file (`WriteSession`), if any: how many chunks
-    /// end at the boundary, its offset, and `ResumableSHA256.state` there.
+    /// end at the boundary, its offset, and `SHA256Hasher.state` there.
     public func chunkStates(_ id: ObjectID) throws -> [ChunkState] {
         var blob: [UInt8] = []
         try db.query("SELECT states FROM chunkstates WHERE id = ?", [.blob(id.bytes)]) { r in blob = r.withBlob(0) { Array($0) } }
@@ -366,7 +366,7 @@ public struct ChunkState: Sendable, Equatable {
     public var chunks: Int
     /// The boundary's offset in the file.
     public var offset: Int64
-    /// `ResumableSHA256.state` at the boundary.
+    /// `SHA256Hasher.state` at the boundary.
     public var state: [UInt8]
 
     /// Several states as stored: per state, the chunk count (4 bytes) and offset (8 bytes) little-endian, the state's

@@ -171,7 +171,7 @@ public final class WriteSession: @unchecked Sendable {
     /// cut there too: the result is the same as without the shortcut). Nil when there is no such boundary; the file
     /// is then read again from the start.
     private func resumePoint(fd: Int32, path: String, previous: ObjectID, records: RecordScanner.Mode?) throws -> (
-        chunks: [(id: ObjectID, size: UInt32)], hasher: ResumableSHA256, offset: Int64, states: [ChunkState]
+        chunks: [(id: ObjectID, size: UInt32)], hasher: SHA256Hasher, offset: Int64, states: [ChunkState]
     )? {
         let states = try store.chunkStates(previous)
         if states.isEmpty { return nil }
@@ -181,8 +181,8 @@ public final class WriteSession: @unchecked Sendable {
         let window = Int64(Chunker.maxSize + (records == nil ? 0 : WriteSession.recordSlack))
         let usable = states.filter { $0.chunks > 0 && $0.chunks < ends.count && ends[$0.chunks] == $0.offset && $0.offset + window <= ends.last! }
         if usable.isEmpty { return nil }
-        var hasher = ResumableSHA256()
-        var good: (state: ChunkState, hasher: ResumableSHA256, index: Int)?
+        var hasher = SHA256Hasher()
+        var good: (state: ChunkState, hasher: SHA256Hasher, index: Int)?
         let capacity = 4 << 20
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
@@ -222,7 +222,7 @@ public final class WriteSession: @unchecked Sendable {
         defer { buf.deallocate() }
         // The whole-file SHA-256 runs on another thread, a chunk behind the one that cuts and hashes chunks; it saves
         // its state at a chunk boundary every `stateSpacing` bytes, for the next version of the file.
-        let fileHash = FileHashBox(resume.map { ($0.hasher, $0.states) } ?? (ResumableSHA256(), []))
+        let fileHash = FileHashBox(resume.map { ($0.hasher, $0.states) } ?? (SHA256Hasher(), []))
         let group = DispatchGroup()
         let queue = DispatchQueue(label: "strata.filehash")
         var list: [(id: ObjectID, size: UInt32)] = resume?.chunks ?? []
@@ -419,9 +419,9 @@ final class Lane {
 /// A SHA-256 state used from one background queue at a time (the caller waits on a group before reading it),
 /// which is why it may be `@unchecked Sendable`.
 final class FileHashBox: @unchecked Sendable {
-    private(set) var hasher: ResumableSHA256
+    private(set) var hasher: SHA256Hasher
     private(set) var states: [ChunkState]
-    init(_ start: (ResumableSHA256, [ChunkState])) { (hasher, states) = start }
+    init(_ start: (SHA256Hasher, [ChunkState])) { (hasher, states) = start }
 
     /// Feeds the next chunk; `chunksSoFar` chunks end where it ends.
     func update(_ b: UnsafeRawBufferPointer, chunksSoFar: Int) {

@@ -72,47 +72,49 @@ extension Repository {
             let session = objects.beginWrite()
             do {
                 let paths = try options.paths.map { try $0.map { try relativePath($0) } }
+                var changes: [Change]?, counts: [Change.Status: Int], updates: [(String, StatCacheEntry)] = [], spilled: StatCacheSpill?
+                let treeID: ObjectID, unchanged: Bool
                 if parent == nil && paths == nil {
-                    // A first commit of the whole workspace: streamed, trees stored as the walk leaves each folder.
+                    // A first commit of the whole workspace: streamed, trees stored as the walk leaves each folder; its
+                    // changes are read back from its tree when asked for.
                     let snapshot = try streamedFirstSnapshot(session: session, progress: progress)
-                    if snapshot.files == 0 && !options.allowEmpty {
-                        session.abort()
-                        try? statCache.update(from: snapshot.cacheUpdates)
-                        throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
-                    }
-                    return try record(
-                        snapshot.tree, changes: nil, counts: snapshot.files > 0 ? [.added: snapshot.files] : [:], updates: [],
-                        spilled: snapshot.cacheUpdates, parent: nil, merging: merging, branch: branch, options: options, session: session)
-                }
-                let changes: [Change], updates: [(String, StatCacheEntry)]
-                if let candidates = options.candidates, paths == nil, merging == nil, let parent {
-                    (changes, updates) = try candidateChanges(candidates, head: parent, session: session, progress: progress)
-                } else if let paths {
-                    // Only the selected paths: their files now, against HEAD's files under them.
-                    let (scanned, refresh) = try snapshot(paths: paths, session: session, progress: progress)
-                    let base = try parentTree.map { try flatten(tree: $0) } ?? [:]
-                    var listing = base.filter { p, _ in !paths.contains { sel in sel.isEmpty || p == sel || p.hasPrefix(sel + "/") } }
-                    listing.merge(scanned) { _, new in new }
-                    (changes, updates) = (TreeDiff.diff(flat: base, listing), refresh)
+                    (treeID, counts, spilled, unchanged) = (
+                        snapshot.tree, snapshot.files > 0 ? [.added: snapshot.files] : [:], snapshot.cacheUpdates, snapshot.files == 0
+                    )
                 } else {
-                    // The whole workspace: one streamed walk against HEAD (memory and work grow with the change).
-                    (changes, updates) = try changesSinceHead(parent, session: session, progress: progress)
+                    let listed: [Change]
+                    if let candidates = options.candidates, paths == nil, merging == nil, let parent {
+                        (listed, updates) = try candidateChanges(candidates, head: parent, session: session, progress: progress)
+                    } else if let paths {
+                        // Only the selected paths: their files now, against HEAD's files under them.
+                        let (scanned, refresh) = try snapshot(paths: paths, session: session, progress: progress)
+                        let base = try parentTree.map { try flatten(tree: $0) } ?? [:]
+                        var listing = base.filter { p, _ in !paths.contains { sel in sel.isEmpty || p == sel || p.hasPrefix(sel + "/") } }
+                        listing.merge(scanned) { _, new in new }
+                        (listed, updates) = (TreeDiff.diff(flat: base, listing), refresh)
+                    } else {
+                        // The whole workspace: one streamed walk against HEAD (memory and work grow with the change).
+                        (listed, updates) = try changesSinceHead(parent, session: session, progress: progress)
+                    }
+                    // A first commit of some paths builds every tree from its files; later ones edit HEAD's trees on the
+                    // changed paths only, every other folder keeping its id unread.
+                    treeID =
+                        parentTree == nil
+                        ? try Repository.buildTree(
+                            Dictionary(uniqueKeysWithValues: listed.compactMap { c in c.new.map { (c.path, $0) } }), session: session)
+                        : try Repository.applying(listed, to: parentTree, session: session) { try self.tree($0) }
+                    (changes, counts, spilled) = (listed, Dictionary(grouping: listed, by: \.status).mapValues(\.count), nil)
+                    unchanged = treeID == parentTree || (parent == nil && listed.isEmpty)
                 }
-                // A first commit builds every tree from its files; later ones edit HEAD's trees on the changed paths
-                // only, every other folder keeping its id unread.
-                let treeID =
-                    parentTree == nil
-                    ? try Repository.buildTree(
-                        Dictionary(uniqueKeysWithValues: changes.compactMap { c in c.new.map { (c.path, $0) } }), session: session)
-                    : try Repository.applying(changes, to: parentTree, session: session) { try self.tree($0) }
-                if (treeID == parentTree || (parent == nil && changes.isEmpty)) && !options.allowEmpty && merging == nil {
+                if unchanged && !options.allowEmpty && merging == nil {
                     session.abort()
                     try? statCache.update(updates)
+                    if let spilled { try? statCache.update(from: spilled) }
                     throw RepositoryError.nothingToCommit(branch: branch?.rawValue ?? "detached HEAD")
                 }
                 return try record(
-                    treeID, changes: changes, counts: Dictionary(grouping: changes, by: \.status).mapValues(\.count), updates: updates, spilled: nil,
-                    parent: parent, merging: merging, branch: branch, options: options, session: session)
+                    treeID, changes: changes, counts: counts, updates: updates, spilled: spilled, parent: parent, merging: merging, branch: branch,
+                    options: options, session: session)
             } catch {
                 session.abort()
                 throw error
@@ -175,9 +177,7 @@ extension Repository {
     /// Every file below a tree with its path, depth first in byte order of paths, holding only the trees on the
     /// current path.
     public func forEachFile(inTree id: ObjectID, prefix: String = "", _ body: (String, FileVersion) throws -> Void) throws {
-        var entries = try tree(id).entries.map { (key: $0.kind == .directory ? $0.name + "/" : $0.name, entry: $0) }
-        if entries.contains(where: { $0.entry.kind == .directory }) { entries.sort { Tree.less($0.key, $1.key) } }
-        for (_, e) in entries {
+        for (_, e) in try tree(id).entriesInPathOrder {
             let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
             if e.kind == .directory {
                 try forEachFile(inTree: e.id, prefix: p, body)

@@ -69,7 +69,8 @@ extension Repository {
             try db.readSnapshot {
                 let cursor = try statCache.cursor(below: "")
                 try streamFolder(
-                    "", node: top, cache: { try cursor.entry(for: $0) }, bad: &bad, trees: trees, queue: queue, large: &large, counts: counts)
+                    "", node: top, scanner: Scanner(root: root), cache: { try cursor.entry(for: $0) }, bad: &bad, trees: trees, queue: queue,
+                    large: &large, counts: counts)
             }
             // Large files last, largest first, so that the workers finish together.
             for l in large.sorted(by: { $0.size > $1.size }) { queue.push(l.job) }
@@ -94,12 +95,12 @@ extension Repository {
     /// at their place in byte order of paths, which is the cache cursor's order). The folder's node keeps one hold
     /// of its own until its listing is done, so it cannot be finished early by a fast worker.
     private func streamFolder(
-        _ rel: String, node: FolderAssembly.Node, cache: (String) throws -> StatCacheEntry?, bad: inout [String], trees: FolderAssembly,
+        _ rel: String, node: FolderAssembly.Node, scanner: StrataWorkspace.Scanner, cache: (String) throws -> StatCacheEntry?, bad: inout [String],
+        trees: FolderAssembly,
         queue: StoreQueue, large: inout [(job: StoreQueue.Job, size: UInt64)], counts: Locked<(files: Int, bytes: UInt64, seen: Int)>
     ) throws {
-        guard let listed = try Scanner(root: root).children(rel, &bad) else { return }
-        var items = listed.map { (key: $0.isDirectory ? $0.name + "/" : $0.name, isDirectory: $0.isDirectory) }
-        items.sort { Tree.less($0.key, $1.key) }
+        guard let listed = try scanner.children(rel, &bad) else { return }
+        let items = Tree.inPathOrder(listed)
         let dirPath = rel.isEmpty ? root : root + "/" + rel
         var fd: Int32 = -1
         defer { if fd >= 0 { close(fd) } }
@@ -110,7 +111,7 @@ extension Repository {
             if item.isDirectory {
                 let child = FolderAssembly.Node(name: name, parent: node)
                 trees.hold(node)
-                try streamFolder(path, node: child, cache: cache, bad: &bad, trees: trees, queue: queue, large: &large, counts: counts)
+                try streamFolder(path, node: child, scanner: scanner, cache: cache, bad: &bad, trees: trees, queue: queue, large: &large, counts: counts)
                 try trees.finish(child, with: nil)
                 continue
             }

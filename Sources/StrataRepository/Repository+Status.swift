@@ -304,10 +304,8 @@ struct WorkspaceWalk: Sendable {
         // Children in byte order of their full paths: a folder sorts as its name plus "/". The workspace's listing
         // is sorted; HEAD's entries come sorted by name, so only its folders may move (a nearly sorted sort), then
         // the two are merged.
-        var mine = listed.map { (key: $0.isDirectory ? $0.name + "/" : $0.name, isDirectory: $0.isDirectory) }
-        mine.sort { Tree.less($0.key, $1.key) }
-        var theirs = try tree.map { try repo.tree($0).entries.map { (key: $0.kind == .directory ? $0.name + "/" : $0.name, entry: $0) } } ?? []
-        if theirs.contains(where: { $0.entry.kind == .directory }) { theirs.sort { Tree.less($0.key, $1.key) } }
+        let mine = Tree.inPathOrder(listed)
+        let theirs = try tree.map { try repo.tree($0).entriesInPathOrder } ?? []
         let dirPath = rel.isEmpty ? repo.root : repo.root + "/" + rel
         var fd: Int32 = -1
         defer { if fd >= 0 { close(fd) } }
