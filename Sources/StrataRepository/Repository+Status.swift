@@ -206,6 +206,8 @@ extension Repository {
         // read lock once, not per lookup).
         var found = try db.readSnapshot { try walk(walker, head, spread: spread) }
         if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
+        // Folders read afresh are recorded for the next walk (a cache: a failed write only means reading them again).
+        try? FolderCache(db: db).update(found.folders)
         var updates: [(String, StatCacheEntry)] = []
         for (p, v, e) in try hash(found.todo, previous: found.headOfTodo, session: session, progress: progress) {
             if let e { updates.append((p, e)) }
@@ -240,7 +242,7 @@ extension Repository {
                     if asked <= 256 { return try self.statCache.entry(for: path) }
                     if cursor == nil { cursor = try self.statCache.cursor(below: folder, from: path) }
                     return try cursor!.entry(for: path)
-                }, into: &found
+                }, listing: { try FolderCache(db: self.db).entry(for: $0) }, into: &found
             ) { p, t, _ in waiting.append((p, t)) }
         }
         let subtrees = waiting
@@ -250,7 +252,10 @@ extension Repository {
             do {
                 var local = WorkspaceWalk.Found()
                 let cursor = try self.statCache.cursor(below: subtrees[i].path)
-                try walker.subtree(subtrees[i].path, subtrees[i].tree, cache: { try cursor.entry(for: $0) }, into: &local)
+                let folders = try FolderCache(db: self.db).cursor(below: subtrees[i].path)
+                try walker.subtree(
+                    subtrees[i].path, subtrees[i].tree, cache: { try cursor.entry(for: $0) },
+                    listing: { try folders.entry(for: FolderCache.key($0)) }, into: &local)
                 results.with { $0.append(local) }
             } catch {
                 failure.with { if $0 == nil { $0 = error } }
@@ -266,11 +271,14 @@ extension Repository {
 /// One walk of the workspace against HEAD's trees and the stat cache (`Repository.changesSinceHead`).
 struct WorkspaceWalk: Sendable {
     /// What a walk found: HEAD's and the workspace's versions of changed paths, files to hash (with HEAD's version),
-    /// and names that cannot be recorded.
+    /// names that cannot be recorded, and the folder-cache rows of folders it had to read.
     struct Found {
         var old: [String: FileVersion] = [:], new: [String: FileVersion] = [:]
         var todo: [ScannedEntry] = [], headOfTodo: [String: FileVersion] = [:]
         var bad: [String] = []
+        var folders: [(String, FolderCacheEntry)] = []
+        /// Folders whose names were read from the file system (the others came from the folder cache).
+        var read = 0
 
         mutating func merge(_ o: Found) {
             old.merge(o.old) { a, _ in a }
@@ -278,37 +286,66 @@ struct WorkspaceWalk: Sendable {
             todo += o.todo
             headOfTodo.merge(o.headOfTodo) { a, _ in a }
             bad += o.bad
+            folders += o.folders
+            read += o.read
         }
     }
 
     let repo: Repository
     let scanner: StrataWorkspace.Scanner
     let session: WriteSession?
+    /// When the walk started (ns): a folder changed within the racy window before it is not recorded.
+    let startNs = Posix.nowNs()
 
-    /// The folder and everything below it, in byte order of paths (`cache` is asked in that order).
-    func subtree(_ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found) throws {
-        try folder(rel, tree, cache: cache, into: &found) { path, sub, f in try subtree(path, sub, cache: cache, into: &f) }
+    /// The folder and everything below it, in byte order of paths (`cache` and `listing` are asked in that order).
+    func subtree(
+        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, listing: (String) throws -> FolderCacheEntry?,
+        into found: inout Found
+    ) throws {
+        try folder(rel, tree, cache: cache, listing: listing, into: &found) { path, sub, f in
+            try subtree(path, sub, cache: cache, listing: listing, into: &f)
+        }
     }
 
     /// One folder: its files compared with HEAD's entries and the cache (asked in byte order of paths); HEAD's
     /// folders the workspace lacks are flattened into deletions. Each subfolder (with HEAD's tree of it, if any) goes
     /// to `subfolder` at its place in that order, so a caller that descends there keeps the cache's order.
+    /// The folder's names come from its folder-cache row (`listing`) when the row still describes it, else from
+    /// reading the folder (and a new row is recorded in `found`).
     func folder(
-        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, into found: inout Found,
-        subfolder: (String, ObjectID?, inout Found) throws -> Void
+        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, listing: (String) throws -> FolderCacheEntry?,
+        into found: inout Found, subfolder: (String, ObjectID?, inout Found) throws -> Void
     ) throws {
-        guard let listed = try scanner.children(rel, &found.bad) else {
-            if let tree { for (p, v) in try repo.flatten(tree: tree, prefix: rel) { found.old[p] = v } }
-            return
-        }
-        // Children in byte order of their full paths: a folder sorts as its name plus "/". The workspace's listing
-        // is sorted; HEAD's entries come sorted by name, so only its folders may move (a nearly sorted sort), then
-        // the two are merged.
-        let mine = Tree.inPathOrder(listed)
-        let theirs = try tree.map { try repo.tree($0).entriesInPathOrder } ?? []
         let dirPath = rel.isEmpty ? repo.root : repo.root + "/" + rel
-        var fd: Int32 = -1
+        // The folder's stat is taken before its names are read: a change after it moves the stat away from what is
+        // recorded, so it is seen next time.
+        let fd = Glibc.open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 && errno != ENOENT && errno != ENOTDIR { throw PosixError("open directory", dirPath) }
         defer { if fd >= 0 { close(fd) } }
+        var dirStat = stat()
+        if fd >= 0 && fstat(fd, &dirStat) != 0 { throw PosixError("stat", dirPath) }
+        // Children in byte order of their full paths: a folder sorts as its name plus "/". HEAD's entries come
+        // sorted by name, so only its folders may move (a nearly sorted sort).
+        let theirs = try tree.map { try repo.tree($0).entriesInPathOrder } ?? []
+        let mine: [(key: String, isDirectory: Bool)]
+        let st = FileStat(dirStat)
+        if fd >= 0, let row = try listing(rel), row.matches(st, rules: scanner.rulesFingerprint, tree: tree) {
+            mine = row.listing(treeKeys: theirs.map(\.key))
+        } else {
+            let badBefore = found.bad.count
+            guard fd >= 0, let listed = try scanner.children(rel, &found.bad) else {
+                if let tree { for (p, v) in try repo.flatten(tree: tree, prefix: rel) { found.old[p] = v } }
+                return
+            }
+            mine = Tree.inPathOrder(listed)
+            found.read += 1
+            if found.bad.count == badBefore, FolderCacheEntry.recordable(st, nowNs: startNs),
+                let (extra, missing) = FolderCacheEntry.delta(listing: mine, treeKeys: theirs.map(\.key))
+            {
+                found.folders.append(
+                    (rel, FolderCacheEntry(stat: st, rules: scanner.rulesFingerprint, tree: tree, extra: extra, missing: missing, writtenNs: startNs)))
+            }
+        }
         var i = 0, j = 0
         while i < mine.count || j < theirs.count {
             let item: (isDirectory: Bool, inWorkspace: Bool, head: TreeEntry?)
@@ -333,10 +370,6 @@ struct WorkspaceWalk: Sendable {
             let was = item.head.map { FileVersion(kind: $0.kind, id: $0.id, size: $0.size) }
             var seen: ScannedEntry?
             if item.inWorkspace {
-                if fd < 0 {
-                    fd = Glibc.open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                    if fd < 0 { throw PosixError("open directory", dirPath) }
-                }
                 var st = stat()
                 if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
                     let fs = FileStat(st)

@@ -26,14 +26,19 @@ public struct Scanner: Sendable {
     public let root: String
     /// Ignore rules from `.strataignore`.
     public let ignore: IgnoreRules
+    /// The first 8 bytes of the SHA-256 of `.strataignore` (0 without one): a folder-cache row holds only for the
+    /// rules it was listed under.
+    public let rulesFingerprint: Int64
 
     /// Creates a scanner, reading `.strataignore` at the root when present.
     public init(root: String) {
         self.root = root
         if let bytes = try? Posix.readFile(root + "/.strataignore") {
             ignore = IgnoreRules(text: String(decoding: bytes, as: UTF8.self))
+            rulesFingerprint = ObjectID.hash(bytes).bytes.prefix(8).reduce(Int64(0)) { $0 &<< 8 | Int64($1) }
         } else {
             ignore = IgnoreRules()
+            rulesFingerprint = 0
         }
     }
 

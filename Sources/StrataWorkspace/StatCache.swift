@@ -55,7 +55,13 @@ public struct StatCache: Sendable {
                 """
                 CREATE TABLE IF NOT EXISTS statcache (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, inode INTEGER,
                     mode INTEGER, id BLOB NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
-                """)
+                """),
+            Migration(
+                2, "the folder cache",
+                """
+                CREATE TABLE IF NOT EXISTS foldercache (path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, inode INTEGER, rules INTEGER,
+                    tree BLOB, extra TEXT NOT NULL, missing TEXT NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
+                """),
         ])
 
     /// Uses the cache table of `db` (created by the store's migrator from `StatCache.schema`).
@@ -77,13 +83,15 @@ public struct StatCache: Sendable {
         // Every path below `rel/` sorts between "rel/" and "rel0" ("0" follows "/").
         let low = from ?? (rel.isEmpty ? "" : rel + "/")
         if rel.isEmpty {
-            return StatCacheCursor(
-                try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? ORDER BY path", [.text(low)]))
+            return PathCursor(
+                try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? ORDER BY path", [.text(low)])
+            ) { r in (r.text(0), StatCache.entry(r)) }
         }
-        return StatCacheCursor(
+        return PathCursor(
             try db.cursor(
                 "SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? AND path < ? ORDER BY path",
-                [.text(low), .text(rel + "0")]))
+                [.text(low), .text(rel + "0")])
+        ) { r in (r.text(0), StatCache.entry(r)) }
     }
 
     /// The entry of one path, if any.
@@ -130,34 +138,8 @@ public struct StatCache: Sendable {
     }
 }
 
-/// The stat cache read in byte order of paths: `entry(for:)` answers for paths asked in that same order. Rows are
-/// read 256 at a time.
-public final class StatCacheCursor {
-    private let cursor: Cursor
-    private var buffer: [(path: String, entry: StatCacheEntry)] = []
-    private var at = 0
-    private var ended = false
-
-    init(_ cursor: Cursor) { self.cursor = cursor }
-
-    /// The entry of `path`, if the cache has one; paths must be asked in increasing byte order (entries passed over
-    /// belong to files the walk did not find).
-    public func entry(for path: String) throws -> StatCacheEntry? {
-        while true {
-            if at == buffer.count {
-                if ended { return nil }
-                buffer.removeAll(keepingCapacity: true)
-                at = 0
-                if try cursor.next(upTo: 256, { r in buffer.append((r.text(0), StatCache.entry(r))) }) < 256 { ended = true }
-                if buffer.isEmpty { return nil }
-            }
-            let c = buffer[at]
-            if c.path == path { at += 1; return c.entry }
-            if Tree.less(path, c.path) { return nil }
-            at += 1
-        }
-    }
-}
+/// The stat cache read in byte order of paths (`StatCache.cursor(below:from:)`).
+public typealias StatCacheCursor = PathCursor<StatCacheEntry>
 
 /// Stat-cache entries gathered by a walk of any size (a first commit of millions of files), kept in a spill file
 /// rather than in memory until `StatCache.update(from:)` writes them. `lock` guards the file: workers append at once.

@@ -89,8 +89,16 @@ import StrataWorkspace
                     }
                 }
             }
+            // Now and then a change to the ignore rules (every folder-cache row stops holding).
+            if next(6) == 0 { try write(root, ".strataignore", ["*-x\n", "links/\n", "", "a.b/\n"][next(4)]) }
             let expected = try fromScratch(repo)
             #expect(try repo.status().changes == expected, "seed \(seed) round \(round)")
+            // Now and then everything is aged past the racy window, as a workspace at rest is: the next walks take
+            // the names of every folder not changed since from the folder cache.
+            if next(2) == 0 {
+                try ageEverything(root)
+                #expect(try repo.status().changes == expected, "seed \(seed) round \(round): aged")
+            }
             // Every folder below the root walked by cursors, or every one by point lookups: the same answer.
             let head = try repo.refs.headCommit()
             for spread in [1, 1000] { #expect(try repo.changesSinceHead(head, progress: nil, spread: spread).changes == expected, "spread \(spread)") }
@@ -103,6 +111,101 @@ import StrataWorkspace
                 #expect(try repo.status().isClean, "seed \(seed) round \(round)")
             }
         }
+    }
+}
+
+/// Sets the mtime of every file and folder of the workspace (not the store) a minute back, as at rest.
+func ageEverything(_ root: String) throws {
+    var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+    func age(_ rel: String) throws {
+        let full = rel.isEmpty ? root : root + "/" + rel
+        guard let st = try Posix.lstat(full) else { return }
+        if st.isDirectory {
+            for name in try FileManager.default.contentsOfDirectory(atPath: full) where !(rel.isEmpty && name == ".strata") {
+                try age(rel.isEmpty ? name : rel + "/" + name)
+            }
+        }
+        #expect(utimensat(AT_FDCWD, full, &times, AT_SYMLINK_NOFOLLOW) == 0)
+    }
+    try age("")
+}
+
+extension StreamedStatusTests {
+    /// The folder cache (git's untracked cache): once folders are at rest, a walk reads none of them; an added,
+    /// removed or renamed name, a folder's mtime set back by hand, a folder replaced by another, and a change to the
+    /// ignore rules each make the walk read that folder (or all of them) again, and the answer stays the from-scratch
+    /// one. Untracked, ignored and missing tracked files are all kept in a row.
+    @Test func foldersAtRestAreNotReadAgain() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        for p in ["a/x", "a/y", "a/b/z", "c/w", "top.txt", "d/e/f/g"] { try write(root, p, "content of \(p)") }
+        _ = try repo.commit(options("v1"))
+        try write(root, "a/untracked", "new")
+        try write(root, "c/scratch.tmp", "ignored")
+        try write(root, ".strataignore", "*.tmp\n")
+        try Posix.unlink(root + "/a/y")
+        try ageEverything(root)
+        func walk() throws -> WorkspaceWalk.Found {
+            try repo.db.readSnapshot {
+                try repo.walk(WorkspaceWalk(repo: repo, scanner: Scanner(root: root), session: nil), try repo.refs.headCommit(), spread: 16)
+            }
+        }
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+        #expect(try walk().read == 0, "every folder is at rest and recorded")
+        #expect(try repo.status().changes.map(\.path) == [".strataignore", "a/untracked", "a/y"])
+
+        // A new name in a/b: only a/b is read, and the new file is found.
+        try write(root, "a/b/new", "n")
+        var found = try walk()
+        #expect(found.read == 1)
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+        // The same folder's mtime set back by hand: its ctime still tells.
+        try write(root, "c/another", "m")
+        var times = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, root + "/c", &times, AT_SYMLINK_NOFOLLOW) == 0)
+        found = try walk()
+        #expect(found.read == 2)
+        #expect(try repo.status().changes.map(\.path).contains("c/another"))
+        // A folder replaced by another of the same name and files (a new inode).
+        try ageEverything(root)
+        _ = try repo.status()
+        #expect(try walk().read == 0)
+        try Posix.rename(root + "/d/e/f", root + "/d/e/old")
+        try write(root, "d/e/f/g", "content of d/e/f/g")
+        try write(root, "d/e/f/h", "extra")
+        try FileManager.default.removeItem(atPath: root + "/d/e/old")
+        var old = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        for p in ["d/e", "d/e/f", "d/e/f/g", "d/e/f/h"] { #expect(utimensat(AT_FDCWD, root + "/" + p, &old, AT_SYMLINK_NOFOLLOW) == 0) }
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+        #expect(try repo.status().changes.map(\.path).contains("d/e/f/h"))
+        // New ignore rules: every folder is read again, and the once ignored file shows.
+        try write(root, ".strataignore", "")
+        var older = [timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, root, &older, AT_SYMLINK_NOFOLLOW) == 0)
+        found = try walk()
+        #expect(found.read == 7, "root, a, a/b, c, d, d/e and d/e/f")
+        #expect(try repo.status().changes.map(\.path).contains("c/scratch.tmp"))
+        // A commit changes HEAD's tree of the folders it touches: those are read once more, then recorded anew.
+        _ = try repo.commit(options("v2"))
+        try ageEverything(root)
+        _ = try repo.status()
+        #expect(try walk().read == 0)
+        #expect(try repo.status().isClean)
+    }
+
+    /// A row's listing is the tree's keys without the missing ones and with the extra ones, in path order; the delta
+    /// of a listing against the keys gives back the same row (an invariant checked over random sets).
+    @Test(arguments: 0..<32) func folderRowsRoundTrip(seed: Int) throws {
+        var random = SeededRandom(seed: seed, stream: 11)
+        let pool = ["a", "a-b", "a.b", "a/", "a-b/", "b", "b/", "c", "c0", "c/", "z", "é", "é/"]
+        let treeKeys = Tree.inPathOrder(pool.filter { _ in random.next(2) == 0 }.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0, $0.hasSuffix("/")) })
+            .map(\.key)
+        let disk = Tree.inPathOrder(pool.filter { _ in random.next(2) == 0 }.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0, $0.hasSuffix("/")) })
+        let (extra, missing) = try #require(FolderCacheEntry.delta(listing: disk, treeKeys: treeKeys))
+        let row = FolderCacheEntry(
+            stat: FileStat(stat()), rules: 0, tree: nil, extra: extra, missing: missing, writtenNs: 0)
+        #expect(row.listing(treeKeys: treeKeys).map(\.key) == disk.map(\.key))
+        #expect(row.listing(treeKeys: treeKeys).map(\.isDirectory) == disk.map(\.isDirectory))
     }
 }
 
