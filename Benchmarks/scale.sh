@@ -58,7 +58,16 @@ tl() {  # tl LABEL COMMAND...: times one step, stopped after LIMIT seconds; fail
   printf "  %-34s %8s s  %7s MB\n" "$label" "$secs" "$((kb / 1024))"
 }
 touch_one() { echo '{"changed": true}' >> "$1/f0500/ev-$(printf %07d $((500 * FILES / 1000)))".json; }
-touch_many() { for d in 0100 0200 0300 0400 0500 0600 0700 0800 0900 0999; do for f in "$1"/f$d/*.json; do echo '{"v": 2}' >> "$f"; done; done; }
+# 1,000 changed files at any scale of 10^5 files or more: the first 100 files of each of 10 folders (at 10^6 files a
+# folder holds 1,000, at 10^7 10,000); below that, every file of the 10 folders.
+touch_many() {
+  local per=$((FILES / 1000)) d i n=100
+  [ "$per" -lt 1 ] && per=1
+  [ "$per" -lt "$n" ] && n=$per
+  for d in 100 200 300 400 500 600 700 800 900 999; do
+    for i in $(seq $((d * per)) $((d * per + n - 1))); do echo '{"v": 2}' >> "$1/f$(printf %04d "$d")/ev-$(printf %07d "$i").json"; done
+  done
+}
 
 rm -rf "$ROOT" && mkdir -p "$ROOT"
 echo "== $FILES files in 1,000 folders ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
