@@ -15,7 +15,7 @@ struct LineageCommand: ParsableCommand {
         subcommands: [Export.self, Flush.self, Prov.self, Verify.self])
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write every stored event as JSON lines (stdout or --out FILE).")
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Write every stored event as JSON lines (stdout or --out FILE).")
         @OptionGroup var global: GlobalOptions
         @Option(help: "File to write.") var out: String?
         func run() throws {
@@ -26,7 +26,8 @@ struct LineageCommand: ParsableCommand {
     }
 
     struct Flush: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send the events that could not be delivered yet (e.g. the backend was down).")
+        static let configuration = CommandConfiguration(
+            commandName: "flush", abstract: "Send the events that could not be delivered yet (e.g. the backend was down).")
         @OptionGroup var global: GlobalOptions
         func run() throws {
             let service = try LineageService(repo: try global.repository())
@@ -38,7 +39,7 @@ struct LineageCommand: ParsableCommand {
 
     struct Prov: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the PROV-O JSON-LD document of a run (run id, prefix, or commit), or of every run merged (--all).")
+            commandName: "prov", abstract: "Print the PROV-O JSON-LD document of a run (run id, prefix, or commit), or of every run merged (--all).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("Run id, run id prefix, or a commit.", valueName: "run")) var runID: String?
         @Flag(help: "Every run's document merged into one graph.") var all = false
@@ -53,7 +54,8 @@ struct LineageCommand: ParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Fail (exit 22) when a commit's outputs lack their lineage events or PROV document.")
+        static let configuration = CommandConfiguration(
+            commandName: "verify", abstract: "Fail (exit 22) when a commit's outputs lack their lineage events or PROV document.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Revision (default HEAD).") var ref: String = "HEAD"
         func run() throws {
@@ -175,7 +177,7 @@ struct HooksCommand: ParsableCommand {
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy the shipped hooks into .strata/hooks/ (and .git/hooks/ when the workspace is a git checkout).")
+            commandName: "install", abstract: "Copy the shipped hooks into .strata/hooks/ (and .git/hooks/ when the workspace is a git checkout).")
         @OptionGroup var global: GlobalOptions
         func run() throws {
             let repo = try global.repository()

@@ -8,7 +8,7 @@ struct RetentionCommand: ParsableCommand {
         subcommands: [Set.self, Show.self, Rm.self])
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Save policy NAME (replacing one of that name).")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Save policy NAME (replacing one of that name).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Policy name.") var name: String
         @OptionGroup var rules: RetentionRuleOptions
@@ -21,7 +21,7 @@ struct RetentionCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List saved policies.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "List saved policies.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
         struct JSONPolicy: Encodable { var name: String; var rules: String }
