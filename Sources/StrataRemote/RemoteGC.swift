@@ -120,7 +120,7 @@ extension RemoteSync {
     }
 
     /// Garbage-collects the remote while others push: marks everything its branches and tags reach (re-reading the
-    /// refs until they hold still), writes one index fragment with the live objects that supersedes every fragment it
+    /// refs until they hold still) and everything a push's fragment younger than `grace` pins, writes one index fragment with the live objects that supersedes every fragment it
     /// read, stops indexing packs with nothing live ("dropped"), and deletes only packs that no current fragment
     /// indexes and that were dropped, or written, more than `grace` seconds ago, after checking each one's trailer
     /// for live objects (a push that relied on a dropped pack gets it indexed again instead).
@@ -149,6 +149,15 @@ extension RemoteSync {
             if again == refs && again == lastRefs { break }
             lastRefs = again
         }
+        // A push's fragment younger than the grace period pins what it lists: the push may still be about to move a ref
+        // to a commit that needs an object no ref reaches yet. Such a fragment is neither superseded nor deleted here.
+        var written: [String: Int64] = [:]
+        for o in try backend.listDetailed(prefix: "index/") where o.key.hasSuffix(".idx") {
+            written[String(o.key.dropFirst("index/".count).dropLast(4))] = o.modified
+        }
+        let pinning = try index.pushFragments(among: state.listed).filter { now - (written[$0] ?? now) < grace }
+        try markPinned(try index.ids(inFragments: pinning), pruned: pruned, live: &live)
+        let replaced = state.listed.filter { !pinning.contains($0) }
         report.liveObjects = live.count
         // What the current fragments index, per pack.
         var byPack: [String: [RemoteObject]] = [:]
@@ -162,14 +171,15 @@ extension RemoteSync {
         for (pack, objects) in byPack {
             let alive = objects.filter { live.contains($0.id) }
             report.objectsDropped += objects.count - alive.count
-            if alive.isEmpty { newlyDropped.append((pack, now)); continue }
+            // A pack a young push fragment kept indexed after an earlier gc dropped it keeps its first drop time.
+            if alive.isEmpty { newlyDropped.append((pack, state.dropped[pack] ?? now)); continue }
             // A pack mostly dead is rewritten: its live frames go to a new pack, the old one is dropped.
             var frames: [Int64: Int64] = [:]
             for o in alive { frames[o.frameOffset] = o.frameLength }
             let liveBytes = frames.values.reduce(0, +)
             if let size = sizes[pack], liveBytes * 2 < size, !dryRun {
                 repack += alive
-                newlyDropped.append((pack, now))
+                newlyDropped.append((pack, state.dropped[pack] ?? now))
                 report.packsRewritten += 1
             } else {
                 keep += alive
@@ -182,13 +192,16 @@ extension RemoteSync {
         // Packs nobody indexes: delete after the grace period, unless their trailer shows live objects.
         var stillDropped: [(pack: String, time: Int64)] = newlyDropped
         var toDelete: [(String, Int64)] = []
+        // Packs this gc stops indexing count from when they were first dropped (now, unless an earlier gc dropped them
+        // while a young push fragment still indexed them).
+        let emptied = Dictionary(newlyDropped.map { ($0.pack, $0.time) }, uniquingKeysWith: min)
         for obj in listed where obj.key.hasSuffix(".pack") {
             let pack = String(obj.key.dropFirst("packs/".count).dropLast(".pack".count))
-            guard byPack[pack] == nil, !keptPacks.contains(pack) else { continue }
-            let since = state.dropped[pack] ?? obj.modified
+            guard byPack[pack] == nil || emptied[pack] != nil, !keptPacks.contains(pack) else { continue }
+            let since = emptied[pack] ?? state.dropped[pack] ?? obj.modified
             if now - since < grace {
                 report.packsInGrace += 1
-                if let t = state.dropped[pack] { stillDropped.append((pack, t)) }
+                if emptied[pack] == nil, let t = state.dropped[pack] { stillDropped.append((pack, t)) }
                 continue
             }
             let entries = (try? packEntries(pack, size: obj.size)) ?? []
@@ -200,20 +213,21 @@ extension RemoteSync {
                 continue
             }
             toDelete.append((obj.key, obj.size))
+            stillDropped.removeAll { $0.pack == pack }
         }
         // One fragment for everything live; it supersedes every fragment this gc read.
         let changed =
-            !newlyDropped.isEmpty || report.packsRestored > 0 || state.listed.count > 1 || report.objectsDropped > 0
+            !newlyDropped.isEmpty || report.packsRestored > 0 || replaced.count > 1 || report.objectsDropped > 0
             || stillDropped.count != state.dropped.count
         if !dryRun && changed {
-            // It supersedes every fragment listed, superseded ones too: were one of those left behind (a killed gc) and
-            // the fragment that superseded it deleted, it would count again.
-            let fragment = IndexFragment(supersedes: state.listed, dropped: stillDropped, entries: keep)
+            // It supersedes every fragment listed (superseded ones too: were one of those left behind by a killed gc and
+            // the fragment that superseded it deleted, it would count again), except the pinning ones.
+            let fragment = IndexFragment(supersedes: replaced, dropped: stillDropped, entries: keep)
             let bytes = fragment.encoded()
             let name = ObjectID.hash(bytes).hex
             _ = try backend.create(RemoteLayout.indexKey(name), bytes)
             try index.record(name, fragment)
-            for old in state.listed where old != name { try backend.delete(RemoteLayout.indexKey(old)) }
+            for old in replaced where old != name { try backend.delete(RemoteLayout.indexKey(old)) }
             report.fragmentsCompacted = state.current.count
         }
         if !dryRun {
@@ -240,6 +254,32 @@ extension RemoteSync {
                 throw RemoteSyncError.corruptRemote(remote: display, key: RemoteLayout.packKey(k.pack), reason: "\(error)")
             }
             return (stored, members.map(\.member))
+        }
+    }
+
+    /// Marks what young push fragments list, with everything those objects need: a commit with its ancestors and their
+    /// trees (file data unless pruned), a tree with what it holds, a chunked file with its chunks. The commits and trees
+    /// are in this store: `remoteHistory` downloaded every commit and tree the index lists.
+    func markPinned(_ ids: Set<ObjectID>, pruned: Set<ObjectID>, live: inout Set<ObjectID>) throws {
+        var seenTrees: [ObjectID: Bool] = [:]
+        var commits: [ObjectID] = []
+        for id in ids.sorted(by: { $0.hex < $1.hex }) {
+            guard let loc = try index.location(id) else { continue }
+            switch loc.kind {
+            case .commit: commits.append(id)
+            case .tree: try markTree(id, data: true, live: &live, seen: &seenTrees)
+            case .chunked:
+                if live.insert(id).inserted { for c in try chunks(of: id, at: loc).chunks { live.insert(c.id) } }
+            default: live.insert(id)
+            }
+        }
+        var seenCommits = Set<ObjectID>()
+        while let c = commits.popLast() {
+            guard seenCommits.insert(c).inserted, try repo.objects.contains(c) else { continue }
+            live.insert(c)
+            let commit = try repo.commit(c)
+            try markTree(commit.tree, data: !pruned.contains(c), live: &live, seen: &seenTrees)
+            commits.append(contentsOf: commit.parents)
         }
     }
 

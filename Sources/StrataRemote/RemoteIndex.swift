@@ -216,6 +216,35 @@ public struct RemoteIndexCache: Sendable {
         (try db.scalarInt("SELECT count(*) FROM remote_objects WHERE remote = ? AND id = ?", [.text(remote), .blob(id.bytes)]) ?? 0) > 0
     }
 
+    /// True when a fragment other than `fragment` lists the object.
+    func has(_ id: ObjectID, besides fragment: String) throws -> Bool {
+        (try db.scalarInt(
+            "SELECT count(*) FROM remote_objects WHERE remote = ? AND id = ? AND fragment != ?", [.text(remote), .blob(id.bytes), .text(fragment)]) ?? 0)
+            > 0
+    }
+
+    /// Of `names`, the current fragments a push wrote (they supersede nothing and drop nothing; a gc's do).
+    func pushFragments(among names: [String]) throws -> Set<String> {
+        var out = Set<String>()
+        let wanted = Set(names)
+        try db.query("SELECT name FROM remote_fragments WHERE remote = ? AND superseded = 0 AND supersedes = '' AND dropped = ''", [.text(remote)]) {
+            r in
+            if wanted.contains(r.text(0)) { out.insert(r.text(0)) }
+        }
+        return out
+    }
+
+    /// The ids the given fragments list.
+    func ids(inFragments names: Set<String>) throws -> Set<ObjectID> {
+        var out = Set<ObjectID>()
+        for name in names {
+            try db.query("SELECT id FROM remote_objects WHERE remote = ? AND fragment = ?", [.text(remote), .text(name)]) { r in
+                out.insert(try ObjectID(validating: r.blob(0), what: "remote index"))
+            }
+        }
+        return out
+    }
+
     /// Every listed object of the given kinds.
     func objects(kinds: [ObjectKind]) throws -> [RemoteObject] {
         var out: [RemoteObject] = []

@@ -259,18 +259,20 @@ public final class RemoteSync: @unchecked Sendable {
             try need(c, path: "commit \(c.short)")
             try walk(try repo.commit(c).tree, "")
         }
-        // 3. Packs, then one index fragment.
-        if !needed.isEmpty {
-            let (name, fragment) = try upload(needed)
-            report.objects = fragment.entries.count
-            report.packs = Set(fragment.entries.map(\.pack)).count
-            // 4. Before any ref moves: everything this push relied on is still listed (a concurrent gc may drop it).
+        // 3. Packs, then one index fragment: what this push sent, and where the objects it relied on are. Listing those
+        // again pins them: a gc counts the objects of a push's fragment younger than its grace period as live, so an
+        // object this push relies on cannot lose its index entry between the check below and the move of the refs.
+        if !needed.isEmpty || !relied.isEmpty {
+            let pinned = try relied.sorted { $0.hex < $1.hex }.compactMap { try index.location($0) }
+            let (name, fragment) = try upload(needed, pinned: pinned)
+            report.objects = fragment.entries.count - pinned.count
+            report.packs = Set(fragment.entries.dropLast(pinned.count).map(\.pack)).count
+            // 4. Before any ref moves: everything this push relied on is still listed by another fragment (a gc that
+            // read the fragments before this one was written may have dropped it).
             _ = try index.sync(backend, width: connections)
+            for id in relied where try !index.has(id, besides: name) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
             try index.record(name, fragment)
-        } else if !relied.isEmpty {
-            _ = try index.sync(backend, width: connections)
         }
-        for id in relied where try !index.has(id) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
         // 5. Lineage bundles of the new commits (an existing one is the same commit's: it stays).
         if let lineage {
             for c in commits {
@@ -306,20 +308,29 @@ public final class RemoteSync: @unchecked Sendable {
     }
 
     /// Writes the frames holding `needed` into packs of about `packTarget` bytes (copied as stored, no recompression),
-    /// uploads them create-only in parallel, then the index fragment. Packs are named by their SHA-256 and unique (the
+    /// uploads them create-only in parallel, then the index fragment, which also lists `pinned` (the objects the push
+    /// relies on, where the remote has them). Packs are named by their SHA-256 and unique (the
     /// trailer has a nonce): a push repeated after an interruption ignores what the killed one left, which gc reclaims
     /// after the grace period, and never counts on a pack a gc may be deleting.
-    func upload(_ needed: [ObjectID: (FrameRef, FrameMember)]) throws -> (String, IndexFragment) {
+    func upload(_ needed: [ObjectID: (FrameRef, FrameMember)], pinned: [RemoteObject] = []) throws -> (String, IndexFragment) {
         var byFrame: [FrameRef: [FrameMember]] = [:]
         for (_, (f, m)) in needed { byFrame[f, default: []].append(m) }
         let objects = repo.objects
-        let entries = try uploadPacks(byFrame.keys.sorted(), length: \.length, scratch: "push") { [byFrame] f in
-            (try objects.storedFrame(f), byFrame[f]!)
-        }
-        let fragment = IndexFragment(entries: entries)
+        let entries =
+            byFrame.isEmpty
+            ? []
+            : try uploadPacks(byFrame.keys.sorted(), length: \.length, scratch: "push") { [byFrame] f in
+                (try objects.storedFrame(f), byFrame[f]!)
+            }
+        let fragment = IndexFragment(entries: entries + pinned)
         let bytes = fragment.encoded()
         let name = ObjectID.hash(bytes).hex
-        _ = try backend.create(RemoteLayout.indexKey(name), bytes)  // exists already: the same bytes
+        let key = RemoteLayout.indexKey(name)
+        if case .conditionFailed = try backend.create(key, bytes), !pinned.isEmpty, let etag = try? backend.head(key) {
+            // The same bytes were written before (the same pins): written again, so that its time says it is young and a
+            // gc keeps its pins. Should that fail, the check after it still guards the push.
+            _ = try? backend.put(key, bytes, ifMatch: etag)
+        }
         return (name, fragment)
     }
 
