@@ -120,10 +120,11 @@ extension RemoteSync {
     }
 
     /// Garbage-collects the remote while others push: marks everything its branches and tags reach (re-reading the
-    /// refs until they hold still) and everything a push's fragment younger than `grace` pins, writes one index fragment with the live objects that supersedes every fragment it
-    /// read, stops indexing packs with nothing live ("dropped"), and deletes only packs that no current fragment
-    /// indexes and that were dropped, or written, more than `grace` seconds ago, after checking each one's trailer
-    /// for live objects (a push that relied on a dropped pack gets it indexed again instead).
+    /// refs until they hold still) and everything a push's fragment younger than `grace` pins, writes one index
+    /// fragment with the live objects that supersedes every other fragment it read, stops indexing packs with nothing
+    /// live ("dropped"), and deletes only packs that no current fragment indexes, or that it drops, and that were
+    /// dropped, or written, more than `grace` seconds ago, after checking each one's trailer for live objects (a push
+    /// that relied on a dropped pack gets it indexed again instead).
     public func gc(grace: Int64, leaseSeconds: Int64 = 900, dryRun: Bool = false) throws -> RemoteGCReport {
         var report = RemoteGCReport()
         let lease = dryRun ? nil : try takeLease(seconds: leaseSeconds)
@@ -151,12 +152,8 @@ extension RemoteSync {
         }
         // A push's fragment younger than the grace period pins what it lists: the push may still be about to move a ref
         // to a commit that needs an object no ref reaches yet. Such a fragment is neither superseded nor deleted here.
-        var written: [String: Int64] = [:]
-        for o in try backend.listDetailed(prefix: "index/") where o.key.hasSuffix(".idx") {
-            written[String(o.key.dropFirst("index/".count).dropLast(4))] = o.modified
-        }
-        let pinning = try index.pushFragments(among: state.listed).filter { now - (written[$0] ?? now) < grace }
-        try markPinned(try index.ids(inFragments: pinning), pruned: pruned, live: &live)
+        let pinning = try index.pushFragments(among: state.listed).filter { now - (state.written[$0] ?? now) < grace }
+        try markPinned(try index.objects(inFragments: pinning), pruned: pruned, live: &live)
         let replaced = state.listed.filter { !pinning.contains($0) }
         report.liveObjects = live.count
         // What the current fragments index, per pack.
@@ -172,14 +169,15 @@ extension RemoteSync {
             let alive = objects.filter { live.contains($0.id) }
             report.objectsDropped += objects.count - alive.count
             // A pack a young push fragment kept indexed after an earlier gc dropped it keeps its first drop time.
-            if alive.isEmpty { newlyDropped.append((pack, state.dropped[pack] ?? now)); continue }
+            let firstDropped = state.dropped[pack] ?? now
+            if alive.isEmpty { newlyDropped.append((pack, firstDropped)); continue }
             // A pack mostly dead is rewritten: its live frames go to a new pack, the old one is dropped.
             var frames: [Int64: Int64] = [:]
             for o in alive { frames[o.frameOffset] = o.frameLength }
             let liveBytes = frames.values.reduce(0, +)
             if let size = sizes[pack], liveBytes * 2 < size, !dryRun {
                 repack += alive
-                newlyDropped.append((pack, state.dropped[pack] ?? now))
+                newlyDropped.append((pack, firstDropped))
                 report.packsRewritten += 1
             } else {
                 keep += alive
@@ -260,17 +258,16 @@ extension RemoteSync {
     /// Marks what young push fragments list, with everything those objects need: a commit with its ancestors and their
     /// trees (file data unless pruned), a tree with what it holds, a chunked file with its chunks. The commits and trees
     /// are in this store: `remoteHistory` downloaded every commit and tree the index lists.
-    func markPinned(_ ids: Set<ObjectID>, pruned: Set<ObjectID>, live: inout Set<ObjectID>) throws {
+    func markPinned(_ pinned: [RemoteObject], pruned: Set<ObjectID>, live: inout Set<ObjectID>) throws {
         var seenTrees: [ObjectID: Bool] = [:]
         var commits: [ObjectID] = []
-        for id in ids.sorted(by: { $0.hex < $1.hex }) {
-            guard let loc = try index.location(id) else { continue }
-            switch loc.kind {
-            case .commit: commits.append(id)
-            case .tree: try markTree(id, data: true, live: &live, seen: &seenTrees)
+        for o in pinned {
+            switch o.kind {
+            case .commit: commits.append(o.id)
+            case .tree: try markTree(o.id, data: true, live: &live, seen: &seenTrees)
             case .chunked:
-                if live.insert(id).inserted { for c in try chunks(of: id, at: loc).chunks { live.insert(c.id) } }
-            default: live.insert(id)
+                if live.insert(o.id).inserted { for c in try chunks(of: o.id, at: o).chunks { live.insert(c.id) } }
+            default: live.insert(o.id)
             }
         }
         var seenCommits = Set<ObjectID>()

@@ -110,16 +110,20 @@ public struct RemoteIndexCache: Sendable {
         var current: [String]
         var dropped: [String: Int64]
         var downloaded: Int
+        /// When each listed fragment was written (seconds, the storage's clock).
+        var written: [String: Int64]
     }
 
     /// Lists `index/`, downloads (verified) every fragment not yet cached, forgets fragments that are gone, and drops
     /// the objects of superseded ones.
     func sync(_ backend: any RemoteBackend, width: Int) throws -> State {
         var listed: [String] = []
-        for k in try backend.list(prefix: "index/") where k.hasSuffix(".idx") {
-            let name = String(k.dropFirst("index/".count).dropLast(4))
+        var written: [String: Int64] = [:]
+        for o in try backend.listDetailed(prefix: "index/") where o.key.hasSuffix(".idx") {
+            let name = String(o.key.dropFirst("index/".count).dropLast(4))
             guard IndexFragment.isHex64(name) else { continue }
             listed.append(name)
+            written[name] = o.modified
         }
         var cached: [String: (superseded: Bool, supersedes: [String], dropped: String)] = [:]
         try db.query("SELECT name, superseded, supersedes, dropped FROM remote_fragments WHERE remote = ?", [.text(remote)]) { r in
@@ -168,7 +172,8 @@ public struct RemoteIndexCache: Sendable {
             }
         }
         return State(
-            listed: listed.sorted(), current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count })
+            listed: listed.sorted(), current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count },
+            written: written)
     }
 
     func insert(_ e: RemoteObject, fragment: String) throws {
@@ -234,12 +239,12 @@ public struct RemoteIndexCache: Sendable {
         return out
     }
 
-    /// The ids the given fragments list.
-    func ids(inFragments names: Set<String>) throws -> Set<ObjectID> {
-        var out = Set<ObjectID>()
+    /// The objects the given fragments list.
+    func objects(inFragments names: Set<String>) throws -> [RemoteObject] {
+        var out: [RemoteObject] = []
         for name in names {
-            try db.query("SELECT id FROM remote_objects WHERE remote = ? AND fragment = ?", [.text(remote), .text(name)]) { r in
-                out.insert(try ObjectID(validating: r.blob(0), what: "remote index"))
+            try db.query("SELECT \(Self.objectColumns) FROM remote_objects WHERE remote = ? AND fragment = ?", [.text(remote), .text(name)]) { r in
+                out.append(try Self.object(r))
             }
         }
         return out
@@ -249,15 +254,19 @@ public struct RemoteIndexCache: Sendable {
     func objects(kinds: [ObjectKind]) throws -> [RemoteObject] {
         var out: [RemoteObject] = []
         try db.query(
-            "SELECT id, kind, pack, frame_offset, frame_length, offset, length FROM remote_objects WHERE remote = ? AND kind IN (\(kinds.map { String($0.rawValue) }.joined(separator: ",")))",
+            "SELECT \(Self.objectColumns) FROM remote_objects WHERE remote = ? AND kind IN (\(kinds.map { String($0.rawValue) }.joined(separator: ",")))",
             [.text(remote)]
-        ) { r in
-            out.append(
-                RemoteObject(
-                    id: try ObjectID(validating: r.blob(0), what: "remote index"), kind: ObjectKind(rawValue: r.int(1)) ?? .blob, pack: r.text(2),
-                    frameOffset: r.int(3), frameLength: r.int(4), offset: r.int(5), length: r.int(6)))
-        }
+        ) { r in out.append(try Self.object(r)) }
         return out
+    }
+
+    static let objectColumns = "id, kind, pack, frame_offset, frame_length, offset, length"
+
+    /// An object from a row of `objectColumns`.
+    static func object(_ r: borrowing Row) throws -> RemoteObject {
+        RemoteObject(
+            id: try ObjectID(validating: r.blob(0), what: "remote index"), kind: ObjectKind(rawValue: r.int(1)) ?? .blob, pack: r.text(2),
+            frameOffset: r.int(3), frameLength: r.int(4), offset: r.int(5), length: r.int(6))
     }
 
     /// Every listed object (gc).

@@ -222,12 +222,12 @@ public final class RemoteSync: @unchecked Sendable {
         }
         // 2. What the remote lacks: new commits, and the trees and files below them it has not got.
         var commits: [ObjectID] = []
-        var relied: Set<ObjectID> = []
+        var relied: [ObjectID: RemoteObject] = [:]  // what the remote has and the push counts on, where it is
         var seen: Set<ObjectID> = []
         var stack = plan.filter { $0.outcome != .upToDate }.map(\.local)
         while let c = stack.popLast() {
             guard seen.insert(c).inserted else { continue }
-            if try index.has(c) { relied.insert(c); continue }
+            if let at = try index.location(c) { relied[c] = at; continue }
             commits.append(c)
             stack.append(contentsOf: try repo.commit(c).parents)
         }
@@ -242,12 +242,12 @@ public final class RemoteSync: @unchecked Sendable {
         func walk(_ tree: ObjectID, _ path: String) throws {
             guard seenTrees.insert(tree).inserted else { return }
             if tree == Tree.empty.id { return }
-            if try index.has(tree) { relied.insert(tree); return }
+            if let at = try index.location(tree) { relied[tree] = at; return }
             try need(tree, path: path.isEmpty ? "/" : path)
             for e in try repo.tree(tree).entries {
                 let p = path.isEmpty ? e.name : path + "/" + e.name
                 if e.kind == .directory { try walk(e.id, p); continue }
-                if try index.has(e.id) { relied.insert(e.id); continue }
+                if let at = try index.location(e.id) { relied[e.id] = at; continue }
                 guard try repo.hasObject(e.id) else { throw RemoteSyncError.missingLocally(e.id, path: p) }
                 try need(e.id, path: p)
                 if try repo.objects.kind(of: e.id) == .chunked {
@@ -263,14 +263,13 @@ public final class RemoteSync: @unchecked Sendable {
         // again pins them: a gc counts the objects of a push's fragment younger than its grace period as live, so an
         // object this push relies on cannot lose its index entry between the check below and the move of the refs.
         if !needed.isEmpty || !relied.isEmpty {
-            let pinned = try relied.sorted { $0.hex < $1.hex }.compactMap { try index.location($0) }
-            let (name, fragment) = try upload(needed, pinned: pinned)
-            report.objects = fragment.entries.count - pinned.count
-            report.packs = Set(fragment.entries.dropLast(pinned.count).map(\.pack)).count
+            let (name, fragment, sent) = try upload(needed, pinned: Array(relied.values))
+            report.objects = sent.count
+            report.packs = Set(sent.map(\.pack)).count
             // 4. Before any ref moves: everything this push relied on is still listed by another fragment (a gc that
             // read the fragments before this one was written may have dropped it).
             _ = try index.sync(backend, width: connections)
-            for id in relied where try !index.has(id, besides: name) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
+            for id in relied.keys where try !index.has(id, besides: name) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
             try index.record(name, fragment)
         }
         // 5. Lineage bundles of the new commits (an existing one is the same commit's: it stays).
@@ -309,10 +308,12 @@ public final class RemoteSync: @unchecked Sendable {
 
     /// Writes the frames holding `needed` into packs of about `packTarget` bytes (copied as stored, no recompression),
     /// uploads them create-only in parallel, then the index fragment, which also lists `pinned` (the objects the push
-    /// relies on, where the remote has them). Packs are named by their SHA-256 and unique (the
-    /// trailer has a nonce): a push repeated after an interruption ignores what the killed one left, which gc reclaims
+    /// relies on, where the remote has them); returns it with the objects sent. Packs are named by their SHA-256 and
+    /// unique (the trailer has a nonce): a push repeated after an interruption ignores what the killed one left, which gc reclaims
     /// after the grace period, and never counts on a pack a gc may be deleting.
-    func upload(_ needed: [ObjectID: (FrameRef, FrameMember)], pinned: [RemoteObject] = []) throws -> (String, IndexFragment) {
+    func upload(_ needed: [ObjectID: (FrameRef, FrameMember)], pinned: [RemoteObject] = []) throws -> (
+        name: String, fragment: IndexFragment, sent: [RemoteObject]
+    ) {
         var byFrame: [FrameRef: [FrameMember]] = [:]
         for (_, (f, m)) in needed { byFrame[f, default: []].append(m) }
         let objects = repo.objects
@@ -331,7 +332,7 @@ public final class RemoteSync: @unchecked Sendable {
             // gc keeps its pins. Should that fail, the check after it still guards the push.
             _ = try? backend.put(key, bytes, ifMatch: etag)
         }
-        return (name, fragment)
+        return (name, fragment, entries)
     }
 
     /// Writes `frames` (in order) into packs of about `packTarget` bytes under `.strata/tmp/`, each as magic, the
