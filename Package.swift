@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose, and the stage supervisor's code.
         .target(name: "CStrataSpawn"),
+        // libcurl's functions, looked up in libcurl.so.4 when the first HTTP request is made, not loaded at every start
+        // (8.4 ms per process); see curl_lazy.c and dist/release-flags.sh.
+        .target(name: "CStrataCurlLazy", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CStrataKafka", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL", "StrataPlatform"]),
@@ -131,7 +134,7 @@ let package = Package(
                 "StrataWorkflows", "StrataRemote", "StrataTables", "StrataMerge", "StrataServer", "StrataMCP", "StrataWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn"]),
+        .executableTarget(name: "strata", dependencies: ["StrataCommands", "CStrataSpawn", "CStrataCurlLazy"]),
         // The supervisor each stage command runs under: leads its process group, dies with strata (lifeline pipe).
         // Linked as a static executable: SwiftPM links the Swift runtime and libstdc++ into every executable, and loading
         // them cost about 1.5 ms per stage (measured: 2.7 ms per exec dynamic, 1.4 ms static, 1.4 ms for gcc -static).

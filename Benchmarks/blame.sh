@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROWS=${1:-1000000}; COMMITS=${2:-100}
 ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}/blame
 S="$HERE/.build/release/strata"
-(cd "$HERE" && swift build -c release --product strata 2>&1 | tail -1)
+(cd "$HERE" && . dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1)
 rm -rf "$ROOT" && mkdir -p "$ROOT/data" "$ROOT/ws/tables"
 python3 "$HERE/Benchmarks/gen_table.py" "$ROWS" "$ROOT/data"
 cd "$ROOT/ws"

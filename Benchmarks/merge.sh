@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROWS=${1:-1000000}
 ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}/merge
 S="$HERE/.build/release/strata"
-(cd "$HERE" && swift build -c release --product strata 2>&1 | tail -1)
+(cd "$HERE" && . dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1)
 export STRATA_AUTHOR="Bench <bench@example.org>" GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.org \
   GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.org OPENLINEAGE_DISABLED=true
 

@@ -5,7 +5,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/.."
 ./dist/install-deps.sh
-swift build -c release --static-swift-stdlib --product strata 2>&1 | tail -1
+. dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1
 missing=""
 for b in restic:restic /usr/bin/time:time; do command -v "${b%%:*}" >/dev/null 2>&1 || missing="$missing ${b##*:}"; done
 [ -n "$missing" ] && { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null; }

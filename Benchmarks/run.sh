@@ -5,7 +5,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/.."
 ./dist/install-deps.sh
-swift build -c release --static-swift-stdlib --product strata 2>&1 | tail -1   # the binary dist/ ships
+. "$(dirname "$0")/../dist/release-flags.sh"
+swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1   # the binary dist/ ships
 swift build -c release --product strata-supervise 2>&1 | tail -1   # the stage supervisor, found next to strata
 missing=""
 for b in restic:restic borg:borgbackup zstd:zstd /usr/bin/time:time; do command -v "${b%%:*}" >/dev/null 2>&1 || missing="$missing ${b##*:}"; done

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--files N] [--strata BINARY] [--no-git] [--no-dvc]" >&2; exit 64 ;;
   esac
 done
-[ "$S" = "$HERE/.build/release/strata" ] && (cd "$HERE" && swift build -c release --product strata 2>&1 | tail -1)
+[ "$S" = "$HERE/.build/release/strata" ] && (cd "$HERE" && . dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1)
 BENCH=${STRATA_BENCH_ROOT:-/tmp/strata-bench}
 ROOT=$BENCH/scale
 if [ "$DVC" = 1 ] && [ ! -x "$BENCH/venv/bin/dvc" ]; then

@@ -11,7 +11,7 @@ ROWS=${1:-10000000}; shift || true
 BUDGETS=("$@"); [ ${#BUDGETS[@]} -gt 0 ] || BUDGETS=(64MB 256MB)
 ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}/table-1gb
 S="$HERE/.build/release/strata"
-(cd "$HERE" && swift build -c release --static-swift-stdlib --product strata 2>&1 | tail -1)
+(cd "$HERE" && . dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1)
 mkdir -p "$ROOT/data"
 [ -s "$ROOT/data/v2.csv" ] && [ "$(head -c 20 "$ROOT/data/.rows" 2>/dev/null)" = "$ROWS" ] || {
   python3 "$HERE/Benchmarks/gen_table.py" "$ROWS" "$ROOT/data"; rm -f "$ROOT/data/v3.csv"; echo "$ROWS" > "$ROOT/data/.rows"; }

@@ -5,7 +5,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/.."
 ./dist/install-deps.sh
-swift build -c release --static-swift-stdlib --product strata 2>&1 | tail -1
+. dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1
 ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}
 mkdir -p "$ROOT/results"
 [ -x "$ROOT/venv-tables/bin/daff" ] || { python3 -m venv "$ROOT/venv-tables"; "$ROOT/venv-tables/bin/pip" install -q duckdb==2.0.1 pandas==3.1.1 csv-diff==1.2 daff==1.4.2; }

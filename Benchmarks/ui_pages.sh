@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 FILES=${1:-10000}
 ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}/ui
 S="$HERE/.build/release/strata"
-(cd "$HERE" && swift build -c release --product strata 2>&1 | tail -1)
+(cd "$HERE" && . dist/release-flags.sh && swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1)
 export STRATA_AUTHOR="Bench <bench@example.org>"
 rm -rf "$ROOT" && mkdir -p "$ROOT" && cd "$ROOT"
 gen() {

@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-dist/out}
 ./dist/install-deps.sh
-swift build -c release --static-swift-stdlib --product strata
+. dist/release-flags.sh
+swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata
+# libcurl is loaded by the first HTTP request, not by every start (Sources/CStrataCurlLazy).
+if readelf -d .build/release/strata | grep -q 'libcurl'; then echo "warning: strata links libcurl at start" >&2; fi
 swift build -c release --product PipelineDescription
 swift build -c release --product strata-supervise
 mkdir -p "$OUT/lib/strata/Modules" "$OUT/bin" "$OUT/share/man/man1" "$OUT/share/bash-completion/completions" "$OUT/share/zsh/site-functions" "$OUT/share/fish/vendor_completions.d"

@@ -10,8 +10,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 cd "$HERE"
 ./dist/install-deps.sh
-echo "== building strata (release)"
-swift build -c release 2>&1 | tail -1
+echo "== building strata (release, as dist/build-release.sh ships it)"
+. dist/release-flags.sh
+swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata 2>&1 | tail -1
+swift build -c release --product PipelineDescription 2>&1 | tail -1
+swift build -c release --product strata-supervise 2>&1 | tail -1
 STRATA="$HERE/.build/release/strata"
 WORK=${1:-$(mktemp -d /tmp/strata-demo.XXXXXX)}
 WS="$WORK/workspace"
