@@ -34,8 +34,6 @@ static void curl_load(void) {
     }
 }
 
-int strata_curl_loaded(void) { return __atomic_load_n(&curl_handle, __ATOMIC_ACQUIRE) != NULL; }
-
 static void *curl_symbol(const char *name) {
     pthread_once(&curl_once, curl_load);
     void *f = dlsym(curl_handle, name);

@@ -1,7 +1,7 @@
 #ifndef STRATA_CURL_LAZY_H
 #define STRATA_CURL_LAZY_H
 
-/// Whether libcurl has been loaded (by the first HTTP request of this process): 1 or 0.
-int strata_curl_loaded(void);
+// Nothing to call: this target only defines libcurl's functions for the static FoundationNetworking to bind to
+// (curl_lazy.c). Swift code never imports it; the `strata` executable links it.
 
 #endif
