@@ -10,7 +10,7 @@ missing=""
 for b in restic:restic /usr/bin/time:time; do command -v "${b%%:*}" >/dev/null 2>&1 || missing="$missing ${b##*:}"; done
 [ -n "$missing" ] && { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null; }
 command -v aws >/dev/null || python3 -m pip install -q awscli
-python3 -c "import moto, boto3, flask" 2>/dev/null && command -v moto_server >/dev/null || python3 -m pip install -q -r requirements-test.txt
+python3 -c "import moto, boto3, flask; assert moto.__version__ == '5.2.5'" 2>/dev/null && command -v moto_server >/dev/null || python3 -m pip install -q -r requirements-test.txt
 ROOT=${STRATA_BENCH_ROOT:-/tmp/strata-bench}
 [ -x "$ROOT/venv/bin/dvc" ] || { python3 -m venv "$ROOT/venv"; "$ROOT/venv/bin/pip" install -q dvc; }
 "$ROOT/venv/bin/python" -c "import dvc_s3" 2>/dev/null || "$ROOT/venv/bin/pip" install -q dvc-s3
