@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Release build: a statically linked Swift runtime (needs only libc, libstdc++, libcrypto, libzstd, libz, libcurl,
-# libsqlite3 at run time), the DSL library for Pipeline.swift, shell completions and the man page.
+# Release build: a statically linked Swift runtime (needs only libc, libstdc++, libcrypto, libzstd, libz, libsnappy,
+# libsqlite3 at run time, and libcurl once an HTTP request is made), the DSL library for Pipeline.swift, shell
+# completions and the man page.
 #   ./dist/build-release.sh [OUTDIR]     (default dist/out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
