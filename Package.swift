@@ -150,6 +150,7 @@ let package = Package(
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
+        .testTarget(name: "CStrataCurlLazyTests", dependencies: ["CStrataCurlLazy"]),
         .testTarget(name: "StrataWebTests", dependencies: ["StrataWeb", "StrataTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "StrataServerTests", dependencies: ["StrataServer", "StrataTestSupport"]),
         .testTarget(name: "StrataMergeTests", dependencies: ["StrataMerge", "StrataTables", "StrataRepository", "StrataTestSupport"]),

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "strata_curl_lazy.h"
 
@@ -93,3 +94,32 @@ LAZY_VOID(curl_slist_free_all, (void *list), (list))
 LAZY(void *, curl_url, (void), ())
 LAZY(int, curl_url_get, (void *url, int what, char **part, unsigned int flags), (url, what, part, flags))
 LAZY(int, curl_url_set, (void *url, int what, const char *part, unsigned int flags), (url, what, part, flags))
+
+// The stubs, called as FoundationNetworking calls them, with every kind of argument the variadic three forward: a
+// pointer set and read back (CURLOPT_PRIVATE, CURLINFO_PRIVATE), a long (CURLOPT_TIMEOUT, CURLMOPT_MAXCONNECTS), a
+// curl_off_t (CURLOPT_MAXFILESIZE_LARGE) and a long read back (CURLINFO_RESPONSE_CODE). The numbers are curl.h's,
+// which this file cannot include: its prototypes name curl's own types.
+int strata_curl_lazy_round_trip(void) {
+    if (curl_global_init(3 /* CURL_GLOBAL_ALL */) != 0) return 1;
+    const char *version = curl_version();
+    if (!version || strncmp(version, "libcurl/", 8) != 0) return 2;
+    void *easy = curl_easy_init();
+    if (!easy) return 3;
+    static int marker;
+    void *back = NULL;
+    long code = -1;
+    int failed = curl_easy_setopt(easy, 10103 /* CURLOPT_PRIVATE */, (void *)&marker) != 0 ? 4
+        : curl_easy_getinfo(easy, 0x100000 + 21 /* CURLINFO_PRIVATE */, &back) != 0 || back != &marker ? 5
+        : curl_easy_setopt(easy, 13 /* CURLOPT_TIMEOUT */, 30L) != 0 ? 6
+        : curl_easy_setopt(easy, 30117 /* CURLOPT_MAXFILESIZE_LARGE */, (long long)1 << 40) != 0 ? 7
+        : curl_easy_getinfo(easy, 0x200000 + 2 /* CURLINFO_RESPONSE_CODE */, &code) != 0 || code != 0 ? 8
+        : curl_easy_setopt(easy, 99999 /* no such option */, 0L) == 0 ? 9
+        : 0;
+    curl_easy_cleanup(easy);
+    if (failed) return failed;
+    void *multi = curl_multi_init();
+    if (!multi) return 10;
+    failed = curl_multi_setopt(multi, 6 /* CURLMOPT_MAXCONNECTS */, 8L) != 0 ? 11 : 0;
+    curl_multi_cleanup(multi);
+    return failed;
+}
