@@ -152,9 +152,10 @@ extension RemoteSync {
         }
         // A push's fragment younger than the grace period pins what it lists: the push may still be about to move a ref
         // to a commit that needs an object no ref reaches yet. Such a fragment is neither superseded nor deleted here.
-        let pinning = try index.pushFragments(among: state.listed).filter { now - (state.written[$0] ?? now) < grace }
+        let fragments = state.listed
+        let pinning = try index.pushFragments(among: fragments).filter { now - (state.written[$0] ?? now) < grace }
         try markPinned(try index.objects(inFragments: pinning), pruned: pruned, live: &live)
-        let replaced = state.listed.filter { !pinning.contains($0) }
+        let replaced = fragments.filter { !pinning.contains($0) }
         report.liveObjects = live.count
         // What the current fragments index, per pack.
         var byPack: [String: [RemoteObject]] = [:]

@@ -104,32 +104,30 @@ public struct RemoteIndexCache: Sendable {
 
     /// What a sync found: the fragments that count now, and the packs gc dropped (with when).
     struct State {
-        /// Every fragment listed, superseded ones included.
-        var listed: [String]
+        /// Every fragment listed, superseded ones included, with when it was written (seconds, the storage's clock).
+        var written: [String: Int64]
         /// The fragments that count (listed and not superseded).
         var current: [String]
         var dropped: [String: Int64]
         var downloaded: Int
-        /// When each listed fragment was written (seconds, the storage's clock).
-        var written: [String: Int64]
+        /// Every fragment listed, in order.
+        var listed: [String] { written.keys.sorted() }
     }
 
     /// Lists `index/`, downloads (verified) every fragment not yet cached, forgets fragments that are gone, and drops
     /// the objects of superseded ones.
     func sync(_ backend: any RemoteBackend, width: Int) throws -> State {
-        var listed: [String] = []
         var written: [String: Int64] = [:]
         for o in try backend.listDetailed(prefix: "index/") where o.key.hasSuffix(".idx") {
             let name = String(o.key.dropFirst("index/".count).dropLast(4))
             guard IndexFragment.isHex64(name) else { continue }
-            listed.append(name)
             written[name] = o.modified
         }
         var cached: [String: (superseded: Bool, supersedes: [String], dropped: String)] = [:]
         try db.query("SELECT name, superseded, supersedes, dropped FROM remote_fragments WHERE remote = ?", [.text(remote)]) { r in
             cached[r.text(0)] = (r.int(1) != 0, r.text(2).split(separator: ",").map(String.init), r.text(3))
         }
-        let fresh = listed.filter { cached[$0] == nil }
+        let fresh = written.keys.filter { cached[$0] == nil }
         let got = Locked<[(String, IndexFragment)]>([])
         let display = backend.displayName
         try concurrently(fresh.count, width: width) { i in
@@ -140,7 +138,6 @@ public struct RemoteIndexCache: Sendable {
             }
             got.with { $0.append((fresh[i], f)) }
         }
-        let listedSet = Set(listed)
         try db.transaction {
             for (name, f) in got.with({ $0 }) {
                 try db.run(
@@ -152,7 +149,7 @@ public struct RemoteIndexCache: Sendable {
                 for e in f.entries { try insert(e, fragment: name) }
                 cached[name] = (false, f.supersedes, f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ","))
             }
-            for (name, _) in cached where !listedSet.contains(name) {
+            for (name, _) in cached where written[name] == nil {
                 try db.run("DELETE FROM remote_objects WHERE remote = ? AND fragment = ?", [.text(remote), .text(name)])
                 try db.run("DELETE FROM remote_fragments WHERE remote = ? AND name = ?", [.text(remote), .text(name)])
                 cached[name] = nil
@@ -172,8 +169,7 @@ public struct RemoteIndexCache: Sendable {
             }
         }
         return State(
-            listed: listed.sorted(), current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count },
-            written: written)
+            written: written, current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count })
     }
 
     func insert(_ e: RemoteObject, fragment: String) throws {
