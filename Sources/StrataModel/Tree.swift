@@ -181,7 +181,14 @@ public struct Tree: Hashable, Sendable {
             // The same rule as TreeEntry.validate, in one pass over the bytes: no "/", NUL or newline, not "." or "..".
             var unsafe = len == 0 || (len <= 2 && bytes[i..<i + len].allSatisfy { $0 == 46 })
             for b in bytes[i..<i + len] where b == 47 || b == 0 || b == 10 { unsafe = true }
-            guard let name = String(validating: bytes[i..<i + len], as: UTF8.self) else { throw bad("name is not valid UTF-8") }
+            // Decoded through the buffer (the generic `String(validating:)` looked up metadata per name); valid UTF-8
+            // is exactly the input that decoding leaves unchanged (repair writes U+FFFD where the input was invalid).
+            let decoded = bytes.withUnsafeBufferPointer { all -> String? in
+                let raw = UnsafeBufferPointer(rebasing: all[i..<i + len])
+                let s = String(decoding: raw, as: UTF8.self)
+                return s.utf8.elementsEqual(raw) ? s : nil
+            }
+            guard let name = decoded else { throw bad("name is not valid UTF-8") }
             i += len + 1
             if unsafe { throw .unsafeEntryName(name) }
             if let last = entries.last, !less(last.name, name) { throw bad("entries not in canonical order at '\(name)'") }

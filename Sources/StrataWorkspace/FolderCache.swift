@@ -166,11 +166,13 @@ public struct FolderCache: Sendable {
 /// Rows of a cache table read in byte order of their paths: `entry(for:)` answers for paths asked in that same
 /// order. Rows are read 256 at a time.
 public final class PathCursor<Entry> {
-    private let cursor: Cursor
-    private let decode: (borrowing Row) -> (String, Entry)
-    private var buffer: [(path: String, entry: Entry)] = []
-    private var at = 0
-    private var ended = false
+    // Inlinable, so that a walk in another module steps a cursor specialised for its entry type: the generic one
+    // looked up the metadata of `(path: String, entry: Entry)` on every row.
+    @usableFromInline let cursor: Cursor
+    @usableFromInline let decode: (borrowing Row) -> (String, Entry)
+    @usableFromInline var buffer: [(path: String, entry: Entry)] = []
+    @usableFromInline var at = 0
+    @usableFromInline var ended = false
 
     init(_ cursor: Cursor, decode: @escaping (borrowing Row) -> (String, Entry)) {
         self.cursor = cursor
@@ -179,6 +181,7 @@ public final class PathCursor<Entry> {
 
     /// The entry of `path`, if the table has one; paths must be asked in increasing byte order (rows passed over
     /// belong to paths the walk did not find).
+    @inlinable
     public func entry(for path: String) throws -> Entry? {
         while true {
             if at == buffer.count {

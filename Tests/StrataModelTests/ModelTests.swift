@@ -84,6 +84,22 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         #expect(throws: ModelError.self) { try Tree.decode(t.encoded()) }
     }
 
+    /// Names are UTF-8: a crafted tree whose name bytes are not is refused, including a truncated four-byte sequence
+    /// that repair would turn into one replacement character of the same length; valid multi-byte names decode as is.
+    @Test func treeRejectsNamesThatAreNotUTF8() throws {
+        func tree(nameBytes: [UInt8]) -> [UInt8] {
+            let line = Array("f 0 \(ObjectID.empty.hex) \(nameBytes.count) ".utf8) + nameBytes + [10]
+            return Array(Tree.empty.encoded()) + line
+        }
+        for bad: [UInt8] in [[0xFF], [0x61, 0xC3], [0xF0, 0x90, 0x80], [0xF0, 0x90, 0x80, 0x61], [0xED, 0xA0, 0x80], [0xC0, 0xAF]] {
+            #expect(throws: ModelError.self) { try Tree.decode(tree(nameBytes: bad)) }
+        }
+        for fine in ["ünïcode", "名前", "\u{1F600}.csv", "\u{FFFD}"] {
+            let t = try Tree.decode(tree(nameBytes: Array(fine.utf8)))
+            #expect(t.entries.map(\.name) == [fine])
+        }
+    }
+
     @Test func commitRoundTripProperty() throws {
         var g = SplitMix(state: 7)
         for i in 0..<200 {
