@@ -45,24 +45,23 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// the high bit, checked once per word).
     public init?(hexBytes u: UnsafeRawBufferPointer) {
         guard u.count == 64 else { return nil }
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        for w in 0..<4 {
-            var v: UInt64 = 0
-            var invalid: UInt8 = 0
-            for k in 0..<16 {
-                let n = ObjectID.nibbles[Int(u[w * 16 + k])]
-                invalid |= n
-                v = v << 4 | UInt64(n & 0x0F)
+        // Through the table's buffer: indexing the global array checked its initialisation and bounds per digit.
+        let parsed = ObjectID.nibbles.withUnsafeBufferPointer { tab -> (UInt64, UInt64, UInt64, UInt64)? in
+            func word(_ w: Int) -> UInt64? {
+                var v: UInt64 = 0
+                var invalid: UInt8 = 0
+                for k in w * 16..<w * 16 + 16 {
+                    let n = tab[Int(u[k])]
+                    invalid |= n
+                    v = v << 4 | UInt64(n & 0x0F)
+                }
+                return invalid & 0x80 == 0 ? v : nil
             }
-            if invalid & 0x80 != 0 { return nil }
-            switch w {
-            case 0: words.0 = v;
-            case 1: words.1 = v;
-            case 2: words.2 = v;
-            default: words.3 = v
-            }
+            guard let a = word(0), let b = word(1), let c = word(2), let d = word(3) else { return nil }
+            return (a, b, c, d)
         }
-        self.init(words: words)
+        guard let parsed else { return nil }
+        self.init(words: parsed)
     }
 
     /// Hex digit values by byte; 0x80 for a byte that is not a hex digit.

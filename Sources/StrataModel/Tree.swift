@@ -180,13 +180,20 @@ public struct Tree: Hashable, Sendable {
             guard i + len < bytes.count, bytes[i + len] == 10 else { throw bad("bad name length at byte \(i)") }
             // The same rule as TreeEntry.validate, in one pass over the bytes: no "/", NUL or newline, not "." or "..".
             var unsafe = len == 0 || (len <= 2 && bytes[i..<i + len].allSatisfy { $0 == 46 })
-            for b in bytes[i..<i + len] where b == 47 || b == 0 || b == 10 { unsafe = true }
-            // Decoded through the buffer (the generic `String(validating:)` looked up metadata per name); valid UTF-8
-            // is exactly the input that decoding leaves unchanged (repair writes U+FFFD where the input was invalid).
+            var ascii = true
+            for b in bytes[i..<i + len] {
+                if b == 47 || b == 0 || b == 10 { unsafe = true }
+                if b >= 0x80 { ascii = false }
+            }
+            // Decoded through the buffer (the generic `String(validating:)` looked up metadata per name). ASCII is
+            // valid UTF-8; otherwise valid UTF-8 is exactly the input that decoding leaves unchanged (repair writes
+            // U+FFFD where the input was invalid).
             let decoded = bytes.withUnsafeBufferPointer { all -> String? in
                 let raw = UnsafeBufferPointer(rebasing: all[i..<i + len])
                 let s = String(decoding: raw, as: UTF8.self)
-                return s.utf8.elementsEqual(raw) ? s : nil
+                if ascii { return s }
+                var copy = s
+                return copy.withUTF8 { $0.elementsEqual(raw) } ? s : nil
             }
             guard let name = decoded else { throw bad("name is not valid UTF-8") }
             i += len + 1

@@ -30,6 +30,14 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         }
         #expect(ObjectID(hex: "xyz") == nil)
         #expect(ObjectID(hex: String(repeating: "g", count: 64)) == nil)
+        // One bad digit anywhere (first and last of each 16-digit word) refuses the whole id; upper case is read.
+        let id = randomID(&g)
+        for pos in [0, 15, 16, 31, 32, 47, 48, 63] {
+            var digits = Array(id.hex)
+            digits[pos] = "g"
+            #expect(ObjectID(hex: String(digits)) == nil)
+        }
+        #expect(ObjectID(hex: id.hex.uppercased()) == id)
     }
 
     @Test func incrementalEqualsOneShot() {
