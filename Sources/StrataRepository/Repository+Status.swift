@@ -208,6 +208,7 @@ extension Repository {
         if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
         // Folders read afresh are recorded for the next walk (a cache: a failed write only means reading them again).
         try? FolderCache(db: db).update(found.folders)
+        try? FolderCache(db: db).setClean(found.cleaned)
         var updates: [(String, StatCacheEntry)] = []
         for (p, v, e) in try hash(found.todo, previous: found.headOfTodo, session: session, progress: progress) {
             if let e { updates.append((p, e)) }
@@ -242,7 +243,7 @@ extension Repository {
                     if asked <= 256 { return try self.statCache.entry(for: path) }
                     if cursor == nil { cursor = try self.statCache.cursor(below: folder, from: path) }
                     return try cursor!.entry(for: path)
-                }, listing: { try FolderCache(db: self.db).entry(for: $0) }, into: &found
+                }, skip: { try cursor?.skip(to: $0) }, listing: { try FolderCache(db: self.db).entry(for: $0) }, into: &found
             ) { p, t, _ in waiting.append((p, t)) }
         }
         let subtrees = waiting
@@ -254,7 +255,7 @@ extension Repository {
                 let cursor = try self.statCache.cursor(below: subtrees[i].path)
                 let folders = try FolderCache(db: self.db).cursor(below: subtrees[i].path)
                 try walker.subtree(
-                    subtrees[i].path, subtrees[i].tree, cache: { try cursor.entry(for: $0) },
+                    subtrees[i].path, subtrees[i].tree, cache: { try cursor.entry(for: $0) }, skip: { try cursor.skip(to: $0) },
                     listing: { try folders.entry(for: FolderCache.key($0)) }, into: &local)
                 results.with { $0.append(local) }
             } catch {
@@ -270,6 +271,18 @@ extension Repository {
 
 /// One walk of the workspace against HEAD's trees and the stat cache (`Repository.changesSinceHead`).
 struct WorkspaceWalk: Sendable {
+    /// True when HEAD's files of a folder (its non-folder entries, in path order) stat in `fd` as they did when
+    /// `clean` was folded from them (`FolderCacheEntry.fold`); false at the first that cannot be stat'ed.
+    func filesStatAsFolded(_ clean: ObjectID, _ theirs: [(key: String, entry: TreeEntry)], in fd: Int32) throws -> Bool {
+        var h = SHA256Hasher()
+        var st = stat()
+        for (key, e) in theirs where e.kind != .directory {
+            guard fstatat(fd, key, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+            FolderCacheEntry.fold(&h, name: key, stat: FileStat(st))
+        }
+        return h.finalize() == clean
+    }
+
     /// What a walk found: HEAD's and the workspace's versions of changed paths, files to hash (with HEAD's version),
     /// names that cannot be recorded, and the folder-cache rows of folders it had to read.
     struct Found {
@@ -277,8 +290,12 @@ struct WorkspaceWalk: Sendable {
         var todo: [ScannedEntry] = [], headOfTodo: [String: FileVersion] = [:]
         var bad: [String] = []
         var folders: [(String, FolderCacheEntry)] = []
+        /// Clean digests for folder-cache rows that stand (`FolderCacheEntry.clean`).
+        var cleaned: [(String, ObjectID)] = []
         /// Folders whose names were read from the file system (the others came from the folder cache).
         var read = 0
+        /// Folders whose files a clean digest vouched for, none of them looked up in the stat cache.
+        var vouched = 0
 
         mutating func merge(_ o: Found) {
             old.merge(o.old) { a, _ in a }
@@ -287,7 +304,9 @@ struct WorkspaceWalk: Sendable {
             headOfTodo.merge(o.headOfTodo) { a, _ in a }
             bad += o.bad
             folders += o.folders
+            cleaned += o.cleaned
             read += o.read
+            vouched += o.vouched
         }
     }
 
@@ -299,11 +318,11 @@ struct WorkspaceWalk: Sendable {
 
     /// The folder and everything below it, in byte order of paths (`cache` and `listing` are asked in that order).
     func subtree(
-        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, listing: (String) throws -> FolderCacheEntry?,
-        into found: inout Found
+        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, skip: (String) throws -> Void,
+        listing: (String) throws -> FolderCacheEntry?, into found: inout Found
     ) throws {
-        try folder(rel, tree, cache: cache, listing: listing, into: &found) { path, sub, f in
-            try subtree(path, sub, cache: cache, listing: listing, into: &f)
+        try folder(rel, tree, cache: cache, skip: skip, listing: listing, into: &found) { path, sub, f in
+            try subtree(path, sub, cache: cache, skip: skip, listing: listing, into: &f)
         }
     }
 
@@ -312,9 +331,14 @@ struct WorkspaceWalk: Sendable {
     /// to `subfolder` at its place in that order, so a caller that descends there keeps the cache's order.
     /// The folder's names come from its folder-cache row (`listing`) when the row still describes it, else from
     /// reading the folder (and a new row is recorded in `found`).
+    ///
+    /// A row whose names are exactly the tree's may also hold a digest of the folder's files (`FolderCacheEntry.clean`),
+    /// recorded when every one of them was vouched for by the stat cache, equal to HEAD and not racily clean. When the
+    /// files stat the same again, none is looked up in the stat cache (whose rows for them `skip` passes over) and
+    /// only the subfolders are visited.
     func folder(
-        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, listing: (String) throws -> FolderCacheEntry?,
-        into found: inout Found, subfolder: (String, ObjectID?, inout Found) throws -> Void
+        _ rel: String, _ tree: ObjectID?, cache: (String) throws -> StatCacheEntry?, skip: (String) throws -> Void,
+        listing: (String) throws -> FolderCacheEntry?, into found: inout Found, subfolder: (String, ObjectID?, inout Found) throws -> Void
     ) throws {
         let dirPath = rel.isEmpty ? repo.root : repo.root + "/" + rel
         // The folder's stat is taken before its names are read: a change after it moves the stat away from what is
@@ -329,7 +353,28 @@ struct WorkspaceWalk: Sendable {
         let theirs = try tree.map { try repo.tree($0).entriesInPathOrder } ?? []
         let mine: [(key: String, isDirectory: Bool)]
         let st = FileStat(dirStat)
+        // Paths are the folder's prefix plus a name: one concatenation per entry.
+        let prefix = rel.isEmpty ? "" : rel + "/"
+        // The digest of the folder's clean files, folded as they are found (nil once one is not), when the names are
+        // the tree's; `standing` is the row that stands, `recorded` the index of the row recorded now.
+        var digest: SHA256Hasher?
+        var standing: FolderCacheEntry?
+        var recorded: Int?
         if fd >= 0, let row = try listing(rel), row.matches(st, rules: scanner.rulesFingerprint, tree: tree) {
+            if row.extra.isEmpty && row.missing.isEmpty {
+                if let clean = row.clean, try filesStatAsFolded(clean, theirs, in: fd) {
+                    found.vouched += 1
+                    for (_, e) in theirs where e.kind == .directory {
+                        let path = prefix + e.name
+                        try skip(path + "/")
+                        try subfolder(path, e.id, &found)
+                    }
+                    if !rel.isEmpty { try skip(rel + "0") }
+                    return
+                }
+                digest = SHA256Hasher()
+            }
+            standing = row
             mine = row.listing(treeKeys: theirs.map(\.key))
         } else {
             let badBefore = found.bad.count
@@ -344,6 +389,19 @@ struct WorkspaceWalk: Sendable {
             {
                 found.folders.append(
                     (rel, FolderCacheEntry(stat: st, rules: scanner.rulesFingerprint, tree: tree, extra: extra, missing: missing, writtenNs: startNs)))
+                if extra.isEmpty && missing.isEmpty {
+                    digest = SHA256Hasher()
+                    recorded = found.folders.count - 1
+                }
+            }
+        }
+        defer {
+            if let d = digest?.finalize() {
+                if let recorded {
+                    found.folders[recorded].1.clean = d
+                } else if standing?.clean != d {
+                    found.cleaned.append((rel, d))
+                }
             }
         }
         var i = 0, j = 0
@@ -358,8 +416,9 @@ struct WorkspaceWalk: Sendable {
                 (key, item) = (theirs[j].key, (theirs[j].entry.kind == .directory, false, theirs[j].entry)); j += 1
             }
             let name = item.isDirectory ? String(key.dropLast()) : key
-            let path = rel.isEmpty ? name : rel + "/" + name
+            let path = prefix + name
             if item.isDirectory {
+                if !item.inWorkspace || item.head == nil { digest = nil }
                 if item.inWorkspace {
                     try subfolder(path, item.head?.id, &found)
                 } else if let h = item.head {
@@ -381,16 +440,21 @@ struct WorkspaceWalk: Sendable {
                 }
             }
             guard let e = seen else {
+                digest = nil
                 if let was { found.old[path] = was }
                 continue
             }
             if let c = try cache(path), try repo.vouches(c, for: e, session: session, head: was) {
                 let now = FileVersion(kind: e.kind, id: c.id, size: c.size)
                 if now != was {
+                    digest = nil
                     found.new[path] = now
                     if let was { found.old[path] = was }
+                } else if digest != nil {
+                    if FolderCacheEntry.foldable(e.stat, nowNs: startNs) { FolderCacheEntry.fold(&digest!, name: name, stat: e.stat) } else { digest = nil }
                 }
             } else {
+                digest = nil
                 found.todo.append(e)
                 if let was { found.headOfTodo[path] = was }
             }

@@ -260,6 +260,14 @@ public final class Database: @unchecked Sendable {
         return Cursor(db: self, stmt: s, sql: sql)
     }
 
+    /// Starts a cursor's statement again with new values, under the connection's lock.
+    fileprivate func restart(_ s: OpaquePointer, _ values: [SQLValue], _ sql: String) throws(SQLiteError) {
+        lock.lock(); defer { lock.unlock() }
+        sqlite3_reset(s)
+        sqlite3_clear_bindings(s)
+        try bind(s, values, sql)
+    }
+
     /// One step of a cursor, under the connection's lock: true for a row, false at the end.
     fileprivate func step(_ s: OpaquePointer, _ sql: String) throws(SQLiteError) -> Bool {
         lock.lock(); defer { lock.unlock() }
@@ -311,6 +319,13 @@ public final class Cursor: @unchecked Sendable {
             }
             return n
         }
+    }
+
+    /// Runs the query again from its first row with `values` bound instead (no new statement is prepared): how a
+    /// cursor over a range of keys moves ahead to a later key.
+    public func restart(_ values: [SQLValue]) throws(SQLiteError) {
+        try db.restart(stmt, values, sql)
+        done = false
     }
 
     /// Reads the current row (valid after `next` returned true, until the next call to `next`).

@@ -29,18 +29,45 @@ public struct FolderCacheEntry: Sendable, Equatable {
     /// When the listing was read (ns); a folder whose mtime is less than `StatCacheEntry.racyWindowNs` before that is
     /// not recorded.
     public var writtenNs: Int64
+    /// The SHA-256 of the folder's files as they were when every one of them was found equal to HEAD's tree
+    /// (`fold`), or nil. While the row stands and the digest of the files' stats is the same again, the
+    /// folder's files are all as in HEAD, without a look at the stat cache ("Folder cache rule").
+    public var clean: ObjectID?
 
     /// Creates an entry.
     public init(
-        stat: FileStat, rules: Int64, tree: ObjectID?, extra: [String], missing: [String], writtenNs: Int64
+        stat: FileStat, rules: Int64, tree: ObjectID?, extra: [String], missing: [String], writtenNs: Int64, clean: ObjectID? = nil
     ) {
         mtimeNs = stat.mtimeNs; ctimeNs = stat.ctimeNs; inode = stat.inode
         self.rules = rules; self.tree = tree; self.extra = extra; self.missing = missing; self.writtenNs = writtenNs
+        self.clean = clean
     }
 
-    init(mtimeNs: Int64, ctimeNs: Int64, inode: UInt64, rules: Int64, tree: ObjectID?, extra: [String], missing: [String], writtenNs: Int64) {
+    init(
+        mtimeNs: Int64, ctimeNs: Int64, inode: UInt64, rules: Int64, tree: ObjectID?, extra: [String], missing: [String], writtenNs: Int64,
+        clean: ObjectID?
+    ) {
         self.mtimeNs = mtimeNs; self.ctimeNs = ctimeNs; self.inode = inode; self.rules = rules; self.tree = tree
-        self.extra = extra; self.missing = missing; self.writtenNs = writtenNs
+        self.extra = extra; self.missing = missing; self.writtenNs = writtenNs; self.clean = clean
+    }
+
+    /// Adds one file to a folder's clean digest: its name, a NUL, then its size, mtime, ctime, inode and mode as
+    /// little-endian 64-bit integers. A folder's digest folds its files (not its folders) in byte order of paths.
+    public static func fold(_ h: inout SHA256Hasher, name: String, stat: FileStat) {
+        var n = name
+        n.withUTF8 { h.update(UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(0)) { h.update($0) }
+        let words: (UInt64, UInt64, UInt64, UInt64, UInt64) = (
+            stat.size.littleEndian, UInt64(bitPattern: stat.mtimeNs).littleEndian, UInt64(bitPattern: stat.ctimeNs).littleEndian,
+            stat.inode.littleEndian, UInt64(stat.mode).littleEndian
+        )
+        withUnsafeBytes(of: words) { h.update($0) }
+    }
+
+    /// Whether a file's stat may go into a clean digest written at `nowNs`: not racily clean (the stat cache's rule:
+    /// an edit in the clock tick of the stat could leave every field as it was).
+    public static func foldable(_ stat: FileStat, nowNs: Int64) -> Bool {
+        stat.mtimeNs < nowNs - StatCacheEntry.racyWindowNs
     }
 
     /// Most keys a row keeps (`extra` and `missing` together): a folder with more untracked names is read each time,
@@ -109,7 +136,7 @@ public struct FolderCache: Sendable {
     /// The key of the folder `rel` ("" for the root).
     public static func key(_ rel: String) -> String { rel.isEmpty ? "" : rel + "/" }
 
-    static let columns = "path, mtime, ctime, inode, rules, tree, extra, missing, written"
+    static let columns = "path, mtime, ctime, inode, rules, tree, extra, missing, written, clean"
 
     /// The row of one folder, if any.
     public func entry(for rel: String) throws -> FolderCacheEntry? {
@@ -136,9 +163,10 @@ public struct FolderCache: Sendable {
             let t = r.text(i)
             return t.isEmpty ? [] : t.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
+        let clean: ObjectID? = r.isNull(9) ? nil : r.withBlob(9) { $0.count == 32 ? ObjectID(bytes: $0) : nil }
         return FolderCacheEntry(
             mtimeNs: r.int(1), ctimeNs: r.int(2), inode: UInt64(bitPattern: r.int(3)), rules: r.int(4), tree: tree, extra: keys(6),
-            missing: keys(7), writtenNs: r.int(8))
+            missing: keys(7), writtenNs: r.int(8), clean: clean)
     }
 
     /// Writes or replaces rows (folder paths, "" for the root) and removes those of `removed`, in one relaxed
@@ -148,14 +176,22 @@ public struct FolderCache: Sendable {
         try db.relaxedTransaction {
             for (rel, e) in entries {
                 try db.run(
-                    "INSERT OR REPLACE INTO foldercache (\(FolderCache.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO foldercache (\(FolderCache.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         .text(FolderCache.key(rel)), .int(e.mtimeNs), .int(e.ctimeNs), .int(Int64(bitPattern: e.inode)), .int(e.rules),
                         e.tree.map { .blob($0.bytes) } ?? .null, .text(e.extra.joined(separator: "\n")),
-                        .text(e.missing.joined(separator: "\n")), .int(e.writtenNs),
+                        .text(e.missing.joined(separator: "\n")), .int(e.writtenNs), e.clean.map { .blob($0.bytes) } ?? .null,
                     ])
             }
             for rel in removed { try db.run("DELETE FROM foldercache WHERE path = ?", [.text(FolderCache.key(rel))]) }
+        }
+    }
+
+    /// Sets the clean digest of rows that stand (`FolderCacheEntry.clean`), in one relaxed transaction.
+    public func setClean(_ digests: [(String, ObjectID)]) throws {
+        if digests.isEmpty { return }
+        try db.relaxedTransaction {
+            for (rel, d) in digests { try db.run("UPDATE foldercache SET clean = ? WHERE path = ?", [.blob(d.bytes), .text(FolderCache.key(rel))]) }
         }
     }
 
@@ -170,12 +206,15 @@ public final class PathCursor<Entry> {
     // looked up the metadata of `(path: String, entry: Entry)` on every row.
     @usableFromInline let cursor: Cursor
     @usableFromInline let decode: (borrowing Row) -> (String, Entry)
+    /// The query's values for a lower bound (`skip(to:)`), or nil when the cursor cannot start again.
+    @usableFromInline let bounds: ((String) -> [SQLValue])?
     @usableFromInline var buffer: [(path: String, entry: Entry)] = []
     @usableFromInline var at = 0
     @usableFromInline var ended = false
 
-    init(_ cursor: Cursor, decode: @escaping (borrowing Row) -> (String, Entry)) {
+    init(_ cursor: Cursor, bounds: ((String) -> [SQLValue])? = nil, decode: @escaping (borrowing Row) -> (String, Entry)) {
         self.cursor = cursor
+        self.bounds = bounds
         self.decode = decode
     }
 
@@ -196,5 +235,17 @@ public final class PathCursor<Entry> {
             if Tree.less(path, c.path) { return nil }
             at += 1
         }
+    }
+
+    /// Passes over every row before `low` without reading them (a walk that needs none of a folder's rows): rows
+    /// already read are skipped, and beyond them the query starts again from `low`. Later asks must not be below it.
+    @inlinable
+    public func skip(to low: String) throws {
+        while at < buffer.count, Tree.less(buffer[at].path, low) { at += 1 }
+        if at < buffer.count || ended { return }
+        guard let bounds, buffer.last.map({ Tree.less($0.path, low) }) ?? true else { return }
+        try cursor.restart(bounds(low))
+        buffer.removeAll(keepingCapacity: true)
+        at = 0
     }
 }

@@ -62,6 +62,15 @@ public struct StatCache: Sendable {
                 CREATE TABLE IF NOT EXISTS foldercache (path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, inode INTEGER, rules INTEGER,
                     tree BLOB, extra TEXT NOT NULL, missing TEXT NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID;
                 """),
+            // The folder cache is a cache: made anew with the column (its rows are recorded again by the next walk),
+            // which also keeps the step repeatable for a store made before migrations were recorded.
+            Migration(
+                3, "the folder cache's digest of clean files",
+                """
+                DROP TABLE IF EXISTS foldercache;
+                CREATE TABLE foldercache (path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, inode INTEGER, rules INTEGER,
+                    tree BLOB, extra TEXT NOT NULL, missing TEXT NOT NULL, written INTEGER NOT NULL, clean BLOB) WITHOUT ROWID;
+                """),
         ])
 
     /// Uses the cache table of `db` (created by the store's migrator from `StatCache.schema`).
@@ -82,15 +91,15 @@ public struct StatCache: Sendable {
     public func cursor(below rel: String, from: String? = nil) throws -> StatCacheCursor {
         // Every path below `rel/` sorts between "rel/" and "rel0" ("0" follows "/").
         let low = from ?? (rel.isEmpty ? "" : rel + "/")
+        let select = "SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache"
         if rel.isEmpty {
-            return PathCursor(
-                try db.cursor("SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? ORDER BY path", [.text(low)])
-            ) { r in (r.text(0), StatCache.entry(r)) }
+            return PathCursor(try db.cursor(select + " WHERE path >= ? ORDER BY path", [.text(low)]), bounds: { [.text($0)] }) { r in
+                (r.text(0), StatCache.entry(r))
+            }
         }
+        let high = rel + "0"
         return PathCursor(
-            try db.cursor(
-                "SELECT path, size, mtime, ctime, inode, mode, id, written FROM statcache WHERE path >= ? AND path < ? ORDER BY path",
-                [.text(low), .text(rel + "0")])
+            try db.cursor(select + " WHERE path >= ? AND path < ? ORDER BY path", [.text(low), .text(high)]), bounds: { [.text($0), .text(high)] }
         ) { r in (r.text(0), StatCache.entry(r)) }
     }
 

@@ -226,7 +226,7 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         let repo = try Repository.initialize(at: scratch())
         let (version, modules) = try repo.schemaState()
         #expect(version == Repository.schemaVersion)
-        #expect(modules == ["objects": 2, "refs": 1, "workspace": 2, "repository": 2])
+        #expect(modules == ["objects": 2, "refs": 1, "workspace": 3, "repository": 2])
     }
 
     @Test func storeNewerThanThisBuildIsRefusedUnchanged() throws {

@@ -193,6 +193,72 @@ extension StreamedStatusTests {
         #expect(try repo.status().isClean)
     }
 
+    /// A folder whose files were all found equal to HEAD is vouched for by one digest of their stats: the next walk
+    /// looks none of them up in the stat cache. An edit the stat cache would see breaks the digest, and the answer
+    /// stays the from-scratch one: a same-size edit with the mtime put back (its ctime tells), a mode change, an edit
+    /// inside the racy window. A folder whose files are not all as in HEAD gets no digest.
+    @Test func cleanFoldersAreVouchedForByOneDigest() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        for p in ["a/x", "a/y", "a/b/z", "c/w", "top.txt"] { try write(root, p, "content of \(p)") }
+        _ = try repo.commit(options("v1"))
+        func walk() throws -> WorkspaceWalk.Found {
+            try repo.db.readSnapshot {
+                try repo.walk(WorkspaceWalk(repo: repo, scanner: Scanner(root: root), session: nil), try repo.refs.headCommit(), spread: 16)
+            }
+        }
+        func settle() throws {
+            try ageEverything(root)
+            #expect(try repo.status().changes == (try fromScratch(repo)))  // hashes the aged files again
+            #expect(try repo.status().changes == (try fromScratch(repo)))  // vouched for by the cache: digests recorded
+        }
+        try settle()
+        var found = try walk()
+        #expect(found.vouched == 4, "the root, a, a/b and c")
+        #expect(found.read == 0 && found.todo.isEmpty)
+        #expect(try repo.status().isClean)
+
+        // The same size, written in place (the same inode, the folder untouched), the mtime put back: only the ctime
+        // differs.
+        let st = try #require(try Posix.lstat(root + "/a/x"))
+        let fd = open(root + "/a/x", O_WRONLY | O_TRUNC)
+        let bytes = Array("CONTENT of a/x".utf8)
+        #expect(fd >= 0 && Glibc.write(fd, bytes, bytes.count) == bytes.count)
+        close(fd)
+        let mtime = timespec(tv_sec: Int(st.mtimeNs / 1_000_000_000), tv_nsec: Int(st.mtimeNs % 1_000_000_000))
+        var times = [mtime, mtime]
+        #expect(utimensat(AT_FDCWD, root + "/a/x", &times, AT_SYMLINK_NOFOLLOW) == 0)
+        #expect(
+            try Posix.lstat(root + "/a/x").map { [$0.mtimeNs, Int64($0.size), Int64(bitPattern: $0.inode)] } == [
+                st.mtimeNs, Int64(st.size), Int64(bitPattern: st.inode),
+            ])
+        found = try walk()
+        #expect(found.vouched == 3, "the root, a/b and c")
+        #expect(try repo.status().changes.map(\.path) == ["a/x"])
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+
+        // A mode change in c.
+        chmod(root + "/c/w", 0o755)
+        #expect(try walk().vouched == 2)
+        #expect(try repo.status().changes.map(\.path) == ["a/x", "c/w"])
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+
+        // Committed and at rest again: all four vouched for.
+        _ = try repo.commit(options("v2"))
+        try settle()
+        #expect(try walk().vouched == 4)
+
+        // An edit now (inside the racy window of the next walk): found, and the folder gets no digest until at rest.
+        try write(root, "a/b/z", "edited")
+        #expect(try repo.status().changes.map(\.path) == ["a/b/z"])
+        #expect(try walk().vouched == 3)
+        #expect(try repo.status().changes == (try fromScratch(repo)))
+        _ = try repo.commit(options("v3"))
+        #expect(try repo.status().isClean)
+        #expect(try walk().vouched < 4, "a/b was committed inside the racy window: its files are checked one by one")
+        #expect(try repo.status().isClean)
+    }
+
     /// A row's listing is the tree's keys without the missing ones and with the extra ones, in path order; the delta
     /// of a listing against the keys gives back the same row (an invariant checked over random sets).
     @Test(arguments: 0..<32) func folderRowsRoundTrip(seed: Int) throws {
