@@ -208,7 +208,6 @@ extension Repository {
         if !found.bad.isEmpty { throw WorkspaceError.unversionableNames(found.bad.sorted()) }
         // Folders read afresh are recorded for the next walk (a cache: a failed write only means reading them again).
         try? FolderCache(db: db).update(found.folders)
-        try? FolderCache(db: db).setClean(found.cleaned)
         var updates: [(String, StatCacheEntry)] = []
         for (p, v, e) in try hash(found.todo, previous: found.headOfTodo, session: session, progress: progress) {
             if let e { updates.append((p, e)) }
@@ -290,8 +289,6 @@ struct WorkspaceWalk: Sendable {
         var todo: [ScannedEntry] = [], headOfTodo: [String: FileVersion] = [:]
         var bad: [String] = []
         var folders: [(String, FolderCacheEntry)] = []
-        /// Clean digests for folder-cache rows that stand (`FolderCacheEntry.clean`).
-        var cleaned: [(String, ObjectID)] = []
         /// Folders whose names were read from the file system (the others came from the folder cache).
         var read = 0
         /// Folders whose files a clean digest vouched for, none of them looked up in the stat cache.
@@ -304,7 +301,6 @@ struct WorkspaceWalk: Sendable {
             headOfTodo.merge(o.headOfTodo) { a, _ in a }
             bad += o.bad
             folders += o.folders
-            cleaned += o.cleaned
             read += o.read
             vouched += o.vouched
         }
@@ -356,13 +352,12 @@ struct WorkspaceWalk: Sendable {
         // Paths are the folder's prefix plus a name: one concatenation per entry.
         let prefix = rel.isEmpty ? "" : rel + "/"
         // The digest of the folder's clean files, folded as they are found (nil once one is not), when the names are
-        // the tree's; `standing` is the row that stands, `recorded` the index of the row recorded now.
+        // the tree's; `row` is the folder-cache row that stands or is recorded now, written again with the digest.
         var digest: SHA256Hasher?
-        var standing: FolderCacheEntry?
-        var recorded: Int?
-        if fd >= 0, let row = try listing(rel), row.matches(st, rules: scanner.rulesFingerprint, tree: tree) {
-            if row.extra.isEmpty && row.missing.isEmpty {
-                if let clean = row.clean, try filesStatAsFolded(clean, theirs, in: fd) {
+        var row: FolderCacheEntry?
+        if fd >= 0, let standing = try listing(rel), standing.matches(st, rules: scanner.rulesFingerprint, tree: tree) {
+            if standing.extra.isEmpty && standing.missing.isEmpty {
+                if let clean = standing.clean, try filesStatAsFolded(clean, theirs, in: fd) {
                     found.vouched += 1
                     for (_, e) in theirs where e.kind == .directory {
                         let path = prefix + e.name
@@ -373,9 +368,9 @@ struct WorkspaceWalk: Sendable {
                     return
                 }
                 digest = SHA256Hasher()
+                row = standing
             }
-            standing = row
-            mine = row.listing(treeKeys: theirs.map(\.key))
+            mine = standing.listing(treeKeys: theirs.map(\.key))
         } else {
             let badBefore = found.bad.count
             guard fd >= 0, let listed = try scanner.children(rel, &found.bad) else {
@@ -387,21 +382,22 @@ struct WorkspaceWalk: Sendable {
             if found.bad.count == badBefore, FolderCacheEntry.recordable(st, nowNs: startNs),
                 let (extra, missing) = FolderCacheEntry.delta(listing: mine, treeKeys: theirs.map(\.key))
             {
-                found.folders.append(
-                    (rel, FolderCacheEntry(stat: st, rules: scanner.rulesFingerprint, tree: tree, extra: extra, missing: missing, writtenNs: startNs)))
+                let recorded = FolderCacheEntry(
+                    stat: st, rules: scanner.rulesFingerprint, tree: tree, extra: extra, missing: missing, writtenNs: startNs)
                 if extra.isEmpty && missing.isEmpty {
                     digest = SHA256Hasher()
-                    recorded = found.folders.count - 1
+                    row = recorded
+                } else {
+                    found.folders.append((rel, recorded))
                 }
             }
         }
+        // A recorded row is written with the digest, if its files gave one; a standing row only when it changes.
         defer {
-            if let d = digest?.finalize() {
-                if let recorded {
-                    found.folders[recorded].1.clean = d
-                } else if standing?.clean != d {
-                    found.cleaned.append((rel, d))
-                }
+            let d = digest?.finalize()
+            if var r = row, d != r.clean || r.writtenNs == startNs {
+                r.clean = d
+                found.folders.append((rel, r))
             }
         }
         var i = 0, j = 0
@@ -451,7 +447,7 @@ struct WorkspaceWalk: Sendable {
                     found.new[path] = now
                     if let was { found.old[path] = was }
                 } else if digest != nil {
-                    if FolderCacheEntry.foldable(e.stat, nowNs: startNs) { FolderCacheEntry.fold(&digest!, name: name, stat: e.stat) } else { digest = nil }
+                    if FolderCacheEntry.recordable(e.stat, nowNs: startNs) { FolderCacheEntry.fold(&digest!, name: name, stat: e.stat) } else { digest = nil }
                 }
             } else {
                 digest = nil

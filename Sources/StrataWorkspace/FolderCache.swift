@@ -64,18 +64,14 @@ public struct FolderCacheEntry: Sendable, Equatable {
         withUnsafeBytes(of: words) { h.update($0) }
     }
 
-    /// Whether a file's stat may go into a clean digest written at `nowNs`: not racily clean (the stat cache's rule:
-    /// an edit in the clock tick of the stat could leave every field as it was).
-    public static func foldable(_ stat: FileStat, nowNs: Int64) -> Bool {
-        stat.mtimeNs < nowNs - StatCacheEntry.racyWindowNs
-    }
-
     /// Most keys a row keeps (`extra` and `missing` together): a folder with more untracked names is read each time,
     /// as reading it costs no more than reading them back.
     public static let maxKeys = 256
 
     /// Whether a folder listed under `stat`, at `nowNs`, may be recorded: its mtime is older than the racy window
-    /// (a name added in the same clock tick as the listing would leave the mtime where it was). A later change sets
+    /// (a name added in the same clock tick as the listing would leave the mtime where it was). The same rule decides
+    /// whether a file's stat may go into a clean digest (an edit in the clock tick of the stat could leave every field
+    /// as it was). A later change sets
     /// the mtime to its own time, so it cannot equal an mtime that old; ctime, compared too, catches an mtime set back
     /// by hand (`touch -d`, `rsync -a`).
     public static func recordable(_ stat: FileStat, nowNs: Int64) -> Bool {
@@ -184,14 +180,6 @@ public struct FolderCache: Sendable {
                     ])
             }
             for rel in removed { try db.run("DELETE FROM foldercache WHERE path = ?", [.text(FolderCache.key(rel))]) }
-        }
-    }
-
-    /// Sets the clean digest of rows that stand (`FolderCacheEntry.clean`), in one relaxed transaction.
-    public func setClean(_ digests: [(String, ObjectID)]) throws {
-        if digests.isEmpty { return }
-        try db.relaxedTransaction {
-            for (rel, d) in digests { try db.run("UPDATE foldercache SET clean = ? WHERE path = ?", [.blob(d.bytes), .text(FolderCache.key(rel))]) }
         }
     }
 
