@@ -18,7 +18,24 @@ python3 scripts/check-layering.py
 swift format lint --strict -r -p Sources Tests Package.swift Benchmarks/GCMemory
 mkdir -p .build
 status=0
-swift test 2>&1 | tee .build/test-output.txt || status=$?
+# Every child a test starts has a watchdog (Tests/TestSupport/Watchdog.swift); this limit is the last line of defence,
+# so that a hang ends the run with the names of the tests still running instead of outlasting CI's 90 minutes.
+timeout --kill-after=30 "${STRATA_TEST_LIMIT:-3600}" swift test 2>&1 | tee .build/test-output.txt || status=$?
+[ "$status" -eq 124 ] && echo "the test run was stopped after ${STRATA_TEST_LIMIT:-3600} s" >&2
+python3 - .build/test-output.txt <<'PY'
+import re, sys
+started, ended = [], set()
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    m = re.match(r"^◇ Test (.+?) started\.$", line)
+    if m and not m.group(1).startswith("case "):
+        started.append(m.group(1))
+    m = re.match(r"^[✔✘] Test (.+?)(?: with \d+ test cases?)? (?:passed|failed) after", line)
+    if m:
+        ended.add(m.group(1))
+left = [t for t in started if t not in ended]
+if left:
+    print("tests that started and never ended: " + ", ".join(left), file=sys.stderr)
+PY
 passed=$(grep -E '^✔ Test .* passed after' .build/test-output.txt | grep -vc '^✔ Test run with' || true)
 failed=$(grep -E '^✘ Test .* failed after' .build/test-output.txt | grep -vc '^✘ Test run with' || true)
 echo "tests: ${passed} passed, ${failed} failed"

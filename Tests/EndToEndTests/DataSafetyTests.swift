@@ -218,7 +218,7 @@ import StrataRepository
             let p = try s.start(args)
             usleep(UInt32.random(in: 1_000...150_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            p.waitUntilExit(within: Watchdog.defaultLimit)
             let leftovers = try FileManager.default.subpathsOfDirectory(atPath: s.directory)
                 .filter { !$0.hasPrefix(".strata") && $0.contains("strata-tmp") }
             #expect(leftovers.isEmpty, "round \(round): \(leftovers)")
@@ -262,7 +262,7 @@ import StrataRepository
         p.arguments = [flag, path]
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
+        p.waitUntilExit(within: Watchdog.defaultLimit)
         return p.terminationStatus == 0
     }
 
@@ -441,7 +441,7 @@ import StrataRepository
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", command]
         guard (try? p.run()) != nil else { return -1 }
-        p.waitUntilExit()
+        p.waitUntilExit(within: Watchdog.defaultLimit)
         return p.terminationStatus
     }
 
@@ -478,7 +478,7 @@ import StrataRepository
         for _ in 0..<300 where !seen { usleep(100_000); seen = pgrep("sleep \(marker).5") > 0 }
         #expect(seen, "the stage never started")
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        p.waitUntilExit(within: Watchdog.defaultLimit)
         var left = 1
         for _ in 0..<50 where left > 0 { usleep(100_000); left = pgrep("sleep \(marker).5") }
         #expect(left == 0, "stage processes outlived repro")
@@ -489,7 +489,7 @@ import StrataRepository
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", "ps -eo args | grep -c '^\(pattern)$' || true"]
         let out = Pipe(); p.standardOutput = out
-        try? p.run(); p.waitUntilExit()
+        try? p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
         return Int(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
@@ -500,7 +500,7 @@ import StrataRepository
         p.arguments = [
             "python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", s.path(".strata/strata.db"), sql,
         ]
-        try p.run(); p.waitUntilExit()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
         #expect(p.terminationStatus == 0, "sql failed: \(sql)")
     }
 }
@@ -562,7 +562,7 @@ import StrataRepository
         let cp = Process()
         cp.executableURL = URL(fileURLWithPath: "/bin/cp")
         cp.arguments = ["-R", OlderStoreTests.repoRoot.appendingPathComponent("store/\(golden)").path + "/.", s.directory]
-        try cp.run(); cp.waitUntilExit()
+        try cp.run(); cp.waitUntilExit(within: Watchdog.defaultLimit)
         return s
     }
 
@@ -574,7 +574,7 @@ import StrataRepository
             s.path(".strata/strata.db"),
         ]
         let out = Pipe(); p.standardOutput = out
-        try p.run(); p.waitUntilExit()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
         return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

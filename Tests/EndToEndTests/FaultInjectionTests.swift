@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// Fault injection (issue 9): an LD_PRELOAD shim (Tests/FaultInjection) fails the Nth write, fsync or rename of a
@@ -15,7 +16,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/cp")
         p.arguments = ["-a", from, to]
-        try p.run(); p.waitUntilExit()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
     }
 
     /// Runs `args` in `dir` with the shim failing call `n` (0: none); returns the status and the number of calls.
@@ -41,7 +42,7 @@ import Testing
         FileManager.default.createFile(atPath: out, contents: nil)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         p.standardOutput = h
-        try p.run(); p.waitUntilExit(); try h.close()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit); try h.close()
         defer { try? FileManager.default.removeItem(atPath: out) }
         guard p.terminationStatus == 0 else { return false }
         return (try Data(contentsOf: URL(fileURLWithPath: out))) == expected

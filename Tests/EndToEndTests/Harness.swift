@@ -2,6 +2,7 @@ import Foundation
 import StrataModel
 import StrataObjects
 import StrataRepository
+import StrataTestSupport
 import Testing
 
 /// Runs the built `strata` binary in temporary folders.
@@ -54,10 +55,12 @@ struct StrataCLI {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()
+        let dog = Watchdog(p)
         let o = ReadBox(out.fileHandleForReading), er = ReadBox(err.fileHandleForReading)
         p.waitUntilExit()
         let od = o.wait(), ed = er.wait()
-        return Result(status: p.terminationStatus, stdout: String(decoding: od, as: UTF8.self), stderr: String(decoding: ed, as: UTF8.self), stdoutBytes: od)
+        let stderr = String(decoding: ed, as: UTF8.self) + (dog.disarm() ? dog.note : "")
+        return Result(status: p.terminationStatus, stdout: String(decoding: od, as: UTF8.self), stderr: stderr, stdoutBytes: od)
     }
 
     /// Starts the binary without waiting.
@@ -98,8 +101,10 @@ struct StrataCLI {
         r.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(); r.standardOutput = out
         try r.run()
+        let dog = Watchdog(r)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         r.waitUntilExit()
+        dog.disarm()
         var map: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             if line.hasPrefix("link ") { let parts = line.split(separator: " ", maxSplits: 2); map[String(parts[2])] = "link:" + parts[1]; continue }

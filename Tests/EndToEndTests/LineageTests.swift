@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// The standards the tests validate against: `$STRATA_SHARED/standards` when set, else the copies in
@@ -23,13 +24,15 @@ func pythonStdout(_ args: [String], cwd: String? = nil, environment: [String: St
     let out = Pipe()
     p.standardOutput = out; p.standardError = FileHandle.nullDevice
     try p.run()
+    let dog = Watchdog(p)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    return String(decoding: data, as: UTF8.self) + (dog.disarm() ? dog.note : "")
 }
 
-/// Runs a Python helper: its exit status and its output (stdout and stderr together).
-func python(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> (Int32, String) {
+/// Runs a Python helper: its exit status and its output (stdout and stderr together). A helper still running after
+/// `timeout` seconds is killed, and its output says so.
+func python(_ args: [String], cwd: String? = nil, environment: [String: String] = [:], timeout: Double = Watchdog.defaultLimit) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3"] + args
@@ -37,9 +40,10 @@ func python(_ args: [String], cwd: String? = nil, environment: [String: String] 
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(); p.standardOutput = out; p.standardError = out
     try p.run()
+    let dog = Watchdog(p, seconds: timeout)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self) + (dog.disarm() ? dog.note : ""))
 }
 
 @Suite("End to end: lineage", .serialized) struct LineageE2ETests {

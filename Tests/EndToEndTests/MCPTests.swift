@@ -7,6 +7,8 @@ final class MCPClient {
     let process = Process()
     let input = Pipe(), output = Pipe()
     var buffer = Data()
+    /// Ends a server that stops answering, so a read of its output returns instead of blocking the suite.
+    var watchdog: Watchdog?
     var nextID = 1
 
     init(in directory: String) throws {
@@ -17,11 +19,13 @@ final class MCPClient {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
+        watchdog = Watchdog(process)
     }
 
     deinit {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.waitUntilExit(within: 120)
+        watchdog?.disarm()
     }
 
     func send(_ message: [String: Any]) throws {

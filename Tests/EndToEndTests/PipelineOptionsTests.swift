@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 @Suite("End to end: pipeline options", .serialized) struct PipelineOptionsTests {
@@ -62,7 +63,7 @@ import Testing
         usleep(700_000)
         let started = Date()
         kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
+        p.waitUntilExit(within: Watchdog.defaultLimit)
         #expect(Date().timeIntervalSince(started) < 10, "Ctrl-C did not stop the stage")
         #expect(p.terminationStatus == 130)
         let lock = String(decoding: try s.read("Pipeline.lock"), as: UTF8.self)

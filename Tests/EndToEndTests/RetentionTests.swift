@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 @Suite("End to end: retention", .serialized) struct RetentionTests {
@@ -123,7 +124,7 @@ import Testing
             #expect(r.status == 0 || r.status == 11, "\(r.stderr)")
             if r.status == 0 { recorded[r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)] = try s.hashes() }
         }
-        gc.waitUntilExit()
+        gc.waitUntilExit(within: Watchdog.defaultLimit)
         #expect(gc.terminationStatus == 0)
         let again = try s.run("gc", "--grace", "0s")
         #expect(again.status == 0)
@@ -148,7 +149,7 @@ import Testing
             let p = try s.start(["gc", "--grace", "0s"])
             usleep(UInt32.random(in: 5_000...150_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            p.waitUntilExit(within: Watchdog.defaultLimit)
             let f = try s.run("fsck")
             #expect(f.status == 0, "\(f.stdout)")
         }
@@ -192,7 +193,7 @@ import Testing
         let busy = try s.run("gc", "--grace", "0s")
         #expect(busy.status == 11, "\(busy.stderr)")
         #expect(busy.stderr.contains("another prune or gc is running"))
-        holder.waitUntilExit()
+        holder.waitUntilExit(within: Watchdog.defaultLimit)
         #expect(try s.run("gc", "--grace", "0s").status == 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 import StrataModel
 import StrataObjects
@@ -91,7 +92,7 @@ import StrataRepository
             let p = try s.start(["commit", "-m", "round \(round)"])
             usleep(UInt32.random(in: 1_000...120_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            p.waitUntilExit(within: Watchdog.defaultLimit)
             let fsck = try s.run("fsck")
             #expect(fsck.status == 0, "round \(round): \(fsck.stdout)\(fsck.stderr)")
             let log = try s.run("log", "--oneline").stdout
@@ -110,7 +111,7 @@ import StrataRepository
         for k in 0..<20 { try s.write("f\(k).csv", String(repeating: "row \(k)\n", count: 5000)) }
         let p1 = try s.start(["commit", "-m", "one"])
         let p2 = try s.start(["commit", "-m", "two", "--allow-empty"])
-        p1.waitUntilExit(); p2.waitUntilExit()
+        p1.waitUntilExit(within: Watchdog.defaultLimit); p2.waitUntilExit(within: Watchdog.defaultLimit)
         let statuses = [p1.terminationStatus, p2.terminationStatus]
         #expect(statuses.allSatisfy { $0 == 0 || $0 == 2 || $0 == 11 }, "\(statuses)")
         #expect(statuses.contains(0))

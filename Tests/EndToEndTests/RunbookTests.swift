@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// The runbooks are followed literally: every ```sh block of a runbook runs, in order, in one bash session
@@ -42,9 +43,10 @@ import Testing
         let out = Pipe()
         p.standardOutput = out; p.standardError = out
         try p.run()
+        let dog = Watchdog(p)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self) + (dog.disarm() ? dog.note : ""))
     }
 
     @Test func rollbackRunbook() throws {

@@ -35,7 +35,7 @@ final class TestServer: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = out
         try process.run()
-        let line = PythonFixture.firstLine(out)
+        let line = PythonFixture.firstLine(out, of: process)
         let text = String(decoding: line, as: UTF8.self)
         guard let r = text.range(of: "listening on ") else { throw CocoaError(.fileReadCorruptFile) }
         url = String(text[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -46,7 +46,7 @@ final class TestServer: @unchecked Sendable {
     /// Stops the server (SIGTERM) and waits.
     func stop() {
         try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.waitUntilExit(within: 120)
     }
 
     /// Runs an admin command (`user`, `token`, `policy`, `namespace`, `protect`, `audit`) on this server's root.

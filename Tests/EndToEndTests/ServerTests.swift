@@ -49,8 +49,10 @@ func curl(_ args: [String]) throws -> (status: Int, body: String) {
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
     try p.run()
+    let dog = Watchdog(p, seconds: 120)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    dog.disarm()
     let text = String(decoding: data, as: UTF8.self)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
@@ -487,7 +489,8 @@ struct TeamFixture {
             "-c", "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())",
             "--config-file", config, "run", f.server.url + "/openapi.json", "--url", f.server.url, "-H", "Authorization: Bearer " + f.rootToken,
             "--max-examples", "40", "--seed", "20261201", "--checks", checks.joined(separator: ","), "--phases", "examples,coverage,fuzzing",
-        ])
+            "--request-timeout", "30",
+        ], timeout: 600)
         #expect(status == 0, "\(out.suffix(4000))")
         #expect(out.contains("passed") && !out.contains(String(f.rootToken.suffix(64))))
         let log = try String(contentsOfFile: f.server.logPath, encoding: .utf8)
@@ -545,7 +548,7 @@ struct TeamFixture {
         ]
         gen.standardError = FileHandle.nullDevice
         try gen.run()
-        gen.waitUntilExit()
+        gen.waitUntilExit(within: 120)
         let server = try TestServer(extra: ["--tls-cert", cert, "--tls-key", key])
         #expect(server.url.hasPrefix("https://127.0.0.1:"))
         let ok = try curl(["--cacert", cert, server.url + "/healthz"])
@@ -645,7 +648,7 @@ struct TeamFixture {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
             server = try startDirect()
-            push.waitUntilExit()
+            push.waitUntilExit(within: Watchdog.defaultLimit)
             #expect([0, 1, 4].contains(push.terminationStatus), "round \(round): push exited \(push.terminationStatus)")
             let retry = try a.run(["push", "origin", "main"], env: ["STRATA_TOKEN": token])
             #expect(retry.status == 0, "round \(round): \(retry.stderr)")

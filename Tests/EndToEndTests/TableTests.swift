@@ -50,7 +50,7 @@ import Testing
             s.path("a.csv"), s.path("b.csv"), "id",
         ]
         let out = Pipe(); p.standardOutput = out
-        try p.run(); p.waitUntilExit()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
         let ref = try JSONSerialization.jsonObject(with: out.fileHandleForReading.readDataToEndOfFile()) as? [String: Any] ?? [:]
         func keys(_ op: String) -> [String] {
             changes.filter { $0["op"] as? String == op }.compactMap { ($0["key"] as? [String: String])?["id"] }.sorted()
@@ -130,7 +130,7 @@ import Testing
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["daff", "patch", s.path("old.csv"), s.path("patch.csv")]
         let out = Pipe(); p.standardOutput = out
-        try p.run(); p.waitUntilExit()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
         let patched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(patched == b, "\(patched)")
     }

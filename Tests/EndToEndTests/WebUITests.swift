@@ -23,14 +23,14 @@ final class TestUI: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: PythonFixture.firstLine(out), as: UTF8.self)
+        let text = String(decoding: PythonFixture.firstLine(out, of: process), as: UTF8.self)
         guard let r = text.range(of: "open ") else { throw CocoaError(.fileReadCorruptFile) }
         url = String(text[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     deinit {
         try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.waitUntilExit(within: 120)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import StrataPlatform
+import StrataTestSupport
 import Testing
 @testable import StrataRemote
 
@@ -64,7 +65,8 @@ enum BackendConformance {
         _ = try b.create("counter", bytes("0"))
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             for _ in 0..<15 {
-                while true {
+                // Bounded: a backend that keeps failing ends the test with a wrong count, not a spin that never ends.
+                for _ in 0..<500 {
                     guard let cur = try? b.get("counter") else { continue }
                     let n = Int(String(decoding: cur.bytes, as: UTF8.self))! + 1
                     if (try? b.put("counter", bytes(String(n)), ifMatch: cur.etag)).map({ $0 != .conditionFailed }) == true { break }
@@ -113,7 +115,7 @@ final class Locked<T>: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", script, b.root]
         let out = Pipe(); p.standardOutput = out
-        try p.run(); p.waitUntilExit()
+        try p.run(); p.waitUntilExit(within: Watchdog.defaultLimit)
         #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("lost"))
         #expect(try b.get("refs/heads/main")?.bytes == Array("strata".utf8))
     }

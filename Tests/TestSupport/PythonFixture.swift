@@ -16,7 +16,7 @@ public final class PythonFixture: @unchecked Sendable {
         process.standardInput = stdin
         process.standardOutput = out
         try process.run()
-        let line = PythonFixture.firstLine(out)
+        let line = PythonFixture.firstLine(out, of: process)
         guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: String] else { throw CocoaError(.fileReadCorruptFile) }
         info = obj
     }
@@ -24,7 +24,10 @@ public final class PythonFixture: @unchecked Sendable {
     deinit { stop() }
 
     /// What a child printed up to its first newline (or until its output ended): how fixtures announce they are ready.
-    public static func firstLine(_ pipe: Pipe) -> Data {
+    /// A child that has not announced itself after `seconds` is killed, which ends its output.
+    public static func firstLine(_ pipe: Pipe, of process: Process, within seconds: Double = 300) -> Data {
+        let dog = Watchdog(process, seconds: seconds)
+        defer { dog.disarm() }
         var line = Data()
         while !line.contains(10) {
             let chunk = pipe.fileHandleForReading.availableData
@@ -37,7 +40,7 @@ public final class PythonFixture: @unchecked Sendable {
     /// Closes the fixture's stdin and waits for it to exit (it stops what it started); safe to call twice.
     public func stop() {
         try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        process.waitUntilExit(within: 120)
     }
 
     /// `Tests/StrataRemoteTests/<name>`, the fixtures' folder.
@@ -53,7 +56,7 @@ public final class PythonFixture: @unchecked Sendable {
         p.arguments = ["python3", "-c", "import \(modules)" + (check.isEmpty ? "" : "; " + check)]
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
+        guard p.waitUntilExit(within: 120) else { return false }
         return p.terminationStatus == 0
     }
 
