@@ -485,12 +485,13 @@ struct TeamFixture {
             "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
             "response_headers_conformance", "negative_data_rejection", "unsupported_method",
         ]
-        let (status, out) = try python([
-            "-c", "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())",
-            "--config-file", config, "run", f.server.url + "/openapi.json", "--url", f.server.url, "-H", "Authorization: Bearer " + f.rootToken,
-            "--max-examples", "40", "--seed", "20261201", "--checks", checks.joined(separator: ","), "--phases", "examples,coverage,fuzzing",
-            "--request-timeout", "30",
-        ], timeout: 600)
+        let (status, out) = try python(
+            [
+                "-c", "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())",
+                "--config-file", config, "run", f.server.url + "/openapi.json", "--url", f.server.url, "-H", "Authorization: Bearer " + f.rootToken,
+                "--max-examples", "40", "--seed", "20261201", "--checks", checks.joined(separator: ","), "--phases", "examples,coverage,fuzzing",
+                "--request-timeout", "30",
+            ], timeout: 600)
         #expect(status == 0, "\(out.suffix(4000))")
         #expect(out.contains("passed") && !out.contains(String(f.rootToken.suffix(64))))
         let log = try String(contentsOfFile: f.server.logPath, encoding: .utf8)

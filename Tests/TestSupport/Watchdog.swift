@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Kills a child process that outlives its time limit, so a hung helper or binary fails its test with a message
