@@ -14,27 +14,36 @@ public final class Watchdog: @unchecked Sendable {
     private let lock = NSLock()
     private var done = false
     private var killed = false
-    private let item: DispatchWorkItem?
+    /// A timer, not a work item: cancelling it releases its handler at once, where a cancelled `asyncAfter` item
+    /// would hold what it captured until its deadline (a finished process and its pipes, for 15 minutes).
+    private let timer: DispatchSourceTimer
     /// The limit this watchdog was armed with, in seconds.
     public let seconds: Double
 
     /// Arms a watchdog over `process`, which must be running: after `seconds` it is sent SIGTERM, and SIGKILL 5 s
-    /// later if it is still there. Call `disarm()` once the process has exited.
+    /// later if it is still there (children of the tests inherit a blocked SIGTERM). Keep the watchdog until the
+    /// process has exited, then call `disarm()`; one that is let go is disarmed.
     public init(_ process: Process, seconds: Double = Watchdog.defaultLimit) {
         self.seconds = seconds
         let pid = process.processIdentifier
-        var work: DispatchWorkItem?
-        let box = WeakBox()
-        work = DispatchWorkItem {
-            guard let me = box.watchdog, me.fire() else { return }
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + seconds)
+        timer.setEventHandler { [weak self] in
+            guard let self, self.fire() else { return }
             kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
-                if process.isRunning { kill(pid, SIGKILL) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in
+                if let self, self.armed { kill(pid, SIGKILL) }
             }
         }
-        item = work
-        box.watchdog = self
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: work!)
+        timer.resume()
+    }
+
+    deinit { timer.cancel() }
+
+    private var armed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !done
     }
 
     private func fire() -> Bool {
@@ -51,16 +60,12 @@ public final class Watchdog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         done = true
-        item?.cancel()
+        timer.cancel()
         return killed
     }
 
     /// A line to append to the child's output when the watchdog killed it.
     public var note: String { "\n[killed by the tests' watchdog after \(Int(seconds)) s: the process did not finish]\n" }
-
-    private final class WeakBox: @unchecked Sendable {
-        weak var watchdog: Watchdog?
-    }
 }
 
 extension Process {
