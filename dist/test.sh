@@ -27,7 +27,7 @@ import re, sys
 started, ended = [], set()
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     m = re.match(r"^◇ Test (.+?) started\.$", line)
-    if m and not m.group(1).startswith("case "):
+    if m and m.group(1) != "run" and not m.group(1).startswith("case "):
         started.append(m.group(1))
     m = re.match(r"^[✔✘] Test (.+?)(?: with \d+ test cases?)? (?:passed|failed) after", line)
     if m:

@@ -35,7 +35,11 @@ func http(_ method: String, _ url: String, token: String? = nil, headers: [Strin
         }
         done.signal()
     }.resume()
-    done.wait()
+    // Bounded beyond the request's own 30 s: a completion that never comes is a failed exchange (status 0), not a hang.
+    guard done.wait(timeout: .now() + 120) == .success else {
+        session.invalidateAndCancel()
+        return HTTPReply(status: 0, headers: [:], body: Data("no answer within 120 s".utf8))
+    }
     session.finishTasksAndInvalidate()
     return box.reply
 }

@@ -405,7 +405,7 @@ extension StrataCLI {
             req.httpBody = Data(faults.utf8)
             let done = DispatchSemaphore(value: 0)
             URLSession.shared.dataTask(with: req) { _, _, _ in done.signal() }.resume()
-            done.wait()
+            #expect(done.wait(timeout: .now() + 120) == .success, "the fault proxy did not answer")
         }
         var t = try RemoteTarget.make("s3")
         t.extra = ["--endpoint", endpoint]

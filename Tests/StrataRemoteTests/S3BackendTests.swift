@@ -111,7 +111,8 @@ final class FaultProxy: @unchecked Sendable {
         req.httpBody = Data(faults.joined(separator: ",").utf8)
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: req) { _, _, _ in done.signal() }.resume()
-        done.wait()
+        // Bounded: a proxy that never answers fails the test instead of holding the suite.
+        #expect(done.wait(timeout: .now() + 120) == .success, "the fault proxy did not answer")
     }
 }
 
