@@ -21,7 +21,8 @@ status=0
 # Every child a test starts has a watchdog (Tests/TestSupport/Watchdog.swift); this limit is the last line of defence,
 # so that a hang ends the run with the names of the tests still running instead of outlasting CI's 90 minutes.
 timeout --kill-after=30 "${STRATA_TEST_LIMIT:-3600}" swift test 2>&1 | tee .build/test-output.txt || status=$?
-[ "$status" -eq 124 ] && echo "the test run was stopped after ${STRATA_TEST_LIMIT:-3600} s" >&2
+# timeout exits 124 when SIGTERM ended the run, 137 when it took SIGKILL.
+case $status in 124 | 137) echo "the test run was stopped after ${STRATA_TEST_LIMIT:-3600} s" >&2 ;; esac
 python3 - .build/test-output.txt <<'PY'
 import re, sys
 started, ended = [], set()

@@ -218,7 +218,7 @@ import StrataRepository
             let p = try s.start(args)
             usleep(UInt32.random(in: 1_000...150_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit(within: Watchdog.defaultLimit)
+            p.waitUntilExit()
             let leftovers = try FileManager.default.subpathsOfDirectory(atPath: s.directory)
                 .filter { !$0.hasPrefix(".strata") && $0.contains("strata-tmp") }
             #expect(leftovers.isEmpty, "round \(round): \(leftovers)")
@@ -478,7 +478,7 @@ import StrataRepository
         for _ in 0..<300 where !seen { usleep(100_000); seen = pgrep("sleep \(marker).5") > 0 }
         #expect(seen, "the stage never started")
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit(within: Watchdog.defaultLimit)
+        p.waitUntilExit()
         var left = 1
         for _ in 0..<50 where left > 0 { usleep(100_000); left = pgrep("sleep \(marker).5") }
         #expect(left == 0, "stage processes outlived repro")

@@ -100,11 +100,7 @@ struct StrataCLI {
         ]
         r.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(); r.standardOutput = out
-        try r.run()
-        let dog = Watchdog(r)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        r.waitUntilExit()
-        dog.disarm()
+        let (data, _) = try r.runToEnd(reading: out)
         var map: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             if line.hasPrefix("link ") { let parts = line.split(separator: " ", maxSplits: 2); map[String(parts[2])] = "link:" + parts[1]; continue }

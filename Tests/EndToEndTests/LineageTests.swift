@@ -23,11 +23,8 @@ func pythonStdout(_ args: [String], cwd: String? = nil, environment: [String: St
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe()
     p.standardOutput = out; p.standardError = FileHandle.nullDevice
-    try p.run()
-    let dog = Watchdog(p)
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self) + (dog.disarm() ? dog.note : "")
+    let (data, note) = try p.runToEnd(reading: out)
+    return String(decoding: data, as: UTF8.self) + note
 }
 
 /// Runs a Python helper: its exit status and its output (stdout and stderr together). A helper still running after
@@ -39,11 +36,8 @@ func python(_ args: [String], cwd: String? = nil, environment: [String: String] 
     p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(); p.standardOutput = out; p.standardError = out
-    try p.run()
-    let dog = Watchdog(p, seconds: timeout)
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self) + (dog.disarm() ? dog.note : ""))
+    let (data, note) = try p.runToEnd(reading: out, within: timeout)
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self) + note)
 }
 
 @Suite("End to end: lineage", .serialized) struct LineageE2ETests {

@@ -243,7 +243,7 @@ import Testing
             try p.run()
             usleep(UInt32.random(in: 5_000...(60_000 + UInt32(round) * 20_000), using: &g))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit(within: Watchdog.defaultLimit)
+            p.waitUntilExit()
             let st = try s.run("status", "--json")
             #expect(st.status == 0, "\(st.stderr)")
             if st.stdout.contains("\"merge\"") {

@@ -149,7 +149,7 @@ import Testing
             let p = try s.start(["gc", "--grace", "0s"])
             usleep(UInt32.random(in: 5_000...150_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit(within: Watchdog.defaultLimit)
+            p.waitUntilExit()
             let f = try s.run("fsck")
             #expect(f.status == 0, "\(f.stdout)")
         }

@@ -92,7 +92,7 @@ import StrataRepository
             let p = try s.start(["commit", "-m", "round \(round)"])
             usleep(UInt32.random(in: 1_000...120_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit(within: Watchdog.defaultLimit)
+            p.waitUntilExit()
             let fsck = try s.run("fsck")
             #expect(fsck.status == 0, "round \(round): \(fsck.stdout)\(fsck.stderr)")
             let log = try s.run("log", "--oneline").stdout

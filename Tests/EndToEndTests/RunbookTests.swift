@@ -42,11 +42,8 @@ import Testing
         p.environment = env
         let out = Pipe()
         p.standardOutput = out; p.standardError = out
-        try p.run()
-        let dog = Watchdog(p)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self) + (dog.disarm() ? dog.note : ""))
+        let (data, note) = try p.runToEnd(reading: out)
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self) + note)
     }
 
     @Test func rollbackRunbook() throws {

@@ -52,11 +52,7 @@ func curl(_ args: [String]) throws -> (status: Int, body: String) {
     let out = Pipe()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
-    try p.run()
-    let dog = Watchdog(p, seconds: 120)
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    dog.disarm()
+    let (data, _) = try p.runToEnd(reading: out, within: 120)
     let text = String(decoding: data, as: UTF8.self)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))

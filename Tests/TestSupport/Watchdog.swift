@@ -78,3 +78,15 @@ extension Process {
         return !dog.disarm()
     }
 }
+
+extension Process {
+    /// Starts the process, reads `output` (a pipe it writes to) to its end and waits for it, under a watchdog of
+    /// `seconds`: what it wrote, and the watchdog's note when it had to kill it (empty otherwise).
+    public func runToEnd(reading output: Pipe, within seconds: Double = Watchdog.defaultLimit) throws -> (data: Data, note: String) {
+        try run()
+        let dog = Watchdog(self, seconds: seconds)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        waitUntilExit()
+        return (data, dog.disarm() ? dog.note : "")
+    }
+}
