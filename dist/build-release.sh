@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Release build: a statically linked Swift runtime (needs only libc, libstdc++, libcrypto, libzstd, libz, libsnappy,
-# libsqlite3 at run time, and libcurl once an HTTP request is made), the DSL library for Pipeline.swift, shell
+# Release build: a statically linked Swift runtime and C libraries (needs only libc, libm and libgcc_s at run time, and
+# libcurl once an HTTP request is made, librdkafka once a Kafka event is sent), the DSL library for Pipeline.swift, shell
 # completions and the man page.
 #   ./dist/build-release.sh [OUTDIR]     (default dist/out)
 set -euo pipefail
@@ -11,6 +11,10 @@ OUT=${1:-dist/out}
 swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata
 # libcurl is loaded by the first HTTP request, not by every start (Sources/CStrataCurlLazy).
 if readelf -d .build/release/strata | grep -q 'libcurl'; then echo "warning: strata links libcurl at start" >&2; fi
+# The C libraries come from their static archives (dist/release-flags.sh); one whose archive is missing stays shared.
+for lib in libcrypto libsqlite3 libzstd libz libsnappy libstdc++; do
+  if readelf -d .build/release/strata | grep -q "\[$lib\."; then echo "note: $lib is linked as a shared library (no static archive found)" >&2; fi
+done
 swift build -c release --product PipelineDescription
 swift build -c release --product strata-supervise
 mkdir -p "$OUT/lib/strata/Modules" "$OUT/bin" "$OUT/share/man/man1" "$OUT/share/bash-completion/completions" "$OUT/share/zsh/site-functions" "$OUT/share/fish/vendor_completions.d"
