@@ -17,7 +17,7 @@
 STRATA_STATIC_LINK="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.build/static-link"
 mkdir -p "$STRATA_STATIC_LINK/lib" "$STRATA_STATIC_LINK/pkgconfig"
 for _lib in crypto sqlite3 zstd z snappy stdc++; do
-  _archive=$(${CC:-cc} -print-file-name="lib$_lib.a")
+  _archive=$(${CC:-cc} -print-file-name="lib$_lib.a" 2>/dev/null || true)
   if [ -f "$_archive" ]; then ln -sf "$_archive" "$STRATA_STATIC_LINK/lib/lib$_lib.a"; else rm -f "$STRATA_STATIC_LINK/lib/lib$_lib.a"; fi
 done
 for _pc in libcrypto:crypto sqlite3:sqlite3 libzstd:zstd zlib:z; do
