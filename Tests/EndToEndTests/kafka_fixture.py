@@ -56,7 +56,8 @@ def broker(port=None):
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    deadline = time.time() + 30
+    # As the moto fixture: up to 120 s, for a start while the rest of the test run keeps both cores busy.
+    deadline = time.time() + 120
     while time.time() < deadline:
         if p.poll() is not None:
             sys.exit(f"tansu exited with status {p.returncode}")

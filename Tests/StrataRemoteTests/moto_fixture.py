@@ -23,13 +23,21 @@ env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3", MOTO_S3_DEFAULT_MAX_KEY
 server = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], env=env, start_new_session=True,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 endpoint = f"http://127.0.0.1:{port}"
-for _ in range(200):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        break
-    except OSError:
-        time.sleep(0.05)
 try:
+    # moto_server imports Flask and all of moto before it listens: 2-3 s on an idle machine, but more than the 10 s
+    # first allowed here when the test run's other suites kept both cores busy (seen: every S3 test failed with the
+    # connection refused). Up to 120 s then, and a server that exits is reported at once.
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if server.poll() is not None:
+                sys.exit(f"moto_server exited with status {server.returncode} before listening on port {port}")
+            if time.monotonic() > deadline:
+                sys.exit(f"moto_server did not listen on port {port} within 120 s")
+            time.sleep(0.05)
     anon = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
     iam = boto3.client("iam", **anon)
     iam.create_user(UserName="strata-test")
