@@ -9,11 +9,12 @@ OUT=${1:-dist/out}
 ./dist/install-deps.sh
 . dist/release-flags.sh
 swift build "${STRATA_RELEASE_FLAGS[@]}" --product strata
+needed=$(readelf -d .build/release/strata)
 # libcurl is loaded by the first HTTP request, not by every start (Sources/CStrataCurlLazy).
-if readelf -d .build/release/strata | grep -q 'libcurl'; then echo "warning: strata links libcurl at start" >&2; fi
+if grep -q 'libcurl' <<<"$needed"; then echo "warning: strata links libcurl at start" >&2; fi
 # The C libraries come from their static archives (dist/release-flags.sh); one whose archive is missing stays shared.
-for lib in libcrypto libsqlite3 libzstd libz libsnappy libstdc++; do
-  if readelf -d .build/release/strata | grep -q "\[$lib\."; then echo "note: $lib is linked as a shared library (no static archive found)" >&2; fi
+for lib in "${STRATA_STATIC_LIBS[@]}"; do
+  if grep -q "\[lib$lib\." <<<"$needed"; then echo "note: lib$lib is linked as a shared library (no static archive found)" >&2; fi
 done
 swift build -c release --product PipelineDescription
 swift build -c release --product strata-supervise

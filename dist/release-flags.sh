@@ -16,7 +16,8 @@
 #   libcurl and librdkafka, loaded on first use, keep their own shared copies; nothing crosses between the two.
 STRATA_STATIC_LINK="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.build/static-link"
 mkdir -p "$STRATA_STATIC_LINK/lib" "$STRATA_STATIC_LINK/pkgconfig"
-for _lib in crypto sqlite3 zstd z snappy stdc++; do
+STRATA_STATIC_LIBS=(crypto sqlite3 zstd z snappy stdc++)
+for _lib in "${STRATA_STATIC_LIBS[@]}"; do
   _archive=$(${CC:-cc} -print-file-name="lib$_lib.a" 2>/dev/null || true)
   if [ -f "$_archive" ]; then ln -sf "$_archive" "$STRATA_STATIC_LINK/lib/lib$_lib.a"; else rm -f "$STRATA_STATIC_LINK/lib/lib$_lib.a"; fi
 done
