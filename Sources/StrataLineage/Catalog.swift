@@ -34,9 +34,6 @@ public struct CatalogMetadata: Sendable, Equatable {
     public static func resolve(_ repo: Repository, manifest: CatalogSpec?) throws -> CatalogMetadata {
         var m = CatalogMetadata()
         let config = try repo.allConfig()
-        func list(_ v: String) -> [String] {
-            v.split(whereSeparator: { $0 == "," || $0 == "\n" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
         for (k, v) in config {
             switch k {
             case "catalog.title": m.title = v
@@ -49,8 +46,8 @@ public struct CatalogMetadata: Sendable, Equatable {
             case "catalog.spatial": m.spatial = v
             case "catalog.contact-name": m.contactName = v
             case "catalog.contact-email": m.contactEmail = v
-            case "catalog.themes": m.themes = list(v)
-            case "catalog.keywords": m.keywords = list(v)
+            case "catalog.themes": m.themes = ConfigList.items(v)
+            case "catalog.keywords": m.keywords = ConfigList.items(v)
             default:
                 guard k.hasPrefix("dataset."), let dot = k.lastIndex(of: "."), dot > k.index(k.startIndex, offsetBy: 8) else { continue }
                 let path = String(k[k.index(k.startIndex, offsetBy: 8)..<dot]), field = String(k[k.index(after: dot)...])
@@ -59,8 +56,8 @@ public struct CatalogMetadata: Sendable, Equatable {
                 case "title": d.title = v
                 case "description": d.description = v
                 case "temporal": d.temporal = v
-                case "keywords": d.keywords = list(v)
-                case "themes": d.themes = list(v)
+                case "keywords": d.keywords = ConfigList.items(v)
+                case "themes": d.themes = ConfigList.items(v)
                 default: continue
                 }
                 m.datasets[path] = d

@@ -159,8 +159,8 @@ public final class LineageService: @unchecked Sendable {
         try repo.attach(LineageService.schema)
         var salt = try repo.config("lineage.salt")
         if salt == nil { salt = Posix.randomHex(16); try repo.setConfig("lineage.salt", salt) }
-        let patterns = (try repo.config("lineage.redact"))?.split(separator: "\n").map(String.init) ?? []
-        var names = (try repo.config("lineage.redact-names"))?.split(whereSeparator: { $0 == "\n" || $0 == "," }).map(String.init) ?? []
+        let patterns = (try repo.config("lineage.redact")).map(ConfigList.lines) ?? []
+        var names = (try repo.config("lineage.redact-names")).map(ConfigList.items) ?? []
         if let file = try repo.config("lineage.redact-names-file") {
             let path = file.hasPrefix("/") ? file : repo.root + "/" + file
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw LineageError.namesFileUnreadable(file) }

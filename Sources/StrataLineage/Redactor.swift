@@ -191,3 +191,18 @@ extension Redactor {
         return o
     }
 }
+
+/// How a config value that holds several entries is split. Line breaks are Characters here, so "\r\n" (one
+/// Character, equal to neither "\r" nor "\n") must separate entries too: split at "\n" alone, a names list with
+/// Windows line endings stays one long "name" that matches nothing, and every name in it goes unredacted.
+enum ConfigList {
+    /// Entries separated by commas or line breaks, trimmed, without empty ones (names, keywords, themes).
+    static func items(_ value: String) -> [String] {
+        value.split(whereSeparator: { $0 == "," || $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// One entry per line, as written (regular expressions, which may contain commas and spaces).
+    static func lines(_ value: String) -> [String] {
+        value.split(whereSeparator: \.isNewline).map(String.init)
+    }
+}

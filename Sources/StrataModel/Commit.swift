@@ -7,8 +7,9 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
 
     /// Creates a signature; names and e-mails may not contain `<`, `>` or line breaks.
     public init(name: String, email: String) throws(ModelError) {
-        let bad: Set<Character> = ["<", ">", "\n", "\r", "\0"]
-        if name.contains(where: bad.contains) || email.contains(where: bad.contains) || name.isEmpty {
+        // Bytes, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n", and would split the line.
+        func bad(_ b: UInt8) -> Bool { b == 0x3C || b == 0x3E || b == 0x0A || b == 0x0D || b == 0 }
+        if name.utf8.contains(where: bad) || email.utf8.contains(where: bad) || name.isEmpty {
             throw .invalidSignature("\(name) <\(email)>")
         }
         self.name = name; self.email = email

@@ -9,7 +9,7 @@ public enum URLRedaction {
             // Copy up to and including "://", then look at the authority (up to the next '/', '?', '#' or space).
             out += rest[..<sep.upperBound]
             rest = rest[sep.upperBound...]
-            let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0 == "'" || $0 == "\"" || $0 == "\n" }) ?? rest.endIndex
+            let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " || $0 == "'" || $0 == "\"" || $0.isNewline }) ?? rest.endIndex
             let authority = rest[..<end]
             if let at = authority.lastIndex(of: "@") {
                 out += "***@"

@@ -135,6 +135,18 @@ import Testing
         #expect(patched == b, "\(patched)")
     }
 
+    /// A cell holding a Windows line break ("\r\n", one Swift Character, equal to neither "\r" nor "\n") keeps its bytes
+    /// and is quoted in `--format daff` output.
+    @Test func daffQuotesCellsWithWindowsLineBreaks() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("t.csv", "id,note\n1,\"first\r\nline\"\n2,plain\n")
+        try s.run("commit", "-m", "a")
+        try s.write("t.csv", "id,note\n1,\"first\r\nchanged\"\n2,plain\n")
+        let d = try s.run("table", "diff", "HEAD", "t.csv", "--key", "id", "--format", "daff")
+        #expect(d.status == 0 && d.stdout == "@@,id,note\n->,1,\"first\r\nline->first\r\nchanged\"\n", "\(d.stdout.debugDescription)")
+    }
+
     /// `strata blame`: each row's last change, across commits made by hand and by a pipeline stage (whose run id is
     /// given); `--key` for one row; `--json`.
     @Test func blameNamesTheCommitAndTheRun() throws {

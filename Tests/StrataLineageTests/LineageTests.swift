@@ -19,6 +19,18 @@ import Testing
         #expect(r.redact(plain) == plain)
     }
 
+    /// Names and catalogue lists in config split at commas and at every line break, Windows "\r\n" included (one
+    /// Character in Swift, equal to neither "\r" nor "\n"); patterns split at line breaks only.
+    @Test func configListsSplitAtEveryLineBreak() {
+        for sep in ["\n", "\r\n", "\r", ", ", ","] {
+            let names = ConfigList.items(PersonalData.names.joined(separator: sep) + sep)
+            #expect(names == PersonalData.names, "separator \(sep.debugDescription)")
+            let red = Redactor(salt: "s", names: names)
+            for n in PersonalData.names { #expect(!red.redact("reviewed by \(n) today").contains(n), "\(n), separator \(sep.debugDescription)") }
+        }
+        #expect(ConfigList.lines("REF-[0-9]{1,6}\r\nProject Falcon\rX\n") == ["REF-[0-9]{1,6}", "Project Falcon", "X"])
+    }
+
     /// Property: planted personal data of every kind, in free text, in path segments and percent-encoded in IRIs, never
     /// survives `redact`, `redactPath` or `scrub`; content hashes and run ids in the same strings are never altered.
     @Test func plantedPersonalDataNeverSurvives() throws {

@@ -122,6 +122,16 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         }
     }
 
+    /// A signature holding a line break in any form is refused: "\r\n" is one Swift Character, equal to neither
+    /// "\r" nor "\n", and would otherwise reach the commit's `author` line and split it for any byte-level reader.
+    @Test func signaturesRefuseLineBreaksInEveryForm() {
+        for bad in ["\n", "\r", "\r\n", "\0", "<", ">"] {
+            #expect((try? Signature(name: "Eve\(bad)parent 00", email: "eve@example.org")) == nil, "\(bad.debugDescription) in a name")
+            #expect((try? Signature(name: "Eve", email: "eve\(bad)@example.org")) == nil, "\(bad.debugDescription) in an e-mail")
+        }
+        #expect((try? Signature(name: "Zoë Nkosi-Dlamini", email: "z@example.org")) != nil)
+    }
+
     @Test func commitEncodingIsStable() throws {
         // Golden: format version 1 must keep producing these bytes.
         let c = Commit(tree: .empty, parents: [], author: try Signature(name: "A", email: "a@b"), time: 0, timeZoneOffsetMinutes: 120, message: "m")

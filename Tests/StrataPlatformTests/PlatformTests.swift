@@ -44,6 +44,9 @@ import Testing
         #expect(URLRedaction.redact("s3://bucket/key@v1 and file:///tmp/x") == "s3://bucket/key@v1 and file:///tmp/x")
         #expect(URLRedaction.redact("no url here") == "no url here")
         #expect(URLRedaction.redact("a://u:p@b c://d:e@f") == "a://***@b c://***@f")
+        // A URL's authority ends at a line break of any kind ("\r\n" is one Character): the next line is left alone.
+        #expect(URLRedaction.redact("see https://host\r\nbob@example.org/x") == "see https://host\r\nbob@example.org/x")
+        #expect(URLRedaction.redact("https://u:p@host\r\nnext") == "https://***@host\r\nnext")
     }
 
     @Test func preadAndReadFullStopAtTheEnd() throws {
