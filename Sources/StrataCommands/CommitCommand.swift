@@ -1,6 +1,7 @@
 import ArgumentParser
 import StrataWorkflows
 import StrataModel
+import StrataPlatform
 import StrataRepository
 
 /// `strata commit`.
@@ -56,7 +57,7 @@ struct CommitCommand: ParsableCommand {
         let counts = r.counts
         let summary = [("added", Change.Status.added), ("modified", .modified), ("deleted", .deleted), ("renamed", .renamed)]
             .compactMap { name, s in counts[s].map { "\($0) \(name)" } }.joined(separator: ", ")
-        Out.line("[\(r.branch?.rawValue ?? "detached") \(r.id.short)] \(message.split(separator: "\n").first ?? "")")
+        Out.line("[\(r.branch?.rawValue ?? "detached") \(r.id.short)] \(message.textLines(omittingEmpty: true).first ?? "")")
         Out.line(" \(summary.isEmpty ? "no file changes" : summary); \(r.objectsWritten) new objects, \(Format.bytes(UInt64(r.bytesWritten))) stored")
         Out.line(r.id.hex)
         Out.flush()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StrataModel
+import StrataPlatform
 import StrataRepository
 
 /// `strata log`.
@@ -27,14 +28,14 @@ struct LogCommand: ParsableCommand {
                 let (before, prefix, after) = lanes.place(c.id, parents: firstParent ? Array(c.commit.parents.prefix(1)) : c.commit.parents)
                 for l in before { Out.line(l) }
                 let mark = pruned.contains(c.id) ? " (pruned: data released)" : ""
-                let summary = c.commit.message.split(separator: "\n").first ?? ""
+                let summary = c.commit.message.textLines(omittingEmpty: true).first ?? ""
                 Out.line("\(prefix) \(c.id.short)\(c.commit.parents.count > 1 ? " Merge:" : "") \(summary)\(mark)")
                 for l in after { Out.line(l) }
                 continue
             }
             let mark = pruned.contains(c.id) ? " (pruned: data released)" : ""
             if oneline {
-                Out.line("\(c.id.short) \(c.commit.message.split(separator: "\n").first ?? "")\(mark)")
+                Out.line("\(c.id.short) \(c.commit.message.textLines(omittingEmpty: true).first ?? "")\(mark)")
                 continue
             }
             Out.line("commit \(c.id.hex)\(mark)")
@@ -42,7 +43,7 @@ struct LogCommand: ParsableCommand {
             Out.line("Author: \(c.commit.author)")
             Out.line("Date:   \(Format.date(c.commit.time, offsetMinutes: c.commit.timeZoneOffsetMinutes))")
             Out.line("")
-            for l in c.commit.message.split(separator: "\n", omittingEmptySubsequences: false) { Out.line("    \(l)") }
+            for l in c.commit.message.textLines() { Out.line("    \(l)") }
             Out.line("")
         }
         Out.flush()

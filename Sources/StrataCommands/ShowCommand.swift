@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrataPlatform
 import StrataRepository
 import StrataTables
 import StrataWorkflows
@@ -102,7 +103,7 @@ struct ShowCommand: ParsableCommand {
         Out.line("Author: \(info.commit.author)")
         Out.line("Date:   \(Format.date(info.commit.time, offsetMinutes: info.commit.timeZoneOffsetMinutes))")
         Out.line("")
-        for l in info.commit.message.split(separator: "\n", omittingEmptySubsequences: false) { Out.line("    \(l)") }
+        for l in info.commit.message.textLines() { Out.line("    \(l)") }
         Out.line("")
         for c in changes { Out.line("\(Format.statusLetter(c.status))  \(c.displayPath)") }
         Out.flush()

@@ -116,7 +116,7 @@ public struct ManifestLoader: Sendable {
         }
         if !compiled {
             // The DSL source ships inside strata: compile it with the manifest, keeping the user's line numbers.
-            let lines = String(decoding: manifest, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            let lines = String(decoding: manifest, as: UTF8.self).textLines().map { line in
                 line.trimmingCharacters(in: .whitespaces) == "import PipelineDescription" ? "" : String(line)
             }
             let main =

@@ -137,7 +137,7 @@ public struct AWSConfig: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
         var out: [String: [String: String]] = [:]
         var section = ""
-        for raw in text.split(separator: "\n") {
+        for raw in text.textLines() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") { section = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces); continue }

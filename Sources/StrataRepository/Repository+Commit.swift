@@ -136,7 +136,7 @@ extension Repository {
             timeZoneOffsetMinutes: tz, message: options.message)
         let id = try session.put(.commit, c.encoded())
         try session.finishPacks()
-        let summary = options.message.split(separator: "\n").first.map(String.init) ?? ""
+        let summary = options.message.textLines(omittingEmpty: true).first.map(String.init) ?? ""
         try db.transaction {
             try session.recordIndex()
             let now = Posix.nowNs() / 1_000_000_000

@@ -1058,7 +1058,7 @@ public struct WebPages: Sendable {
         if full.hasPrefix("refs/tags/") { return String(full.dropFirst(10)) }
         return full
     }
-    func firstLine(_ s: String) -> String { String(s.split(separator: "\n", omittingEmptySubsequences: true).first ?? "") }
+    func firstLine(_ s: String) -> String { String(s.textLines(omittingEmpty: true).first ?? "") }
     func iso(_ t: Int64) -> String { isoTime(t) }
     func redact(_ s: String) -> String { source.redact(s) }
 }

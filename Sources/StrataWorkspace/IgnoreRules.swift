@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import StrataPlatform
+
 /// Ignore patterns in gitignore syntax (`*`, `?`, `[...]`, `**`, leading `/`, trailing `/`, `!` negation, `#` comments).
 public struct IgnoreRules: Sendable {
     struct Rule: Sendable {
@@ -16,9 +18,8 @@ public struct IgnoreRules: Sendable {
 
     /// Parses the text of a `.strataignore` file.
     public init(text: String) {
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for raw in text.textLines(omittingEmpty: true) {
             var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
             while line.hasSuffix(" ") && !line.hasSuffix("\\ ") { line.removeLast() }
             if line.isEmpty || line.hasPrefix("#") { continue }
             var negated = false

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StrataTestSupport
 
 /// The manifest of issue 3, exactly as written there: the sample pipeline that ships in dist/.
 let exampleManifest: String = {
@@ -133,6 +134,30 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
         // --keep-going runs what does not depend on the failure.
         let k = try s.run("repro", "--keep-going", "--json")
         #expect(k.status == 20)
+    }
+
+    /// A manifest with Windows line endings runs both ways: compiled against the prebuilt DSL module, and compiled with
+    /// the DSL that a bare copy of strata embeds, which drops the manifest's `import` line by line ("\r\n" is one
+    /// Swift Character, so splitting at "\n" alone kept the import, and the compiler found no such module).
+    @Test(arguments: [false, true]) func manifestWithWindowsLineEndingsRuns(bareCopy: Bool) throws {
+        let s = try StrataCLI()
+        var binary = StrataCLI.binary
+        if bareCopy {
+            binary = s.directory + "-bin/strata"
+            try FileManager.default.createDirectory(atPath: s.directory + "-bin", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: StrataCLI.binary, toPath: binary)
+        }
+        try s.run("init")
+        try s.write(
+            "Pipeline.swift",
+            [
+                "import PipelineDescription", "let pipeline = Pipeline(name: \"crlf\", stages: [",
+                "    .stage(name: \"a\", command: \"echo a > a.txt\", outputs: [.file(\"a.txt\")]),", "])", "",
+            ].joined(separator: "\r\n"))
+        let p = try s.start(["repro"], binary: binary)
+        p.waitUntilExit(within: Watchdog.defaultLimit)
+        #expect(p.terminationStatus == 0)
+        #expect(try s.read("a.txt") == Data("a\n".utf8))
     }
 
     func keyOf(_ stage: String, _ lock: String) -> String? {

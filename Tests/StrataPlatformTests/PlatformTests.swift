@@ -38,6 +38,13 @@ import Testing
         #expect(try FileLock(path: path, timeout: 0) != nil)
     }
 
+    @Test func textLinesSplitAtEveryLineEnding() {
+        #expect("a\nb\r\nc\rd".textLines() == ["a", "b", "c", "d"])
+        #expect("a\r\n\r\nb\r\n".textLines() == ["a", "", "b", ""])
+        #expect("a\r\n\r\nb\r\n".textLines(omittingEmpty: true) == ["a", "b"])
+        #expect("".textLines() == [""])
+    }
+
     @Test func urlCredentialsAreRedacted() {
         #expect(URLRedaction.redact("http://alice:s3cret@host:5000/api?x=1") == "http://***@host:5000/api?x=1")
         #expect(URLRedaction.redact("OPENLINEAGE_URL 'https://tok@h' is not a URL") == "OPENLINEAGE_URL 'https://***@h' is not a URL")

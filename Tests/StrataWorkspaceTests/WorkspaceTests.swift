@@ -21,6 +21,17 @@ import StrataWorkspace
         #expect(!IgnoreRules.glob("f[!0-9].csv", "f1.csv"))
     }
 
+    /// A `.strataignore` written on Windows ignores what it names: "\r\n" is one Swift Character, so splitting at
+    /// "\n" alone left the whole file one pattern that matched nothing.
+    @Test func ignoreRulesWithWindowsLineEndings() {
+        for eol in ["\r\n", "\r"] {
+            let r = IgnoreRules(text: ["# comment", "*.tmp", "/build/", "!keep.tmp", "secrets/", ""].joined(separator: eol))
+            #expect(r.isIgnored("a.tmp", isDirectory: false) && !r.isIgnored("keep.tmp", isDirectory: false), "\(eol.debugDescription)")
+            #expect(r.isIgnored("build", isDirectory: true) && r.isIgnored("x/secrets", isDirectory: true), "\(eol.debugDescription)")
+            #expect(!r.isIgnored("a.csv", isDirectory: false))
+        }
+    }
+
     @Test func scannerSkipsStoreAndIgnored() throws {
         let root = NSTemporaryDirectory() + "ws-\(Posix.randomHex(5))"
         for p in ["a.csv", "dir/b.csv", ".strata/x", ".git/y", "skip/z", "e e/ü.json"] {
