@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataPlatform
 
 /// Keeps personal data out of everything lineage emits (POPIA): pseudonymises people, redacts e-mail addresses,
 /// phone numbers, South African ID numbers, configured names and configured patterns from every literal, and replaces
@@ -203,6 +204,6 @@ enum ConfigList {
 
     /// One entry per line, as written (regular expressions, which may contain commas and spaces).
     static func lines(_ value: String) -> [String] {
-        value.split(whereSeparator: \.isNewline).map(String.init)
+        value.textLines(omittingEmpty: true).map(String.init)
     }
 }
