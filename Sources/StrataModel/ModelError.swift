@@ -11,6 +11,8 @@ public enum ModelError: StrataError, Equatable {
     case invalidRevision(String, reason: String)
     /// An author that is not `Name <email>`.
     case invalidSignature(String)
+    /// Two entries of one tree whose names differ only in Unicode normalization (NFC against NFD).
+    case equivalentNames(String, String)
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -23,7 +25,18 @@ public enum ModelError: StrataError, Equatable {
         case .malformedObject(let k, let r): return ("object.malformed", .integrity, "malformed \(k) object: \(r)", "run 'strata fsck'")
         case .invalidRevision(let s, let r): return ("revision.invalid", .usage, "invalid revision '\(s)': \(r)", nil)
         case .invalidSignature(let s): return ("author.invalid", .usage, "invalid author '\(s)'", "expected \"Name <email>\"")
+        case .equivalentNames(let a, let b):
+            return (
+                "tree.equivalent-names", .unsafePath,
+                "'\(ModelError.scalars(a))' and '\(ModelError.scalars(b))' differ only in Unicode normalization (NFC against NFD)",
+                "rename one of them: Strata cannot keep both in one folder"
+            )
         }
+    }
+
+    /// A name with its non-ASCII scalars written `\u{…}`, so that two names that print alike can be told apart.
+    static func scalars(_ s: String) -> String {
+        s.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{" + String($0.value, radix: 16, uppercase: true) + "}" }.joined()
     }
 
     public var code: String { parts.code }

@@ -76,8 +76,15 @@ public struct Tree: Hashable, Sendable {
     public init(entries: [TreeEntry]) throws(ModelError) {
         for e in entries { try TreeEntry.validate(name: e.name) }
         self.entries = entries.sorted { Tree.less($0.name, $1.name) }
-        for i in self.entries.indices.dropFirst() where self.entries[i].name == self.entries[i - 1].name {
+        for i in self.entries.indices.dropFirst() where self.entries[i].name.utf8.elementsEqual(self.entries[i - 1].name.utf8) {
             throw .malformedObject(kind: "tree", reason: "duplicate entry '\(self.entries[i].name)'")
+        }
+        // Names equal under Unicode normalization (NFC against NFD) but not byte for byte: Swift's String equality and
+        // hashing would take them for one path everywhere above this type. They need not be adjacent in byte order.
+        var seen = Set<String>()
+        for e in self.entries where e.name.utf8.contains(where: { $0 >= 0x80 }) {
+            let (inserted, other) = seen.insert(e.name)
+            if !inserted { throw .equivalentNames(other, e.name) }
         }
     }
 

@@ -80,8 +80,10 @@ extension Repository {
         }
         queue.close()
         done.wait()
-        if let e = walkError ?? queue.failure { throw e }
+        // Names that cannot be versioned first: two names equal under Unicode normalization also fail their folder's
+        // tree, and the listing names both, with their folder.
         if !bad.isEmpty { throw WorkspaceError.unversionableNames(bad.sorted()) }
+        if let e = walkError ?? queue.failure { throw e }
         try trees.finish(top, with: nil)  // the walk's own hold on the root
         guard let rootTree = trees.root else { throw RepositoryError.invalidArgument("the workspace walk ended with folders still open (this is a bug)") }
         return StreamedSnapshot(tree: rootTree, files: counts.get.files, cacheUpdates: spill)

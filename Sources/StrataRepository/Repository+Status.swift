@@ -150,6 +150,18 @@ extension Repository {
     func candidateChanges(_ candidates: [String], head: ObjectID?, session: WriteSession?, progress: ProgressHandler?) throws
         -> (changes: [Change], updates: [(String, StatCacheEntry)])
     {
+        let scanner = Scanner(root: root)
+        // A file candidate is stat'ed alone, not listed with its siblings. For a name with non-ASCII bytes its folder is
+        // listed too, so that a sibling equal to it under Unicode normalization is refused, as a full scan refuses it
+        // (Swift's String equality would otherwise take the two for one path: the monitor's status reported the new
+        // NFD file as a change to the committed NFC one, and a commit replaced it).
+        var bad: [String] = []
+        var folders: [[UInt8]: Void] = [:]
+        for c in candidates where c.utf8.contains(where: { $0 >= 0x80 }) {
+            let folder = Posix.dirname(c.split(separator: "/").joined(separator: "/"))
+            if folders.updateValue((), forKey: Array(folder.utf8)) == nil { _ = try scanner.children(folder, &bad) }
+        }
+        if !bad.isEmpty { throw WorkspaceError.unversionableNames(bad.sorted()) }
         // Normalised, and nothing below another candidate folder twice.
         var picked: [String] = []
         for c in Set(candidates.map { $0.split(separator: "/").joined(separator: "/") }).filter({ !$0.isEmpty }).sorted() {
@@ -183,7 +195,7 @@ extension Repository {
             }
         }
         let (listing, updates) = try versions(
-            of: try Scanner(root: root).scan(only: picked), cached: { try statCache.entry(for: $0) }, head: { before[$0] }, session: session,
+            of: try scanner.scan(only: picked), cached: { try statCache.entry(for: $0) }, head: { before[$0] }, session: session,
             progress: progress)
         return (TreeDiff.diff(flat: before, listing), updates)
     }

@@ -10,7 +10,8 @@ public enum WorkspaceError: StrataError {
     case unsafePath(String, reason: String)
     /// A file is in the way of a directory (or the other way round).
     case obstructed(String)
-    /// Workspace entries whose names cannot be versioned (not valid UTF-8, or with a newline), shown escaped.
+    /// Workspace entries whose names cannot be versioned (not valid UTF-8, with a newline, or equal to a sibling's name
+    /// under Unicode normalization), shown escaped.
     case unversionableNames([String])
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
@@ -21,7 +22,8 @@ public enum WorkspaceError: StrataError {
         case .unversionableNames(let ns):
             return (
                 "path.unversionable", .unsafePath,
-                "these workspace names cannot be versioned (not valid UTF-8, or containing a newline):\n\(ErrorText.list(ns))",
+                "these workspace names cannot be versioned (not valid UTF-8, containing a newline, or differing from a sibling's name "
+                    + "only in Unicode normalization, NFC against NFD):\n\(ErrorText.list(ns))",
                 "rename them, or list them in .strataignore; nothing was changed"
             )
         }

@@ -82,7 +82,8 @@ public struct Scanner: Sendable {
     }
 
     /// The entries of one folder that are not ignored (nil when the folder is gone): names, and whether each is a
-    /// folder. Names Strata cannot record (not UTF-8, or with a newline) go to `bad` unless an ignore rule covers them.
+    /// folder. Names Strata cannot record (not UTF-8, with a newline, or equal to a sibling's under Unicode
+    /// normalization) go to `bad` unless an ignore rule covers them.
     public func children(_ rel: String, _ bad: inout [String]) throws -> [(name: String, isDirectory: Bool)]? {
         let dirPath = rel.isEmpty ? root : root + "/" + rel
         guard let d = opendir(dirPath) else {
@@ -121,7 +122,20 @@ public struct Scanner: Sendable {
                 if Scanner.unversionable(name) { bad.append(childRel) } else { out.append((name, false)) }
             }
         }
+        Scanner.equivalentNames(out.lazy.map(\.name), in: rel, into: &bad)
         return out
+    }
+
+    /// Sibling names that differ only in Unicode normalization (an NFC "é" and an NFD "e" + U+0301) go to `bad`,
+    /// shown escaped so that they can be told apart. They are two files on Linux but one name to Swift, whose String
+    /// equality and hashing follow canonical equivalence: the store's path comparisons and dictionaries would take
+    /// them for one file, and a commit lost one of them. ASCII names cannot collide this way and are not hashed.
+    static func equivalentNames(_ names: some Sequence<String>, in rel: String, into bad: inout [String]) {
+        var seen = Set<String>()
+        for name in names where name.utf8.contains(where: { $0 >= 0x80 }) {
+            let (inserted, other) = seen.insert(name)
+            if !inserted { bad += [other, name].map { Scanner.escape(Array(((rel.isEmpty ? "" : rel + "/") + $0).utf8)) } }
+        }
     }
 
     /// A name shown with its non-ASCII and control bytes as `\xNN` (for messages and ignore rules).

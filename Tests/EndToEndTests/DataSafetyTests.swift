@@ -363,6 +363,55 @@ import StrataRepository
         bad.removeAll()
     }
 
+    /// Two files whose names differ only in Unicode normalization (NFC and NFD "café.csv") are refused by status and
+    /// commit, both listed escaped, on a first commit and on a later one, with a name between them in byte order, with
+    /// and without the file-system monitor. Before, a first commit recorded both and the next commit dropped the NFC
+    /// file from the tree; through the monitor, the new NFD file was taken for a change to the NFC one.
+    @Test(arguments: [false, true]) func namesEqualUnderNormalizationAreRefused(monitor: Bool) throws {
+        func create(_ s: StrataCLI, _ rel: [UInt8], _ text: String) {
+            let path = Array(s.directory.utf8) + [UInt8(ascii: "/")] + rel + [0]
+            let fd = path.withUnsafeBufferPointer { b in
+                b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_CREAT | O_WRONLY | O_TRUNC, 0o644) }
+            }
+            #expect(fd >= 0)
+            _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        let nfc = Array("caf\u{E9}.csv".utf8), nfd = Array("cafe\u{301}.csv".utf8)
+        let listed = ["caf\\xc3\\xa9.csv", "cafe\\xcc\\x81.csv"]
+        // A later commit: the NFC file and a sibling are committed, then the NFD file appears.
+        let s = try StrataCLI()
+        try s.run("init")
+        create(s, nfc, "nfc\n")
+        try s.write("caff.csv", "f\n")
+        #expect(try s.run("commit", "-m", "one").status == 0)
+        if monitor {
+            try s.run("config", "core.fsmonitor", "true")
+            #expect(try s.run("watch").status == 0)
+            #expect(try s.run("status").status == 0)
+        }
+        defer { if monitor { _ = try? s.run("watch", "stop") } }
+        let before = try head(s)
+        create(s, nfd, "nfd\n")
+        for r in [try s.run("status"), try s.run("commit", "-m", "two")] {
+            #expect(r.status == 13, "\(r.stderr)")
+            for name in listed { #expect(r.stderr.contains(name), "\(r.stderr)") }
+        }
+        #expect(try head(s) == before)
+        // A first commit, in a subfolder.
+        let f = try StrataCLI()
+        try f.run("init")
+        try FileManager.default.createDirectory(atPath: f.path("d"), withIntermediateDirectories: true)
+        for (name, text) in [(nfc, "nfc\n"), (Array("caff.csv".utf8), "f\n"), (nfd, "nfd\n")] { create(f, Array("d/".utf8) + name, text) }
+        let first = try f.run("commit", "-m", "one")
+        #expect(first.status == 13 && listed.allSatisfy { first.stderr.contains("d/" + $0) }, "\(first.stderr)")
+        // Renaming one of them lets the commit through, with both files.
+        // (A String reaches the C call as its UTF-8 bytes, unnormalized.)
+        #expect(rename(f.path("d/cafe\u{301}.csv"), f.path("d/cafe-nfd.csv")) == 0)
+        #expect(try f.run("commit", "-m", "renamed").status == 0)
+        #expect(try f.run("ls", "HEAD", "d").stdout.split(separator: "\n").count == 3)
+    }
+
     /// Absolute and climbing symlinks: commit and checkout agree, and nothing is ever written through a link.
     @Test func symlinksRoundTripAndAreNeverWrittenThrough() throws {
         let s = try StrataCLI()

@@ -72,6 +72,21 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         }
     }
 
+    /// Names equal under Unicode normalization but not byte for byte are refused, also when other names sort between
+    /// them in byte order ("cafe\u{301}" < "caff" < "caf\u{E9}"); byte-distinct names that Swift also tells apart stay.
+    @Test func treeRejectsNamesEqualUnderNormalization() throws {
+        let nfc = "caf\u{E9}.csv", nfd = "cafe\u{301}.csv"
+        #expect(nfc == nfd && !nfc.utf8.elementsEqual(nfd.utf8))
+        for names in [[nfc, nfd], [nfc, "caff.csv", nfd], ["z", nfd, "a", nfc]] {
+            #expect(throws: ModelError.equivalentNames(nfd, nfc)) {
+                try Tree(entries: names.map { TreeEntry(name: $0, kind: .file, id: .empty, size: 0) })
+            }
+        }
+        let ok = try Tree(entries: [nfc, "caff.csv", "Zo\u{EB}"].map { TreeEntry(name: $0, kind: .file, id: .empty, size: 0) })
+        #expect(ok.entries.count == 3)
+        #expect(ModelError.equivalentNames(nfd, nfc).message.contains("cafe\\u{301}.csv' and 'caf\\u{E9}.csv'"))
+    }
+
     @Test func treeRejectsUnsafeNames() {
         for bad in ["..", ".", "", "a/b", "x\u{0}y"] {
             #expect(throws: ModelError.self) { try Tree(entries: [TreeEntry(name: bad, kind: .file, id: .empty, size: 0)]) }
