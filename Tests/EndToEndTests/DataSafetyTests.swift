@@ -506,12 +506,7 @@ import StrataRepository
     /// Both supervisors: `strata-supervise` next to strata, and a bare copy of strata supervising itself.
     @Test(arguments: [false, true]) func stageProcessesDieWithRepro(bareCopy: Bool) throws {
         let s = try StrataCLI()
-        var binary = StrataCLI.binary
-        if bareCopy {
-            binary = s.directory + "-bin/strata"
-            try FileManager.default.createDirectory(atPath: s.directory + "-bin", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: StrataCLI.binary, toPath: binary)
-        }
+        let binary = bareCopy ? try s.bareCopy() : StrataCLI.binary
         try s.run("init")
         let marker = 3000 + Int.random(in: 0..<900)
         try s.write(

@@ -90,6 +90,15 @@ struct StrataCLI {
 
     func path(_ rel: String) -> String { directory + "/" + rel }
 
+    /// A copy of the binary alone in a folder beside this one (no `strata-supervise`, no prebuilt DSL module next to
+    /// it), as an installation of the bare executable has it; returns its path.
+    func bareCopy() throws -> String {
+        let binary = directory + "-bin/strata"
+        try FileManager.default.createDirectory(atPath: directory + "-bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: StrataCLI.binary, toPath: binary)
+        return binary
+    }
+
     /// sha256 of every file (following nothing), as sha256sum would print, keyed by relative path.
     func hashes() throws -> [String: String] {
         let r = Process()

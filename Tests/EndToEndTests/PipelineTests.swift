@@ -141,12 +141,7 @@ func ranSince(_ s: StrataCLI) throws -> [String] {
     /// Swift Character, so splitting at "\n" alone kept the import, and the compiler found no such module).
     @Test(arguments: [false, true]) func manifestWithWindowsLineEndingsRuns(bareCopy: Bool) throws {
         let s = try StrataCLI()
-        var binary = StrataCLI.binary
-        if bareCopy {
-            binary = s.directory + "-bin/strata"
-            try FileManager.default.createDirectory(atPath: s.directory + "-bin", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: StrataCLI.binary, toPath: binary)
-        }
+        let binary = bareCopy ? try s.bareCopy() : StrataCLI.binary
         try s.run("init")
         try s.write(
             "Pipeline.swift",
