@@ -51,7 +51,7 @@ let package = Package(
         // The workspace: scanning with ignore rules, the stat cache, safe file materialisation.
         .target(name: "StrataWorkspace", dependencies: ["StrataModel", "StrataSQLite", "StrataPlatform"]),
         // File-level diff of two trees, descending only into differing subtrees.
-        .target(name: "StrataDiff", dependencies: ["StrataModel"]),
+        .target(name: "StrataDiff", dependencies: ["StrataModel", "StrataPlatform"]),
         // The facade: init/open, status, commit, checkout, log, diff, refs, fsck.
         .target(
             name: "StrataRepository",

@@ -1,4 +1,5 @@
 import StrataModel
+import StrataPlatform
 
 /// One side of a changed path: what was there.
 public struct FileVersion: Sendable, Equatable, Hashable, Codable {
@@ -46,7 +47,7 @@ public enum TreeDiff {
     }
 
     static func normalize(_ paths: [String]) -> [String] {
-        paths.map { $0.split(separator: "/").joined(separator: "/") }.filter { !$0.isEmpty }
+        paths.map { $0.slashSeparated().joined(separator: "/") }.filter { !$0.isEmpty }
     }
 
     /// True when `path` is selected by `filters` (or is an ancestor folder of a selected path).

@@ -168,7 +168,7 @@ public struct CatalogWriter {
         var datasets: [[String: Any]] = []
         var pages: [String: String] = [:]
         for raw in paths {
-            let path = raw.split(separator: "/").joined(separator: "/")
+            let path = raw.slashSeparated().joined(separator: "/")
             let shown = red.redactPath(path)
             guard let entry = try repo.entry(at: path, in: commitID) else { throw RepositoryError.pathNotFound(path, revision: revision) }
             let d = m.datasets[path] ?? CatalogMetadata.Dataset()

@@ -385,10 +385,10 @@ public final class LineageService: @unchecked Sendable {
     /// Runs that read or wrote `dataset` (a workspace path; a file inside a folder dataset counts), and/or that
     /// output a version with content hash `outputSHA256`, newest first, redacted for output.
     public func runs(dataset: String?, outputSHA256: String?) throws -> [RunRecord] {
-        let path = dataset.map { $0.split(separator: "/").joined(separator: "/") }
+        let path = dataset.map { $0.slashSeparated().joined(separator: "/") }
         func touches(_ d: DatasetRef) -> Bool {
             guard let path else { return true }
-            let p = d.path.split(separator: "/").joined(separator: "/")
+            let p = d.path.slashSeparated().joined(separator: "/")
             return p == path || (d.path.hasSuffix("/") && path.hasPrefix(p + "/"))
         }
         return try storedRuns().filter { r in

@@ -119,7 +119,7 @@ public struct Redactor: Sendable {
     /// `redacted-<16 hex>` (salted, so distinct files stay distinct), keeping a clean file extension. The leading `/`,
     /// a trailing `/` and clean segments are kept as they are.
     public func redactPath(_ path: String) -> String {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { seg -> String in
+        let segments = path.slashSeparated(omittingEmpty: false).map { seg -> String in
             let s = String(seg)
             guard !s.isEmpty, containsPersonalData(s) else { return s }  // (redact checks the percent-decoded form too)
             let token = "redacted-" + String(ObjectID.hash(Array((salt + "\u{0}path\u{0}" + s).utf8)).hex.prefix(16))

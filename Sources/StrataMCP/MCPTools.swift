@@ -224,7 +224,7 @@ public struct StrataTools: Sendable {
 
     /// A path argument: relative to the workspace root, without `.`/`..` parts.
     func path(_ raw: String) throws -> String {
-        let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = raw.slashSeparated(omittingEmpty: false)
         if raw.hasPrefix("/") || parts.contains(where: { $0 == "." || $0 == ".." }) || raw.utf8.contains(0) {
             throw ToolArgumentError(description: "'\(raw)' is not a path inside the store (relative, no '.' or '..')")
         }

@@ -18,8 +18,9 @@ public enum ModelError: StrataError, Equatable {
         switch self {
         case .unsafeEntryName(let n):
             return (
-                "tree.unsafe-name", .unsafePath, "unsafe tree entry name '\(n)'",
-                "names must be one path component, not empty, '.', '..' or containing '/' or NUL"
+                "tree.unsafe-name", .unsafePath, "unsafe tree entry name '\(ModelError.scalars(n))'",
+                "names must be one path component, not empty, '.', '..', containing '/', NUL or a newline, or starting with a "
+                    + "combining mark"
             )
         case .invalidRefName(let n, let r): return ("ref.invalid-name", .usage, "invalid name '\(n)': \(r)", nil)
         case .malformedObject(let k, let r): return ("object.malformed", .integrity, "malformed \(k) object: \(r)", "run 'strata fsck'")

@@ -1,3 +1,5 @@
+import StrataPlatform
+
 /// A validated branch name (git's `check-ref-format` rules, simplified).
 public struct BranchName: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The name as typed.
@@ -31,11 +33,14 @@ public enum RefNameRules {
         if raw.hasPrefix("refs/") {
             throw no("give the short name ('\(raw.split(separator: "/").dropFirst(2).joined(separator: "/"))'): names starting with 'refs/' would be ambiguous")
         }
-        if raw.hasPrefix("/") || raw.hasSuffix("/") || raw.contains("//") { throw no("slashes must separate non-empty parts") }
+        // Parts are split at "/" bytes: a combining mark after a "/" would hide it from a Character-based check.
+        let parts = raw.slashSeparated(omittingEmpty: false)
+        if parts.contains(where: \.isEmpty) { throw no("slashes must separate non-empty parts") }
+        if parts.contains(where: { SlashEdges.merge($0) }) { throw no("a part may not start with a combining mark") }
         if raw.contains("..") { throw no("it may not contain '..'") }
         if raw.hasSuffix(".lock") || raw.hasSuffix(".") { throw no("it may not end with '.lock' or '.'") }
         if raw.contains("@{") { throw no("it may not contain '@{'") }
-        for part in raw.split(separator: "/") where part.hasPrefix(".") { throw no("a part may not start with '.'") }
+        for part in parts where part.utf8.first == UInt8(ascii: ".") { throw no("a part may not start with '.'") }
         for u in raw.unicodeScalars {
             if u.value < 0x21 || u.value == 0x7f || "~^:?*[\\".unicodeScalars.contains(u) {
                 throw no("it may not contain spaces, control characters or any of ~ ^ : ? * [ \\")

@@ -1,3 +1,5 @@
+import StrataPlatform
+
 /// The kind of a tree entry: a regular file, an executable file, a symlink or a subtree.
 public enum EntryKind: String, Sendable, Codable, CaseIterable {
     case file, executable, symlink, directory
@@ -57,10 +59,11 @@ public struct TreeEntry: Hashable, Sendable {
         self.name = name; self.kind = kind; self.id = id; self.size = size
     }
 
-    /// Throws when `name` is not a safe single path component.
+    /// Throws when `name` is not a safe single path component. Writers also refuse a name whose first or last scalar
+    /// would join a neighbouring "/" into one Character (`SlashEdges`); readers accept it, as old stores may hold one.
     public static func validate(name: String) throws(ModelError) {
         if name.isEmpty || name == "." || name == ".." || name.utf8.contains(UInt8(ascii: "/"))
-            || name.utf8.contains(0) || name.utf8.contains(UInt8(ascii: "\n"))
+            || name.utf8.contains(0) || name.utf8.contains(UInt8(ascii: "\n")) || SlashEdges.merge(name)
         {
             throw .unsafeEntryName(name)
         }
@@ -79,13 +82,21 @@ public struct Tree: Hashable, Sendable {
         for i in self.entries.indices.dropFirst() where self.entries[i].name.utf8.elementsEqual(self.entries[i - 1].name.utf8) {
             throw .malformedObject(kind: "tree", reason: "duplicate entry '\(self.entries[i].name)'")
         }
-        // Names equal under Unicode normalization (NFC against NFD) but not byte for byte: Swift's String equality and
-        // hashing would take them for one path everywhere above this type. They need not be adjacent in byte order.
+        if let (a, b) = Tree.equivalentPairs(self.entries.lazy.map(\.name)).first { throw .equivalentNames(a, b) }
+    }
+
+    /// The pairs of names that are equal under Unicode normalization (an NFC "é" against an NFD "e" + U+0301) but not
+    /// byte for byte, first name seen first. Swift's String equality and hashing follow canonical equivalence, so every
+    /// String-keyed path comparison and dictionary would take such a pair for one file. The names need not be adjacent
+    /// in byte order; ASCII names cannot collide this way and are not hashed. The names must be distinct as bytes.
+    public static func equivalentPairs(_ names: some Sequence<String>) -> [(String, String)] {
         var seen = Set<String>()
-        for e in self.entries where e.name.utf8.contains(where: { $0 >= 0x80 }) {
-            let (inserted, other) = seen.insert(e.name)
-            if !inserted { throw .equivalentNames(other, e.name) }
+        var pairs: [(String, String)] = []
+        for name in names where name.utf8.contains(where: { $0 >= 0x80 }) {
+            let (inserted, other) = seen.insert(name)
+            if !inserted { pairs.append((other, name)) }
         }
+        return pairs
     }
 
     /// The entries in byte order of the paths below the tree, which is the stat cache's order: a folder sorts as its

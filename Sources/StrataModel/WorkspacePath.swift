@@ -1,10 +1,13 @@
+import StrataPlatform
+
 /// The one normaliser of workspace-relative paths: `-- PATH` arguments, pipeline inputs and outputs, working
 /// folders, and the paths built from tree entries all pass through it before anything is read, written or deleted.
 ///
 /// Normalising is lexical: empty and `.` components are dropped and `..` removes the previous component. A path that
 /// climbs above the workspace root, is absolute (unless made relative by the caller), names the store (`.strata`) or
-/// `.git`, or has a component no tree entry may have (NUL, newline) is refused. Symlinks on disk are the writer's
-/// business: `Materializer` never writes or deletes through one.
+/// `.git`, or has a component no tree entry may have (NUL, newline, a combining mark at an edge) is refused. Paths are
+/// split at their "/" bytes, never at Characters. Symlinks on disk are the writer's business: `Materializer` never
+/// writes or deletes through one.
 public enum WorkspacePath {
     /// Folders at the workspace root that Strata never versions, writes or deletes.
     public static let reserved: Set<String> = [".strata", ".git"]
@@ -22,7 +25,7 @@ public enum WorkspacePath {
     public static func normalize(_ path: String, allowRoot: Bool = false) throws(Refusal) -> String {
         if path.hasPrefix("/") { throw Refusal(path: path, reason: "is absolute; give a path inside the workspace") }
         var parts: [Substring] = []
-        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
+        for p in path.slashSeparated() {
             if p == "." { continue }
             if p == ".." {
                 if parts.isEmpty { throw Refusal(path: path, reason: "leads outside the workspace") }
@@ -30,6 +33,9 @@ public enum WorkspacePath {
             }
             if p.utf8.contains(0) || p.utf8.contains(UInt8(ascii: "\n")) {
                 throw Refusal(path: path, reason: "has a component with a NUL or newline character")
+            }
+            if SlashEdges.merge(p) {
+                throw Refusal(path: path, reason: "has a component that starts with a combining mark (or ends with a prepended one)")
             }
             parts.append(p)
         }
@@ -41,7 +47,12 @@ public enum WorkspacePath {
     }
 
     /// True when `path` is `prefix` or lies below it (both normalised; `""` is the root and holds everything).
+    /// Compared as bytes, as the file system compares names.
     public static func isWithin(_ path: String, _ prefix: String) -> Bool {
-        prefix.isEmpty || path == prefix || path.hasPrefix(prefix + "/")
+        if prefix.isEmpty { return true }
+        let p = path.utf8, q = prefix.utf8
+        guard p.starts(with: q) else { return false }
+        let rest = p.dropFirst(q.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
 }

@@ -229,7 +229,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var out: [String] = []
         for o in outputs {
             guard let now = o.sha256, let was = old.outputs.first(where: { $0.path == o.path })?.sha256, was != now else { continue }
-            let path = o.path.split(separator: "/").joined(separator: "/")
+            let path = o.path.slashSeparated().joined(separator: "/")
             if let e = try repo.entry(at: path, in: head), e.id.hex == now { out.append(o.path) }
         }
         return out

@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataPlatform
 
 /// The validated stage graph: producers, edges and a deterministic order.
 public struct StageGraph: Sendable {
@@ -24,15 +25,17 @@ public struct StageGraph: Sendable {
         }
     }
 
-    static func overlaps(_ a: String, _ b: String) -> Bool { a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/") }
+    static func overlaps(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) || (!b.isEmpty && WorkspacePath.isWithin(a, b)) || (!a.isEmpty && WorkspacePath.isWithin(b, a))
+    }
 
     /// Validates the pipeline: unique names, one producer per output, inputs that exist or are produced, no cycles.
     /// `exists` tells whether a workspace path exists now.
     public init(_ spec: PipelineSpec, exists: (String) -> Bool) throws {
         var stages: [String: StageSpec] = [:]
         for s in spec.stages {
-            if s.name.isEmpty || s.name.contains(where: { $0 == "/" || $0 == " " }) {
-                throw PipelineError.invalidGraph("stage name '\(s.name)' must be non-empty without spaces or '/'")
+            if s.name.isEmpty || s.name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: " ") }) || SlashEdges.merge(s.name) {
+                throw PipelineError.invalidGraph("stage name '\(s.name)' must be non-empty without spaces, '/' or a leading combining mark")
             }
             if stages[s.name] != nil { throw PipelineError.invalidGraph("two stages are named '\(s.name)'") }
             stages[s.name] = s

@@ -101,16 +101,17 @@ public enum Posix {
     }
 
     /// The parent folder of a path ("" for a bare name).
+    /// Found as a "/" byte: a combining mark after a "/" would hide it from a Character search.
     public static func dirname(_ path: String) -> String {
-        guard let i = path.lastIndex(of: "/") else { return "" }
+        guard let i = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
         if i == path.startIndex { return "/" }
         return String(path[..<i])
     }
 
     /// The last component of a path.
     public static func basename(_ path: String) -> String {
-        guard let i = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: i)...])
+        guard let i = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[path.utf8.index(after: i)...])
     }
 
     /// Creates (or truncates) a private scratch file for writing; the caller closes the descriptor.

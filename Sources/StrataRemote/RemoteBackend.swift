@@ -146,7 +146,7 @@ public enum RemoteError: StrataError {
 
     /// Throws unless `key` is a safe relative key.
     public static func check(_ key: String) throws {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = key.slashSeparated(omittingEmpty: false)
         if key.isEmpty || key.hasPrefix("/") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
             || key.utf8.contains(0)
         {

@@ -197,7 +197,7 @@ extension Repository {
         // Refuse unsafe names before touching anything.
         for (p, _) in toWrite {
             do { _ = try WorkspacePath.normalize(p) } catch { throw WorkspaceError.unsafePath(p, reason: error.reason) }
-            for part in p.split(separator: "/", omittingEmptySubsequences: false) {
+            for part in p.slashSeparated(omittingEmpty: false) {
                 do { try TreeEntry.validate(name: String(part)) } catch {
                     throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name")
                 }
@@ -218,7 +218,7 @@ extension Repository {
         // or an ignored file at a path the target writes. Only tracked, unmodified data may be replaced silently.
         let removing = Set(toRemove)
         for (p, _) in toWrite {
-            let parts = p.split(separator: "/").map(String.init)
+            let parts = p.slashSeparated().map(String.init)
             var cur = ""
             for part in parts.dropLast() {
                 cur = cur.isEmpty ? part : cur + "/" + part

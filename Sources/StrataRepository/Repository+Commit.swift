@@ -194,8 +194,8 @@ extension Repository {
         typealias Edit = (parts: ArraySlice<Substring>, version: FileVersion?)
         var edits: [Edit] = []
         for c in changes {
-            if let old = c.oldPath { edits.append((old.split(separator: "/")[...], nil)) }
-            edits.append((c.path.split(separator: "/")[...], c.status == .deleted ? nil : c.new))
+            if let old = c.oldPath { edits.append((old.slashSeparated()[...], nil)) }
+            edits.append((c.path.slashSeparated()[...], c.status == .deleted ? nil : c.new))
         }
         func apply(_ tree: ObjectID?, _ edits: [Edit]) throws -> (id: ObjectID, size: UInt64)? {
             let original = try tree.map { Dictionary(try read($0).entries.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
@@ -244,7 +244,7 @@ extension Repository {
         let top = Dir("")
         for (path, v) in listing {
             var d = top
-            let parts = path.split(separator: "/").map(String.init)
+            let parts = path.slashSeparated().map(String.init)
             for p in parts.dropLast() {
                 if let n = d.dirs[p] {
                     d = n
@@ -275,21 +275,23 @@ extension Repository {
         let cwd = Posix.currentDirectory()
         let abs = path.hasPrefix("/") ? path : cwd + "/" + path
         var parts: [Substring] = []
-        for p in abs.split(separator: "/") {
+        for p in abs.slashSeparated() {
             if p == "." || p.isEmpty { continue }
             if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
             parts.append(p)
         }
         var normalized = "/" + parts.joined(separator: "/")
         // Resolve the workspace root through symlinks the same way it was opened.
-        if !normalized.hasPrefix(root), let real = Posix.realpath(Posix.dirname(normalized)) {
+        // Compared as bytes: a root and a path that differ only in Unicode normalization are two folders on Linux.
+        if !WorkspacePath.isWithin(normalized, root), let real = Posix.realpath(Posix.dirname(normalized)) {
             normalized = real + "/" + (parts.last.map(String.init) ?? "")
         }
-        if normalized == root { return "" }
-        guard normalized.hasPrefix(root + "/") else {
+        if normalized.utf8.elementsEqual(root.utf8) { return "" }
+        guard WorkspacePath.isWithin(normalized, root) else {
             throw RepositoryError.invalidArgument("'\(path)' is outside the workspace '\(root)'")
         }
-        do { return try WorkspacePath.normalize(String(normalized.dropFirst(root.count + 1)), allowRoot: true) } catch {
+        let inside = String(Substring(normalized.utf8.dropFirst(root.utf8.count + 1)))
+        do { return try WorkspacePath.normalize(inside, allowRoot: true) } catch {
             throw WorkspaceError.unsafePath(path, reason: error.reason)
         }
     }

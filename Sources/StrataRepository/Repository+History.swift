@@ -79,7 +79,7 @@ extension Repository {
     /// Lists the entries of a folder (or one file) in a commit; recursive lists every file below.
     public func list(_ revision: String, path: String = "", recursive: Bool = false) throws -> [ListEntry] {
         let id = try resolve(revision)
-        let clean = path.split(separator: "/").joined(separator: "/")
+        let clean = path.slashSeparated().joined(separator: "/")
         guard let e = try entry(at: clean, in: id) else { throw RepositoryError.pathNotFound(clean, revision: revision) }
         if e.kind != .directory { return [ListEntry(path: clean, kind: e.kind, size: e.size, id: e.id)] }
         var out: [ListEntry] = []
@@ -96,7 +96,7 @@ extension Repository {
     /// Streams the bytes of `path` in `revision` (verified) to `sink`.
     public func cat(_ revision: String, path: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let id = try resolve(revision)
-        let clean = path.split(separator: "/").joined(separator: "/")
+        let clean = path.slashSeparated().joined(separator: "/")
         guard let e = try entry(at: clean, in: id), !clean.isEmpty else { throw RepositoryError.pathNotFound(clean, revision: revision) }
         guard e.kind != .directory else { throw RepositoryError.notAFile(clean, revision: revision) }
         if e.kind != .symlink, !(try objects.hasAllParts(e.id)) { try withWriteLock { try supplyMissing([e.id]) } }

@@ -26,7 +26,7 @@ extension Repository {
     /// stat cache cannot vouch for. With `session`, the files and trees are also stored.
     public func fingerprint(_ paths: [String], session: WriteSession? = nil) throws -> [String: PathFingerprint] {
         var out: [String: PathFingerprint] = [:]
-        let clean = paths.map { ($0, $0.split(separator: "/").joined(separator: "/")) }
+        let clean = paths.map { ($0, $0.slashSeparated().joined(separator: "/")) }
         let (listing, updates) = try snapshot(paths: clean.map(\.1), session: session, progress: nil)
         try? statCache.update(updates)
         for (original, p) in clean {
@@ -50,7 +50,7 @@ extension Repository {
     public static func fingerprint(_ paths: [String], in directory: String) throws -> [String: PathFingerprint] {
         var out: [String: PathFingerprint] = [:]
         for original in paths {
-            let p = original.split(separator: "/").joined(separator: "/")
+            let p = original.slashSeparated().joined(separator: "/")
             guard let st = try Posix.lstat(p.isEmpty ? directory : directory + "/" + p) else { out[original] = .missing; continue }
             var listing: [String: FileVersion] = [:]
             for e in try Scanner(root: directory).scan(only: [p]) {
@@ -112,7 +112,7 @@ extension Repository {
         var cache: [(String, StatCacheEntry)] = []
         let now = Posix.nowNs()
         for (path, f) in fps.sorted(by: { $0.key < $1.key }) {
-            let p = path.split(separator: "/").joined(separator: "/")
+            let p = path.slashSeparated().joined(separator: "/")
             guard let hex = f.sha256, let id = ObjectID(hex: hex) else { continue }
             if f.kind == .file {
                 let st = try mat.writeFile(p, executable: false) { w in try objects.streamFile(id) { try w($0) } }

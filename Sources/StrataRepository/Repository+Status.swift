@@ -158,13 +158,13 @@ extension Repository {
         var bad: [String] = []
         var folders: [[UInt8]: Void] = [:]
         for c in candidates where c.utf8.contains(where: { $0 >= 0x80 }) {
-            let folder = Posix.dirname(c.split(separator: "/").joined(separator: "/"))
+            let folder = Posix.dirname(c.slashSeparated().joined(separator: "/"))
             if folders.updateValue((), forKey: Array(folder.utf8)) == nil { _ = try scanner.children(folder, &bad) }
         }
         if !bad.isEmpty { throw WorkspaceError.unversionableNames(bad.sorted()) }
         // Normalised, and nothing below another candidate folder twice.
         var picked: [String] = []
-        for c in Set(candidates.map { $0.split(separator: "/").joined(separator: "/") }).filter({ !$0.isEmpty }).sorted() {
+        for c in Set(candidates.map { $0.slashSeparated().joined(separator: "/") }).filter({ !$0.isEmpty }).sorted() {
             if let last = picked.last, c.hasPrefix(last + "/") { continue }
             picked.append(c)
         }
@@ -175,7 +175,7 @@ extension Repository {
             var trees: [ObjectID: Tree] = [:]
             func entry(_ path: String, in root: ObjectID) throws -> TreeEntry? {
                 var cur = TreeEntry(name: "", kind: .directory, id: root, size: 0)
-                for part in path.split(separator: "/") {
+                for part in path.slashSeparated() {
                     guard cur.kind == .directory else { return nil }
                     let t = try trees[cur.id] ?? self.tree(cur.id)
                     trees[cur.id] = t

@@ -290,7 +290,7 @@ public final class Repository: @unchecked Sendable {
     /// The entry at `path` below the tree `root`, if any.
     public func entry(at path: String, inTree root: ObjectID) throws -> TreeEntry? {
         var cur = TreeEntry(name: "", kind: .directory, id: root, size: 0)
-        for part in path.split(separator: "/") {
+        for part in path.slashSeparated() {
             guard cur.kind == .directory, let e = try tree(cur.id).entry(named: String(part)) else { return nil }
             cur = e
         }

@@ -171,7 +171,7 @@ extension ServerResponder {
     /// A workspace path from a query: relative, without empty, `.` or `..` parts, NUL or a backslash.
     static func cleanPath(_ p: String) throws -> String {
         if p.isEmpty || p == "/" { return "" }
-        let parts = p.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = p.slashSeparated(omittingEmpty: false)
         if p.hasPrefix("/") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) || p.utf8.contains(0) || p.contains("\\") {
             throw ServerError.badRequest("'\(p.prefix(200))' is not a path inside the tree")
         }

@@ -47,7 +47,7 @@ struct ServerResponder: HTTPResponder {
     /// Percent-decoded path segments; a segment that decodes to something with `/`, NUL, `.` or `..` is refused.
     static func segments(_ path: String) throws -> [String] {
         var out: [String] = []
-        for raw in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+        for raw in path.slashSeparated(omittingEmpty: false).dropFirst() {
             guard let s = raw.removingPercentEncoding else { throw ServerError.badRequest("the path is not valid percent-encoding") }
             out.append(s)
         }

@@ -64,7 +64,7 @@ public struct TableService {
 
     /// Declares (or redeclares) a table.
     public func declare(_ d: TableDeclaration) throws {
-        let path = d.path.split(separator: "/").joined(separator: "/")
+        let path = d.path.slashSeparated().joined(separator: "/")
         guard !path.isEmpty, !path.contains("\n") else { throw TableError.invalid("a table path must not be empty") }
         guard !d.key.isEmpty || d.appendOnly == true, d.key.allSatisfy({ !$0.isEmpty && !$0.contains(",") }) else {
             throw TableError.invalid("give the key columns as --key COLUMN[,COLUMN...] (no empty names), or declare an append-only log with --append-only")
@@ -78,7 +78,7 @@ public struct TableService {
 
     /// Forgets a declaration.
     public func undeclare(_ path: String) throws {
-        let clean = path.split(separator: "/").joined(separator: "/")
+        let clean = path.slashSeparated().joined(separator: "/")
         guard try repo.config("table.\(clean).key") != nil else { throw TableError.invalid("no table is declared at '\(clean)'") }
         for k in ["key", "format", "description", "append-only", "types"] { try repo.setConfig("table.\(clean).\(k)", nil) }
     }

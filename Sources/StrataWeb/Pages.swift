@@ -1038,7 +1038,7 @@ public struct WebPages: Sendable {
         h.raw("<nav aria-label=\"Breadcrumb\"><p>")
         h.link(rev, links.tree(rev, ""))
         var acc = ""
-        for part in path.split(separator: "/") {
+        for part in path.slashSeparated() {
             acc += (acc.isEmpty ? "" : "/") + part
             h.text(" / ")
             h.link(String(part), links.tree(rev, acc))

@@ -22,15 +22,18 @@ public struct IgnoreRules: Sendable {
             var line = String(raw)
             while line.hasSuffix(" ") && !line.hasSuffix("\\ ") { line.removeLast() }
             if line.isEmpty || line.hasPrefix("#") { continue }
+            // Markers are looked for as bytes: a combining mark after "!" or "/" joins it into another Character.
+            func starts(_ c: Unicode.Scalar) -> Bool { line.utf8.first == UInt8(ascii: c) }
+            func dropFirstByte() { line = String(Substring(line.utf8.dropFirst())) }
             var negated = false
-            if line.hasPrefix("!") { negated = true; line.removeFirst() }
-            if line.hasPrefix("\\") { line.removeFirst() }
+            if starts("!") { negated = true; dropFirstByte() }
+            if starts("\\") { dropFirstByte() }
             var dirOnly = false
-            if line.hasSuffix("/") { dirOnly = true; line.removeLast() }
+            if line.utf8.last == UInt8(ascii: "/") { dirOnly = true; line = String(Substring(line.utf8.dropLast())) }
             var anchored = false
-            if line.hasPrefix("/") { anchored = true; line.removeFirst() }
-            if line.contains("/") { anchored = true }
-            let segs = line.split(separator: "/").map(String.init)
+            if starts("/") { anchored = true; dropFirstByte() }
+            if line.utf8.contains(UInt8(ascii: "/")) { anchored = true }
+            let segs = line.slashSeparated().map(String.init)
             if segs.isEmpty { continue }
             rules.append(Rule(negated: negated, directoryOnly: dirOnly, anchored: anchored, segments: segs))
         }
@@ -45,10 +48,10 @@ public struct IgnoreRules: Sendable {
     /// True when `path` (workspace-relative, `/`-separated) is ignored. Later rules win, as in git.
     public func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
         if rules.isEmpty {
-            let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
+            let first = path.utf8.firstIndex(of: UInt8(ascii: "/")).map { String(path[..<$0]) } ?? path
             return IgnoreRules.alwaysIgnored.contains(first)
         }
-        let parts = path.split(separator: "/").map(String.init)
+        let parts = path.slashSeparated().map(String.init)
         if let f = parts.first, IgnoreRules.alwaysIgnored.contains(f) { return true }
         var ignored = false
         for r in rules {

@@ -10,8 +10,8 @@ public enum WorkspaceError: StrataError {
     case unsafePath(String, reason: String)
     /// A file is in the way of a directory (or the other way round).
     case obstructed(String)
-    /// Workspace entries whose names cannot be versioned (not valid UTF-8, with a newline, or equal to a sibling's name
-    /// under Unicode normalization), shown escaped.
+    /// Workspace entries whose names cannot be versioned (not valid UTF-8, with a newline, starting with a combining mark,
+    /// or equal to a sibling's name under Unicode normalization), shown escaped.
     case unversionableNames([String])
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
@@ -22,8 +22,8 @@ public enum WorkspaceError: StrataError {
         case .unversionableNames(let ns):
             return (
                 "path.unversionable", .unsafePath,
-                "these workspace names cannot be versioned (not valid UTF-8, containing a newline, or differing from a sibling's name "
-                    + "only in Unicode normalization, NFC against NFD):\n\(ErrorText.list(ns))",
+                "these workspace names cannot be versioned (not valid UTF-8, containing a newline, starting with a combining mark, "
+                    + "or differing from a sibling's name only in Unicode normalization, NFC against NFD):\n\(ErrorText.list(ns))",
                 "rename them, or list them in .strataignore; nothing was changed"
             )
         }
@@ -46,7 +46,7 @@ public struct Materializer: Sendable {
     /// Checks that a relative path has only safe components and that no existing parent is a symlink.
     public func validate(_ rel: String) throws {
         if rel.hasPrefix("/") { throw WorkspaceError.unsafePath(rel, reason: "it is an absolute path") }
-        let parts = rel.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = rel.slashSeparated(omittingEmpty: false)
         for p in parts {
             do { try TreeEntry.validate(name: String(p)) } catch {
                 throw WorkspaceError.unsafePath(rel, reason: "component '\(p)' is not a plain name")

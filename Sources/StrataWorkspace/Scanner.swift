@@ -50,13 +50,15 @@ public struct Scanner: Sendable {
         var bad: [String] = []
         if let prefixes {
             for p in prefixes {
-                let clean = p.split(separator: "/").joined(separator: "/")
+                let clean = p.slashSeparated().joined(separator: "/")
                 guard let st = try Posix.lstat(clean.isEmpty ? root : root + "/" + clean) else { continue }
                 if clean.isEmpty || st.isDirectory {
                     try list(clean, &dirs, &names, &bad)
                 } else if !ignore.isIgnored(clean, isDirectory: false) {
+                    // A file named alone (a monitor's candidate) is checked as a folder listing would check it.
+                    if clean.slashSeparated().contains(where: { Scanner.unversionable(String($0)) }) { bad.append(Scanner.shown(clean)); continue }
                     dirs.append(Posix.dirname(clean))
-                    names.append((dirs.count - 1, String(clean.split(separator: "/").last!), clean))
+                    names.append((dirs.count - 1, String(clean.slashSeparated().last!), clean))
                 }
             }
         } else {
@@ -116,10 +118,10 @@ public struct Scanner: Sendable {
             if ent.pointee.d_type == UInt8(DT_UNKNOWN), let st = try Posix.lstat(root + "/" + childRel) { isDir = st.isDirectory }
             if isDir {
                 if !ignore.isIgnored(childRel, isDirectory: true) {
-                    if Scanner.unversionable(name) { bad.append(childRel) } else { out.append((name, true)) }
+                    if Scanner.unversionable(name) { bad.append(Scanner.shown(childRel)) } else { out.append((name, true)) }
                 }
             } else if ignore.isEmpty || !ignore.isIgnored(childRel, isDirectory: false) {
-                if Scanner.unversionable(name) { bad.append(childRel) } else { out.append((name, false)) }
+                if Scanner.unversionable(name) { bad.append(Scanner.shown(childRel)) } else { out.append((name, false)) }
             }
         }
         Scanner.equivalentNames(out.lazy.map(\.name), in: rel, into: &bad)
@@ -127,24 +129,26 @@ public struct Scanner: Sendable {
     }
 
     /// Sibling names that differ only in Unicode normalization (an NFC "é" and an NFD "e" + U+0301) go to `bad`,
-    /// shown escaped so that they can be told apart. They are two files on Linux but one name to Swift, whose String
-    /// equality and hashing follow canonical equivalence: the store's path comparisons and dictionaries would take
-    /// them for one file, and a commit lost one of them. ASCII names cannot collide this way and are not hashed.
+    /// shown escaped so that they can be told apart. They are two files on Linux but one name to Swift
+    /// (`Tree.equivalentPairs`): a commit lost one of them.
     static func equivalentNames(_ names: some Sequence<String>, in rel: String, into bad: inout [String]) {
-        var seen = Set<String>()
-        for name in names where name.utf8.contains(where: { $0 >= 0x80 }) {
-            let (inserted, other) = seen.insert(name)
-            if !inserted { bad += [other, name].map { Scanner.escape(Array(((rel.isEmpty ? "" : rel + "/") + $0).utf8)) } }
+        for (a, b) in Tree.equivalentPairs(names) {
+            bad += [a, b].map { Scanner.escape(Array(((rel.isEmpty ? "" : rel + "/") + $0).utf8)) }
         }
     }
+
+    /// A path as an error lists it: escaped when a name in it would print joined to its "/".
+    static func shown(_ rel: String) -> String { rel.slashSeparated().contains(where: { SlashEdges.merge($0) }) ? escape(Array(rel.utf8)) : rel }
 
     /// A name shown with its non-ASCII and control bytes as `\xNN` (for messages and ignore rules).
     static func escape(_ raw: [UInt8]) -> String {
         raw.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
     }
 
-    /// True for valid UTF-8 names Strata still cannot record: names with a newline.
-    static func unversionable(_ name: String) -> Bool { name.utf8.contains(UInt8(ascii: "\n")) }
+    /// True for valid UTF-8 names Strata still cannot record: names with a newline, and names whose first or last
+    /// scalar would join the "/" next to it into one Character (`SlashEdges`), which Character-based path splitting
+    /// and prefix checks would then not see.
+    static func unversionable(_ name: String) -> Bool { name.utf8.contains(UInt8(ascii: "\n")) || SlashEdges.merge(name) }
 
     /// `lstat`s every listed name relative to its folder, in parallel.
     func statAll(_ names: [(dir: Int, name: String, rel: String)], _ dirs: [String]) throws -> [ScannedEntry] {

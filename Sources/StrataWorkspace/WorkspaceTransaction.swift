@@ -122,7 +122,7 @@ public final class WorkspaceTransaction {
     }
 
     func makeParents(_ rel: String) throws {
-        var parts = rel.split(separator: "/").dropLast().map(String.init)
+        var parts = rel.slashSeparated().dropLast().map(String.init)
         var missing: [String] = []
         while !parts.isEmpty {
             let p = parts.joined(separator: "/")

@@ -412,6 +412,50 @@ import StrataRepository
         #expect(try f.run("ls", "HEAD", "d").stdout.split(separator: "\n").count == 3)
     }
 
+    /// A name that starts with a combining mark (U+0301) joins the "/" before it into one Swift Character, so
+    /// Character-based splitting saw `dir/\u{301}x.csv` as one component. Before, a first commit recorded it, every
+    /// later commit failed with "unsafe tree entry name", and `reset --hard` reported success without restoring it; an
+    /// ignore rule naming it ignored the whole folder, and `../\u{301}x` passed the lexical ".." check. Now status and
+    /// commit refuse it (exit 13, listed escaped), with and without the monitor; ignoring it works.
+    @Test(arguments: [false, true]) func namesStartingWithACombiningMarkAreRefused(monitor: Bool) throws {
+        let mark = "\u{301}", listed = "dir/\\xcc\\x81x.csv"
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("dir/a.csv", "a\n")
+        #expect(try s.run("commit", "-m", "one").status == 0)
+        if monitor {
+            try s.run("config", "core.fsmonitor", "true")
+            #expect(try s.run("watch").status == 0)
+            #expect(try s.run("status").status == 0)
+        }
+        defer { if monitor { _ = try? s.run("watch", "stop") } }
+        let before = try head(s)
+        try s.write("dir/\(mark)x.csv", "x\n")
+        for r in [try s.run("status"), try s.run("commit", "-m", "two")] {
+            #expect(r.status == 13 && r.stderr.contains(listed), "\(r.stderr)")
+        }
+        #expect(try head(s) == before)
+        // An ignore rule naming it covers that one file, not its folder.
+        try s.write(".strataignore", "dir/\(mark)x.csv\n")
+        try s.write("dir/b.csv", "b\n")
+        #expect(try s.run("commit", "-m", "ignored").status == 0)
+        #expect(try s.run("ls", "HEAD", "dir").stdout.split(separator: "\n").count == 2)
+        // A first commit refuses it too.
+        let f = try StrataCLI()
+        try f.run("init")
+        try f.write("dir/\(mark)x.csv", "x\n")
+        let first = try f.run("commit", "-m", "one")
+        #expect(first.status == 13 && first.stderr.contains(listed), "\(first.stderr)")
+        // A path argument is split at its "/" bytes: "../" + U+0301 "out" leaves the workspace.
+        let name = "out-\(UUID().uuidString)", outside = f.directory + "/../\(mark)" + name
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try "private\n".write(toFile: outside + "/data.txt", atomically: true, encoding: .utf8)
+        let r = try f.run("commit", "-m", "climb", "--", "../\(mark)" + name)
+        #expect(r.status == 64 && r.stderr.contains("outside the workspace"), "\(r.stderr)")
+        #expect(try f.run("branch", "x/\(mark)y").status == 64)
+    }
+
     /// Absolute and climbing symlinks: commit and checkout agree, and nothing is ever written through a link.
     @Test func symlinksRoundTripAndAreNeverWrittenThrough() throws {
         let s = try StrataCLI()

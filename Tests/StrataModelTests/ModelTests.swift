@@ -87,8 +87,20 @@ func randomID(_ g: inout SplitMix) -> ObjectID {
         #expect(ModelError.equivalentNames(nfd, nfc).message.contains("cafe\\u{301}.csv' and 'caf\\u{E9}.csv'"))
     }
 
+    /// Paths are split and compared at their "/" bytes, never at Characters (a combining mark joins the "/" before it).
+    @Test func workspacePathsAreSplitAsBytes() throws {
+        #expect(throws: WorkspacePath.Refusal.self) { try WorkspacePath.normalize("../\u{301}etc") }
+        #expect(throws: WorkspacePath.Refusal.self) { try WorkspacePath.normalize("dir/\u{301}x.csv") }
+        #expect(try WorkspacePath.normalize("caf\u{E9}//x/./y/..") == "caf\u{E9}/x")
+        #expect(WorkspacePath.isWithin("dir/\u{301}x", "dir") && WorkspacePath.isWithin("dir", "dir") && WorkspacePath.isWithin("a", ""))
+        #expect(!WorkspacePath.isWithin("caf\u{E9}/x", "cafe\u{301}") && !WorkspacePath.isWithin("dirx", "dir"))
+        #expect(throws: ModelError.self) { try BranchName("x/\u{301}y") }
+        #expect(throws: ModelError.self) { try BranchName("/\u{301}y") }
+        #expect(try BranchName("caf\u{E9}/x").rawValue == "caf\u{E9}/x")
+    }
+
     @Test func treeRejectsUnsafeNames() {
-        for bad in ["..", ".", "", "a/b", "x\u{0}y"] {
+        for bad in ["..", ".", "", "a/b", "x\u{0}y", "\u{301}x.csv", "x\u{600}"] {
             #expect(throws: ModelError.self) { try Tree(entries: [TreeEntry(name: bad, kind: .file, id: .empty, size: 0)]) }
         }
         // A crafted tree (as a hostile remote could send) is refused when decoded, for every unsafe name.

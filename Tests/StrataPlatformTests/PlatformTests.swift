@@ -45,6 +45,18 @@ import Testing
         #expect("".textLines() == [""])
     }
 
+    @Test func pathsSplitAtSlashBytes() {
+        // A combining mark after "/" joins it into one Character: Character-based split sees one component.
+        #expect("../\u{301}etc".split(separator: "/").count == 1)
+        #expect("../\u{301}etc".slashSeparated().map { Array($0.unicodeScalars) } == ["..", "\u{301}etc"].map { Array($0.unicodeScalars) })
+        #expect("a//b/".slashSeparated() == ["a", "b"])
+        #expect("a//b/".slashSeparated(omittingEmpty: false) == ["a", "", "b", ""])
+        #expect("".slashSeparated().isEmpty && "".slashSeparated(omittingEmpty: false) == [""])
+        #expect("zz/a/\u{301}b".dropFirst(3).slashSeparated().map { Array($0.unicodeScalars) } == ["a", "\u{301}b"].map { Array($0.unicodeScalars) })
+        for name in ["\u{301}x", "\u{200D}x", "\u{FE0F}x", "x\u{600}"] { #expect(SlashEdges.merge(name), "\(name.unicodeScalars.map(\.value))") }
+        for name in ["x", "caf\u{E9}", "cafe\u{301}", "\u{E9}t\u{E9}", "\u{1F600}", "\u{5D0}"] { #expect(!SlashEdges.merge(name)) }
+    }
+
     @Test func urlCredentialsAreRedacted() {
         #expect(URLRedaction.redact("http://alice:s3cret@host:5000/api?x=1") == "http://***@host:5000/api?x=1")
         #expect(URLRedaction.redact("OPENLINEAGE_URL 'https://tok@h' is not a URL") == "OPENLINEAGE_URL 'https://***@h' is not a URL")
