@@ -28,10 +28,9 @@ public enum ContentHasher {
         return (h.finalize(), total, before)
     }
 
-    /// The id of a symlink: SHA-256 of its target text.
-    public static func hashSymlink(_ path: String) throws -> (ObjectID, UInt64, String) {
+    /// The id of a symlink: SHA-256 of its target's bytes (returned too), as they are on disk.
+    public static func hashSymlink(_ path: String) throws -> (ObjectID, UInt64, [UInt8]) {
         let target = try Posix.readlink(path)
-        let bytes = Array(target.utf8)
-        return (ObjectID.hash(bytes), UInt64(bytes.count), target)
+        return (ObjectID.hash(target), UInt64(target.count), target)
     }
 }

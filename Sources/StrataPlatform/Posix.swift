@@ -81,12 +81,23 @@ public enum Posix {
         return FileStat(s)
     }
 
-    /// Reads a symlink's target.
-    public static func readlink(_ path: String) throws -> String {
-        var buf = [CChar](repeating: 0, count: 4097)
-        let n = Glibc.readlink(path, &buf, 4096)
+    /// Reads a symlink's target, byte for byte: a target need not be UTF-8, and decoding it would repair it into
+    /// another target (U+FFFD for each bad byte).
+    public static func readlink(_ path: String) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 4097)
+        let n = buf.withUnsafeMutableBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { Glibc.readlink(path, $0.baseAddress!, $0.count) }
+        }
         if n < 0 { throw PosixError("read link", path) }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // A full buffer may be a cut target; Linux keeps targets under PATH_MAX (4,096 bytes with the NUL).
+        if n == buf.count { throw PosixError("read link", path, code: ENAMETOOLONG) }
+        return Array(buf[0..<n])
+    }
+
+    /// Creates a symlink at `path` whose target is exactly `target`'s bytes.
+    public static func symlink(_ target: [UInt8], at path: String) throws {
+        let r = (target + [0]).withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { Glibc.symlink($0.baseAddress!, path) } }
+        if r != 0 { throw PosixError("create symlink", path) }
     }
 
     /// Creates a directory and its missing parents.

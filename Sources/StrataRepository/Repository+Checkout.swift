@@ -282,7 +282,7 @@ extension Repository {
         if v.kind == .symlink {
             var target: [UInt8] = []
             try objects.streamFile(v.id) { target.append(contentsOf: $0) }
-            return .symlink(target: String(decoding: target, as: UTF8.self))
+            return .symlink(target: target)
         }
         return .file(staged: try tx.stage(i, executable: v.kind == .executable) { write in try objects.streamFile(v.id) { try write($0) } })
     }

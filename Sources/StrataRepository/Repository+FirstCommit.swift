@@ -41,7 +41,7 @@ extension Repository {
                         let entry: TreeEntry
                         if job.kind == .symlink {
                             let (id, size, target) = try ContentHasher.hashSymlink(full)
-                            try session.put(.blob, Array(target.utf8), id: id)
+                            try session.put(.blob, target, id: id)
                             entry = TreeEntry(name: job.name, kind: .symlink, id: id, size: size)
                         } else {
                             let s = try session.storeFile(path: full)

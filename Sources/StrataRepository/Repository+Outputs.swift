@@ -127,7 +127,7 @@ extension Repository {
                     if v.kind == .symlink {
                         var t: [UInt8] = []
                         try objects.streamFile(v.id) { t.append(contentsOf: $0) }
-                        _ = try mat.writeSymlink(full, target: String(decoding: t, as: UTF8.self))
+                        _ = try mat.writeSymlink(full, target: t)
                     } else {
                         let st = try mat.writeFile(full, executable: v.kind == .executable) { w in try objects.streamFile(v.id) { try w($0) } }
                         cache.append((full, StatCacheEntry(stat: st, id: v.id, writtenNs: now)))

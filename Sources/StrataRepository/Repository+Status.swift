@@ -103,7 +103,7 @@ extension Repository {
             var entry: StatCacheEntry?
             if e.kind == .symlink {
                 let (id, size, target) = try ContentHasher.hashSymlink(full)
-                if let session { try session.put(.blob, Array(target.utf8), id: id) }
+                if let session { try session.put(.blob, target, id: id) }
                 version = FileVersion(kind: .symlink, id: id, size: size)
             } else if let session {
                 let s = try session.storeFile(path: full, previous: previous[e.path].map(\.id))

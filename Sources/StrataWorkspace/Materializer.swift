@@ -107,14 +107,14 @@ public struct Materializer: Sendable {
 
     /// Creates (or replaces) a symlink. Any target is recorded and restored as it was (as git does): creating a link
     /// is harmless because Strata never writes, reads for a commit, or deletes through one (`validate`).
-    public func writeSymlink(_ rel: String, target: String) throws -> FileStat {
+    public func writeSymlink(_ rel: String, target: [UInt8]) throws -> FileStat {
         try validate(rel)
         try makeParents(rel)
         let path = root + "/" + rel
         if let st = try Posix.lstat(path) {
             if st.isDirectory { try removeTree(rel) } else { try Posix.unlink(path) }
         }
-        if symlink(target, path) != 0 { throw PosixError("create symlink", path) }
+        try Posix.symlink(target, at: path)
         guard let st = try Posix.lstat(path) else { throw PosixError("stat", path, code: ENOENT) }
         return st
     }

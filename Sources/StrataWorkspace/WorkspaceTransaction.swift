@@ -15,7 +15,7 @@ public final class WorkspaceTransaction {
         /// Write the staged file (already verified) at the path.
         case file(staged: String)
         /// Create a symlink with this target.
-        case symlink(target: String)
+        case symlink(target: [UInt8])
         /// Remove the file or symlink at the path.
         case remove
     }
@@ -96,7 +96,7 @@ public final class WorkspaceTransaction {
                     try moveAside(rel)
                     try makeParents(rel)
                     let staged = scratch + "/link-\(counter)"; counter += 1
-                    if symlink(target, staged) != 0 { throw PosixError("create symlink", staged) }
+                    try Posix.symlink(target, at: staged)
                     try Posix.rename(staged, root + "/" + rel)
                     journal.append(.placed(rel: rel))
                     if let st = try Posix.lstat(root + "/" + rel) { stats[rel] = st }

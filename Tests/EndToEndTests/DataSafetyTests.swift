@@ -456,6 +456,28 @@ import StrataRepository
         #expect(try f.run("branch", "x/\(mark)y").status == 64)
     }
 
+    /// A symlink's target is kept byte for byte. Before, a target that is not UTF-8 (`caf\xe9.csv`) was decoded with
+    /// repair: the store recorded `caf` U+FFFD `.csv`, checkout wrote that other target, and status called it clean.
+    @Test func symlinkTargetsKeepTheirBytes() throws {
+        func readTarget(_ path: String) -> [UInt8] {
+            var buf = [CChar](repeating: 0, count: 4097)
+            let n = readlink(path, &buf, buf.count)
+            return n < 0 ? [] : buf[0..<n].map { UInt8(bitPattern: $0) }
+        }
+        let s = try StrataCLI()
+        try s.run("init")
+        let target: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".csv".utf8)
+        let made = (target + [0]).withUnsafeBufferPointer { b in b.withMemoryRebound(to: CChar.self) { symlink($0.baseAddress!, s.path("link")) } }
+        #expect(made == 0)
+        try s.write("a.txt", "a\n")
+        #expect(try s.run("commit", "-m", "link").status == 0)
+        try FileManager.default.removeItem(atPath: s.path("link"))
+        #expect(try s.run("reset", "--hard", "HEAD").status == 0)
+        #expect(readTarget(s.path("link")) == target)
+        #expect(try s.run("status").stdout.contains("nothing to commit"))
+        #expect(try s.run("fsck").status == 0)
+    }
+
     /// Absolute and climbing symlinks: commit and checkout agree, and nothing is ever written through a link.
     @Test func symlinksRoundTripAndAreNeverWrittenThrough() throws {
         let s = try StrataCLI()

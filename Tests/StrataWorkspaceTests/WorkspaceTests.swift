@@ -54,14 +54,14 @@ import StrataWorkspace
             #expect(throws: (any Error).self) { _ = try m.writeFile(bad, executable: false) { _ in } }
         }
         // Any link target is restored as recorded (as git does); nothing is ever written through a link.
-        _ = try m.writeSymlink("s", target: "/etc")
-        #expect(try Posix.readlink(root + "/s") == "/etc")
+        _ = try m.writeSymlink("s", target: Array("/etc".utf8))
+        #expect(try Posix.readlink(root + "/s") == Array("/etc".utf8))
         #expect(throws: WorkspaceError.self) { _ = try m.writeFile("s/passwd", executable: false) { _ in } }
         #expect(throws: WorkspaceError.self) { try m.removeAny("link/x") }
         #expect(throws: WorkspaceError.self) { try m.removeAny("") }
         #expect(try Posix.listDirectory(outside).isEmpty)
-        _ = try m.writeSymlink("d/s", target: "../a.csv")
-        #expect(try Posix.readlink(root + "/d/s") == "../a.csv")
+        _ = try m.writeSymlink("d/s", target: Array("../a.csv".utf8))
+        #expect(try Posix.readlink(root + "/d/s") == Array("../a.csv".utf8))
     }
 
     @Test func statCacheRacyRule() {
