@@ -212,7 +212,13 @@ public enum FSMonitor {
                     }
                     let nameBytes = buf[(off + 16)..<min(n, off + 16 + len)].prefix { $0 != 0 }
                     off += 16 + len
-                    handle(wd: wd, mask: mask, name: String(decoding: nameBytes, as: UTF8.self))
+                    // A name that is not UTF-8 cannot be reported as a path (decoding would repair it into another
+                    // name, which the status then never finds): the next answer asks for a full scan, which refuses it.
+                    guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                        markIncomplete(counted: true)
+                        continue
+                    }
+                    handle(wd: wd, mask: mask, name: name)
                 }
             }
         }

@@ -363,6 +363,35 @@ import StrataRepository
         bad.removeAll()
     }
 
+    /// Through the file-system monitor, the same names are refused as a full scan refuses them. Before, a file the
+    /// monitor named alone skipped the name checks (status listed `line\nbreak.txt` as added; only the commit failed,
+    /// on the tree's check), and the monitor decoded a name that is not UTF-8 with repair, into a path that does not
+    /// exist (a build from before the NFC/NFD fix said "nothing to commit" for it).
+    @Test func unversionableNamesAreRefusedThroughTheMonitor() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("ok.txt", "ok\n")
+        try s.write("sub/s.txt", "s\n")
+        #expect(try s.run("commit", "-m", "one").status == 0)
+        try s.run("config", "core.fsmonitor", "true")
+        #expect(try s.run("watch").status == 0)
+        defer { _ = try? s.run("watch", "stop") }
+        #expect(try s.run("status").status == 0)
+        try s.write("line\nbreak.txt", "x\n")
+        for r in [try s.run("status"), try s.run("commit", "-m", "x")] {
+            #expect(r.status == 13 && r.stderr.contains("cannot be versioned") && r.stderr.contains("break.txt"), "\(r.stderr)")
+        }
+        try s.write(".strataignore", "line*\n")
+        #expect(try s.run("status").status == 0)
+        let bad = Array(s.directory.utf8) + Array("/sub/caf".utf8) + [0xe9] + Array(".csv".utf8) + [0]
+        let fd = bad.withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(fd >= 0); close(fd)
+        let st = try s.run("status")
+        #expect(st.status == 13 && st.stderr.contains("sub/caf\\xe9.csv"), "\(st.stderr)")
+    }
+
     /// Two files whose names differ only in Unicode normalization (NFC and NFD "café.csv") are refused by status and
     /// commit, both listed escaped, on a first commit and on a later one, with a name between them in byte order, with
     /// and without the file-system monitor. Before, a first commit recorded both and the next commit dropped the NFC
