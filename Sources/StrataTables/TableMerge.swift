@@ -52,7 +52,7 @@ public struct TableMergeSummary: Sendable, Codable, Equatable {
 
 /// A table that cannot be merged row by row, so it conflicts as a whole (the reason names the table and why).
 public struct WholeTableConflict: Error, Sendable, Equatable {
-    /// `schema`, `duplicate-keys` or `not-append-only`.
+    /// `schema`, `duplicate-keys`, `not-append-only` or `encoding`.
     public var kind: String
     /// Why, in one line.
     public var detail: String
@@ -201,6 +201,7 @@ public enum TableMerge {
             var first = true
             try withoutActuallyEscaping(body) { body in
                 let take: ([UInt8], [Int]) throws -> Void = { bytes, ends in
+                    try TableMerge.requireUTF8(bytes, side: side)
                     if first { first = false; return }
                     let (h1, h2) = DelimitedSplitter.hashes(bytes, ends, map)
                     try body(Rec(h1: h1, h2: h2, bytes: bytes, ends: ends, keyFields: keyIdx, keyText: [], parsed: nil))
@@ -640,6 +641,7 @@ public enum TableMerge {
         var split = DelimitedSplitter(format: format)
         var columns: [String]? = nil
         let take: ([UInt8], [Int]) throws -> Void = { bytes, ends in
+            try TableMerge.requireUTF8(bytes, side: nil)
             guard let cols = columns else {
                 columns = ends.indices.map { String(decoding: DelimitedSplitter.field(bytes, ends, $0), as: UTF8.self) }
                 return
@@ -653,6 +655,22 @@ public enum TableMerge {
         }
         try source { try split.feed($0, take) }
         try split.finish(take)
+    }
+
+    /// Throws a whole-table conflict unless a delimited record is UTF-8 text. Rows are merged as Strings, and decoding
+    /// other bytes would repair them (U+FFFD for each bad byte): a merged row, or a row taken from theirs, would have
+    /// been written back changed. Such a table merges as a file (`--ours`, `--theirs`, or by hand).
+    static func requireUTF8(_ bytes: [UInt8], side: String?) throws {
+        let ascii = bytes.withUnsafeBufferPointer { b -> Bool in
+            var acc: UInt8 = 0
+            for x in b { acc |= x }
+            return acc < 0x80
+        }
+        if ascii || String(validating: bytes, as: UTF8.self) != nil { return }
+        throw WholeTableConflict(
+            kind: "encoding",
+            detail: "a record\(side.map { " of " + $0 } ?? "") is not UTF-8 text; rows and cells are merged only as UTF-8, so merge the file "
+                + "with --ours or --theirs, or by hand")
     }
 
     /// A JSONL line as a row.

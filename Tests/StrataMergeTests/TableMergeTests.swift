@@ -90,6 +90,35 @@ func merge3(
         #expect(throws: WholeTableConflict.self) { try merge3(base, ours, "name,city\nAcme,Cape Town\n") }
     }
 
+    /// Rows are merged as text: a table that is not UTF-8 conflicts as a whole instead of being written back
+    /// repaired. Before, a cell-merged row `1,Andr\xe9,...` came out as `1,Andr` U+FFFD `,...`.
+    @Test func tablesThatAreNotUTF8ConflictAsAWhole() throws {
+        func latin1(_ s: String) -> [UInt8] { Array(s.unicodeScalars.map { UInt8($0.value) }) }
+        let base = latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7646\n2,Bob,Durban,4001\n")
+        let cases: [(ours: [UInt8], theirs: [UInt8])] = [
+            // the same row changed in different cells (merged by cell)
+            (latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7647\n2,Bob,Durban,4001\n"), latin1("id,name,city,zip\n1,Andr\u{E9},Paarl X,7646\n2,Bob,Durban,4001\n")),
+            // a row only they changed, taken from theirs
+            (latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7646\n2,Bob,Durban,4002\n"), latin1("id,name,city,zip\n1,Andr\u{E9}e,Paarl,7646\n2,Bob,Durban,4001\n")),
+            // a header that is not UTF-8
+            (latin1("id,n\u{E0}me\n1,A\n2,B\n"), latin1("id,n\u{E0}me\n1,A\n2,C\n")),
+        ]
+        for (ours, theirs) in cases {
+            var o = TableMergeOptions()
+            o.key = ["id"]
+            var out: [UInt8] = []
+            do {
+                _ = try TableMerge.merge(
+                    format: .csv, base: chunkedSource(base, split: 5), ours: chunkedSource(ours, split: 3), theirs: chunkedSource(theirs, split: 7),
+                    options: o, scratch: NSTemporaryDirectory() + "merge-test-" + UUID().uuidString.prefix(6), table: "t", output: { out += $0 },
+                    conflict: { _ in })
+                Issue.record("expected a whole-table conflict; the merge wrote \(out)")
+            } catch let e as WholeTableConflict {
+                #expect(e.kind == "encoding" && e.detail.contains("not UTF-8"))
+            }
+        }
+    }
+
     @Test func duplicateKeysMakeTheTableConflictAsAWhole() throws {
         let dup = base + "2,Baobab Two,Durban\n"
         do {
