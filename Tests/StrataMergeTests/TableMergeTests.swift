@@ -97,9 +97,15 @@ func merge3(
         let base = latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7646\n2,Bob,Durban,4001\n")
         let cases: [(ours: [UInt8], theirs: [UInt8])] = [
             // the same row changed in different cells (merged by cell)
-            (latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7647\n2,Bob,Durban,4001\n"), latin1("id,name,city,zip\n1,Andr\u{E9},Paarl X,7646\n2,Bob,Durban,4001\n")),
+            (
+                latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7647\n2,Bob,Durban,4001\n"),
+                latin1("id,name,city,zip\n1,Andr\u{E9},Paarl X,7646\n2,Bob,Durban,4001\n")
+            ),
             // a row only they changed, taken from theirs
-            (latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7646\n2,Bob,Durban,4002\n"), latin1("id,name,city,zip\n1,Andr\u{E9}e,Paarl,7646\n2,Bob,Durban,4001\n")),
+            (
+                latin1("id,name,city,zip\n1,Andr\u{E9},Paarl,7646\n2,Bob,Durban,4002\n"),
+                latin1("id,name,city,zip\n1,Andr\u{E9}e,Paarl,7646\n2,Bob,Durban,4001\n")
+            ),
             // a header that is not UTF-8
             (latin1("id,n\u{E0}me\n1,A\n2,B\n"), latin1("id,n\u{E0}me\n1,A\n2,C\n")),
         ]
