@@ -48,7 +48,8 @@ public struct Redactor: Sendable {
     /// Creates a redactor.
     public init(salt: String, patterns: [String] = [], names: [String] = []) {
         self.salt = salt; self.patterns = patterns
-        self.names = names.map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.count >= 2 }
+        // Names are matched in NFC, as the text is (see `redactPlain`).
+        self.names = names.map { $0.trimmingCharacters(in: .whitespaces).precomposedStringWithCanonicalMapping }.filter { $0.count >= 2 }
         var c: [(NSRegularExpression, String, hint: String?)] = []
         for p in patterns where !p.isEmpty {
             if let r = try? NSRegularExpression(pattern: p) { c.append((r, "[redacted]", nil)) }
@@ -77,7 +78,17 @@ public struct Redactor: Sendable {
 
     static let iriSafe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~:/"))
 
+    /// Text that is not ASCII is matched in its NFC form: the regular expressions compare code points, so a name
+    /// configured as "Andr\u{E9}" (NFC, as typed) did not match "Andre\u{301}" (NFD, as file names copied from a Mac
+    /// are) and went out unredacted. Text with nothing to redact is returned exactly as it came.
     func redactPlain(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return redactNFC(text) }
+        let nfc = text.precomposedStringWithCanonicalMapping
+        let out = redactNFC(nfc)
+        return out.utf8.elementsEqual(nfc.utf8) ? text : out
+    }
+
+    func redactNFC(_ text: String) -> String {
         var out = text
         // Cheap pre-checks keep the regular expressions off strings that cannot match (most of an export).
         if text.utf8.contains(UInt8(ascii: "@")) { for (r, placeholder) in Redactor.textual { out = replace(r, in: out, with: placeholder) } }

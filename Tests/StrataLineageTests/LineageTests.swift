@@ -31,6 +31,26 @@ import Testing
         #expect(ConfigList.lines("REF-[0-9]{1,6}\r\nProject Falcon\rX\n") == ["REF-[0-9]{1,6}", "Project Falcon", "X"])
     }
 
+    /// A name is redacted whichever Unicode normalization it is written in. Before, "Andr\u{E9} Botha" configured in
+    /// NFC (as typed) did not match "Andre\u{301} Botha" in NFD (as file names from a Mac are), in text or in a path.
+    @Test func namesAreRedactedInEveryNormalization() {
+        let nfc = "Andr\u{E9} Botha", nfd = "Andre\u{301} Botha"
+        #expect(nfc == nfd && !nfc.utf8.elementsEqual(nfd.utf8))
+        for configured in [nfc, nfd] {
+            let red = Redactor(salt: "s", names: [configured])
+            for written in [nfc, nfd, "ANDR\u{C9} BOTHA", "andre\u{301}_botha"] {
+                let text = red.redact("reviewed by \(written) today")
+                #expect(text == "reviewed by [name] today", "\(configured.unicodeScalars.count) scalars configured, \(Array(written.unicodeScalars))")
+                let path = red.redactPath("evidence/\(written.replacingOccurrences(of: " ", with: "-")).jsonl")
+                #expect(path.hasPrefix("evidence/redacted-") && path.hasSuffix(".jsonl"), "\(path)")
+            }
+            // Text with nothing to redact comes back byte for byte, in its own normalization.
+            let other = "caf\u{E9} and cafe\u{301}"
+            #expect(red.redact(other).utf8.elementsEqual(other.utf8))
+            #expect(red.redactPath("d/cafe\u{301}.csv").utf8.elementsEqual("d/cafe\u{301}.csv".utf8))
+        }
+    }
+
     /// Property: planted personal data of every kind, in free text, in path segments and percent-encoded in IRIs, never
     /// survives `redact`, `redactPath` or `scrub`; content hashes and run ids in the same strings are never altered.
     @Test func plantedPersonalDataNeverSurvives() throws {
