@@ -50,6 +50,8 @@ public enum RefError: StrataError {
     case exists(String)
     /// The current branch may not be deleted.
     case deletingCurrentBranch(String)
+    /// A new ref whose name differs from an existing one's only in Unicode normalization (NFC against NFD).
+    case equivalentName(String, existing: String)
 
     var parts: (code: String, category: ErrorCategory, message: String, next: String?) {
         switch self {
@@ -59,7 +61,18 @@ public enum RefError: StrataError {
         case .exists(let r): return ("ref.exists", .conflict, "'\(r)' already exists", "pick another name or delete it first")
         case .deletingCurrentBranch(let b):
             return ("ref.current-branch", .conflict, "cannot delete branch '\(b)': it is checked out", "switch to another branch first")
+        case .equivalentName(let r, let e):
+            return (
+                "ref.equivalent-name", .conflict,
+                "'\(RefError.scalars(r))' differs from the existing '\(RefError.scalars(e))' only in Unicode normalization (NFC against NFD)",
+                "use the existing name, or pick another: the two would print alike and compare as one"
+            )
         }
+    }
+
+    /// A name with its non-ASCII scalars written `\u{…}`, so that two names that print alike can be told apart.
+    static func scalars(_ s: String) -> String {
+        s.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{" + String($0.value, radix: 16, uppercase: true) + "}" }.joined()
     }
 
     public var code: String { parts.code }
@@ -138,7 +151,8 @@ public struct RefStore: Sendable {
     public func branch(_ b: BranchName) throws -> ObjectID? { try get(RefStore.branchRef(b)) }
 
     /// A tag's record.
-    public func tag(_ t: TagName) throws -> TagRecord? { try tags().first { $0.name == t } }
+    /// Matched byte for byte, as SQLite matches branches (`==` on names follows canonical equivalence).
+    public func tag(_ t: TagName) throws -> TagRecord? { try tags().first { $0.name.rawValue.utf8.elementsEqual(t.rawValue.utf8) } }
 
     /// Every branch with its commit, sorted by name.
     public func branches() throws -> [(name: BranchName, target: ObjectID)] {
@@ -172,6 +186,16 @@ public struct RefStore: Sendable {
         try db.transaction {
             let current = try get(ref)
             guard current == expected else { throw RefError.conflict(ref: ref, expected: expected, found: current) }
+            // Swift compares names as text (canonical equivalence): an NFC "café" and an NFD one would be two refs in
+            // SQLite but one name wherever names are compared or keyed above it.
+            if current == nil, new != nil, ref.utf8.contains(where: { $0 >= 0x80 }) {
+                var clash: String?
+                try db.query("SELECT name FROM refs") { r in
+                    let name = r.text(0)
+                    if clash == nil, name == ref, !name.utf8.elementsEqual(ref.utf8) { clash = name }
+                }
+                if let clash { throw RefError.equivalentName(ref, existing: clash) }
+            }
             if let new {
                 try db.run(
                     "INSERT OR REPLACE INTO refs (name, target, message, tagger, time) VALUES (?, ?, ?, ?, ?)",

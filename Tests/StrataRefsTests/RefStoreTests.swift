@@ -26,6 +26,28 @@ import StrataSQLite
         #expect(try refs.reflog("HEAD").count == 2)
     }
 
+    /// Names are matched byte for byte, and a new name equal to an existing one under Unicode normalization (an NFC
+    /// "café" against an NFD one) is refused. Before, both could be created, and `tag(_:)` returned whichever of the
+    /// two tags sorted first, so a revision named by the other resolved to the wrong commit.
+    @Test func namesEqualUnderNormalizationAreNotTwoRefs() throws {
+        let refs = try make()
+        let a = ObjectID.hash([1]), b = ObjectID.hash([2])
+        let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
+        try refs.updateBranch(try BranchName(nfc), expected: nil, new: a, message: "branch", time: 1)
+        do {
+            try refs.updateBranch(try BranchName(nfd), expected: nil, new: b, message: "branch", time: 2)
+            Issue.record("an NFD twin of a branch was created")
+        } catch let e as RefError {
+            #expect(e.code == "ref.equivalent-name" && e.message.contains("cafe\\u{301}") && e.message.contains("caf\\u{E9}"), "\(e.message)")
+        }
+        try refs.updateTag(try TagName(nfd), expected: nil, new: b, message: nil, tagger: nil, time: 3)
+        #expect(throws: RefError.self) { try refs.updateTag(try TagName(nfc), expected: nil, new: a, message: nil, tagger: nil, time: 4) }
+        // A store written before the rule may hold both: each name finds its own.
+        try refs.db.run("INSERT INTO refs (name, target) VALUES (?, ?)", [.text("refs/tags/" + nfc), .blob(a.bytes)])
+        #expect(try refs.tag(try TagName(nfc))?.target == a)
+        #expect(try refs.tag(try TagName(nfd))?.target == b)
+    }
+
     @Test func headAndTags() throws {
         let refs = try make()
         #expect(try refs.head() == .branch(.main))
