@@ -508,7 +508,14 @@ struct ParquetReader {
             let p = Array(hex)
             return String(p[0..<8]) + "-" + String(p[8..<12]) + "-" + String(p[12..<16]) + "-" + String(p[16..<20]) + "-" + String(p[20..<32])
         }
-        if isString(c) || c.type == 6 && c.converted == nil && c.logical == nil, let s = String(validating: bytes, as: UTF8.self) { return s }
+        if isString(c), let s = String(validating: bytes, as: UTF8.self) { return s }
+        // Raw bytes read as text when they are UTF-8, unless that text itself starts with "0x": the writer turns a
+        // "0x…" value of a raw column back into the bytes it spells, so the text "0xab" would come back as one byte.
+        if c.type == 6 && c.converted == nil && c.logical == nil, bytes.prefix(2) != [0x30, 0x78],
+            let s = String(validating: bytes, as: UTF8.self)
+        {
+            return s
+        }
         return "0x" + bytes.map { String(format: "%02x", $0) }.joined()
     }
 

@@ -55,6 +55,26 @@ import Testing
         }
     }
 
+    /// A raw (unannotated BYTE_ARRAY) value is read as text when it is UTF-8, as hex otherwise, and as hex when its text
+    /// starts with "0x". Before, the bytes "0xab" were read as the text "0xab", which the writer (in a merge) turned
+    /// into the one byte 0xAB.
+    @Test func rawBytesThatSpellHexRoundTrip() throws {
+        let values = ["0x30786162", "plain", "0xff00", "0x3078", ""]  // the bytes "0xab"; text; two raw bytes; "0x"; none
+        var w = try ParquetWriter(columns: [column("raw", 6)], rowsPerGroup: 10)
+        var out: [UInt8] = []
+        w.start(into: &out)
+        for v in values { try w.add(["raw": v], into: &out) }
+        try w.finish(into: &out)
+        let path = NSTemporaryDirectory() + "pw-\(UUID().uuidString.prefix(8)).parquet"
+        try Data(out).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = try ParquetReader(path: path)
+        defer { reader.closeFile() }
+        var read: [String] = []
+        try reader.rows { read.append($0["raw"] ?? "<null>") }
+        #expect(read == values)
+    }
+
     @Test func refusesValuesThatDoNotFitTheirColumn() throws {
         var w = try ParquetWriter(columns: [column("n", 1)], rowsPerGroup: 10)
         var out: [UInt8] = []
