@@ -15,7 +15,10 @@ struct GlobalOptions: ParsableArguments {
     var directory: String?
 
     /// Opens the store that contains the working folder.
-    func repository() throws -> Repository {
+    func repository() throws -> Repository { try Self.repository(directory: directory) }
+
+    /// Opens the store that contains `directory`, or the working folder when it is nil.
+    static func repository(directory: String?) throws -> Repository {
         if let directory { guard chdir(directory) == 0 else { throw RepositoryError.notAStore(directory) } }
         let repo = try StoreSchemas.discover()
         SyncWorkflow.installSupplier(repo)

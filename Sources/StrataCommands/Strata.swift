@@ -31,6 +31,10 @@ public struct Strata: ParsableCommand {
     /// Runs the command line and exits with the documented status.
     public static func runMain() -> Never {
         do {
+            if let status = StatusCommand.fastPath(CommandLine.arguments.dropFirst()) {
+                try StatusCommand.show(json: status.json, quiet: status.quiet, directory: nil)
+                Foundation.exit(0)
+            }
             var command = try parseAsRoot()
             try command.run()
             Foundation.exit(0)

@@ -113,6 +113,41 @@ import Testing
         try ContractTests.assertSnapshot(ContractTests.normalise(commit.stdout, workspace: s.directory), "json-commit.json")
     }
 
+    /// `strata status` with only `--json`, `-q` or `--quiet` is matched before ArgumentParser; with `-C DIR` the same
+    /// command goes through ArgumentParser. Both ways print the same bytes and exit the same, in a clean workspace,
+    /// a changed one and outside a store, and every other form still reaches ArgumentParser.
+    @Test func statusFastPathMatchesArgumentParser() throws {
+        let s = try scenario()
+        let env = ["STRATA_AUTHOR": "Contract Tester <contract@example.org>", "OPENLINEAGE_DISABLED": ""]
+        func same(_ flags: [String], cwd: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let fast = try s.run(["status"] + flags, cwd: cwd, env: env)
+            let parsed = try s.run(["status", "-C", cwd ?? s.directory] + flags, cwd: cwd, env: env)
+            #expect(fast.status == parsed.status, "\(flags): \(fast.stderr) / \(parsed.stderr)", sourceLocation: sourceLocation)
+            #expect(fast.stdout == parsed.stdout, "\(flags)", sourceLocation: sourceLocation)
+            #expect(fast.stderr == parsed.stderr, "\(flags)", sourceLocation: sourceLocation)
+        }
+        let forms: [[String]] = [[], ["--json"], ["-q"], ["--quiet"], ["--json", "-q"], ["--quiet", "--json"]]
+        for f in forms { try same(f) }
+        try s.write("tables/organisations.csv", "id,name,score\n1,Acme (Pty) Ltd,0.5\n")
+        try s.write("new.txt", "n")
+        try FileManager.default.removeItem(atPath: s.directory + "/evidence/ev-000001.jsonl")
+        for f in forms { try same(f) }
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("strata-nostore-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try same([], cwd: outside)
+        let notAStore = try s.run(["status", "--json"], cwd: outside, env: env)
+        #expect(notAStore.status != 0 && notAStore.stderr.contains("strata: error:"), "\(notAStore.stderr)")
+        // Forms the fast path leaves to ArgumentParser.
+        let help = try s.run(["status", "--help"], env: env)
+        #expect(help.status == 0 && help.stdout.contains("USAGE: strata status"), "\(help.stdout)")
+        let extra = try s.run(["status", "tables"], env: env)
+        #expect(extra.status == 64 && extra.stderr.contains("strata: error:"), "\(extra.stderr)")
+        let twice = try s.run(["status", "--json", "--json"], env: env)
+        let once = try s.run(["status", "-C", s.directory, "--json", "--json"], env: env)
+        #expect(twice.status == once.status && twice.stdout == once.stdout && twice.stderr == once.stderr)
+    }
+
     /// A first commit's changes are streamed from its tree into `commit --json`: the document is the one JSON's
     /// encoder writes for the whole list (parsed, every file added once in byte order of paths, with its SHA-256).
     @Test func firstCommitJSONListsEveryFileOnce() throws {
