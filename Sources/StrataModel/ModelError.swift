@@ -36,7 +36,7 @@ public enum ModelError: StrataError, Equatable {
     }
 
     /// A name with its non-ASCII scalars written `\u{…}`, so that two names that print alike can be told apart.
-    static func scalars(_ s: String) -> String {
+    public static func scalars(_ s: String) -> String {
         s.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{" + String($0.value, radix: 16, uppercase: true) + "}" }.joined()
     }
 

@@ -64,15 +64,10 @@ public enum RefError: StrataError {
         case .equivalentName(let r, let e):
             return (
                 "ref.equivalent-name", .conflict,
-                "'\(RefError.scalars(r))' differs from the existing '\(RefError.scalars(e))' only in Unicode normalization (NFC against NFD)",
+                "'\(ModelError.scalars(r))' differs from the existing '\(ModelError.scalars(e))' only in Unicode normalization (NFC against NFD)",
                 "use the existing name, or pick another: the two would print alike and compare as one"
             )
         }
-    }
-
-    /// A name with its non-ASCII scalars written `\u{…}`, so that two names that print alike can be told apart.
-    static func scalars(_ s: String) -> String {
-        s.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{" + String($0.value, radix: 16, uppercase: true) + "}" }.joined()
     }
 
     public var code: String { parts.code }

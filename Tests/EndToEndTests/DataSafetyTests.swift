@@ -373,10 +373,8 @@ import StrataRepository
         try s.write("ok.txt", "ok\n")
         try s.write("sub/s.txt", "s\n")
         #expect(try s.run("commit", "-m", "one").status == 0)
-        try s.run("config", "core.fsmonitor", "true")
-        #expect(try s.run("watch").status == 0)
+        try s.startMonitor()
         defer { _ = try? s.run("watch", "stop") }
-        #expect(try s.run("status").status == 0)
         try s.write("line\nbreak.txt", "x\n")
         for r in [try s.run("status"), try s.run("commit", "-m", "x")] {
             #expect(r.status == 13 && r.stderr.contains("cannot be versioned") && r.stderr.contains("break.txt"), "\(r.stderr)")
@@ -414,11 +412,7 @@ import StrataRepository
         create(s, nfc, "nfc\n")
         try s.write("caff.csv", "f\n")
         #expect(try s.run("commit", "-m", "one").status == 0)
-        if monitor {
-            try s.run("config", "core.fsmonitor", "true")
-            #expect(try s.run("watch").status == 0)
-            #expect(try s.run("status").status == 0)
-        }
+        if monitor { try s.startMonitor() }
         defer { if monitor { _ = try? s.run("watch", "stop") } }
         let before = try head(s)
         create(s, nfd, "nfd\n")
@@ -452,11 +446,7 @@ import StrataRepository
         try s.run("init")
         try s.write("dir/a.csv", "a\n")
         #expect(try s.run("commit", "-m", "one").status == 0)
-        if monitor {
-            try s.run("config", "core.fsmonitor", "true")
-            #expect(try s.run("watch").status == 0)
-            #expect(try s.run("status").status == 0)
-        }
+        if monitor { try s.startMonitor() }
         defer { if monitor { _ = try? s.run("watch", "stop") } }
         let before = try head(s)
         try s.write("dir/\(mark)x.csv", "x\n")

@@ -63,6 +63,14 @@ struct StrataCLI {
         return Result(status: p.terminationStatus, stdout: String(decoding: od, as: UTF8.self), stderr: stderr, stdoutBytes: od)
     }
 
+    /// Turns the file-system monitor on, starts it and seeds its state with a first status; stop it with
+    /// `run("watch", "stop")`.
+    func startMonitor(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try run("config", "core.fsmonitor", "true")
+        #expect(try run("watch").status == 0, sourceLocation: sourceLocation)
+        #expect(try run("status").status == 0, sourceLocation: sourceLocation)
+    }
+
     /// Starts the binary without waiting.
     func start(_ args: [String], binary: String = StrataCLI.binary, environment: [String: String]? = nil) throws -> Process {
         let p = Process()

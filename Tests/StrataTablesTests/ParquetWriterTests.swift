@@ -13,6 +13,23 @@ import Testing
             name: name, type: type, typeLength: length, optional: true, converted: converted, logical: nil, scale: scale, precision: precision)
     }
 
+    /// Writes `rows` to a temporary Parquet file and runs `body` with strata's reader of it.
+    func written(
+        _ columns: [ParquetReader.Column], _ rows: [[String: String]], rowsPerGroup: Int, _ body: (ParquetReader) throws -> Void
+    ) throws {
+        var w = try ParquetWriter(columns: columns, rowsPerGroup: rowsPerGroup)
+        var out: [UInt8] = []
+        w.start(into: &out)
+        for r in rows { try w.add(r, into: &out) }
+        try w.finish(into: &out)
+        let path = NSTemporaryDirectory() + "pw-\(UUID().uuidString.prefix(8)).parquet"
+        try Data(out).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = try ParquetReader(path: path)
+        defer { reader.closeFile() }
+        try body(reader)
+    }
+
     @Test func roundTripsThroughTheReader() throws {
         let columns = [
             column("id", 2), column("s", 6, converted: 0), column("f", 4), column("b", 0), column("d", 1, converted: 6),
@@ -34,20 +51,12 @@ import Testing
             for (k, c) in columns.enumerated() where (i + k) % 7 == 0 { r[c.name] = nil }  // nulls everywhere
             rows.append(r)
         }
-        var w = try ParquetWriter(columns: columns, rowsPerGroup: 128)
-        var out: [UInt8] = []
-        w.start(into: &out)
-        for r in rows { try w.add(r, into: &out) }
-        try w.finish(into: &out)
-        let path = NSTemporaryDirectory() + "pw-\(UUID().uuidString.prefix(8)).parquet"
-        try Data(out).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let reader = try ParquetReader(path: path)
-        defer { reader.closeFile() }
-        #expect(reader.columns.map(\.name) == columns.map(\.name))
-        #expect(reader.rowGroups.count == 8)
         var read: [[String: String]] = []
-        try reader.rows { read.append($0) }
+        try written(columns, rows, rowsPerGroup: 128) { reader in
+            #expect(reader.columns.map(\.name) == columns.map(\.name))
+            #expect(reader.rowGroups.count == 8)
+            try reader.rows { read.append($0) }
+        }
         #expect(read.count == rows.count)
         for (a, b) in zip(read, rows) where a != b {
             Issue.record("row differs:\n\(a.sorted { $0.key < $1.key })\n\(b.sorted { $0.key < $1.key })")
@@ -60,18 +69,10 @@ import Testing
     /// into the one byte 0xAB.
     @Test func rawBytesThatSpellHexRoundTrip() throws {
         let values = ["0x30786162", "plain", "0xff00", "0x3078", ""]  // the bytes "0xab"; text; two raw bytes; "0x"; none
-        var w = try ParquetWriter(columns: [column("raw", 6)], rowsPerGroup: 10)
-        var out: [UInt8] = []
-        w.start(into: &out)
-        for v in values { try w.add(["raw": v], into: &out) }
-        try w.finish(into: &out)
-        let path = NSTemporaryDirectory() + "pw-\(UUID().uuidString.prefix(8)).parquet"
-        try Data(out).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let reader = try ParquetReader(path: path)
-        defer { reader.closeFile() }
         var read: [String] = []
-        try reader.rows { read.append($0["raw"] ?? "<null>") }
+        try written([column("raw", 6)], values.map { ["raw": $0] }, rowsPerGroup: 10) { reader in
+            try reader.rows { read.append($0["raw"] ?? "<null>") }
+        }
         #expect(read == values)
     }
 
