@@ -33,7 +33,7 @@ struct BranchCommand: ParsableCommand {
         if json {
             try Out.json(JSONBranches(branches: list.map { JSONBranch(name: $0.name.rawValue, commit: $0.target.hex, current: $0.name == current) })); return
         }
-        for (b, t) in list { Out.line("\(b == current ? "*" : " ") \(b.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(t.short)") }
+        for (b, t) in list { Out.line("\(b == current ? "*" : " ") \(b.rawValue.padded(20)) \(t.short)") }
         Out.flush()
     }
 }

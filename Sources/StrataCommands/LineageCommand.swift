@@ -88,7 +88,7 @@ struct RunsCommand: ParsableCommand {
         if json { try Out.json(JSONRuns(runs: runs)); return }
         for r in runs {
             Out.line(
-                "\(r.runId)  \(r.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out"
+                "\(r.runId)  \(r.status.rawValue.padded(8)) \(r.kind.rawValue.padded(8)) \(r.job)  commit \(r.commit.map { String($0.prefix(12)) } ?? "-")  \(r.inputs.count) in, \(r.outputs.count) out"
             )
         }
         Out.flush()

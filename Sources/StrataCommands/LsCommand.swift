@@ -28,13 +28,9 @@ struct LsCommand: ParsableCommand {
         }
         for e in entries {
             Out.line(
-                "\(e.kind.mode) \(e.kind.typeName.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(e.size).leftPad(12)) \(e.id.hex)  \(e.path)\(e.kind == .directory ? "/" : "")"
+                "\(e.kind.mode) \(e.kind.typeName.padded(7)) \(String(e.size).leftPad(12)) \(e.id.hex)  \(e.path)\(e.kind == .directory ? "/" : "")"
             )
         }
         Out.flush()
     }
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }

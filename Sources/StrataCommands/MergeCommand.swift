@@ -168,7 +168,7 @@ struct MergeCommand: ParsableCommand {
     func printPlan(_ p: MergePlan) {
         if p.bases.count > 1 { Out.line("Criss-cross: \(p.bases.count) best common ancestors, merged into a virtual base") }
         for m in p.paths where m.action != "conflict" {
-            var line = "  \(m.action.padding(toLength: 8, withPad: " ", startingAt: 0)) \(m.path)"
+            var line = "  \(m.action.padded(8)) \(m.path)"
             if let r = m.rows {
                 line += "  (\(r.fromTheirs) from theirs, \(r.cellMerged) merged by cell, \(r.appended) added, \(r.removed) removed"
                 line += r.conflicts > 0 ? ", \(r.conflicts) conflicting)" : ")"

@@ -217,3 +217,14 @@ struct JSONCommit: Encodable {
 extension Change {
     var displayPath: String { oldPath.map { "\($0) -> \(path)" } ?? path }
 }
+
+/// Column padding for the listings. Foundation's `padding(toLength:)` cuts text longer than the width (a branch named
+/// `feature/a-rather-long-name` was listed as `feature/a-rather-lon`) and counts UTF-16 units, so a name written in
+/// NFD was padded short; these count Characters and never cut.
+extension String {
+    /// The text followed by spaces up to `width` Characters.
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+
+    /// The text after spaces up to `width` Characters.
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

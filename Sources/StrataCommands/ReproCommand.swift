@@ -70,7 +70,7 @@ struct ReproCommand: ParsableCommand {
                     }))
         } else if !global.quiet {
             for o in result.outcomes where dryRun || [.skipped, .notRun].contains(o.action) {
-                Out.line("\(o.action.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(o.name): \(o.reason)")
+                Out.line("\(o.action.rawValue.padded(13)) \(o.name): \(o.reason)")
             }
             for o in result.outcomes where o.action == .failed {
                 Out.line("failed        \(o.name): \(o.reason)")

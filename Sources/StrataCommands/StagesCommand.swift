@@ -26,7 +26,7 @@ struct StagesCommand: ParsableCommand {
         }
         if json { try Out.json(JSONStages(pipeline: loaded.spec.name, stages: rows)); return }
         for r in rows {
-            Out.line("\(r.state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.name)\(r.state == "out-of-date" ? "  (\(r.reason))" : "")")
+            Out.line("\(r.state.padded(12)) \(r.name)\(r.state == "out-of-date" ? "  (\(r.reason))" : "")")
         }
         Out.flush()
     }

@@ -98,13 +98,13 @@ struct StatusCommand: ParsableCommand {
                 Out.line("Unmerged paths (resolve with 'strata resolve PATH --ours|--theirs|--base', or --abort):")
                 for c in open {
                     let rows = c.rows > 0 ? ", \(c.rows) conflicting row\(c.rows == 1 ? "" : "s")" : ""
-                    Out.line("  \(c.kind.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(c.path)\(rows)")
+                    Out.line("  \(c.kind.rawValue.padded(15)) \(c.path)\(rows)")
                 }
             }
         }
         if st.isClean { Out.line("nothing to commit, workspace matches HEAD") }
         for c in st.changes {
-            Out.line("  \(c.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.displayPath)")
+            Out.line("  \(c.status.rawValue.padded(9)) \(c.displayPath)")
         }
         if let stages, !stages.isEmpty {
             Out.line("Pipeline stages out of date (run 'strata repro'):")

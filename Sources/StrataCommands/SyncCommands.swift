@@ -40,7 +40,7 @@ enum SyncText {
         for u in r.updates {
             let range = u.old.map { "\($0.short)..\(u.new?.short ?? "deleted")" } ?? (u.new?.short ?? "")
             Out.line(
-                "  \(u.ref.replacingOccurrences(of: "refs/heads/", with: "").padding(toLength: 24, withPad: " ", startingAt: 0)) \(range) (\(u.outcome.rawValue))"
+                "  \(u.ref.replacingOccurrences(of: "refs/heads/", with: "").padded(24)) \(range) (\(u.outcome.rawValue))"
             )
         }
     }

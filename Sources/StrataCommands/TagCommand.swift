@@ -33,7 +33,7 @@ struct TagCommand: ParsableCommand {
             try Out.json(JSONTags(tags: tags.map { JSONTag(name: $0.name.rawValue, commit: $0.target.hex, message: $0.message, tagger: $0.tagger) })); return
         }
         for t in tags {
-            Out.line("\(t.name.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(t.target.short)\(t.message.map { "  \($0)" } ?? "")")
+            Out.line("\(t.name.rawValue.padded(20)) \(t.target.short)\(t.message.map { "  \($0)" } ?? "")")
         }
         Out.flush()
     }

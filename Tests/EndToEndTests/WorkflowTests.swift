@@ -2,6 +2,26 @@ import Foundation
 import Testing
 
 @Suite("End to end: workflows", .serialized) struct WorkflowTests {
+    /// Listings pad their columns and never cut a name. Before, `strata branch` and `strata tag` printed at most 20
+    /// characters of a name (Foundation's `padding(toLength:)` cuts), so `feature/a-rather-long-branch-name` was listed
+    /// as `feature/a-rather-lon`, a name that does not exist; a name in NFD was padded one short per combining mark.
+    @Test func listingsNeverCutNames() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        try s.write("a.csv", "a\n")
+        #expect(try s.run("commit", "-m", "one").status == 0)
+        let long = "feature/a-rather-long-branch-name-2026", tag = "release-candidate-2026-12-03-final", nfd = "cafe\u{301}"
+        for b in [long, nfd] { #expect(try s.run("branch", b).status == 0) }
+        #expect(try s.run("tag", tag).status == 0)
+        let branches = try s.run("branch").stdout.split(separator: "\n").map(String.init)
+        #expect(branches.contains { $0.hasPrefix("  \(long) ") }, "\(branches)")
+        #expect(try s.run("tag").stdout.hasPrefix(tag + " "))
+        // The short names' ids line up, NFD included.
+        let columns = branches.filter { !$0.contains(long) }.map { $0.count - ($0.split(separator: " ").last?.count ?? 0) }
+        #expect(Set(columns).count == 1, "\(branches)")
+        #expect(branches.contains { $0.hasPrefix("  \(nfd) ") }, "\(branches)")
+    }
+
     @Test func fullWorkflow() throws {
         let s = try StrataCLI()
         #expect(try s.run("status").status == 10)
