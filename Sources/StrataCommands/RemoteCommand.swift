@@ -11,7 +11,7 @@ struct RemoteCommand: ParsableCommand {
         discussion: """
             'add' probes the storage's conditional writes (create-only and compare-and-swap) and refuses storage that \
             ignores them unless --single-writer. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / \
-            AWS_SESSION_TOKEN or AWS_PROFILE with ~/.aws/credentials, never from the store. Push, fetch and clone come next.
+            AWS_SESSION_TOKEN or AWS_PROFILE with ~/.aws/credentials, never from the store. 'strata push', 'fetch', 'pull' and 'clone' then name the remote.
             """,
         subcommands: [Add.self, List.self, Remove.self])
 
