@@ -16,17 +16,17 @@ struct LsCommand: ParsableCommand {
 
     func run() throws {
         let repo = try global.repository()
-        let entries = try repo.list(ref, path: path, recursive: recursive)
+        let commit = try repo.resolve(ref)
         if json {
-            try Out.json(
-                JSONList(
-                    commit: try repo.resolve(ref).hex,
-                    entries: entries.map {
-                        JSONEntry(path: $0.path, type: $0.kind.typeName, mode: $0.kind.mode, size: $0.size, sha256: $0.id.hex)
-                    }))
+            // Entries are written as the trees are read: `ls -r --json` of a million files holds none of them.
+            try Out.json(JSONList(commit: commit.hex, entries: []), streaming: "entries") { each in
+                try repo.forEachListed(commit, revision: ref, path: path, recursive: recursive) {
+                    try each(JSONEntry(path: $0.path, type: $0.kind.typeName, mode: $0.kind.mode, size: $0.size, sha256: $0.id.hex))
+                }
+            }
             return
         }
-        for e in entries {
+        try repo.forEachListed(commit, revision: ref, path: path, recursive: recursive) { e in
             Out.line(
                 "\(e.kind.mode) \(e.kind.typeName.padded(7)) \(String(e.size).leftPad(12)) \(e.id.hex)  \(e.path)\(e.kind == .directory ? "/" : "")"
             )

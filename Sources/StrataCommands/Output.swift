@@ -81,10 +81,10 @@ enum Out {
         let whole = String(decoding: try enc.encode(value), as: UTF8.self)
         // The key's empty array, written as the encoder writes it ("[]", or "[" and "]" on separate lines).
         guard let at = whole.range(of: "\n  \"\(key)\" : ["), let end = whole[at.upperBound...].firstIndex(of: "]") else { return try json(value) }
-        var text = String(whole[..<at.upperBound]) + "\n"
+        var text = ""
         var first = true
         try elements { e in
-            if !first { text += ",\n" }
+            if first { text = String(whole[..<at.upperBound]) + "\n" } else { text += ",\n" }
             first = false
             let encoded = String(decoding: try enc.encode(e), as: UTF8.self)
             text += encoded.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
@@ -92,6 +92,8 @@ enum Out {
                 write(text); text = ""
             }
         }
+        // No element: the document is the value as encoded, with the encoder's empty array.
+        if first { return try json(value) }
         text += "\n  ]" + whole[whole.index(after: end)...]
         line(text)
         flush()

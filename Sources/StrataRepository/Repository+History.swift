@@ -78,19 +78,27 @@ extension Repository {
 
     /// Lists the entries of a folder (or one file) in a commit; recursive lists every file below.
     public func list(_ revision: String, path: String = "", recursive: Bool = false) throws -> [ListEntry] {
-        let id = try resolve(revision)
-        let clean = path.slashSeparated().joined(separator: "/")
-        guard let e = try entry(at: clean, in: id) else { throw RepositoryError.pathNotFound(clean, revision: revision) }
-        if e.kind != .directory { return [ListEntry(path: clean, kind: e.kind, size: e.size, id: e.id)] }
         var out: [ListEntry] = []
+        try forEachListed(try resolve(revision), revision: revision, path: path, recursive: recursive) { out.append($0) }
+        return out
+    }
+
+    /// Passes the entries of a folder (or one file) in `commit` to `body` in path order, as they are read: only the
+    /// trees on the current path are held, so a recursive listing of a million files takes no more memory than one
+    /// of ten. `revision` names the commit in errors.
+    public func forEachListed(
+        _ commit: ObjectID, revision: String, path: String = "", recursive: Bool = false, _ body: (ListEntry) throws -> Void
+    ) throws {
+        let clean = path.slashSeparated().joined(separator: "/")
+        guard let e = try entry(at: clean, in: commit) else { throw RepositoryError.pathNotFound(clean, revision: revision) }
+        if e.kind != .directory { return try body(ListEntry(path: clean, kind: e.kind, size: e.size, id: e.id)) }
         func walk(_ tid: ObjectID, _ prefix: String) throws {
             for c in try tree(tid).entries {
                 let p = prefix.isEmpty ? c.name : prefix + "/" + c.name
-                if c.kind == .directory && recursive { try walk(c.id, p) } else { out.append(ListEntry(path: p, kind: c.kind, size: c.size, id: c.id)) }
+                if c.kind == .directory && recursive { try walk(c.id, p) } else { try body(ListEntry(path: p, kind: c.kind, size: c.size, id: c.id)) }
             }
         }
         try walk(e.id, clean)
-        return out
     }
 
     /// Streams the bytes of `path` in `revision` (verified) to `sink`.

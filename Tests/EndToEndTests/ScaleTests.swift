@@ -17,7 +17,7 @@ struct ScaleTests {
 
     /// 200,000 files in 400 folders: `status` stays under 100 MB of peak RSS (it streams: no listing of the
     /// workspace is built), and a commit of one changed file writes the objects on its path only: the file, its
-    /// folder's tree, the root tree and the commit.
+    /// folder's tree, the root tree and the commit. `ls -r --json` of them all stays under 100 MB as well.
     @Test func statusStaysSmallAndAOneFileCommitWritesItsPathOnly() throws {
         let s = try StrataCLI()
         defer { try? FileManager.default.removeItem(atPath: s.directory) }  // 200,000 files: not left in the temp folder
@@ -44,5 +44,11 @@ struct ScaleTests {
         let doc = try JSONSerialization.jsonObject(with: Data(commit.stdout.utf8)) as? [String: Any] ?? [:]
         #expect(doc["objects_written"] as? Int == 4, "\(commit.stdout)")
         #expect(commitRSS > 0 && commitRSS <= 100, "one-file commit at 200,000 files: peak RSS \(commitRSS) MB")
+        // A recursive listing streams too (before, `ls -r --json` held every entry and its encoding: 1.1 GB at 10⁶).
+        let (ls, lsRSS) = try measured(s, "ls", "-r", "HEAD", "--json")
+        #expect(ls.status == 0, "\(ls.stderr)")
+        let listed = (try JSONSerialization.jsonObject(with: ls.stdoutBytes) as? [String: Any])?["entries"] as? [[String: Any]]
+        #expect(listed?.count == 200_000 && listed?.last?["path"] as? String == "f399/ev-199999.json")
+        #expect(lsRSS > 0 && lsRSS <= 100, "ls -r --json at 200,000 files: peak RSS \(lsRSS) MB")
     }
 }
