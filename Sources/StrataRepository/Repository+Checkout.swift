@@ -154,11 +154,12 @@ extension Repository {
             }
             // Forced, the workspace's own changes are undone too: those paths take the target's version (or go).
             if force {
-                for p in now.keys where t[p] == nil && h[p] == nil {
-                    if let e = try entry(at: p, inTree: targetTree), e.kind != .directory { t[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
-                    if let headTree, let e = try entry(at: p, inTree: headTree), e.kind != .directory {
-                        h[p] = FileVersion(kind: e.kind, id: e.id, size: e.size)
-                    }
+                // In path order, so that each folder's tree is read once (a clone restores every file this way).
+                var inTarget = TreePathLookup(self, root: targetTree)
+                var inHead = headTree.map { TreePathLookup(self, root: $0) }
+                for p in now.keys.sorted(by: Tree.less) where t[p] == nil && h[p] == nil {
+                    if let e = try inTarget.entry(at: p), e.kind != .directory { t[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
+                    if let e = try inHead?.entry(at: p), e.kind != .directory { h[p] = FileVersion(kind: e.kind, id: e.id, size: e.size) }
                 }
             }
             targetListing = t

@@ -289,10 +289,37 @@ public final class Repository: @unchecked Sendable {
 
     /// The entry at `path` below the tree `root`, if any.
     public func entry(at path: String, inTree root: ObjectID) throws -> TreeEntry? {
+        var lookup = TreePathLookup(self, root: root)
+        return try lookup.entry(at: path)
+    }
+}
+
+/// Looks up many paths below one tree. It keeps the trees along the last path it followed (by id, so a kept tree is
+/// always the right one), so paths that come grouped by folder read and decode each folder's tree once: looking up
+/// every file of a 1,000-file folder one path at a time decoded that folder 1,000 times.
+struct TreePathLookup {
+    let repo: Repository
+    let root: ObjectID
+    /// The trees on the last path followed, the root's first.
+    private var chain: [(id: ObjectID, tree: Tree)] = []
+
+    init(_ repo: Repository, root: ObjectID) {
+        self.repo = repo; self.root = root
+    }
+
+    /// The entry at `path`, if any.
+    mutating func entry(at path: String) throws -> TreeEntry? {
         var cur = TreeEntry(name: "", kind: .directory, id: root, size: 0)
+        var depth = 0
         for part in path.slashSeparated() {
-            guard cur.kind == .directory, let e = try tree(cur.id).entry(named: String(part)) else { return nil }
+            guard cur.kind == .directory else { return nil }
+            if depth >= chain.count || chain[depth].id != cur.id {
+                chain.removeSubrange(min(depth, chain.count)...)
+                chain.append((cur.id, try repo.tree(cur.id)))
+            }
+            guard let e = chain[depth].tree.entry(named: String(part)) else { return nil }
             cur = e
+            depth += 1
         }
         return cur
     }

@@ -197,6 +197,47 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         #expect(try repo.reflog("dev").first?.old == c2)
     }
 
+    /// `TreePathLookup` keeps the trees on its last path; for paths in any order (files, folders, paths through a file,
+    /// missing ones) it answers what a walk from the root answers: the listing's entry, or nil.
+    @Test(arguments: 0..<4) func treePathLookupAnswersAsAWalk(seed: Int) throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        var rng = SeededRandom(seed: seed, stream: 29)
+        let names = ["a", "a.b", "b", "ab", "z"]
+        for i in 0..<(30 + rng.next(100)) {
+            var parts: [String] = []
+            for _ in 0...rng.next(3) { parts.append(names[rng.next(names.count)]) }
+            _ = try? write(root, parts.joined(separator: "/") + "/f\(i % 9)", "\(i % 4)")
+        }
+        let commit = try repo.commit(options("v1")).id
+        let tree = try repo.commit(commit).tree
+        enum Want {
+            case entry(TreeEntry)
+            case folder
+            case none
+        }
+        var expected: [String: Want] = [:]
+        try repo.forEachListed(commit, revision: "v1", recursive: true) { e in
+            let parts = e.path.slashSeparated()
+            expected[e.path] = .entry(TreeEntry(name: String(parts.last!), kind: e.kind, id: e.id, size: e.size))
+            for k in 1..<parts.count { expected[parts[..<k].joined(separator: "/")] = .folder }
+            expected[e.path + "/inside"] = Want.none  // a path through a file
+        }
+        for n in names where expected[n] == nil { expected[n + "/missing"] = Want.none }
+        expected["nowhere"] = Want.none
+        var paths = Array(expected.keys)
+        for i in paths.indices.reversed() { paths.swapAt(i, rng.next(i + 1)) }
+        var lookup = TreePathLookup(repo, root: tree)
+        for p in paths + paths.sorted(by: Tree.less) {
+            let got = try lookup.entry(at: p)
+            switch expected[p]! {
+            case .entry(let e): #expect(got == e, "\(p)")
+            case .folder: #expect(got?.kind == .directory, "\(p)")
+            case .none: #expect(got == nil, "\(p)")
+            }
+        }
+    }
+
     @Test func goldenStoreStillOpensAndChecksClean() throws {
         // The committed golden store must keep reading in every later version.
         let here = URL(fileURLWithPath: #filePath)
