@@ -94,9 +94,14 @@ struct ShowCommand: ParsableCommand {
         }
         let id = try repo.resolve(ref)
         let info = CommitInfo(id: id, commit: try repo.commit(id))
-        let changes = try repo.changes(of: id)
         let pruned = ((try? repo.prunedCommits()) ?? []).contains(id)
-        if json { try Out.json(JSONShow(commit: JSONCommit(info, pruned: pruned), changes: changes.map(JSONChange.init))); return }
+        if json {
+            // The changes are written as they are read: a first commit of a million files holds none of them.
+            try Out.json(JSONShow(commit: JSONCommit(info, pruned: pruned), changes: []), streaming: "changes") { each in
+                try repo.forEachChange(ofCommit: id) { try each(JSONChange($0)) }
+            }
+            return
+        }
         Out.line("commit \(id.hex)\(pruned ? " (pruned: data released)" : "")")
         Out.line("Tree:   \(info.commit.tree.hex)")
         for p in info.commit.parents { Out.line("Parent: \(p.hex)") }
@@ -105,7 +110,7 @@ struct ShowCommand: ParsableCommand {
         Out.line("")
         for l in info.commit.message.textLines() { Out.line("    \(l)") }
         Out.line("")
-        for c in changes { Out.line("\(Format.statusLetter(c.status))  \(c.displayPath)") }
+        try repo.forEachChange(ofCommit: id) { c in Out.line("\(Format.statusLetter(c.status))  \(c.displayPath)") }
         Out.flush()
     }
 }

@@ -179,8 +179,19 @@ extension Repository {
 
     /// The changes a commit made against its first parent.
     public func changes(of id: ObjectID) throws -> [Change] {
+        var out: [Change] = []
+        try forEachChange(ofCommit: id) { out.append($0) }
+        return out
+    }
+
+    /// Passes the changes commit `id` made to its first parent to `body`, in byte order of paths. A first commit's
+    /// are all its files, added: they are streamed from its tree, holding only the trees on the current path (a
+    /// first commit of a million files is a million changes); any other commit's come from the diff with its parent.
+    public func forEachChange(ofCommit id: ObjectID, _ body: (Change) throws -> Void) throws {
         let c = try commit(id)
-        let parentTree = try c.parents.first.map { try commit($0).tree }
-        return try TreeDiff.diff(parentTree, c.tree) { try self.tree($0) }
+        guard let parent = c.parents.first else {
+            return try forEachFile(inTree: c.tree) { path, version in try body(Change(status: .added, path: path, oldPath: nil, old: nil, new: version)) }
+        }
+        for change in try TreeDiff.diff(try commit(parent).tree, c.tree, load: { try self.tree($0) }) { try body(change) }
     }
 }

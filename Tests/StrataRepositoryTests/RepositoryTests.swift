@@ -63,6 +63,9 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         let changes = try repo.changes(recordedBy: r)
         #expect(changes.count == listing.count && r.changeCount == listing.count)
         #expect(changes.allSatisfy { $0.status == .added && $0.new == listing[$0.path] })
+        // `show` streams a first commit's changes from its tree: the same list, in the same order, as the diff.
+        let diffed = try TreeDiff.diff(nil, try repo.commit(r.id).tree) { try repo.tree($0) }
+        #expect(try repo.changes(of: r.id) == diffed && diffed.count == listing.count)
         #expect(try repo.fsck().problems.isEmpty)
         #expect(try repo.status().isClean)
     }
