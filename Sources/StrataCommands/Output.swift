@@ -94,13 +94,16 @@ enum Out {
                 if byte == 0x0A { text += Array("    ".utf8) }
             }
             if text.count >= 1 << 16 {
-                text.withUnsafeBytes { raw($0) }
+                buffer.append(contentsOf: text)
                 text.removeAll(keepingCapacity: true)
+                flush()
             }
         }
         // No element: the document is the value as encoded, with the encoder's empty array.
         if first { return try json(value) }
-        text.withUnsafeBytes { raw($0) }
+        // Through the buffer, so a short document still leaves in one write: `strata ls --json | head -12` read
+        // the first part and exited, and a second write for the closing lines died of SIGPIPE (exit 141).
+        buffer.append(contentsOf: text)
         line("\n  ]" + whole[whole.index(after: end)...])
         flush()
     }

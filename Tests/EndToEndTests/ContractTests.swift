@@ -148,6 +148,22 @@ import Testing
         #expect(twice.status == once.status && twice.stdout == once.stdout && twice.stderr == once.stderr)
     }
 
+    /// A short `--json` document leaves in one write, so a reader that stops early (`| head`) does not kill strata with
+    /// SIGPIPE. Streamed, `ls --json` wrote its entries and then its closing lines, and `strata ls HEAD tables --json
+    /// | head -12` (in dist/demo.sh) failed with status 141 under `set -o pipefail`.
+    @Test func shortJSONSurvivesAReaderThatStopsEarly() throws {
+        let s = try scenario()
+        for args in ["ls HEAD tables --json", "ls -r HEAD --json", "show v1 --json", "status --json"] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", "set -o pipefail; '\(StrataCLI.binary)' \(args) | head -2 > /dev/null"]
+            p.currentDirectoryURL = URL(fileURLWithPath: s.directory)
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(args): status \(p.terminationStatus)")
+        }
+    }
+
     /// A first commit's changes are streamed from its tree into `commit --json`: the document is the one JSON's
     /// encoder writes for the whole list (parsed, every file added once in byte order of paths, with its SHA-256).
     @Test func firstCommitJSONListsEveryFileOnce() throws {
