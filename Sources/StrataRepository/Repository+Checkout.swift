@@ -121,6 +121,9 @@ extension Repository {
     {
         WorkspaceTransaction.clearStale(storePath: storePath)
         let targetTree = try objects.kind(of: target) == .tree ? target : try commit(target).tree
+        if paths == nil && from == nil && scanned == nil && prestaged.isEmpty, try workspaceIsEmpty() {
+            return try populate(targetTree, commit: target, progress: progress)
+        }
         func selected(_ p: String) -> Bool {
             guard let paths else { return true }
             return paths.contains { WorkspacePath.isWithin(p, $0) }
@@ -207,14 +210,7 @@ extension Repository {
         // A partial store downloads the file data it lacks first (verified, from the remote it was cloned from).
         try supplyMissing(toWrite.filter { $0.1.kind != .directory }.map(\.1.id))
         // Every object must be there with all its parts before the workspace is touched.
-        for (p, v) in toWrite {
-            if try objects.hasAllParts(v.id) { continue }
-            let present = try objects.contains(v.id)
-            if (try? prunedCommits().contains(target)) == true || !present {
-                throw collectedError(path: p, id: v.id, commit: target)
-            }
-            throw ObjectError.incomplete(v.id, missingChunk: try objects.missingPart(of: v.id) ?? v.id)
-        }
+        for (p, v) in toWrite { try requireAllParts(p, v, commit: target) }
         // Untracked or ignored data in the way: a file where a folder must go, a folder where a file must go,
         // or an ignored file at a path the target writes. Only tracked, unmodified data may be replaced silently.
         let removing = Set(toRemove)
@@ -275,6 +271,119 @@ extension Repository {
         }
         try statCache.update(cacheEntries, removed: toRemove)
         return (toWrite.count, toRemove.count, total)
+    }
+
+    /// Throws unless the store holds `v` with all its parts: collected (pruned, or gone) or incomplete, naming `path`.
+    func requireAllParts(_ path: String, _ v: FileVersion, commit target: ObjectID) throws {
+        if try objects.hasAllParts(v.id) { return }
+        let present = try objects.contains(v.id)
+        if (try? prunedCommits().contains(target)) == true || !present {
+            throw collectedError(path: path, id: v.id, commit: target)
+        }
+        throw ObjectError.incomplete(v.id, missingChunk: try objects.missingPart(of: v.id) ?? v.id)
+    }
+
+    /// Whether the workspace holds nothing but the store: a fresh clone's, or one emptied by hand.
+    func workspaceIsEmpty() throws -> Bool {
+        try Posix.listDirectory(root).allSatisfy { $0 == Repository.storeFolder }
+    }
+
+    /// Files written per batch when an empty workspace is filled (`populate`).
+    static let populateBatch = 2048
+
+    /// Fills an empty workspace with the files of `tree` (a clone's checkout), streamed. A first walk of the tree
+    /// checks every name and counts the work; nothing is touched if a name is unsafe. A second walk writes the files a
+    /// batch at a time, in path order: the batch's objects are supplied (a partial store) and checked complete, its
+    /// files staged and verified under `.strata/tmp/` in parallel, then renamed into place. Memory holds one batch
+    /// and the trees on one path, whatever the size of the tree (a forced checkout would list every path three
+    /// times). There is nothing to overwrite or lose: the workspace held no file. On a failure the files placed so far,
+    /// a prefix of the walk, are removed with the folders made for them, and the error is rethrown.
+    func populate(
+        _ tree: ObjectID, commit target: ObjectID, progress: ProgressHandler?, batchSize: Int = Repository.populateBatch
+    ) throws -> (written: Int, removed: Int, bytes: UInt64) {
+        var totalFiles = 0
+        var totalBytes: UInt64 = 0
+        try forEachFile(inTree: tree) { p, v in
+            for part in p.slashSeparated(omittingEmpty: false) {
+                do { try TreeEntry.validate(name: String(part)) } catch {
+                    throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name")
+                }
+            }
+            if let first = p.slashSeparated().first, IgnoreRules.alwaysIgnored.contains(String(first)) {
+                throw WorkspaceError.unsafePath(p, reason: "it is inside .strata or .git")
+            }
+            totalFiles += 1
+            totalBytes += v.size
+        }
+        try statCache.clear()
+        try? FolderCache(db: db).clear()
+        let tx = try WorkspaceTransaction(root: root, storePath: storePath)
+        defer { tx.finish() }
+        let spill = try StatCacheSpill(directory: WorkspaceTransaction.scratchArea(storePath: storePath))
+        let objects = self.objects
+        nonisolated(unsafe) let txRef = tx
+        var batch: [(path: String, version: FileVersion)] = []
+        batch.reserveCapacity(Repository.populateBatch)
+        var placed = 0
+        var bytes: UInt64 = 0
+        var madeFolder = ""
+        func flush() throws {
+            if batch.isEmpty { return }
+            try supplyMissing(batch.filter { $0.version.kind != .directory }.map(\.version.id))
+            for (p, v) in batch { try requireAllParts(p, v, commit: target) }
+            let staged = Locked<[Int: WorkspaceTransaction.Change]>([:])
+            let work = batch
+            try parallelForEach(work.count) { i in
+                let change = try Repository.stage(work[i].version, i, in: txRef, objects)
+                staged.with { $0[i] = change }
+            }
+            let changes = staged.get
+            let now = Posix.nowNs()
+            for (i, (p, v)) in work.enumerated() {
+                let folder = Posix.dirname(p)
+                if !folder.isEmpty && folder != madeFolder {
+                    try Posix.makeDirectories(root + "/" + folder)
+                    madeFolder = folder
+                }
+                let full = root + "/" + p
+                switch changes[i]! {
+                case .file(let from): try Posix.rename(from, full)
+                case .symlink(let to): try Posix.symlink(to, at: full)
+                case .remove: continue
+                }
+                placed += 1
+                bytes += v.size
+                if v.kind != .symlink, let st = try Posix.lstat(full) { try spill.append(p, StatCacheEntry(stat: st, id: v.id, writtenNs: now)) }
+            }
+            progress?(ProgressReport(phase: "checking out", files: placed, totalFiles: totalFiles, bytes: bytes, totalBytes: totalBytes))
+            batch.removeAll(keepingCapacity: true)
+        }
+        do {
+            try forEachFile(inTree: tree) { p, v in
+                batch.append((p, v))
+                if batch.count >= batchSize { try flush() }
+            }
+            try flush()
+        } catch {
+            unplace(tree, count: placed)
+            throw error
+        }
+        try statCache.update(from: spill)
+        return (placed, 0, bytes)
+    }
+
+    /// Removes the first `count` files of `tree`'s walk from the workspace, and the folders that leaves empty: what a
+    /// failed `populate` had placed.
+    private func unplace(_ tree: ObjectID, count: Int) {
+        struct Done: Error {}
+        var left = count
+        _ = try? forEachFile(inTree: tree) { p, _ in
+            if left == 0 { throw Done() }
+            left -= 1
+            try? Posix.unlink(root + "/" + p)
+            var parent = Posix.dirname(p)
+            while !parent.isEmpty && Posix.rmdir(root + "/" + parent) { parent = Posix.dirname(parent) }
+        }
     }
 
     /// Stages one version in a workspace transaction: a symlink's target, or the file's bytes streamed (verified) from

@@ -130,6 +130,9 @@ public struct StatCache: Sendable {
         }
     }
 
+    /// Forgets every entry (a workspace emptied of its files vouches for nothing).
+    public func clear() throws { try db.run("DELETE FROM statcache") }
+
     /// Writes the entries a spill holds, reading them back in order (memory stays bounded), in one relaxed
     /// transaction.
     public func update(from spill: StatCacheSpill) throws {
