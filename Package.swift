@@ -148,7 +148,7 @@ let package = Package(
         .target(name: "StrataFaultInjection", path: "Tests/FaultInjection", linkerSettings: [.linkedLibrary("dl")]),
         // Test support shared by the test targets (the seeded generator).
         .target(name: "StrataTestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
+        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataRepository", "StrataModel", "StrataPlatform", "StrataTestSupport"]),
         .testTarget(name: "StrataPlatformTests", dependencies: ["StrataPlatform"]),
         .testTarget(name: "CStrataCurlLazyTests", dependencies: ["CStrataCurlLazy"]),
         .testTarget(name: "StrataWebTests", dependencies: ["StrataWeb", "StrataTestSupport"], exclude: ["Golden"]),

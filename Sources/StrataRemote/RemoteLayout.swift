@@ -231,8 +231,9 @@ public struct IndexFragment: Sendable, Equatable {
                 f.dropped.append((String(parts[1]), t))
             case "pack":
                 guard parts.count == 3, isHex64(parts[1]), let n = Int(parts[2]), n >= 0, n <= (bodyEnd - i) / RemoteLayout.entrySize else { return nil }
+                let pack = String(parts[1])  // one string for the pack's entries, not one each
                 for _ in 0..<n {
-                    guard let e = RemoteLayout.decodeEntry(b[i..<i + RemoteLayout.entrySize], pack: String(parts[1])) else { return nil }
+                    guard let e = RemoteLayout.decodeEntry(b[i..<i + RemoteLayout.entrySize], pack: pack) else { return nil }
                     f.entries.append(e)
                     i += RemoteLayout.entrySize
                 }

@@ -135,6 +135,8 @@ public final class RemoteSync: @unchecked Sendable {
     public let connections: Int
     /// Target size of a pack (bytes).
     public var packTarget: Int64 = 32 << 20
+    /// Objects a push sends per batch of packs and index fragment (`push`): memory holds one batch.
+    public var pushBatch = 65536
     /// Longest ranged read (bytes): with 8 connections, 4 MiB keeps a clone of 1 GB under 150 MB of memory.
     public var rangeLimit: Int64 = 4 << 20
 
@@ -232,11 +234,29 @@ public final class RemoteSync: @unchecked Sendable {
             stack.append(contentsOf: try repo.commit(c).parents)
         }
         try checkCommits?(commits)
+        // 3. Packs and index fragments, a batch of objects at a time (memory holds one batch, whatever the push's
+        // size): each batch's packs, then its fragment, which is recorded here at once, so the walk finds what an
+        // earlier batch sent as on the remote and never sends it again. The last fragment also lists where the objects
+        // this push relied on are. Listing those again pins them: a gc counts the objects of a push's fragment younger
+        // than its grace period as live, so an object this push relies on cannot lose its index entry between the
+        // check below and the move of the refs.
         var needed: [ObjectID: (FrameRef, FrameMember)] = [:]
+        var lastFragment: String?
+        var packs = Set<String>()
+        func flush(final: Bool) throws {
+            guard !needed.isEmpty || (final && !relied.isEmpty) else { return }
+            let (name, fragment, sent) = try upload(needed, pinned: final ? Array(relied.values) : [])
+            try index.record(name, fragment)
+            report.objects += sent.count
+            packs.formUnion(sent.map(\.pack))
+            lastFragment = name
+            needed.removeAll(keepingCapacity: true)
+        }
         func need(_ id: ObjectID, path: String) throws {
             guard needed[id] == nil else { return }
             guard let f = try repo.objects.frameRef(of: id) else { throw RemoteSyncError.missingLocally(id, path: path) }
             needed[id] = f
+            if needed.count >= pushBatch { try flush(final: false) }
         }
         var seenTrees: Set<ObjectID> = []
         func walk(_ tree: ObjectID, _ path: String) throws {
@@ -259,18 +279,15 @@ public final class RemoteSync: @unchecked Sendable {
             try need(c, path: "commit \(c.short)")
             try walk(try repo.commit(c).tree, "")
         }
-        // 3. Packs, then one index fragment: what this push sent, and where the objects it relied on are. Listing those
-        // again pins them: a gc counts the objects of a push's fragment younger than its grace period as live, so an
-        // object this push relies on cannot lose its index entry between the check below and the move of the refs.
-        if !needed.isEmpty || !relied.isEmpty {
-            let (name, fragment, sent) = try upload(needed, pinned: Array(relied.values))
-            report.objects = sent.count
-            report.packs = Set(sent.map(\.pack)).count
+        try flush(final: true)
+        report.packs = packs.count
+        if let lastFragment {
             // 4. Before any ref moves: everything this push relied on is still listed by another fragment (a gc that
-            // read the fragments before this one was written may have dropped it).
+            // read the fragments before the last one was written may have dropped it).
             _ = try index.sync(backend, width: connections)
-            for id in relied.keys where try !index.has(id, besides: name) { throw RemoteSyncError.indexChanged(remote: self.name, object: id) }
-            try index.record(name, fragment)
+            for id in relied.keys where try !index.has(id, besides: lastFragment) {
+                throw RemoteSyncError.indexChanged(remote: self.name, object: id)
+            }
         }
         // 5. Lineage bundles of the new commits (an existing one is the same commit's: it stays).
         if let lineage {
@@ -402,7 +419,12 @@ public final class RemoteSync: @unchecked Sendable {
         // File data of the new commits (or of every commit with `allData`).
         let partial = try repo.partialRemote() != nil
         if !historyOnly && (!partial || allData) {
+            // Downloaded a batch at a time while the trees are walked: memory holds one batch of ids, not one per file.
             var files: [ObjectID] = []
+            func flush() throws {
+                report.objects += try supplyFiles(files)
+                files.removeAll(keepingCapacity: true)
+            }
             var seenCommits: Set<ObjectID> = [], seenTrees: Set<ObjectID> = []
             var stack = refs.values.map(\.target)
             // Data a remote prune released is not fetched; those commits are recorded as pruned here too.
@@ -417,9 +439,12 @@ public final class RemoteSync: @unchecked Sendable {
                 let commit = try repo.commit(c)
                 stack.append(contentsOf: commit.parents)
                 if pruned.contains(c) { continue }
-                try collectFiles(commit.tree, seen: &seenTrees, into: &files)
+                try collectFiles(commit.tree, seen: &seenTrees) { id in
+                    files.append(id)
+                    if files.count >= RemoteSync.fileBatch { try flush() }
+                }
             }
-            report.objects += try supplyFiles(files)
+            try flush()
             if allData { try repo.setConfig(Repository.partialKey, nil) }
         }
         // Remote-tracking refs and tags.
@@ -490,10 +515,16 @@ public final class RemoteSync: @unchecked Sendable {
     /// Whether the remote's index, as last synced, lists `id`.
     public func remoteHas(_ id: ObjectID) throws -> Bool { try index.has(id) }
 
-    func collectFiles(_ tree: ObjectID, seen: inout Set<ObjectID>, into files: inout [ObjectID]) throws {
+    /// Files a fetch downloads per batch (`supplyFiles`): ranges still merge across a batch's packs, and memory holds
+    /// one batch's locations and frames.
+    static let fileBatch = 32768
+
+    /// Calls `body` with every file below `tree` (depth first) that this store lacks, skipping trees in `seen`. A file
+    /// downloaded by an earlier call of `body` is not lacked any more, so a batch is never asked for twice.
+    func collectFiles(_ tree: ObjectID, seen: inout Set<ObjectID>, _ body: (ObjectID) throws -> Void) throws {
         guard seen.insert(tree).inserted, tree != Tree.empty.id else { return }
         for e in try repo.tree(tree).entries {
-            if e.kind == .directory { try collectFiles(e.id, seen: &seen, into: &files) } else if try !repo.hasObject(e.id) { files.append(e.id) }
+            if e.kind == .directory { try collectFiles(e.id, seen: &seen, body) } else if try !repo.hasObject(e.id) { try body(e.id) }
         }
     }
 
@@ -548,14 +579,9 @@ public final class RemoteSync: @unchecked Sendable {
         if objects.isEmpty && extra.isEmpty { return 0 }
         struct FrameKey: Hashable { var pack: String; var offset: Int64 }
         var frames: [FrameKey: (length: Int64, members: [RemoteObject])] = [:]
-        for o in objects {
-            let k = FrameKey(pack: o.pack, offset: o.frameOffset)
-            if var f = frames[k] {
-                if !f.members.contains(where: { $0.id == o.id }) { f.members.append(o) }
-                frames[k] = f
-            } else {
-                frames[k] = (o.frameLength, [o])
-            }
+        var listed = Set<ObjectID>()
+        for o in objects where listed.insert(o.id).inserted {
+            frames[FrameKey(pack: o.pack, offset: o.frameOffset), default: (o.frameLength, [])].members.append(o)
         }
         // Ranges: per pack, frames in order, merged while the gap is small and the range stays under the limit.
         var ranges: [(pack: String, start: Int64, end: Int64, frames: [FrameKey])] = []
