@@ -57,6 +57,8 @@ struct ProvBuilder {
             act["prov:qualifiedAssociation"] = ["@type": "prov:Association", "prov:agent": ["@id": software], "prov:hadPlan": ["@id": plan]]
         }
         var restored: [[String: Any]] = [], recorded: [[String: Any]] = []
+        // The run's inputs as entity ids, redacted once (not once per output).
+        let sources = r.inputs.compactMap { i in i.sha256.map { ProvBuilder.iri("version", $0 + "/" + red.redactPath(i.path)) } }
         func entity(_ d: DatasetRef, generated asOutput: Bool) -> String? {
             guard let hash = d.sha256 else { return nil }
             let generatedHere = asOutput && (d.location != nil || generated.map { LineageService.entityKey(d).map($0.contains) ?? false } ?? true)
@@ -84,8 +86,10 @@ struct ProvBuilder {
             if generatedHere {
                 e["prov:wasGeneratedBy"] = ["@id": activity]
                 e["prov:wasAttributedTo"] = ["@id": person]
-                let sources = r.inputs.compactMap { i in i.sha256.map { ProvBuilder.iri("version", $0 + "/" + red.redactPath(i.path)) } }
-                if !sources.isEmpty { e["prov:wasDerivedFrom"] = sources.map { ["@id": $0] } }
+                // A published copy is derived from its own version (of which it is an alternate), not from every
+                // dataset published with it: a push of 1,000 folders records 1,000 links, not 10^6.
+                let from = r.kind == .publish && d.location != nil ? [ProvBuilder.iri("version", hash + "/" + path)] : sources
+                if !from.isEmpty { e["prov:wasDerivedFrom"] = from.map { ["@id": $0] } }
             }
             graph.append(e)
             graph.append(["@id": dataset, "@type": "prov:Entity", "strata:path": path])

@@ -115,7 +115,16 @@ extension StrataCLI {
         let runID =
             (try? JSONSerialization.jsonObject(with: Data(runs.utf8)) as? [String: Any]).flatMap { $0["runs"] as? [[String: Any]] }?
             .first { $0["kind"] as? String == "publish" }?["runId"] as? String
-        #expect(try a.run("lineage", "prov", runID ?? "none").stdout.contains("prov:atLocation"))
+        let provText = try a.run("lineage", "prov", runID ?? "none").stdout
+        #expect(provText.contains("prov:atLocation"))
+        // Each published copy derives from its own version (its alternate), never from every file pushed with it.
+        let prov = (try? JSONSerialization.jsonObject(with: Data(provText.utf8))) as? [String: Any]
+        let copies = (prov?["@graph"] as? [[String: Any]] ?? []).filter { $0["prov:atLocation"] != nil }
+        #expect(copies.count > 1, "\(provText.prefix(2000))")
+        for c in copies {
+            let from = (c["prov:wasDerivedFrom"] as? [[String: Any]])?.compactMap { $0["@id"] as? String }
+            #expect(from == [(c["prov:alternateOf"] as? [String: Any])?["@id"] as? String].compactMap { $0 }, "\(c)")
+        }
         let pull = try b.run(t, "pull")
         #expect(pull.status == 0, "\(pull.stderr)")
         #expect(try b.hashes() == a.hashes())
