@@ -128,25 +128,34 @@ public struct RemoteIndexCache: Sendable {
             cached[r.text(0)] = (r.int(1) != 0, r.text(2).split(separator: ",").map(String.init), r.text(3))
         }
         let fresh = written.keys.filter { cached[$0] == nil }
+        // Each fragment is stored as it arrives, its entries inserted as they are decoded (in one transaction per
+        // fragment, rolled back if the fragment turns out malformed): memory holds the fragments in flight, never
+        // every object they list.
         let got = Locked<[(String, IndexFragment)]>([])
         let display = backend.displayName
-        try concurrently(fresh.count, width: width) { i in
+        try concurrently(fresh.count, width: width) { [self] i in
             let key = RemoteLayout.indexKey(fresh[i])
             guard let obj = try backend.get(key) else { return }  // removed by a gc meanwhile
-            guard ObjectID.hash(obj.bytes).hex == fresh[i], let f = IndexFragment.decode(obj.bytes) else {
+            struct Malformed: Error {}
+            do {
+                guard ObjectID.hash(obj.bytes).hex == fresh[i] else { throw Malformed() }
+                let header = try db.transaction { () throws -> IndexFragment in
+                    guard let f = try IndexFragment.decode(obj.bytes, entries: { try insert($0, fragment: fresh[i]) }) else { throw Malformed() }
+                    try db.run(
+                        "INSERT OR REPLACE INTO remote_fragments (remote, name, superseded, supersedes, dropped) VALUES (?, ?, 0, ?, ?)",
+                        [
+                            .text(remote), .text(fresh[i]), .text(f.supersedes.joined(separator: ",")),
+                            .text(f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ",")),
+                        ])
+                    return f
+                }
+                got.with { $0.append((fresh[i], header)) }
+            } catch is Malformed {
                 throw RemoteSyncError.corruptRemote(remote: display, key: key, reason: "the index fragment does not match its name or does not decode")
             }
-            got.with { $0.append((fresh[i], f)) }
         }
         try db.transaction {
             for (name, f) in got.with({ $0 }) {
-                try db.run(
-                    "INSERT OR REPLACE INTO remote_fragments (remote, name, superseded, supersedes, dropped) VALUES (?, ?, 0, ?, ?)",
-                    [
-                        .text(remote), .text(name), .text(f.supersedes.joined(separator: ",")),
-                        .text(f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ",")),
-                    ])
-                for e in f.entries { try insert(e, fragment: name) }
                 cached[name] = (false, f.supersedes, f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ","))
             }
             for (name, _) in cached where written[name] == nil {

@@ -207,9 +207,23 @@ public struct IndexFragment: Sendable, Equatable {
 
     /// Decodes and checks a fragment; nil when anything is malformed or its checksum fails.
     public static func decode(_ b: [UInt8]) -> IndexFragment? {
+        var entries: [RemoteObject] = []
+        guard var f = decode(b, entries: { entries.append($0) }) else { return nil }
+        f.entries = entries
+        return f
+    }
+
+    /// Decodes and checks a fragment, handing each entry to `body` as it is read instead of keeping it (a fragment
+    /// of a million objects is cached without a million values in memory); the result's `entries` is empty. Nil
+    /// when anything is malformed or its checksum fails: the checksum is checked first, but a malformed entry is
+    /// found only when reached, after `body` saw the ones before it, so a caller that stores entries does so in a
+    /// transaction it rolls back on nil.
+    public static func decode(_ b: [UInt8], entries body: (RemoteObject) throws -> Void) rethrows -> IndexFragment? {
         guard b.count >= RemoteLayout.fragmentMagic.count + 4 + 32, b.starts(with: RemoteLayout.fragmentMagic) else { return nil }
         let bodyEnd = b.count - 32
-        guard ObjectID.hash(Array(b[0..<bodyEnd])).bytes == Array(b[bodyEnd...]) else { return nil }
+        var hasher = SHA256Hasher()
+        b.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<bodyEnd])) }
+        guard hasher.finalize().bytes.elementsEqual(b[bodyEnd...]) else { return nil }
         var f = IndexFragment(entries: [])
         var i = RemoteLayout.fragmentMagic.count
         func line() -> String? {
@@ -234,7 +248,7 @@ public struct IndexFragment: Sendable, Equatable {
                 let pack = String(parts[1])  // one string for the pack's entries, not one each
                 for _ in 0..<n {
                     guard let e = RemoteLayout.decodeEntry(b[i..<i + RemoteLayout.entrySize], pack: pack) else { return nil }
-                    f.entries.append(e)
+                    try body(e)
                     i += RemoteLayout.entrySize
                 }
             default:

@@ -59,3 +59,27 @@ import StrataRepository
         #expect(try again.push(["refs/heads/main"]).objects == 4)  // the file, its folder, the root, the commit
     }
 }
+
+/// Index fragments are cached as they arrive, their entries inserted while they are decoded.
+@Suite("Index fragment cache") struct IndexFragmentCacheTests {
+    /// A fragment whose checksum and name are right but whose text goes wrong after its entries (a hostile or broken
+    /// remote) is refused as corrupt, and none of the entries decoded before the fault stays in the cache: a later
+    /// sync reads it again and refuses it again.
+    @Test func aFragmentMalformedAfterItsEntriesLeavesNothingCached() throws {
+        let dir = NSTemporaryDirectory() + "remote-hostile-\(Posix.randomHex(6))"
+        let backend = try FolderBackend(root: dir)
+        let id = ObjectID.hash(Array("a blob".utf8))
+        var bytes = RemoteLayout.fragmentMagic + Array("pack \(String(repeating: "ab", count: 32)) 1\n".utf8)
+        RemoteLayout.encodeEntry(
+            RemoteObject(id: id, kind: .blob, pack: "", frameOffset: 8, frameLength: 40, offset: 0, length: 6), into: &bytes)
+        bytes += Array("bogus\n".utf8)
+        bytes += ObjectID.hash(bytes).bytes
+        _ = try backend.create(RemoteLayout.indexKey(ObjectID.hash(bytes).hex), bytes)
+        let repo = try Repository.initialize(at: NSTemporaryDirectory() + "store-\(Posix.randomHex(6))")
+        let cache = try RemoteIndexCache(repo: repo, remote: "origin")
+        for _ in 0..<2 {
+            #expect(throws: RemoteSyncError.self) { try cache.sync(backend, width: 2) }
+            #expect(try !cache.has(id))
+        }
+    }
+}
