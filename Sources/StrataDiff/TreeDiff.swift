@@ -42,8 +42,15 @@ public enum TreeDiff {
     /// additions as renames. `paths` limits the result to those paths and whatever lies below them.
     public static func diff(_ a: ObjectID?, _ b: ObjectID?, paths: [String] = [], load: (ObjectID) throws -> Tree) throws -> [Change] {
         var out: [Change] = []
-        try walk(a, b, prefix: "", paths: normalize(paths), load: load, into: &out)
+        try walk(a, b, prefix: "", paths: normalize(paths), load: load) { out.append($0) }
         return detectRenames(out)
+    }
+
+    /// The changes between two trees handed to `body` one at a time, depth first, holding only the trees on the
+    /// current path (a diff of a million files without a million values). Renames are not paired: a moved file comes
+    /// as a deletion and an addition.
+    public static func forEachChange(_ a: ObjectID?, _ b: ObjectID?, load: (ObjectID) throws -> Tree, _ body: (Change) throws -> Void) throws {
+        try walk(a, b, prefix: "", paths: [], load: load, body)
     }
 
     static func normalize(_ paths: [String]) -> [String] {
@@ -60,7 +67,9 @@ public enum TreeDiff {
         return false
     }
 
-    static func walk(_ a: ObjectID?, _ b: ObjectID?, prefix: String, paths: [String], load: (ObjectID) throws -> Tree, into out: inout [Change]) throws {
+    static func walk(
+        _ a: ObjectID?, _ b: ObjectID?, prefix: String, paths: [String], load: (ObjectID) throws -> Tree, _ out: (Change) throws -> Void
+    ) throws {
         if a == b { return }
         let ta = try a.map(load) ?? Tree.empty
         let tb = try b.map(load) ?? Tree.empty
@@ -70,32 +79,34 @@ public enum TreeDiff {
             let x: TreeEntry? = i < ea.count ? ea[i] : nil
             let y: TreeEntry? = j < eb.count ? eb[j] : nil
             if let x, let y, x.name == y.name {
-                try pair(x, y, prefix: prefix, paths: paths, load: load, into: &out); i += 1; j += 1
+                try pair(x, y, prefix: prefix, paths: paths, load: load, out); i += 1; j += 1
             } else if let x, y == nil || Tree.less(x.name, y!.name) {
-                try pair(x, nil, prefix: prefix, paths: paths, load: load, into: &out); i += 1
+                try pair(x, nil, prefix: prefix, paths: paths, load: load, out); i += 1
             } else {
-                try pair(nil, y, prefix: prefix, paths: paths, load: load, into: &out); j += 1
+                try pair(nil, y, prefix: prefix, paths: paths, load: load, out); j += 1
             }
         }
     }
 
-    static func pair(_ x: TreeEntry?, _ y: TreeEntry?, prefix: String, paths: [String], load: (ObjectID) throws -> Tree, into out: inout [Change]) throws {
+    static func pair(
+        _ x: TreeEntry?, _ y: TreeEntry?, prefix: String, paths: [String], load: (ObjectID) throws -> Tree, _ out: (Change) throws -> Void
+    ) throws {
         let name = (x ?? y)!.name
         let path = prefix.isEmpty ? name : prefix + "/" + name
         let xDir = x?.kind == .directory, yDir = y?.kind == .directory
         if !selected(path, paths, isDirectory: xDir || yDir) { return }
         if xDir || yDir {
             // A folder on either side: recurse for the folder part, and treat the non-folder side as a file.
-            try walk(xDir ? x?.id : nil, yDir ? y?.id : nil, prefix: path, paths: paths, load: load, into: &out)
-            if let x, !xDir { out.append(Change(status: .deleted, path: path, old: version(x), new: nil)) }
-            if let y, !yDir { out.append(Change(status: .added, path: path, old: nil, new: version(y))) }
+            try walk(xDir ? x?.id : nil, yDir ? y?.id : nil, prefix: path, paths: paths, load: load, out)
+            if let x, !xDir { try out(Change(status: .deleted, path: path, old: version(x), new: nil)) }
+            if let y, !yDir { try out(Change(status: .added, path: path, old: nil, new: version(y))) }
             return
         }
         switch (x, y) {
         case let (x?, y?):
-            if x.id != y.id || x.kind != y.kind { out.append(Change(status: .modified, path: path, old: version(x), new: version(y))) }
-        case let (x?, nil): out.append(Change(status: .deleted, path: path, old: version(x), new: nil))
-        case let (nil, y?): out.append(Change(status: .added, path: path, old: nil, new: version(y)))
+            if x.id != y.id || x.kind != y.kind { try out(Change(status: .modified, path: path, old: version(x), new: version(y))) }
+        case let (x?, nil): try out(Change(status: .deleted, path: path, old: version(x), new: nil))
+        case let (nil, y?): try out(Change(status: .added, path: path, old: nil, new: version(y)))
         default: break
         }
     }

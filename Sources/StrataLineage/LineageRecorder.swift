@@ -223,8 +223,12 @@ extension LineageService {
         var seen = Set<String>()
         for u in updates {
             let oldTree = try u.old.flatMap { (try? repo.hasObject($0)) == true ? try repo.commit($0).tree : nil }
-            let changes = try TreeDiff.diff(oldTree, try repo.commit(u.new).tree) { try self.repo.tree($0) }
-            for var d in try datasets(changes.filter { $0.new != nil }, commit: u.new) where seen.insert(d.path + "@" + (d.sha256 ?? "")).inserted {
+            let newTree = try repo.commit(u.new).tree
+            // The diff is streamed (twice), never held: a first push of a million files lists a million changes.
+            let published = try datasets(commit: u.new) { body in
+                try TreeDiff.forEachChange(oldTree, newTree, load: { try self.repo.tree($0) }) { c in if c.new != nil { try body(c) } }
+            }
+            for var d in published where seen.insert(d.path + "@" + (d.sha256 ?? "")).inserted {
                 if let source { d.location = source }
                 inputs.append(d)
             }

@@ -57,4 +57,31 @@ import StrataModel
         let filtered = try TreeDiff.diff(a, b, paths: ["x"], load: t.load)
         #expect(filtered.map(\.path) == ["x/a.csv", "x/b.csv"])
     }
+
+    /// The streamed diff is the listed one before renames are paired, for random pairs of trees (files added,
+    /// changed, deleted, moved, folders replaced by files and the reverse): pairing its changes gives `diff`'s list.
+    @Test(arguments: 0..<20) func streamedChangesAreTheDiffBeforeRenames(seed: Int) throws {
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 7
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let names = ["a", "b", "a.b", "c"]
+        func listing() -> [String: FileVersion] {
+            var out: [String: FileVersion] = [:]
+            for _ in 0..<next(40) {
+                let path = (0...next(3)).map { _ in names[next(names.count)] }.joined(separator: "/")
+                // A path that is a folder of another (or has one as its folder) is left out.
+                if out.keys.contains(where: { $0.hasPrefix(path + "/") || path.hasPrefix($0 + "/") }) { continue }
+                out[path] = file("v\(next(6))")
+            }
+            return out
+        }
+        let t = Trees()
+        let a = try t.build(listing()), b = try t.build(listing())
+        var streamed: [Change] = []
+        try TreeDiff.forEachChange(a, b, load: t.load) { streamed.append($0) }
+        let listed = try TreeDiff.diff(a, b, load: t.load)
+        #expect(TreeDiff.detectRenames(streamed).map { "\($0.status) \($0.oldPath ?? "") \($0.path)" } == listed.map { "\($0.status) \($0.oldPath ?? "") \($0.path)" })
+    }
 }
