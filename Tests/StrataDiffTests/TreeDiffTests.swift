@@ -82,6 +82,7 @@ import StrataModel
         var streamed: [Change] = []
         try TreeDiff.forEachChange(a, b, load: t.load) { streamed.append($0) }
         let listed = try TreeDiff.diff(a, b, load: t.load)
-        #expect(TreeDiff.detectRenames(streamed).map { "\($0.status) \($0.oldPath ?? "") \($0.path)" } == listed.map { "\($0.status) \($0.oldPath ?? "") \($0.path)" })
+        func summary(_ c: [Change]) -> [String] { c.map { "\($0.status) \($0.oldPath ?? "") \($0.path)" } }
+        #expect(summary(TreeDiff.detectRenames(streamed)) == summary(listed))
     }
 }
