@@ -263,21 +263,25 @@ public final class RemoteSync: @unchecked Sendable {
             guard seenTrees.insert(tree).inserted else { return }
             if tree == Tree.empty.id { return }
             if let at = try index.location(tree) { relied[tree] = at; return }
-            try need(tree, path: path.isEmpty ? "/" : path)
             for e in try repo.tree(tree).entries {
                 let p = path.isEmpty ? e.name : path + "/" + e.name
                 if e.kind == .directory { try walk(e.id, p); continue }
                 if let at = try index.location(e.id) { relied[e.id] = at; continue }
                 guard try repo.hasObject(e.id) else { throw RemoteSyncError.missingLocally(e.id, path: p) }
-                try need(e.id, path: p)
                 if try repo.objects.kind(of: e.id) == .chunked {
                     for c in try repo.objects.chunkList(e.id).chunks where try !index.has(c.id) { try need(c.id, path: p) }
                 }
+                try need(e.id, path: p)
             }
+            try need(tree, path: path.isEmpty ? "/" : path)
         }
-        for c in commits {
-            try need(c, path: "commit \(c.short)")
+        // Everything below an object is sent before it (chunks before their file, files and folders before their
+        // folder, the tree and the parents before a commit), so every batch's fragment, and so every prefix of them a
+        // killed push leaves, lists only closed sets: a fragment that lists a commit or a tree lists everything below
+        // it (store/FORMAT.md, "Closure"), and a later push that stops at a listed tree loses nothing.
+        for c in try RemoteSync.parentsFirst(commits, parents: { try repo.commit($0).parents }) {
             try walk(try repo.commit(c).tree, "")
+            try need(c, path: "commit \(c.short)")
         }
         try flush(final: true)
         report.packs = packs.count
@@ -321,6 +325,25 @@ public final class RemoteSync: @unchecked Sendable {
         }
         report.transfer = transfer
         return report
+    }
+
+    /// `commits` ordered so that each comes after those of its parents that are among them (a depth-first post-order).
+    static func parentsFirst(_ commits: [ObjectID], parents: (ObjectID) throws -> [ObjectID]) throws -> [ObjectID] {
+        let among = Set(commits)
+        var done = Set<ObjectID>(), out: [ObjectID] = []
+        for start in commits where !done.contains(start) {
+            var stack: [(id: ObjectID, expanded: Bool)] = [(start, false)]
+            while let (c, expanded) = stack.popLast() {
+                if done.contains(c) { continue }
+                if expanded {
+                    done.insert(c); out.append(c)
+                    continue
+                }
+                stack.append((c, true))
+                for p in try parents(c) where among.contains(p) && !done.contains(p) { stack.append((p, false)) }
+            }
+        }
+        return out
     }
 
     /// Writes the frames holding `needed` into packs of about `packTarget` bytes (copied as stored, no recompression),
