@@ -141,12 +141,7 @@ public struct RemoteIndexCache: Sendable {
                 guard ObjectID.hash(obj.bytes).hex == fresh[i] else { throw Malformed() }
                 let header = try db.transaction { () throws -> IndexFragment in
                     guard let f = try IndexFragment.decode(obj.bytes, entries: { try insert($0, fragment: fresh[i]) }) else { throw Malformed() }
-                    try db.run(
-                        "INSERT OR REPLACE INTO remote_fragments (remote, name, superseded, supersedes, dropped) VALUES (?, ?, 0, ?, ?)",
-                        [
-                            .text(remote), .text(fresh[i]), .text(f.supersedes.joined(separator: ",")),
-                            .text(f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ",")),
-                        ])
+                    try insertHeader(fresh[i], f)
                     return f
                 }
                 got.with { $0.append((fresh[i], header)) }
@@ -156,7 +151,7 @@ public struct RemoteIndexCache: Sendable {
         }
         try db.transaction {
             for (name, f) in got.with({ $0 }) {
-                cached[name] = (false, f.supersedes, f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ","))
+                cached[name] = (false, f.supersedes, Self.droppedText(f))
             }
             for (name, _) in cached where written[name] == nil {
                 try db.run("DELETE FROM remote_objects WHERE remote = ? AND fragment = ?", [.text(remote), .text(name)])
@@ -181,6 +176,16 @@ public struct RemoteIndexCache: Sendable {
             written: written, current: cached.filter { !$0.value.superseded }.keys.sorted(), dropped: dropped, downloaded: got.with { $0.count })
     }
 
+    /// A fragment's `dropped` lines as the cache keeps them (`pack:time`, comma-separated).
+    static func droppedText(_ f: IndexFragment) -> String { f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ",") }
+
+    /// Records that fragment `name` is cached, with what it supersedes and drops (its objects go in with `insert`).
+    func insertHeader(_ name: String, _ f: IndexFragment) throws {
+        try db.run(
+            "INSERT OR REPLACE INTO remote_fragments (remote, name, superseded, supersedes, dropped) VALUES (?, ?, 0, ?, ?)",
+            [.text(remote), .text(name), .text(f.supersedes.joined(separator: ",")), .text(Self.droppedText(f))])
+    }
+
     func insert(_ e: RemoteObject, fragment: String) throws {
         try db.run(
             "INSERT OR IGNORE INTO remote_objects (remote, id, fragment, kind, pack, frame_offset, frame_length, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -193,12 +198,7 @@ public struct RemoteIndexCache: Sendable {
     /// Records a fragment this process wrote (so it is never downloaded again).
     func record(_ name: String, _ f: IndexFragment) throws {
         try db.transaction {
-            try db.run(
-                "INSERT OR REPLACE INTO remote_fragments (remote, name, superseded, supersedes, dropped) VALUES (?, ?, 0, ?, ?)",
-                [
-                    .text(remote), .text(name), .text(f.supersedes.joined(separator: ",")),
-                    .text(f.dropped.map { "\($0.pack):\($0.time)" }.joined(separator: ",")),
-                ])
+            try insertHeader(name, f)
             for e in f.entries { try insert(e, fragment: name) }
             for s in f.supersedes {
                 try db.run("DELETE FROM remote_objects WHERE remote = ? AND fragment = ?", [.text(remote), .text(s)])

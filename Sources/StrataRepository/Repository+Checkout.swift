@@ -199,14 +199,7 @@ extension Repository {
             toRemove.append(p)
         }
         // Refuse unsafe names before touching anything.
-        for (p, _) in toWrite {
-            do { _ = try WorkspacePath.normalize(p) } catch { throw WorkspaceError.unsafePath(p, reason: error.reason) }
-            for part in p.slashSeparated(omittingEmpty: false) {
-                do { try TreeEntry.validate(name: String(part)) } catch {
-                    throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name")
-                }
-            }
-        }
+        for (p, _) in toWrite { try Repository.refuseUnsafe(p) }
         // A partial store downloads the file data it lacks first (verified, from the remote it was cloned from).
         try supplyMissing(toWrite.filter { $0.1.kind != .directory }.map(\.1.id))
         // Every object must be there with all its parts before the workspace is touched.
@@ -273,6 +266,20 @@ extension Repository {
         return (toWrite.count, toRemove.count, total)
     }
 
+    /// Throws unless `path` (from a tree) is safe to write in the workspace: normal, every component a plain name, and
+    /// not inside `.strata` or `.git`. Checked for every path a checkout writes before the workspace is touched.
+    static func refuseUnsafe(_ path: String) throws {
+        do { _ = try WorkspacePath.normalize(path) } catch { throw WorkspaceError.unsafePath(path, reason: error.reason) }
+        for part in path.slashSeparated(omittingEmpty: false) {
+            do { try TreeEntry.validate(name: String(part)) } catch {
+                throw WorkspaceError.unsafePath(path, reason: "component '\(part)' is not a plain name")
+            }
+        }
+        if let first = path.slashSeparated().first, IgnoreRules.alwaysIgnored.contains(String(first)) {
+            throw WorkspaceError.unsafePath(path, reason: "it is inside .strata or .git")
+        }
+    }
+
     /// Throws unless the store holds `v` with all its parts: collected (pruned, or gone) or incomplete, naming `path`.
     func requireAllParts(_ path: String, _ v: FileVersion, commit target: ObjectID) throws {
         if try objects.hasAllParts(v.id) { return }
@@ -304,14 +311,7 @@ extension Repository {
         var totalFiles = 0
         var totalBytes: UInt64 = 0
         try forEachFile(inTree: tree) { p, v in
-            for part in p.slashSeparated(omittingEmpty: false) {
-                do { try TreeEntry.validate(name: String(part)) } catch {
-                    throw WorkspaceError.unsafePath(p, reason: "component '\(part)' is not a plain name")
-                }
-            }
-            if let first = p.slashSeparated().first, IgnoreRules.alwaysIgnored.contains(String(first)) {
-                throw WorkspaceError.unsafePath(p, reason: "it is inside .strata or .git")
-            }
+            try Repository.refuseUnsafe(p)
             totalFiles += 1
             totalBytes += v.size
         }
