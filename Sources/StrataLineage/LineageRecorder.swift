@@ -145,13 +145,7 @@ extension LineageService {
         return d
     }
 
-    /// Datasets for changed files of a commit: each file, a Delta or Iceberg table folder as one table dataset (its
-    /// version and schema), or another folder with more than 50 changed files as one.
-    func datasets(_ all: [Change], commit: ObjectID) throws -> [DatasetRef] {
-        try datasets(commit: commit) { body in for c in all { try body(c) } }
-    }
-
-    /// The dataset versions a commit recorded (`datasets(_:commit:)`), read from it without holding its changes.
+    /// The dataset versions a commit recorded (`datasets(commit:_:)`), read from it without holding its changes.
     func datasets(of result: CommitResult) throws -> [DatasetRef] {
         try datasets(commit: result.id) { body in try repo.forEachChange(of: result) { c in if c.new != nil { try body(c) } } }
     }

@@ -329,7 +329,7 @@ extension Repository {
         var madeFolder = ""
         func flush() throws {
             if batch.isEmpty { return }
-            try supplyMissing(batch.filter { $0.version.kind != .directory }.map(\.version.id))
+            try supplyMissing(batch.map(\.version.id))  // a tree walk yields files and symlinks only
             for (p, v) in batch { try requireAllParts(p, v, commit: target) }
             let staged = Locked<[Int: WorkspaceTransaction.Change]>([:])
             let work = batch
