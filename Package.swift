@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         // pipe2(O_CLOEXEC), which Glibc's Swift overlay does not expose, and the stage supervisor's code.
         .target(name: "CStrataSpawn"),
+        // mallopt, which Glibc's Swift overlay does not expose: the heap setting of the remote commands (Heap.swift).
+        .target(name: "CStrataHeap"),
         // libcurl's functions, looked up in libcurl.so.4 when the first HTTP request is made, not loaded at every start
         // (8.4 ms per process); see curl_lazy.c and dist/release-flags.sh.
         .target(name: "CStrataCurlLazy", linkerSettings: [.linkedLibrary("dl")]),
@@ -41,7 +43,7 @@ let package = Package(
         // Pure values: ObjectID, Tree, Commit, names, revisions, canonical encoding. No I/O.
         .target(name: "StrataModel", dependencies: ["COpenSSL", "StrataPlatform"]),
         // POSIX file calls with typed errors: stat, atomic writes, locks; the error protocol every module conforms to.
-        .target(name: "StrataPlatform"),
+        .target(name: "StrataPlatform", dependencies: ["CStrataHeap"]),
         // A thin wrapper over the SQLite C API: one connection, prepared statements, transactions.
         .target(name: "StrataSQLite", dependencies: ["CSQLite", "StrataPlatform"]),
         // Content addressing and object storage: hashing, chunking, compression, packs, the object index.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataModel
+import StrataPlatform
 import StrataRemote
 import StrataRepository
 import StrataWorkflows
@@ -72,6 +73,7 @@ struct PushCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        Heap.forTransfers()
         let repo = try global.repository()
         // `strata push main` names a branch, not a remote, when no remote has that name.
         var remoteName = remote
@@ -103,6 +105,7 @@ struct FetchCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        Heap.forTransfers()
         let repo = try global.repository()
         let name = try remote ?? SyncWorkflow.defaultRemote(repo)
         let report = try SyncWorkflow.fetch(repo, remote: name, allData: allData, prune: prune)
@@ -126,6 +129,7 @@ struct PullCommand: ParsableCommand {
     }
 
     func run() throws {
+        Heap.forTransfers()
         let repo = try global.repository()
         let (handler, printer) = ProgressPrinter.handler(quiet: global.quiet || json)
         let name = try remote ?? SyncWorkflow.defaultRemote(repo)
@@ -174,6 +178,7 @@ struct CloneCommand: ParsableCommand {
     }
 
     func run() throws {
+        Heap.forTransfers()
         let location = try RemoteLocation(url: url, endpoint: endpoint, region: region)
         let last = url.split(separator: "/").last.map(String.init) ?? "clone"
         let dir = directory ?? last
@@ -216,6 +221,7 @@ struct PromoteCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        Heap.forTransfers()
         let repo = try global.repository()
         let report = try SyncWorkflow.promote(repo, revision: revision, to: to, branch: branch)
         try SyncText.show(report, heading: "To", remote: to, json: json, quiet: global.quiet)
