@@ -330,9 +330,12 @@ final class Lane {
     /// so that gc can drop a pruned version's data frames while the history frames stay.
     var groups: [[UInt8]] = [[], []]
     var groupObjects: [[(ObjectID, ObjectKind, Int64, Int64)]] = [[], []]
-    var scratch: [UInt8] = []
+    let compressor: ZstdCompressor
 
-    init(session: WriteSession) { self.session = session }
+    init(session: WriteSession) {
+        self.session = session
+        compressor = ZstdCompressor(level: session.store.compressionLevel)
+    }
 
     func open() throws {
         name = "pack-" + Posix.randomHex(16) + ".pack"
@@ -369,22 +372,19 @@ final class Lane {
             if fd >= 0 { try finishPack() }
             try open()
         }
-        let compressed = raw.count >= 64 && Zstd.compress(raw, level: session.store.compressionLevel, into: &scratch)
-        var header = ObjectStore.frameMagic
-        header.append(compressed ? 1 : 0)
-        let storedLen = compressed ? scratch.count : raw.count
-        for v in [UInt32(raw.count), UInt32(storedLen)] { for s in [24, 16, 8, 0] { header.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
-        do {
-            try Posix.writeAll(fd, header, path: tempPath)
-            if compressed {
-                try scratch.withUnsafeBytes { (b) throws in try Posix.writeAll(fd, b, path: tempPath) }
-            } else {
-                try Posix.writeAll(fd, raw, path: tempPath)
-            }
-        } catch { throw error }
+        let store = { (stored: UnsafeRawBufferPointer?) throws -> Int in
+            var header = ObjectStore.frameMagic
+            header.append(stored == nil ? 0 : 1)
+            let body = stored ?? raw
+            for v in [UInt32(raw.count), UInt32(body.count)] { for s in [24, 16, 8, 0] { header.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+            try Posix.writeAll(self.fd, header, path: self.tempPath)
+            try Posix.writeAll(self.fd, body, path: self.tempPath)
+            return header.count + body.count
+        }
+        let frameLength = raw.count >= 64 ? try compressor.compress(raw, store) : try store(nil)
         let fo = offset
-        offset += Int64(header.count + storedLen)
-        return (fo, Int64(header.count + storedLen))
+        offset += Int64(frameLength)
+        return (fo, Int64(frameLength))
     }
 
     /// Writes a frame exactly as stored elsewhere (header included); returns its offset and length.

@@ -1,20 +1,7 @@
 import CZstd
 
-/// zstd compression of independent frames; incompressible input is reported as such.
+/// zstd decompression of independent frames (compression: `ZstdCompressor`).
 public enum Zstd {
-    /// Compresses `src` at `level`; returns nil when the result would not be at least 2 % smaller.
-    public static func compress(_ src: UnsafeRawBufferPointer, level: Int32, into dst: inout [UInt8]) -> Bool {
-        let bound = ZSTD_compressBound(src.count)
-        if dst.count < bound { dst = [UInt8](repeating: 0, count: bound) }
-        let n = dst.withUnsafeMutableBytes { d in
-            ZSTD_compress(d.baseAddress, bound, src.baseAddress, src.count, level)
-        }
-        if ZSTD_isError(n) != 0 { return false }
-        guard n < src.count - src.count / 50 else { return false }
-        dst.removeSubrange(n...)
-        return true
-    }
-
     /// Decompresses a frame whose raw length is known; nil when the frame is corrupt or the length differs.
     public static func decompress(_ src: UnsafeRawBufferPointer, rawLength: Int) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: rawLength)
@@ -23,5 +10,38 @@ public enum Zstd {
         }
         if ZSTD_isError(n) != 0 || n != rawLength { return nil }
         return out
+    }
+}
+
+/// A zstd compression context and output buffer reused from frame to frame. `ZSTD_compress` makes and frees a
+/// context on every call, and a fresh output array was zero-filled per frame; a writer lane keeps one of these instead.
+/// Used by one thread at a time.
+final class ZstdCompressor {
+    let level: Int32
+    private let context: OpaquePointer
+    private var buffer: UnsafeMutableRawBufferPointer
+
+    init(level: Int32) {
+        self.level = level
+        context = ZSTD_createCCtx()
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+    }
+
+    deinit {
+        ZSTD_freeCCtx(context)
+        buffer.deallocate()
+    }
+
+    /// Compresses `src` and passes the compressed bytes to `body`, or nil when they would not be at least 2 %
+    /// smaller than `src` (the caller stores it raw). The bytes are valid only inside `body`.
+    func compress<R>(_ src: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        let bound = ZSTD_compressBound(src.count)
+        if buffer.count < bound {
+            buffer.deallocate()
+            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
+        }
+        let n = ZSTD_compressCCtx(context, buffer.baseAddress, bound, src.baseAddress, src.count, level)
+        if ZSTD_isError(n) != 0 || n >= src.count - src.count / 50 { return try body(nil) }
+        return try body(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
     }
 }
