@@ -78,3 +78,20 @@ import Testing
         #expect(n == 5 && Array(buf[0..<5]) == [95, 96, 97, 98, 99])
     }
 }
+
+@Suite("Platform: heap") struct HeapTests {
+    /// The remote commands' heap setting applies on glibc, unless the user set MALLOC_MMAP_THRESHOLD_ (then theirs
+    /// stands), and large buffers still allocate and free afterwards.
+    @Test func transfersMapLargeBuffersUnlessTheUserChose() {
+        let userSet = ProcessInfo.processInfo.environment["MALLOC_MMAP_THRESHOLD_"] != nil
+        #if canImport(Glibc)
+        #expect(Heap.forTransfers() == !userSet)
+        #else
+        #expect(Heap.forTransfers() == false)
+        #endif
+        for size in [Heap.transferThreshold - 1, Heap.transferThreshold, 4 << 20] {
+            let b = [UInt8](repeating: 7, count: size)
+            #expect(b.count == size && b[size - 1] == 7)
+        }
+    }
+}
