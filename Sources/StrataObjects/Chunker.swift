@@ -146,30 +146,38 @@ public struct RecordScanner: Sendable {
                 case .fieldStart, .quoteInQuoted:
                     break
                 }
-                let c = p[i]
                 i += 1
-                switch state {
-                case .quoted:
-                    continue  // not reached: handled above
-                case .fieldStart:
-                    if c == 34 { state = .quoted; continue }
-                case .quoteInQuoted:
-                    if c == 34 { state = .quoted; continue }
-                    state = .unquoted
-                case .unquoted:
-                    break
-                }
-                if c == sep {
-                    state = .fieldStart
-                } else if c == 10 {
-                    state = .fieldStart
-                    if base + Int64(i) >= from { position = base + Int64(i); return position }
-                } else if state == .fieldStart {
-                    state = .unquoted
-                }
+                if step(p[i - 1], separator: sep) && base + Int64(i) >= from { position = base + Int64(i); return position }
             }
         }
         position = base + Int64(count)
         return nil
+    }
+
+    /// One byte through the quote-aware machine of a delimited table; true when the byte ends a record (a line break
+    /// outside quotes).
+    @inline(__always)
+    mutating func step(_ c: UInt8, separator sep: UInt8) -> Bool {
+        switch state {
+        case .quoted:
+            if c == 34 { state = .quoteInQuoted }
+            return false
+        case .fieldStart:
+            if c == 34 { state = .quoted; return false }
+        case .quoteInQuoted:
+            if c == 34 { state = .quoted; return false }
+            state = .unquoted
+        case .unquoted:
+            break
+        }
+        if c == sep {
+            state = .fieldStart
+        } else if c == 10 {
+            state = .fieldStart
+            return true
+        } else if state == .fieldStart {
+            state = .unquoted
+        }
+        return false
     }
 }

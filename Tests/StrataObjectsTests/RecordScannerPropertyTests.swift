@@ -1,48 +1,25 @@
 import Testing
 @testable import StrataObjects
 
-/// The record scanner as it was first written: one byte at a time through the quote-aware machine. Kept as the model
-/// the fast scanner must match, since its boundaries decide chunk ids (store/FORMAT.md, "Record-aligned chunks").
+/// The scanner without its jumps: every byte goes through the machine (`RecordScanner.step`), as the scanner was
+/// first written. The fast scanner must match it, since its boundaries decide chunk ids (store/FORMAT.md,
+/// "Record-aligned chunks"); the machine itself is checked against the table parser in StrataTablesTests.
 private struct ByteAtATimeScanner {
-    enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
-    let mode: RecordScanner.Mode
-    var state = State.fieldStart
+    var machine: RecordScanner
     var position: Int64 = 0
+    init(mode: RecordScanner.Mode) { machine = RecordScanner(mode: mode) }
 
     mutating func next(_ p: UnsafePointer<UInt8>, count: Int, base: Int64, from: Int64) -> Int64? {
         var i = Int(position - base)
-        switch mode {
-        case .lines:
-            while i < count {
-                let c = p[i]
-                i += 1
-                if c == 10 && base + Int64(i) >= from { position = base + Int64(i); return position }
+        while i < count {
+            let c = p[i]
+            i += 1
+            let ends: Bool
+            switch machine.mode {
+            case .lines: ends = c == 10
+            case .delimited(let sep): ends = machine.step(c, separator: sep)
             }
-        case .delimited(let sep):
-            while i < count {
-                let c = p[i]
-                i += 1
-                switch state {
-                case .quoted:
-                    if c == 34 { state = .quoteInQuoted }
-                    continue
-                case .fieldStart:
-                    if c == 34 { state = .quoted; continue }
-                case .quoteInQuoted:
-                    if c == 34 { state = .quoted; continue }
-                    state = .unquoted
-                case .unquoted:
-                    break
-                }
-                if c == sep {
-                    state = .fieldStart
-                } else if c == 10 {
-                    state = .fieldStart
-                    if base + Int64(i) >= from { position = base + Int64(i); return position }
-                } else if state == .fieldStart {
-                    state = .unquoted
-                }
-            }
+            if ends && base + Int64(i) >= from { position = base + Int64(i); return position }
         }
         position = base + Int64(count)
         return nil
