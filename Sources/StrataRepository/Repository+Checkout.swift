@@ -266,17 +266,14 @@ extension Repository {
         return (toWrite.count, toRemove.count, total)
     }
 
-    /// Throws unless `path` (from a tree) is safe to write in the workspace: normal, every component a plain name, and
-    /// not inside `.strata` or `.git`. Checked for every path a checkout writes before the workspace is touched.
+    /// Throws unless `path` (from a tree) is safe to write in the workspace: normal and not inside `.strata` or `.git`
+    /// (`WorkspacePath.normalize` refuses both), every component a plain name. Checked for every path a checkout writes before the workspace is touched.
     static func refuseUnsafe(_ path: String) throws {
         do { _ = try WorkspacePath.normalize(path) } catch { throw WorkspaceError.unsafePath(path, reason: error.reason) }
         for part in path.slashSeparated(omittingEmpty: false) {
             do { try TreeEntry.validate(name: String(part)) } catch {
                 throw WorkspaceError.unsafePath(path, reason: "component '\(part)' is not a plain name")
             }
-        }
-        if let first = path.slashSeparated().first, IgnoreRules.alwaysIgnored.contains(String(first)) {
-            throw WorkspaceError.unsafePath(path, reason: "it is inside .strata or .git")
         }
     }
 
