@@ -117,9 +117,11 @@ public struct RecordScanner: Sendable {
     /// Scans `p[(position - base)..<count]` (bytes whose absolute offset starts at `base`) and returns the absolute
     /// offset just after the first record boundary at or past `from`, stopping there; nil when none was found.
     ///
-    /// The machine goes byte by byte only at a field's start and after a quote inside a quoted field. Inside a quoted
-    /// field it jumps to the next quote (memchr), inside an unquoted one to the next separator or line break, and a
-    /// JSONL file jumps straight to the first line break at or past `from` - 1: no other byte can change the state.
+    /// The machine goes byte by byte only at quotes and near `from`. Before `from` - 1 it jumps from quote to quote
+    /// (memchr), inside or outside quoted fields: outside them, the state after a run without quotes follows from the
+    /// run's last byte, and a boundary there is not one this call returns. From `from` - 1 on, it jumps inside a quoted
+    /// field to the next quote and inside an unquoted one to the next separator or line break; a JSONL file jumps
+    /// straight to the first line break at or past `from` - 1.
     /// A property test holds it to the plain byte-at-a-time machine.
     public mutating func next(_ p: UnsafePointer<UInt8>, count: Int, base: Int64, from: Int64) -> Int64? {
         var i = Int(position - base)
@@ -133,6 +135,8 @@ public struct RecordScanner: Sendable {
                 return position
             }
         case .delimited(let sep):
+            // Bytes before index `skip` cannot end a record this call returns.
+            let skip = Int(max(0, from - 1 - base))
             while i < count {
                 switch state {
                 case .quoted:
@@ -140,10 +144,22 @@ public struct RecordScanner: Sendable {
                     i = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p + 1
                     state = .quoteInQuoted
                     continue
-                case .unquoted:
-                    while i < count && p[i] != sep && p[i] != 10 { i &+= 1 }
-                    if i == count { continue }
-                case .fieldStart, .quoteInQuoted:
+                case .fieldStart, .unquoted:
+                    if i < skip {
+                        // Outside quotes, only a quote can lead anywhere but `fieldStart` or `unquoted`, and which of
+                        // the two follows a run without quotes depends on its last byte alone: jump to the next quote.
+                        let end = min(count, skip)
+                        let q = memchr(p + i, 34, end - i).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - p } ?? end
+                        if q > i {
+                            state = p[q - 1] == sep || p[q - 1] == 10 ? .fieldStart : .unquoted
+                            i = q
+                            continue
+                        }
+                    } else if state == .unquoted {
+                        while i < count && p[i] != sep && p[i] != 10 { i &+= 1 }
+                        if i == count { continue }
+                    }
+                case .quoteInQuoted:
                     break
                 }
                 i += 1
