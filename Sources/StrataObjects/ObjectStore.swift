@@ -29,7 +29,7 @@ public final class ObjectStore: @unchecked Sendable {
     public let root: String
     /// The metadata database shared with the other engines.
     public let db: Database
-    /// zstd level for new objects.
+    /// zstd level for new objects; 0 stores them without compression.
     public let compressionLevel: Int32
     private let lock = NSLock()
     private var descriptors: [Int64: Int32] = [:]

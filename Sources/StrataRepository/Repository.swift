@@ -74,6 +74,18 @@ public final class Repository: @unchecked Sendable {
     public static let coreSchemas = [ObjectStore.schema, RefStore.schema, StatCache.schema, Repository.schema]
     /// zstd level used unless `core.compression` (or `STRATA_COMPRESSION`) says otherwise.
     public static let defaultCompressionLevel: Int32 = 2
+    /// The levels `core.compression` accepts: 1–19 are zstd's, and 0 stores new objects without compression (for
+    /// data that is compressed already, such as Parquet or images: zstd would spend CPU to gain nothing).
+    public static let compressionLevels: ClosedRange<Int32> = 0...19
+
+    /// The level a `core.compression` value names; `source` (the setting or variable) is named in the error.
+    public static func compressionLevel(_ text: String, from source: String) throws -> Int32 {
+        guard let level = Int32(text.trimmingCharacters(in: .whitespaces)), compressionLevels.contains(level) else {
+            throw RepositoryError.invalidArgument(
+                "\(source) must be a whole number from 0 (no compression) to 19 (zstd's levels), not '\(text)'; nothing was changed")
+        }
+        return level
+    }
     /// Name of the store folder.
     public static let storeFolder = ".strata"
 
@@ -104,10 +116,14 @@ public final class Repository: @unchecked Sendable {
             throw RepositoryError.schemaTooNew(e.message)
         }
         attached.with { $0.formUnion(all.map(\.owner)) }
+        // `strata config` checks the setting when it is set; a value an older strata let through, which this one
+        // would refuse, is passed over for the default, so that `strata config` can still open the store to mend it.
         var level = Repository.defaultCompressionLevel
-        try db.query("SELECT value FROM config WHERE key = 'core.compression'") { r in level = Int32(r.text(0)) ?? level }
-        if let env = ProcessInfo.processInfo.environment["STRATA_COMPRESSION"], let l = Int32(env) { level = l }
-        objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: max(1, min(level, 19)))
+        try db.query("SELECT value FROM config WHERE key = 'core.compression'") { r in
+            level = (try? Repository.compressionLevel(r.text(0), from: "core.compression")) ?? level
+        }
+        if let env = ProcessInfo.processInfo.environment["STRATA_COMPRESSION"] { level = try Repository.compressionLevel(env, from: "STRATA_COMPRESSION") }
+        objects = try ObjectStore(root: storePath + "/objects", db: db, compressionLevel: level)
         refs = try RefStore(db: db)
         statCache = try StatCache(db: db)
     }
@@ -172,9 +188,10 @@ public final class Repository: @unchecked Sendable {
         return v
     }
 
-    /// Sets a configuration value (nil removes it).
+    /// Sets a configuration value (nil removes it). A `core.compression` that is not a level is refused.
     public func setConfig(_ key: String, _ value: String?) throws {
-        if let value {
+        if var value {
+            if key == "core.compression" { value = String(try Repository.compressionLevel(value, from: key)) }
             try db.run("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", [.text(key), .text(value)])
         } else {
             try db.run("DELETE FROM config WHERE key = ?", [.text(key)])

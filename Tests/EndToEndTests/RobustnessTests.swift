@@ -32,6 +32,21 @@ import StrataRepository
         #expect(try s.run("fsck").status == 0)
     }
 
+    /// A compression setting that is not a level is refused with its code, and the setting stays as it was; an
+    /// environment override that is not a level is refused too, rather than ignored.
+    @Test func badCompressionSettingIsRefused() throws {
+        let s = try StrataCLI()
+        try s.run("init")
+        #expect(try s.run("config", "core.compression", "1").status == 0)
+        let bad = try s.run("config", "core.compression", "fast")
+        #expect(bad.status != 0 && bad.stderr.contains("core.compression must be a whole number"), "\(bad.stderr)")
+        #expect(try s.run("config", "core.compression").stdout == "1\n")
+        try s.write("a.txt", Data("a\n".utf8))
+        let env = try s.run("commit", "-m", "a", env: ["STRATA_COMPRESSION": "99"])
+        #expect(env.status != 0 && env.stderr.contains("STRATA_COMPRESSION must be"), "\(env.stderr)")
+        #expect(try s.run("commit", "-m", "a").status == 0)
+    }
+
     @Test func corruptedPackIsReportedByFsckAndCat() throws {
         let s = try StrataCLI()
         try s.run("init")

@@ -152,6 +152,34 @@ func options(_ m: String, time: Int64? = nil) -> CommitOptions {
         #expect(try repo.fsck().isClean)
     }
 
+    /// `core.compression` takes zstd's levels 1–19 or 0 (no compression); anything else is refused and leaves the
+    /// setting as it was. At 0, new frames are stored raw and read back the same.
+    @Test func compressionSettingIsCheckedAndZeroStoresRaw() throws {
+        let root = try makeWorkspace()
+        let repo = try Repository.initialize(at: root)
+        for bad in ["fast", "-1", "20", "2.5", ""] {
+            #expect(throws: RepositoryError.self) { try repo.setConfig("core.compression", bad) }
+        }
+        #expect(try repo.config("core.compression") == nil)
+        #expect(try Repository.compressionLevel(" 7 ", from: "x") == 7)
+        try repo.setConfig("core.compression", " 0")
+        #expect(try repo.config("core.compression") == "0")
+        let raw = try Repository.open(at: root)
+        #expect(raw.objects.compressionLevel == 0)
+        let text = String(repeating: "id,name,city\n1,Acme,Durban\n", count: 4_000)
+        try write(root, "tables/a.csv", text)
+        _ = try raw.commit(options("raw"))
+        var packed = 0
+        for f in try Posix.listDirectory(raw.objects.packsPath) where f.hasSuffix(".pack") {
+            packed += Int(try Posix.lstat(raw.objects.packsPath + "/" + f)?.size ?? 0)
+        }
+        #expect(packed > text.utf8.count)  // stored raw: the repetitive table did not shrink
+        var back: [UInt8] = []
+        try raw.cat("HEAD", path: "tables/a.csv") { back.append(contentsOf: $0) }
+        #expect(back == Array(text.utf8))
+        #expect(try raw.fsck().isClean)
+    }
+
     @Test func nothingToCommitAndPartialCommits() throws {
         let root = try makeWorkspace()
         let repo = try Repository.initialize(at: root)
