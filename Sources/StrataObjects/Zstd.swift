@@ -1,15 +1,30 @@
 import CZstd
+import Foundation
 
 /// zstd decompression of independent frames (compression: `ZstdCompressor`).
 public enum Zstd {
+    /// Decompression contexts kept between calls: `ZSTD_decompress` makes and frees one per frame, which a checkout
+    /// of a large table does thousands of times. At most `poolLimit` are kept; guarded by `poolLock`.
+    nonisolated(unsafe) private static var pool: [OpaquePointer] = []
+    private static let poolLock = NSLock()
+    private static let poolLimit = 8
+
     /// Decompresses a frame whose raw length is known; nil when the frame is corrupt or the length differs.
     public static func decompress(_ src: UnsafeRawBufferPointer, rawLength: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: rawLength)
-        let n = out.withUnsafeMutableBytes { d in
-            ZSTD_decompress(d.baseAddress, rawLength, src.baseAddress, src.count)
+        guard let context = poolLock.withLock({ pool.popLast() }) ?? ZSTD_createDCtx() else { return nil }
+        defer {
+            poolLock.withLock {
+                if pool.count < poolLimit { pool.append(context) } else { ZSTD_freeDCtx(context) }
+            }
         }
-        if ZSTD_isError(n) != 0 || n != rawLength { return nil }
-        return out
+        var complete = false
+        // Every byte is written when the frame decodes to exactly `rawLength` bytes; otherwise nothing is kept.
+        let out = [UInt8](unsafeUninitializedCapacity: rawLength) { buffer, count in
+            let n = ZSTD_decompressDCtx(context, buffer.baseAddress, rawLength, src.baseAddress, src.count)
+            complete = ZSTD_isError(n) == 0 && n == rawLength
+            count = complete ? rawLength : 0
+        }
+        return complete ? out : nil
     }
 }
 
