@@ -30,11 +30,25 @@ public enum Zstd {
 
 /// A zstd compression context and output buffer reused from frame to frame. `ZSTD_compress` makes and frees a
 /// context on every call, and a fresh output array was zero-filled per frame; a writer lane keeps one of these instead.
-/// Used by one thread at a time.
+///
+/// After a large frame that did not shrink, the next large frame is probed first (like borg's `auto` compression):
+/// three 4 KiB samples are compressed at level 1, and when they do not shrink either the frame is stored raw without
+/// a full attempt. Data that is compressed already (Parquet, images, archives) then costs a sixteenth of a full
+/// attempt per frame; a stream that compresses is never probed, so it pays nothing. The choice only decides between
+/// a raw and a zstd frame, both valid for the same bytes. Used by one thread at a time.
 final class ZstdCompressor {
     let level: Int32
     private let context: OpaquePointer
     private var buffer: UnsafeMutableRawBufferPointer
+    /// Whether the last frame of at least `probeMinimum` bytes was stored raw.
+    private var lastLargeWasRaw = false
+    /// Frames stored raw on the probe alone (for tests and reports).
+    private(set) var rawByProbe = 0
+
+    /// Frames from this size on are probed after an incompressible one.
+    static let probeMinimum = 64 << 10
+    /// Bytes in each of the three samples of a probe.
+    static let sampleSize = 4 << 10
 
     init(level: Int32) {
         self.level = level
@@ -55,8 +69,25 @@ final class ZstdCompressor {
             buffer.deallocate()
             buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
         }
+        let large = src.count >= ZstdCompressor.probeMinimum
+        if large && lastLargeWasRaw && !probeShrinks(src) {
+            rawByProbe += 1
+            return try body(nil)
+        }
         let n = ZSTD_compressCCtx(context, buffer.baseAddress, bound, src.baseAddress, src.count, level)
-        if ZSTD_isError(n) != 0 || n >= src.count - src.count / 50 { return try body(nil) }
-        return try body(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+        let raw = ZSTD_isError(n) != 0 || n >= src.count - src.count / 50
+        if large { lastLargeWasRaw = raw }
+        return try body(raw ? nil : UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+    }
+
+    /// Whether three samples of `src` (its start, middle and end) shrink by at least 2 % together at level 1.
+    private func probeShrinks(_ src: UnsafeRawBufferPointer) -> Bool {
+        let size = ZstdCompressor.sampleSize
+        var stored = 0
+        for start in [0, (src.count - size) / 2, src.count - size] {
+            let n = ZSTD_compressCCtx(context, buffer.baseAddress, buffer.count, src.baseAddress! + start, size, 1)
+            stored += ZSTD_isError(n) != 0 ? size : n
+        }
+        return stored < 3 * size - 3 * size / 50
     }
 }
