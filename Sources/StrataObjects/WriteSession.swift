@@ -381,7 +381,7 @@ final class Lane {
             try Posix.writeAll(self.fd, body, path: self.tempPath)
             return header.count + body.count
         }
-        let frameLength = raw.count >= 64 && compressor.level > 0 ? try compressor.compress(raw, store) : try store(nil)
+        let frameLength = try compressor.compress(raw, store)
         let fo = offset
         offset += Int64(frameLength)
         return (fo, Int64(frameLength))

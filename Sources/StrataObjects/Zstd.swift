@@ -61,9 +61,10 @@ final class ZstdCompressor {
         buffer.deallocate()
     }
 
-    /// Compresses `src` and passes the compressed bytes to `body`, or nil when they would not be at least 2 %
-    /// smaller than `src` (the caller stores it raw). The bytes are valid only inside `body`.
+    /// Compresses `src` and passes the compressed bytes to `body`, or nil when it is stored raw: at level 0, below
+    /// 64 bytes, or when they would not be at least 2 % smaller than `src`. The bytes are valid only inside `body`.
     func compress<R>(_ src: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        if level == 0 || src.count < 64 { return try body(nil) }
         let bound = ZSTD_compressBound(src.count)
         if buffer.count < bound {
             buffer.deallocate()
